@@ -1,0 +1,69 @@
+"""stderr console and stdout result writers shared by every command (rich is imported lazily)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+_state: dict[str, Any] = {"quiet": False}
+
+
+def set_quiet(quiet: bool) -> None:
+    _state["quiet"] = quiet
+
+
+def is_quiet() -> bool:
+    return bool(_state["quiet"])
+
+
+def err_console():
+    """Rich console on stderr; progress, warnings and summaries go here, never to stdout."""
+    from rich.console import Console
+
+    if "console" not in _state:
+        _state["console"] = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _state["console"]
+
+
+def info(message: str) -> None:
+    """Progress / summary line on stderr, silenced by --quiet."""
+    if not is_quiet():
+        err_console().print(message)
+
+
+def warn(message: str) -> None:
+    """Warnings are shown even with --quiet: they are about the user's data."""
+    err_console().print(f"[yellow]warning:[/yellow] {message}")
+
+
+def error_line(message: str) -> None:
+    """The single error line of the CLI contract."""
+    try:
+        from rich.markup import escape
+
+        err_console().print(f"[bold red]error:[/bold red] {escape(message)}")
+    except Exception:  # pragma: no cover - rich unavailable or broken terminal
+        sys.stderr.write(f"error: {message}\n")
+
+
+def print_json(payload: Any) -> None:
+    """Machine-readable summary on stdout (--json)."""
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("MKTAI_DEBUG", "") not in ("", "0")

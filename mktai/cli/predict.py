@@ -1,0 +1,12 @@
+"""`mktai predict`: being built (see the issue tracker)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def predict(ctx: typer.Context) -> None:
+    """Not built yet: exits 2."""
+    from mktai.errors import UsageError
+
+    raise UsageError("'mktai predict' is not built yet in this version of mktai")

@@ -1,0 +1,12 @@
+"""`mktai segment`: being built (see the issue tracker)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def segment(ctx: typer.Context) -> None:
+    """Not built yet: exits 2."""
+    from mktai.errors import UsageError
+
+    raise UsageError("'mktai segment' is not built yet in this version of mktai")
