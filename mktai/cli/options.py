@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 StoreOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--store",
         help="Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).",
         show_default=False,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence progress output.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: same data + seed = same result.")]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Random seed: same data + seed = same result.")
+]
 OutputOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--output",
         "-o",
@@ -28,21 +32,21 @@ OutputOpt = Annotated[
     ),
 ]
 MapOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--map",
         help="Set a column role explicitly, e.g. --map amount=Total --map date=OrderDate.",
     ),
 ]
 KindOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--kind",
         help="Dataset kind: transactions, customers, ratings, reviews, sales, labelled.",
     ),
 ]
 EncodingOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--encoding", help="Input encoding (default: detected; e.g. utf-8, gb18030)."),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is rejected.")]

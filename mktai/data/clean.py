@@ -1,0 +1,371 @@
+"""Type coercion, role checks, de-duplication and rejects for one stream of string batches.
+
+The plan (column names, roles, types, date order) is decided once on the first batch and then
+applied to every batch, so a multi-GB file is cleaned chunk by chunk with consistent types.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mktai.data import parse
+from mktai.data.schema import (
+    ID_ROLES,
+    TEXT_ROLES,
+    detect_kind,
+    detect_roles,
+    normalise_names,
+    roles_for_kind,
+)
+from mktai.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+NUMBER_ROLES = frozenset({"quantity", "price", "amount", "rating"})
+DATE_ROLES = frozenset({"date", "timestamp"})
+INFER_SHARE = 0.95
+SAMPLE_ROWS = 20_000
+
+# Roles every row of a kind needs; a row without them is rejected with the reason.
+REQUIRED_BY_KIND: dict[str, tuple[str, ...]] = {
+    "transactions": ("date",),
+    "reviews": ("text",),
+    "ratings": ("user", "item", "rating"),
+    "sales": ("date",),
+    "labelled": ("target",),
+    "customers": ("customer",),
+    "table": (),
+}
+
+
+@dataclass
+class Plan:
+    """What the cleaner decided from the first batch; reported so users see why."""
+
+    original: list[str]
+    names: list[str]
+    roles: dict[str, str]
+    kind: str
+    types: dict[str, str]  # column -> id | text | number | date | bool
+    required: tuple[str, ...]
+    day_first: dict[str, bool | None] = field(default_factory=dict)
+    european: dict[str, bool] = field(default_factory=dict)
+    derived: list[str] = field(default_factory=list)  # columns the cleaner adds (amount …)
+
+
+def resolve_mapping(
+    mapping: dict[str, str], original: list[str], names: list[str]
+) -> dict[str, str]:
+    """--map values may name the original header or the normalised one."""
+    by_original = dict(zip(original, names, strict=True))
+    by_lower = {o.strip().lower(): n for o, n in by_original.items()}
+    resolved = {}
+    for role, column in mapping.items():
+        if column in names:
+            resolved[role] = column
+        elif column in by_original:
+            resolved[role] = by_original[column]
+        elif column.strip().lower() in by_lower:
+            resolved[role] = by_lower[column.strip().lower()]
+        else:
+            shown = ", ".join(original[:25])
+            raise UsageError(f"--map {role}={column}: no column {column!r} (columns: {shown})")
+    return resolved
+
+
+def make_plan(
+    frame: pd.DataFrame,
+    kind: str | None,
+    mapping: dict[str, str],
+    required: tuple[str, ...],
+) -> Plan:
+    """Decide names, roles, kind and column types from the first batch of strings."""
+    from mktai.data.schema import KINDS
+
+    original = [str(c) for c in frame.columns]
+    names = normalise_names(original)
+    explicit = resolve_mapping(mapping, original, names)
+    roles = detect_roles(names, explicit)
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"--kind {kind!r} is not one of: {', '.join(KINDS)}")
+    kind = kind or detect_kind(roles)
+    roles = roles_for_kind(kind, roles)
+    roles.update(explicit)
+    need = tuple(dict.fromkeys(REQUIRED_BY_KIND.get(kind, ()) + tuple(required)))
+    if kind == "transactions" and "amount" not in roles:
+        need = need + tuple(r for r in ("quantity", "price") if r not in need)
+    elif kind == "transactions":
+        need = need + ("amount",)
+    missing = [r for r in need if r not in roles]
+    if missing:
+        shown = ", ".join(original[:25])
+        raise InputError(
+            f"no column found for {', '.join(missing)} in a {kind} file (columns: {shown}); "
+            f"name it with --map {missing[0]}=COLUMN"
+        )
+    frame = frame.set_axis(names, axis=1)
+    role_of = {column: role for role, column in roles.items()}
+    plan = Plan(original, names, roles, kind, {}, need)
+    sample = frame.head(SAMPLE_ROWS)
+    for column in names:
+        plan.types[column] = _infer_type(sample[column], role_of.get(column), plan, column)
+    if kind == "transactions":
+        if "amount" not in roles:
+            roles["amount"] = _free_name("amount", names)
+            plan.derived.append(roles["amount"])
+        roles["is_return"] = _free_name("is_return", names)
+        plan.derived.append(roles["is_return"])
+    return plan
+
+
+def _free_name(name: str, taken: list[str]) -> str:
+    while name in taken:
+        name = f"{name}_"
+    return name
+
+
+def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) -> str:
+    if values.dtype.kind in "iufb":
+        return "number"
+    if values.dtype.kind == "M":
+        return "date"
+    if role in ID_ROLES:
+        return "id"
+    if role in TEXT_ROLES:
+        return "text"
+    if role in NUMBER_ROLES:
+        plan.european[column] = parse.looks_european(values)
+        return "number"
+    if role in DATE_ROLES:
+        plan.day_first[column] = parse.decide_day_first(values)
+        return "date"
+    text = values.astype("string").str.strip()
+    present = text[(text != "") & text.notna()]
+    if present.empty:
+        return "text"
+    if parse.boolean_share(present) >= 0.99:
+        return "bool"
+    european = parse.looks_european(present)
+    numbers, failed = parse.parse_numbers(present, european)
+    if numbers.notna().mean() >= INFER_SHARE:
+        plan.european[column] = european
+        return "number"
+    if present.str.contains(r"\d", regex=True).mean() >= INFER_SHARE:
+        dates, failed, _ = parse.parse_dates(present)
+        if dates.notna().mean() >= INFER_SHARE:
+            plan.day_first[column] = parse.decide_day_first(present)
+            return "date"
+    return "text"
+
+
+@dataclass
+class CleanStats:
+    """Counters accumulated over every batch, turned into the cleaning report."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    duplicates: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    missing: Counter = field(default_factory=Counter)
+    unparseable: Counter = field(default_factory=Counter)
+    unparseable_examples: dict[str, str] = field(default_factory=dict)
+    date_info: dict[str, Any] = field(default_factory=dict)
+    transactions: Counter = field(default_factory=Counter)
+
+
+class Cleaner:
+    """Applies a Plan batch by batch, remembering row hashes to drop duplicates across batches."""
+
+    def __init__(self, plan: Plan, source_name: str, delimiter: str, dedupe: bool = True) -> None:
+        import numpy as np
+
+        self.plan = plan
+        self.source_name = source_name
+        self.delimiter = delimiter
+        self.dedupe = dedupe
+        self.stats = CleanStats()
+        self._seen: np.ndarray = np.empty(0, dtype=np.uint64)
+        self._first_seen: np.ndarray = np.empty(0, dtype=np.int64)
+
+    def clean(self, raw: pd.DataFrame, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Clean one batch of raw strings; returns (clean rows, rejects)."""
+        import pandas as pd
+
+        plan = self.plan
+        if len(raw.columns) != len(plan.names):
+            raise InputError(
+                f"{self.source_name}: has {len(raw.columns)} columns but the first file has "
+                f"{len(plan.names)}; files read together must share one header"
+            )
+        raw = raw.set_axis(plan.names, axis=1)
+        raw.index = pd.RangeIndex(first_row, first_row + len(raw))
+        self.stats.rows_in += len(raw)
+        reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
+
+        if self.dedupe and len(raw):
+            duplicate_of = self._duplicates(raw)
+            dup_mask = duplicate_of >= 0
+            if dup_mask.any():
+                reasons[dup_mask] = "exact duplicate of row " + pd.Series(
+                    duplicate_of[dup_mask], index=raw.index[dup_mask]
+                ).astype(str)
+                self.stats.duplicates += int(dup_mask.sum())
+
+        out = {}
+        role_of = {column: role for role, column in plan.roles.items()}
+        for column in plan.names:
+            values, failed = self._convert(raw[column], plan.types[column], column)
+            out[column] = values
+            role = role_of.get(column)
+            if failed.any():
+                if role in plan.required:
+                    bad = failed & reasons.isna()
+                    reasons[bad] = (
+                        f"unparseable {role} in column {column}: " + raw[column][bad].astype(str)
+                    ).str.slice(0, 200)
+                else:
+                    self.stats.unparseable[column] += int(failed.sum())
+                    self.stats.unparseable_examples.setdefault(
+                        column, str(raw[column][failed].iloc[0])[:80]
+                    )
+            missing = values.isna() & ~failed
+            self.stats.missing[column] += int(missing.sum())
+            if role in plan.required and missing.any():
+                bad = missing & reasons.isna()
+                reasons[bad] = f"missing {role} (column {column})"
+        frame = pd.DataFrame(out, index=raw.index)
+        if plan.kind == "transactions":
+            frame = self._transactions(frame, reasons)
+
+        rejected = reasons.notna()
+        rejects = self._rejects(raw[rejected], reasons[rejected])
+        for reason in rejects["reason"]:
+            self.stats.rejected[_reason_key(reason)] += 1
+        clean = frame[~rejected.to_numpy()]
+        self.stats.rows_out += len(clean)
+        return clean.reset_index(drop=True), rejects
+
+    def _duplicates(self, raw: pd.DataFrame) -> np.ndarray:
+        """For each row, the row number of an earlier identical row, or -1."""
+        import numpy as np
+        import pandas as pd
+
+        hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
+        rows = raw.index.to_numpy(dtype=np.int64)
+        result = np.full(len(raw), -1, dtype=np.int64)
+        # earlier batches
+        if len(self._seen):
+            pos = np.searchsorted(self._seen, hashes)
+            pos_clipped = np.minimum(pos, len(self._seen) - 1)
+            hit = self._seen[pos_clipped] == hashes
+            result[hit] = self._first_seen[pos_clipped[hit]]
+        # within this batch
+        series = pd.Series(hashes)
+        repeated = series.duplicated(keep="first").to_numpy()
+        within = repeated & (result < 0)
+        if within.any():
+            firsts = series[~repeated]
+            position = pd.Series(firsts.index.to_numpy(), index=firsts.to_numpy())
+            result[within] = rows[position.reindex(hashes[within]).to_numpy()]
+        new = result < 0
+        new_hashes = hashes[new]
+        new_rows = rows[new]
+        all_hashes = np.concatenate([self._seen, new_hashes])
+        all_rows = np.concatenate([self._first_seen, new_rows])
+        order = np.argsort(all_hashes, kind="stable")
+        self._seen = all_hashes[order]
+        self._first_seen = all_rows[order]
+        return result
+
+    def _convert(self, values: pd.Series, kind: str, column: str) -> tuple[pd.Series, pd.Series]:
+        import pandas as pd
+
+        if values.dtype.kind in "iufbM" and kind in ("number", "date"):
+            return values, pd.Series(False, index=values.index)
+        if kind == "number":
+            return parse.parse_numbers(values, self.plan.european.get(column))
+        if kind == "date":
+            dates, failed, info = parse.parse_dates(values, self.plan.day_first.get(column))
+            if info and column not in self.stats.date_info:
+                self.stats.date_info[column] = info
+            return dates, failed
+        if kind == "bool":
+            return parse.parse_booleans(values)
+        text = values.astype("string").str.strip()
+        text = text.mask(text == "", pd.NA)
+        if kind == "id":
+            text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+        return text, pd.Series(False, index=values.index)
+
+    def _transactions(self, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+        """Cancellations and returns flagged (not mixed into revenue); amount derived if absent."""
+        import pandas as pd
+
+        roles = self.plan.roles
+        counts = self.stats.transactions
+        order = frame[roles["order"]] if "order" in roles else None
+        quantity = frame[roles["quantity"]] if "quantity" in roles else None
+        price = frame[roles["price"]] if "price" in roles else None
+        if roles["amount"] in self.plan.derived:
+            frame[roles["amount"]] = quantity * price
+        amount = frame[roles["amount"]]
+        cancelled = pd.Series(False, index=frame.index)
+        if order is not None:
+            cancelled = order.str.upper().str.startswith("C").fillna(False).astype(bool)
+        negative = (quantity < 0) if quantity is not None else (amount < 0)
+        is_return = cancelled | negative.fillna(False).astype(bool)
+        frame[roles["is_return"]] = is_return
+        keep = reasons.isna()
+        counts["cancellation_lines"] += int((cancelled & keep).sum())
+        counts["return_lines"] += int((is_return & keep).sum())
+        counts["returns_value"] += float(amount[is_return & keep].sum())
+        counts["sales_value"] += float(amount[~is_return & keep].sum())
+        if price is not None:
+            counts["zero_price_lines"] += int(((price == 0) & keep).sum())
+            counts["negative_price_lines"] += int(((price < 0) & keep).sum())
+        if "customer" in roles:
+            counts["lines_without_customer"] += int((frame[roles["customer"]].isna() & keep).sum())
+        return frame
+
+    def _rejects(self, raw: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+        import pandas as pd
+
+        if raw.empty:
+            return empty_rejects()
+        joined = raw.astype("string").fillna("").agg(self.delimiter.join, axis=1)
+        return pd.DataFrame(
+            {
+                "source": self.source_name,
+                "row": raw.index.to_numpy() + 1,
+                "reason": reasons.astype(str).to_numpy(),
+                "raw": joined.to_numpy(),
+            }
+        )
+
+
+def empty_rejects() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "source": pd.Series(dtype="string"),
+            "row": pd.Series(dtype="int64"),
+            "reason": pd.Series(dtype="string"),
+            "raw": pd.Series(dtype="string"),
+        }
+    )
+
+
+def _reason_key(reason: str) -> str:
+    """Group reasons for the summary: 'missing customer (column x)' stays, values are cut off."""
+    if reason.startswith("exact duplicate"):
+        return "exact duplicate"
+    if reason.startswith("unparseable"):
+        return reason.split(":", 1)[0]
+    if reason.startswith("malformed"):
+        return "malformed line"
+    return reason

@@ -1,0 +1,267 @@
+"""The cleaning pipeline over one or more sources: stream batches, clean, count, report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.data.clean import Cleaner, Plan, empty_rejects, make_plan
+from mktai.data.read import BadRow, Source, iter_batches, open_source
+from mktai.data.table import CleanTable
+from mktai.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class Stream:
+    """A cleaning run in progress: iterate `chunks()`, then read `report` / `table_info()`."""
+
+    sources: list[Source]
+    kind: str | None
+    mapping: dict[str, str]
+    required: tuple[str, ...]
+    plan: Plan | None = None
+    cleaners: list[Cleaner] = field(default_factory=list)
+    bad_rows: dict[str, list[BadRow]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """(clean rows, rejects) per batch, over every source in order."""
+        import pandas as pd
+
+        multi = len(self.sources) > 1
+        for source in self.sources:
+            bad: list[BadRow] = []
+            self.bad_rows[source.name] = bad
+            offset = 0
+            cleaner: Cleaner | None = None
+            for batch in iter_batches(source, bad):
+                raw = batch.to_pandas()
+                if self.plan is None:
+                    self.plan = make_plan(raw, self.kind, self.mapping, self.required)
+                if cleaner is None:
+                    cleaner = Cleaner(self.plan, source.name, source.delimiter)
+                    self.cleaners.append(cleaner)
+                clean, rejects = cleaner.clean(raw, offset)
+                offset += len(raw)
+                if multi:
+                    clean.insert(0, "source", source.name)
+                yield clean, rejects
+            if cleaner is None:  # header only
+                if self.plan is None:
+                    raise InputError(f"{source.name}: no data rows after the header")
+                cleaner = Cleaner(self.plan, source.name, source.delimiter)
+                self.cleaners.append(cleaner)
+            if bad:
+                yield _empty_like(self.plan), _malformed_rejects(source, bad)
+        if self.plan is None:
+            raise InputError("no input rows")
+        _ = pd  # keep the import local and explicit
+        self.report = self._build_report()
+
+    def _build_report(self) -> dict[str, Any]:
+        from collections import Counter
+
+        plan = self.plan
+        assert plan is not None
+        rows_in = sum(c.stats.rows_in for c in self.cleaners)
+        malformed = sum(len(b) for b in self.bad_rows.values())
+        rejected: Counter = Counter()
+        missing: Counter = Counter()
+        unparseable: Counter = Counter()
+        examples: dict[str, str] = {}
+        transactions: Counter = Counter()
+        date_info: dict[str, Any] = {}
+        for cleaner in self.cleaners:
+            rejected.update(cleaner.stats.rejected)
+            missing.update(cleaner.stats.missing)
+            unparseable.update(cleaner.stats.unparseable)
+            transactions.update(cleaner.stats.transactions)
+            for key, value in cleaner.stats.unparseable_examples.items():
+                examples.setdefault(key, value)
+            for key, value in cleaner.stats.date_info.items():
+                date_info.setdefault(key, value)
+        if malformed:
+            rejected["malformed line"] += malformed
+        rows_out = sum(c.stats.rows_out for c in self.cleaners)
+        total = rows_in + malformed
+        columns = {}
+        for original, name in zip(plan.original, plan.names, strict=True):
+            entry: dict[str, Any] = {
+                "original": original,
+                "type": plan.types[name],
+                "missing_share": round(missing[name] / rows_in, 6) if rows_in else 0.0,
+            }
+            if unparseable[name]:
+                entry["unparseable"] = unparseable[name]
+                entry["unparseable_example"] = examples.get(name)
+            if name in date_info:
+                entry["date_format"] = date_info[name]
+            columns[name] = entry
+        report: dict[str, Any] = {
+            "sources": [
+                {
+                    "name": s.name,
+                    "format": s.format,
+                    "compression": s.compression,
+                    "encoding": s.encoding,
+                    "delimiter": s.delimiter,
+                    "sha256": s.sha256,
+                }
+                for s in self.sources
+            ],
+            "kind": plan.kind,
+            "roles": dict(plan.roles),
+            "required_roles": list(plan.required),
+            "rows_in": total,
+            "rows_out": rows_out,
+            "rows_rejected": total - rows_out,
+            "rejected_by_reason": dict(rejected.most_common()),
+            "duplicates_removed": int(rejected.get("exact duplicate", 0)),
+            "columns": columns,
+        }
+        if transactions:
+            tx = {
+                k: (round(v, 2) if isinstance(v, float) else int(v))
+                for k, v in transactions.items()
+            }
+            report["transactions"] = tx
+        return report
+
+    def fingerprint(self) -> dict[str, Any]:
+        digest = hashlib.sha256()
+        for source in self.sources:
+            digest.update(source.sha256.encode())
+        return {"sha256": digest.hexdigest(), "rows": self.report.get("rows_in", 0)}
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.cleanup()
+
+
+def _empty_like(plan: Plan | None) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=plan.names if plan else [])
+
+
+def _malformed_rejects(source: Source, bad: list[BadRow]) -> pd.DataFrame:
+    """Rows the parser could not split; their line numbers are found by one scan of the file."""
+    import pandas as pd
+
+    lines = _line_numbers(source, [b.text for b in bad]) if len(bad) <= 10_000 else {}
+    return pd.DataFrame(
+        {
+            "source": source.name,
+            "row": [lines.get(b.text, 0) - 1 if lines.get(b.text) else -1 for b in bad],
+            "reason": [
+                f"malformed line: expected {b.expected} fields, found {b.actual}" for b in bad
+            ],
+            "raw": [b.text[:10_000] for b in bad],
+        }
+    )
+
+
+def _line_numbers(source: Source, texts: list[str]) -> dict[str, int]:
+    """Physical line number of each malformed line (first occurrence)."""
+    import gzip
+
+    wanted = set(texts)
+    found: dict[str, int] = {}
+    opener: Any = gzip.open if source.compression == "gzip" else open
+    try:
+        with opener(
+            source.path, "rt", encoding=source.encoding, errors="replace", newline=""
+        ) as fh:
+            for number, line in enumerate(fh, start=1):
+                text = line.rstrip("\r\n")
+                if text in wanted and text not in found:
+                    found[text] = number
+                    if len(found) == len(wanted):
+                        break
+    except OSError:
+        return found
+    return found
+
+
+def open_stream(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    kind: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    required: tuple[str, ...] = (),
+) -> Stream:
+    """Open every source (sniffing encoding and delimiter) without reading the data yet."""
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    if not sources:
+        raise InputError("no input file given")
+    opened = [open_source(s, encoding) for s in sources]
+    return Stream(opened, kind, dict(mapping or {}), tuple(required))
+
+
+def load_table(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    kind: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    required: tuple[str, ...] = (),
+) -> CleanTable:
+    """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory)."""
+    import pandas as pd
+
+    stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding, required=required)
+    try:
+        frames, rejects = [], []
+        for clean, rejected in stream.chunks():
+            if len(clean):
+                frames.append(clean)
+            if len(rejected):
+                rejects.append(rejected)
+        plan = stream.plan
+        assert plan is not None
+        frame = pd.concat(frames, ignore_index=True) if frames else _empty_like(plan)
+        frame = _tidy_labels(frame, plan)
+        all_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_rejects()
+        return CleanTable(
+            frame=frame,
+            roles=dict(plan.roles),
+            kind=plan.kind,
+            rejects=all_rejects,
+            report=stream.report,
+            fingerprint=stream.fingerprint(),
+            sources=[s.name for s in stream.sources],
+        )
+    finally:
+        stream.close()
+
+
+def _tidy_labels(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Integral float labels/targets (1.0, 0.0) become int64 so classes print as 1 and 0."""
+    import numpy as np
+
+    for column, kind in plan.types.items():
+        if kind == "bool" and column in frame.columns:
+            values = frame[column]
+            frame[column] = (
+                values.astype("int64") if values.notna().all() else values.astype("float64")
+            )
+    for role in ("label", "target", "rating"):
+        column = plan.roles.get(role)
+        if column is None or column not in frame.columns or role == "rating":
+            continue
+        values = frame[column]
+        if values.dtype.kind == "f" and values.notna().all():
+            finite = values.to_numpy()
+            if np.all(np.mod(finite, 1) == 0):
+                frame[column] = values.astype("int64")
+        elif str(values.dtype) == "Int8" and values.notna().all():
+            frame[column] = values.astype("int64")
+    return frame

@@ -1,0 +1,228 @@
+"""Vectorised parsers for messy numbers, dates and yes/no values in exported CSVs.
+
+Each parser takes a pandas Series of strings and returns (parsed values, mask of values that were
+present but could not be parsed), so the caller decides whether a failure rejects the row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CURRENCY = "¥￥$€£₹₩元圆円"
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_EU_NUMBER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$|^[+-]?\d+,\d{1,2}$")
+_US_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+TRUE_WORDS = frozenset(
+    {"yes", "y", "true", "t", "是", "对", "pos", "positive", "正面", "好评", "1", "1.0"}
+)
+FALSE_WORDS = frozenset(
+    {"no", "n", "false", "f", "否", "错", "neg", "negative", "负面", "差评", "0", "0.0"}
+)
+MISSING_WORDS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a", "无", "空"})
+
+
+def _normalise(values: pd.Series) -> pd.Series:
+    """NFKC (full-width digits and symbols to ASCII) and trimmed; missing words become NA."""
+    import pandas as pd
+
+    text = values.astype("string").str.normalize("NFKC").str.strip()
+    lowered = text.str.lower()
+    return text.mask(lowered.isin(MISSING_WORDS) | text.isna(), pd.NA)
+
+
+def looks_european(values: pd.Series) -> bool:
+    """True when decimal commas dominate ('1.234,56', '12,5'), decided on the column's values."""
+    sample = values.dropna().astype(str).head(2000)
+    if sample.empty:
+        return False
+    eu = sample.str.match(_EU_NUMBER.pattern).sum()
+    us = sample.str.match(_US_GROUPED.pattern).sum() + sample.str.contains(r"\.\d{3}\d").sum()
+    return bool(eu > us and eu > 0)
+
+
+def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.Series, pd.Series]:
+    """'¥1,234.50', '(12)', '15%', '１２３', '1.234,5' -> floats; returns (numbers, failed)."""
+    import numpy as np
+    import pandas as pd
+
+    text = _normalise(values)
+    present = text.notna()
+    fast = pd.to_numeric(text, errors="coerce")
+    todo = present & fast.isna()
+    if not todo.any():
+        return fast.astype("float64"), pd.Series(False, index=values.index)
+    if european is None:
+        european = looks_european(text[todo])
+    rest = text[todo]
+    negative = rest.str.match(r"^\(.*\)$") | rest.str.endswith("-")
+    percent = rest.str.contains("%", regex=False)
+    cleaned = rest.str.replace(rf"[\s{CURRENCY}%()'\u00a0]", "", regex=True)
+    cleaned = cleaned.str.replace(r"^(?:[A-Za-z]{3}|RMB)|(?:[A-Za-z]{3}|RMB)$", "", regex=True)
+    cleaned = cleaned.str.rstrip("-")
+    if european:
+        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        grouped = cleaned.str.match(_US_GROUPED.pattern)
+        cleaned = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
+    parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    parsed = parsed.where(~negative, -parsed.abs())
+    parsed = parsed.where(~percent, parsed / 100.0)
+    result = fast.astype("float64").copy()
+    result[todo] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    failed = todo & result.isna()
+    return result, failed
+
+
+_CJK_DATE = re.compile(
+    r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?(?:\s*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?)?"
+)
+_SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
+
+
+def decide_day_first(values: pd.Series) -> bool | None:
+    """From 'a/b/yyyy' dates: True if a > 12 occurs, False if b > 12 occurs, None if undecided."""
+    sample = values.dropna().astype(str).head(50000)
+    parts = sample.str.extract(_SLASHED.pattern)
+    if parts.empty or parts[0].isna().all():
+        return None
+    first = parts[0].dropna().astype(int)
+    second = parts[1].dropna().astype(int)
+    if (first > 12).any():
+        return True
+    if (second > 12).any():
+        return False
+    return None
+
+
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d %b %Y",
+    "%b %d %Y",
+    "%d-%b-%Y",
+    "%B %d, %Y",
+    "%d %B %Y",
+)
+
+
+def parse_dates(
+    values: pd.Series, day_first: bool | None = None
+) -> tuple[pd.Series, pd.Series, dict[str, object]]:
+    """Dates in common formats, 2024年1月5日 and Excel serials; returns (dates, failed, info).
+
+    info['format'] names the format used and info['day_first'] states how 'a/b/yyyy' was read.
+    """
+    import pandas as pd
+
+    text = _normalise(values)
+    present = text.notna()
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    info: dict[str, object] = {}
+    remaining = present.copy()
+    if not remaining.any():
+        return result, remaining, info
+
+    # Chinese dates: rewrite to ISO first.
+    cjk = text.str.contains("年", regex=False) & remaining
+    if cjk.any():
+        parts = text[cjk].str.extract(_CJK_DATE.pattern)
+        iso = (
+            parts[0]
+            + "-"
+            + parts[1].str.zfill(2)
+            + "-"
+            + parts[2].str.zfill(2)
+            + " "
+            + parts[3].fillna("0").str.zfill(2)
+            + ":"
+            + parts[4].fillna("0").str.zfill(2)
+            + ":"
+            + parts[5].fillna("0").str.zfill(2)
+        )
+        parsed = pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        result[cjk] = parsed
+        remaining &= result.isna()
+        info["format"] = "YYYY年M月D日"
+
+    # Slashed day/month dates: decide the order from the data.
+    slashed = remaining & text.str.match(_SLASHED.pattern)
+    if slashed.any():
+        if day_first is None:
+            day_first = decide_day_first(text[slashed])
+        info["day_first"] = day_first
+        order = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+        normal = text[slashed].str.replace(r"[.\-]", "/", regex=True)
+        year = normal.str.extract(r"^\d{1,2}/\d{1,2}/(\d{2,4})")[0]
+        short_year = year.str.len() == 2
+        fmt_base = order if not short_year.all() else order.replace("%Y", "%y")
+        parsed = pd.Series(pd.NaT, index=normal.index, dtype="datetime64[ns]")
+        for suffix in (" %H:%M:%S", " %H:%M", ""):
+            todo = parsed.isna()
+            if not todo.any():
+                break
+            parsed[todo] = pd.to_datetime(normal[todo], format=fmt_base + suffix, errors="coerce")
+        result[slashed] = parsed
+        remaining &= result.isna()
+        info.setdefault("format", fmt_base)
+
+    # Other explicit formats: try each on what is left, most successful first.
+    for fmt in _FORMATS:
+        if not remaining.any():
+            break
+        parsed = pd.to_datetime(text[remaining], format=fmt, errors="coerce")
+        if parsed.notna().any():
+            result[remaining] = parsed
+            info.setdefault("format", fmt)
+            remaining &= result.isna()
+
+    # Excel serial numbers (days since 1899-12-30) in a date column.
+    if remaining.any():
+        serial = pd.to_numeric(text[remaining], errors="coerce")
+        ok = serial.between(1, 80000)
+        if ok.any():
+            days = serial[ok]
+            result[days.index] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
+            info.setdefault("format", "excel-serial")
+            remaining &= result.isna()
+
+    # Last resort: pandas' mixed ISO8601 parser (timezones, fractions).
+    if remaining.any():
+        parsed = pd.to_datetime(text[remaining], format="ISO8601", errors="coerce", utc=True)
+        parsed = parsed.dt.tz_convert(None)
+        result[remaining] = parsed
+        remaining &= result.isna()
+    return result, remaining & present, info
+
+
+def boolean_share(values: pd.Series) -> float:
+    """Share of present values that are yes/no words (decides whether a column is boolean)."""
+    text = _normalise(values).str.lower().dropna()
+    if text.empty:
+        return 0.0
+    uniques = set(text.unique()[:10])
+    if not uniques or len(uniques) > 2 or uniques <= {"1", "0", "1.0", "0.0"}:
+        return 0.0
+    return float(text.isin(TRUE_WORDS | FALSE_WORDS).mean())
+
+
+def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """yes/no, true/false, 是/否, pos/neg, 1/0 -> Int8 1/0; returns (values, failed)."""
+    import pandas as pd
+
+    text = _normalise(values).str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="Int8")
+    out[text.isin(TRUE_WORDS)] = 1
+    out[text.isin(FALSE_WORDS)] = 0
+    failed = text.notna() & out.isna()
+    return out, failed

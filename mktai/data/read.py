@@ -1,0 +1,315 @@
+"""Reading hostile CSV exports: encodings, delimiters, compression, stdin and parquet.
+
+Everything is streamed in record batches of strings (pyarrow's CSV reader), so a multi-GB file
+needs bounded memory and type decisions are made by the cleaning layer, not by guesswork here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+SNIFF_BYTES = 256 * 1024
+BLOCK_SIZE = 16 * 1024 * 1024  # also the largest field pyarrow accepts: larger ones are rejected
+DELIMITERS = (",", ";", "\t", "|")
+CANDIDATE_ENCODINGS = ("utf-8", "gb18030", "cp1252")
+
+
+@dataclass
+class Source:
+    """One input file as the reader sees it (stdin and zip members are spooled to a temp file)."""
+
+    name: str
+    path: Path
+    format: str = "csv"  # csv | parquet
+    compression: str | None = None
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sha256: str = ""
+    notes: list[str] = field(default_factory=list)
+    _temp: Path | None = None
+
+    def cleanup(self) -> None:
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+
+
+def _spool(stream: io.BufferedIOBase, suffix: str) -> Path:
+    handle = tempfile.NamedTemporaryFile(prefix="mktai-in-", suffix=suffix, delete=False)
+    with handle:
+        shutil.copyfileobj(stream, handle, length=1 << 20)
+    return Path(handle.name)
+
+
+def open_source(spec: str | Path, encoding: str | None = None) -> Source:
+    """Resolve a path, '-' (stdin) or an archive to a Source with sniffed encoding/delimiter."""
+    spec_str = str(spec)
+    temp: Path | None = None
+    if spec_str == "-":
+        path = temp = _spool(sys.stdin.buffer, ".csv")
+        name = "<stdin>"
+    else:
+        path = Path(spec_str)
+        name = spec_str
+        if not path.exists():
+            raise InputError(f"{name}: file not found; check the path")
+        if path.is_dir():
+            raise InputError(f"{name}: is a directory; give a CSV or parquet file")
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        path = temp = _unzip(path, name)
+        lower = path.name.lower()
+    source = Source(name=name, path=path, _temp=temp)
+    source.sha256 = _sha256(path)
+    if lower.endswith((".parquet", ".pq")) or _is_parquet(path):
+        source.format = "parquet"
+        return source
+    if lower.endswith(".gz") or _starts_with(path, b"\x1f\x8b"):
+        source.compression = "gzip"
+    elif lower.endswith(".bz2"):
+        source.compression = "bz2"
+    head = _head_bytes(path, source.compression)
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{name}: looks like a binary file, not CSV text; export it as CSV")
+    source.encoding = encoding or detect_encoding(head)
+    if encoding:
+        try:
+            head.decode(encoding, errors="strict")
+        except LookupError:
+            raise InputError(f"--encoding {encoding!r}: unknown encoding name") from None
+        except UnicodeDecodeError:
+            pass  # the head may end mid-character; the reader reports real errors per file
+    text = head.decode(source.encoding, errors="replace")
+    source.delimiter = sniff_delimiter(text)
+    return source
+
+
+def _unzip(path: Path, name: str) -> Path:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise InputError(f"{name}: not a valid zip archive") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir() and "__MACOSX" not in m.filename]
+        if len(members) != 1:
+            listed = ", ".join(m.filename for m in members[:5])
+            raise InputError(
+                f"{name}: the zip holds {len(members)} files ({listed}); "
+                "unzip it and pass the CSV files you want"
+            )
+        suffix = Path(members[0].filename).suffix or ".csv"
+        with archive.open(members[0]) as member:
+            return _spool(member, suffix)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(magic)) == magic
+
+
+def _is_parquet(path: Path) -> bool:
+    return _starts_with(path, b"PAR1")
+
+
+def _head_bytes(path: Path, compression: str | None) -> bytes:
+    if compression == "gzip":
+        import gzip
+
+        opener: Any = gzip.open
+    elif compression == "bz2":
+        import bz2
+
+        opener = bz2.open
+    else:
+        opener = open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot read ({exc}); is the file compressed correctly?"
+        ) from None
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 when the text is mostly CJK, else cp1252."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still UTF-8.
+        if exc.start >= len(head) - 3:
+            try:
+                head[: exc.start].decode("utf-8")
+                return "utf-8"
+            except UnicodeDecodeError:
+                pass
+    try:
+        text = head.decode("gb18030")
+        high = [c for c in text if ord(c) > 127]
+        cjk = [c for c in high if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"]
+        if high and len(cjk) / len(high) > 0.6:
+            return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    return "cp1252"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter giving the most consistent, >1 field count over the first lines."""
+    lines = text.splitlines()[:50]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line
+    sample = "\n".join(lines)
+    best, best_score = ",", -1.0
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        except csv.Error:
+            continue
+        counts = [len(r) for r in rows if r]
+        if not counts or counts[0] < 2:
+            continue
+        header = counts[0]
+        consistent = sum(1 for c in counts if c == header) / len(counts)
+        score = consistent * 10 + min(header, 50) / 50
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+@dataclass
+class BadRow:
+    """A line the CSV parser could not split into the header's columns."""
+
+    text: str
+    expected: int
+    actual: int
+
+
+def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBatch]:
+    """Record batches with every column as string (parquet keeps its own types)."""
+    import pyarrow as pa
+
+    if source.format == "parquet":
+        yield from _iter_parquet(source)
+        return
+    import pyarrow.csv as pcsv
+
+    def on_invalid(row: Any) -> str:
+        bad_rows.append(BadRow(row.text or "", row.expected_columns, row.actual_columns))
+        return "skip"
+
+    header = _read_header(source)
+    read_options = pcsv.ReadOptions(
+        block_size=BLOCK_SIZE,
+        encoding=source.encoding,
+        column_names=[f"c{i}" for i in range(len(header))],
+        skip_rows=1,
+    )
+    parse_options = pcsv.ParseOptions(
+        delimiter=source.delimiter,
+        newlines_in_values=True,
+        invalid_row_handler=on_invalid,
+    )
+    convert_options = pcsv.ConvertOptions(
+        column_types={f"c{i}": pa.string() for i in range(len(header))},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
+    try:
+        stream = _open_stream(source)
+        reader = pcsv.open_csv(
+            stream,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+        for batch in reader:
+            yield pa.RecordBatch.from_arrays(batch.columns, names=header)
+    except pa.ArrowInvalid as exc:
+        raise InputError(_explain_arrow_error(source, exc)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source.name}: not valid {source.encoding} text ({exc.reason} at byte {exc.start}); "
+            "pass the right --encoding (e.g. gb18030, cp1252)"
+        ) from None
+
+
+def _open_stream(source: Source) -> Any:
+    import pyarrow as pa
+
+    raw = pa.OSFile(str(source.path), "rb")
+    if source.compression:
+        return pa.CompressedInputStream(raw, source.compression)
+    return raw
+
+
+def _read_header(source: Source) -> list[str]:
+    head = _head_bytes(source.path, source.compression)
+    text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        raise InputError(f"{source.name}: the file is empty; expected a header row and data")
+    reader = csv.reader(io.StringIO(text), delimiter=source.delimiter)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise InputError(f"{source.name}: cannot read the header row ({exc})") from None
+    if not any(h.strip() for h in header):
+        raise InputError(
+            f"{source.name}: the header row is empty; the first line must name columns"
+        )
+    return [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
+
+
+def _explain_arrow_error(source: Source, exc: Exception) -> str:
+    message = str(exc)
+    if "straddling" in message or "block size" in message.lower():
+        return (
+            f"{source.name}: a field is larger than {BLOCK_SIZE // (1 << 20)} MB or a quote is "
+            "never closed; fix the quoting or split the file"
+        )
+    return f"{source.name}: cannot parse as CSV ({message.splitlines()[0]})"
+
+
+def _iter_parquet(source: Source) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(str(source.path))
+        yield from parquet.iter_batches(batch_size=200_000)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{source.name}: not a readable parquet file ({exc})") from None
+
+
+def file_size(path: Path) -> int:
+    return os.stat(path).st_size

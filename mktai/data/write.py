@@ -1,0 +1,181 @@
+"""Writing results: format from the extension, atomic replace, spreadsheet-safe CSV."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FORMATS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "jsonl",
+}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def output_format(path: Path | None) -> str:
+    if path is None:
+        return "csv"
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UsageError(
+            f"{path}: unknown output format {path.suffix!r}; use .csv, .parquet, .json or .jsonl"
+        )
+    return fmt
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
+    import pandas as pd
+
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "iufbmM" or isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[column] = text.mask(risky, "'" + text)
+    return out
+
+
+class TableWriter:
+    """Streams DataFrame chunks to one file, written to a temp file and renamed at close."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.format = output_format(path)
+        self.rows = 0
+        self._parquet: Any = None
+        self._schema: Any = None
+        self._handle: Any = None
+        self._tmp: Path | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            self._tmp = Path(tmp)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.format == "parquet":
+            self._write_parquet(frame)
+        elif self.format == "csv":
+            self._write_text(
+                neutralise_formulas(frame).to_csv(
+                    index=False, header=self.rows == 0, lineterminator="\n"
+                )
+            )
+        elif self.format == "jsonl":
+            if len(frame):
+                self._write_text(
+                    frame.to_json(
+                        orient="records", lines=True, date_format="iso", force_ascii=False
+                    ).rstrip("\n")
+                    + "\n"
+                )
+        else:  # json: one array, streamed
+            body = frame.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]
+            prefix = "[" if self.rows == 0 else ("," if body else "")
+            self._write_text(prefix + body)
+        self.rows += len(frame)
+
+    def _write_text(self, text: str) -> None:
+        if self._handle is None:
+            if self._tmp is None:
+                self._handle = sys.stdout
+            else:
+                self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
+        self._handle.write(text)
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._tmp is None:
+            raise UsageError("parquet output needs a file: use -o FILE.parquet")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._schema = table.schema
+            self._parquet = pq.ParquetWriter(str(self._tmp), self._schema, compression="snappy")
+        else:
+            table = table.cast(self._schema)
+        self._parquet.write_table(table)
+
+    def close(self, empty_frame: pd.DataFrame | None = None) -> None:
+        """Finish the file and move it into place atomically."""
+        if (
+            self.rows == 0
+            and empty_frame is not None
+            and self._parquet is None
+            and self._handle is None
+        ):
+            self.write(empty_frame)
+        if self.format == "json":
+            self._write_text("[" if self.rows == 0 and self._handle is None else "")
+            self._write_text("]\n")
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._handle is not None and self._handle is not sys.stdout:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        elif self._handle is sys.stdout:
+            sys.stdout.flush()
+        if self._tmp is not None and self.path is not None:
+            os.chmod(self._tmp, 0o666 & ~_umask())
+            os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._handle is not None and self._handle is not sys.stdout:
+            self._handle.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+
+def write_table(frame: pd.DataFrame, path: Path | None) -> None:
+    """Write a whole table (stdout CSV when path is None); atomic for files."""
+    writer = TableWriter(Path(path) if path is not None else None)
+    try:
+        writer.write(frame)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def write_json(payload: Any, path: Path) -> None:
+    """Atomic JSON file (reports, summaries)."""
+    import json
+
+    from mktai.cli.console import _json_default
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, ensure_ascii=False, default=_json_default)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
