@@ -7,7 +7,7 @@ inside the function that needs it, so `mktai --help` stays as fast as typer itse
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -66,7 +66,7 @@ def _version(value: bool) -> None:
 def main_callback(
     ctx: typer.Context,
     store: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--store", help="Artifact store (default: $MKTAI_STORE, else ./mktai-store)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence progress output.")] = False,

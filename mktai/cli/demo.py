@@ -10,7 +10,7 @@ import importlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -54,7 +54,7 @@ def sample_data_dir() -> Path:
 def demo(
     ctx: typer.Context,
     out: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--out", help="Directory for outputs (default: a new temporary directory)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for every step.")] = 0,
