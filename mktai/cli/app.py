@@ -29,15 +29,14 @@ class MktaiGroup(TyperGroup):
                 raise
             console.error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # click's own usage errors are ClickException, re-raised below
-            import click
-
-            if isinstance(exc, click.ClickException) or console.debug_enabled():
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise  # typer's own usage errors and exits keep their meaning
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(0) from None
+        except Exception as exc:
+            if console.debug_enabled():
                 raise
-            if isinstance(exc, BrokenPipeError):
-                raise typer.Exit(0) from None
             console.error_line(
                 f"internal error: {type(exc).__name__}: {exc} "
                 "(rerun with MKTAI_DEBUG=1 for the traceback and please report it)"
@@ -119,9 +118,22 @@ def _register() -> None:
 _register()
 
 
+def _silence_stdout() -> None:
+    """After a closed pipe (mktai ... | head), stop Python complaining at exit."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise SystemExit(0) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
