@@ -1,0 +1,67 @@
+"""The CLI contract shared by every command: one-line errors, exit codes, MKTAI_DEBUG."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from mktai.cli.app import app
+
+runner = CliRunner()
+
+
+def _mktai(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "MKTAI_DEBUG"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "mktai.cli.app", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def test_version_prints_and_exits_zero():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("mktai ")
+
+
+def test_unbuilt_command_exits_2_with_one_line():
+    result = _mktai("recommend")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not built yet" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_input_file_is_one_line_exit_2():
+    result = _mktai("ingest", "does-not-exist.csv")
+    assert result.returncode == 2
+    assert "does-not-exist.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_env_shows_traceback():
+    result = _mktai("ingest", "does-not-exist.csv", env={"MKTAI_DEBUG": "1"})
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+    assert "InputError" in result.stderr
+
+
+def test_unknown_option_is_usage_error():
+    result = runner.invoke(app, ["ingest", "--no-such-option", "x.csv"])
+    assert result.exit_code == 2
+
+
+def test_store_env_var_is_used(monkeypatch, tmp_path):
+    from mktai.cli.options import resolve_store
+
+    monkeypatch.setenv("MKTAI_STORE", str(tmp_path / "s"))
+    assert str(resolve_store(None, None)) == str(tmp_path / "s")
+    monkeypatch.delenv("MKTAI_STORE")
+    assert str(resolve_store(None, None)) == "mktai-store"
