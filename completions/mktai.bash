@@ -1,0 +1,262 @@
+# bash completion for mktai                                  -*- shell-script -*-
+# Generated from the mktai command tree by `make completions`
+# (python -m mktai.cli.completions completions). Do not edit by hand.
+# Install: `source completions/mktai.bash` in ~/.bashrc, or copy this file to
+# ~/.local/share/bash-completion/completions/mktai (bash-completion loads it on demand).
+
+_mktai_spec() {
+    # $1: command path -> its sub-commands, options, and options that take a value
+    case "$1" in
+        '')
+            _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate demo models'
+            _mktai_opts='--store --quiet -q --json --version -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'ingest')
+            _mktai_subs=''
+            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --json --quiet -q -h --help'
+            _mktai_vopts='--output -o --kind --map --encoding --rejects --report'
+            ;;
+        'train')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'segment')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'recommend')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'forecast')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'sentiment')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'predict')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'evaluate')
+            _mktai_subs=''
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'demo')
+            _mktai_subs=''
+            _mktai_opts='--out --seed -h --help'
+            _mktai_vopts='--out --seed'
+            ;;
+        'models')
+            _mktai_subs='list show tag untag rm prune verify export import'
+            _mktai_opts='-h --help'
+            _mktai_vopts=''
+            ;;
+        'models list')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'models show')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'models tag')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'models untag')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'models rm')
+            _mktai_subs=''
+            _mktai_opts='--all --force --store --json --quiet -q -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'models prune')
+            _mktai_subs=''
+            _mktai_opts='--keep --dry-run --store --json --quiet -q -h --help'
+            _mktai_vopts='--keep --store'
+            ;;
+        'models verify')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_vopts='--store'
+            ;;
+        'models export')
+            _mktai_subs=''
+            _mktai_opts='--output -o --store --json --quiet -q -h --help'
+            _mktai_vopts='--output -o --store'
+            ;;
+        'models import')
+            _mktai_subs=''
+            _mktai_opts='--name --store --json --quiet -q -h --help'
+            _mktai_vopts='--name --store'
+            ;;
+        *) _mktai_subs= _mktai_opts= _mktai_vopts= ;;
+    esac
+}
+
+_mktai_value() {
+    # $1: command path, $2: option -> complete the option's value
+    case "$1|$2" in
+        '|--store') _mktai_complete dir ;;
+        'ingest|--output'|'ingest|-o') _mktai_complete file ;;
+        'ingest|--kind') _mktai_complete none ;;
+        'ingest|--map') _mktai_complete none ;;
+        'ingest|--encoding') _mktai_complete none ;;
+        'ingest|--rejects') _mktai_complete file ;;
+        'ingest|--report') _mktai_complete file ;;
+        'demo|--out') _mktai_complete dir ;;
+        'demo|--seed') _mktai_complete none ;;
+        'models list|--store') _mktai_complete dir ;;
+        'models show|--store') _mktai_complete dir ;;
+        'models tag|--store') _mktai_complete dir ;;
+        'models untag|--store') _mktai_complete dir ;;
+        'models rm|--store') _mktai_complete dir ;;
+        'models prune|--keep') _mktai_complete none ;;
+        'models prune|--store') _mktai_complete dir ;;
+        'models verify|--store') _mktai_complete dir ;;
+        'models export|--output'|'models export|-o') _mktai_complete file ;;
+        'models export|--store') _mktai_complete dir ;;
+        'models import|--name') _mktai_complete ref ;;
+        'models import|--store') _mktai_complete dir ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+_mktai_arg() {
+    # $1: command path, $2: index of the positional argument being completed
+    case "$1|$2" in
+        'ingest|'*) _mktai_complete file ;;
+        'models list|0') _mktai_complete ref ;;
+        'models show|0') _mktai_complete ref ;;
+        'models tag|0') _mktai_complete ref ;;
+        'models tag|1') _mktai_complete none ;;
+        'models untag|0') _mktai_complete ref ;;
+        'models untag|1') _mktai_complete none ;;
+        'models rm|0') _mktai_complete ref ;;
+        'models prune|0') _mktai_complete ref ;;
+        'models verify|0') _mktai_complete ref ;;
+        'models export|0') _mktai_complete ref ;;
+        'models import|0') _mktai_complete file ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+_mktai_store() {
+    # The store a model reference is looked up in: --store on the line, $MKTAI_STORE, ./mktai-store
+    local i store=
+    for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+        if [[ ${COMP_WORDS[i]} == --store ]]; then
+            if [[ ${COMP_WORDS[i+1]} == = ]]; then store=${COMP_WORDS[i+2]}; else store=${COMP_WORDS[i+1]}; fi
+        fi
+    done
+    [[ -n $store ]] || store=${MKTAI_STORE:-mktai-store}
+    [[ $store == "~/"* ]] && store=$HOME/${store#"~/"}
+    printf '%s\n' "$store"
+}
+
+_mktai_refs() {
+    # Model names (directories of the store); name@vN and name@alias once "@" is typed.
+    local store d name json
+    store=$(_mktai_store)
+    if [[ $1 == *@* ]]; then
+        name=${1%%@*}
+        for d in "$store/$name"/v*/; do
+            [[ -d $d ]] || continue
+            d=${d%/}
+            printf '%s@%s\n' "$name" "${d##*/}"
+        done
+        if [[ -r $store/$name/aliases.json ]]; then
+            json=$(<"$store/$name/aliases.json")
+            while [[ $json =~ \"([^\"]+)\"[[:space:]]*: ]]; do
+                printf '%s@%s\n' "$name" "${BASH_REMATCH[1]}"
+                json=${json#*"${BASH_REMATCH[0]}"}
+            done
+        fi
+    else
+        for d in "$store"/*/; do
+            [[ -d $d ]] || continue
+            d=${d%/}
+            d=${d##*/}
+            [[ $d == .* ]] || printf '%s\n' "$d"
+        done
+    fi
+}
+
+_mktai_complete() {
+    # $1: what to complete ("file", "dir", "ref", "words", "none"); $2: the words
+    local IFS=$' \t\n'
+    case $1 in
+        file)
+            compopt -o filenames 2>/dev/null
+            IFS=$'\n' COMPREPLY=($(compgen -f -- "$cur"))
+            ;;
+        dir)
+            compopt -o filenames 2>/dev/null
+            IFS=$'\n' COMPREPLY=($(compgen -d -- "$cur"))
+            ;;
+        ref) COMPREPLY=($(compgen -W "$(_mktai_refs "$cur")" -- "$cur")) ;;
+        words) COMPREPLY=($(compgen -W "$2" -- "$cur")) ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+_mktai() {
+    local cur=${COMP_WORDS[COMP_CWORD]} key= opt= w i n=0 skip=0
+    local _mktai_subs _mktai_opts _mktai_vopts
+    COMPREPLY=()
+    # Walk the words before the cursor: sub-commands extend the command path, options that take
+    # a value skip it (also as --opt=value, which bash splits into three words), the rest are
+    # positional arguments.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if [[ $w == = ]]; then skip=1; continue; fi
+        if ((skip)); then skip=0; continue; fi
+        _mktai_spec "$key"
+        case $w in
+            -*) [[ " $_mktai_vopts " == *" $w "* ]] && skip=1 ;;
+            *)
+                if [[ " $_mktai_subs " == *" $w "* ]]; then
+                    key=${key:+$key }$w
+                    n=0
+                else
+                    n=$((n + 1))
+                fi
+                ;;
+        esac
+    done
+    _mktai_spec "$key"
+    if ((skip)); then
+        opt=${COMP_WORDS[COMP_CWORD-1]}
+        [[ $opt == = ]] && opt=${COMP_WORDS[COMP_CWORD-2]}
+        [[ $cur == = ]] && cur=
+        _mktai_value "$key" "$opt"
+        return 0
+    fi
+    if [[ $cur == -* ]]; then
+        _mktai_complete words "$_mktai_opts"
+    elif [[ -n $_mktai_subs ]]; then
+        _mktai_complete words "$_mktai_subs"
+    else
+        _mktai_arg "$key" "$n"
+    fi
+    return 0
+}
+
+complete -F _mktai mktai

@@ -1,0 +1,260 @@
+# fish completion for mktai
+# Generated from the mktai command tree by `make completions`
+# (python -m mktai.cli.completions completions). Do not edit by hand.
+# Install: copy this file to ~/.config/fish/completions/mktai.fish
+
+function __mktai_subs --description 'mktai: sub-commands of the command path $argv[1]'
+    switch "$argv[1]"
+        case ''
+            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'demo' 'models'
+        case 'models'
+            printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'export' 'import'
+    end
+end
+
+function __mktai_vopts --description 'mktai: options of $argv[1] that take a value'
+    switch "$argv[1]"
+        case ''
+            printf '%s\n' '--store'
+        case 'ingest'
+            printf '%s\n' '--output' '-o' '--kind' '--map' '--encoding' '--rejects' '--report'
+        case 'demo'
+            printf '%s\n' '--out' '--seed'
+        case 'models list'
+            printf '%s\n' '--store'
+        case 'models show'
+            printf '%s\n' '--store'
+        case 'models tag'
+            printf '%s\n' '--store'
+        case 'models untag'
+            printf '%s\n' '--store'
+        case 'models rm'
+            printf '%s\n' '--store'
+        case 'models prune'
+            printf '%s\n' '--keep' '--store'
+        case 'models verify'
+            printf '%s\n' '--store'
+        case 'models export'
+            printf '%s\n' '--output' '-o' '--store'
+        case 'models import'
+            printf '%s\n' '--name' '--store'
+    end
+end
+
+function __mktai_state --description 'mktai: command path and positional index at the cursor'
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l key
+    set -l n 0
+    set -l skip 0
+    for w in $tokens
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case '--*=*'
+            case '-*'
+                if contains -- $w (__mktai_vopts "$key")
+                    set skip 1
+                end
+            case '*'
+                if contains -- $w (__mktai_subs "$key")
+                    set -a key $w
+                    set n 0
+                else
+                    set n (math $n + 1)
+                end
+        end
+    end
+    echo "$key|$n"
+end
+
+function __mktai_at --description 'mktai: is the command path at the cursor $argv[1]?'
+    set -l state (string split '|' -- (__mktai_state))
+    test "$state[1]" = "$argv[1]"
+end
+
+function __mktai_arg --description 'mktai: at command $argv[1], positional argument $argv[2] (N+: N or later)?'
+    set -l state (string split '|' -- (__mktai_state))
+    test "$state[1]" = "$argv[1]"; or return 1
+    set -l index (string replace '+' '' -- $argv[2])
+    if string match -q -- '*+' $argv[2]
+        test $state[2] -ge $index
+    else
+        test $state[2] -eq $index
+    end
+end
+
+function __mktai_refs --description 'mktai: stored model names, name@vN and name@alias'
+    set -l tokens (commandline -opc)
+    set -l store
+    for i in (seq (count $tokens))
+        if test "$tokens[$i]" = --store; and test $i -lt (count $tokens)
+            set store $tokens[(math $i + 1)]
+        else if string match -q -- '--store=*' $tokens[$i]
+            set store (string replace -- '--store=' '' $tokens[$i])
+        end
+    end
+    test -n "$store"; or set store $MKTAI_STORE
+    test -n "$store"; or set store mktai-store
+    set store (string replace -r '^~/' "$HOME/" -- $store)
+    set -l cur (commandline -ct)
+    if string match -q -- '*@*' $cur
+        set -l name (string split -m1 @ -- $cur)[1]
+        for d in $store/$name/v*/
+            printf '%s@%s\n' $name (basename $d)
+        end
+        if test -r $store/$name/aliases.json
+            for alias in (string match -arg '"([^"]+)"\s*:' < $store/$name/aliases.json)
+                printf '%s@%s\n' $name $alias
+            end
+        end
+    else
+        for d in $store/*/
+            basename $d
+        end
+    end
+end
+
+complete -c mktai -e
+complete -c mktai -f
+
+# mktai
+complete -c mktai -n '__mktai_at \'\'' -a 'ingest' -d 'Clean raw exports: detect encoding, delimiter, column roles and...'
+complete -c mktai -n '__mktai_at \'\'' -a 'train' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'segment' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'recommend' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'forecast' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'sentiment' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'predict' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'evaluate' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'demo' -d 'Run the whole tour on sample_data/ into a throw-away store and list...'
+complete -c mktai -n '__mktai_at \'\'' -a 'models' -d 'Manage stored model versions: list, show, tag, rm, prune, verify,...'
+complete -c mktai -n '__mktai_at \'\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'\'' -l 'json' -d 'Machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'\'' -l 'version' -d 'Show the version.'
+complete -c mktai -n '__mktai_at \'\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai ingest
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'output' -s 'o' -r -F -d 'Write results here; format from the extension (.csv, .parquet, .json, .jsonl).'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'kind' -r -f -d 'Dataset kind: transactions, customers, ratings, reviews, sales, labelled.'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'map' -r -f -d 'Set a column role explicitly, e.g. --map amount=Total --map date=OrderDate.'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'encoding' -r -f -d 'Input encoding (default: detected; e.g. utf-8, gb18030).'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'rejects' -r -F -d 'Rejects CSV (default: beside the output, NAME.rejects.csv).'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'report' -r -F -d 'Write the cleaning report as JSON.'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'strict' -d 'Exit 2 when any row is rejected.'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'ingest\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'ingest\' 0+' -F -d 'files'
+
+# mktai train
+complete -c mktai -n '__mktai_at \'train\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai segment
+complete -c mktai -n '__mktai_at \'segment\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai recommend
+complete -c mktai -n '__mktai_at \'recommend\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai forecast
+complete -c mktai -n '__mktai_at \'forecast\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai sentiment
+complete -c mktai -n '__mktai_at \'sentiment\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai predict
+complete -c mktai -n '__mktai_at \'predict\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai evaluate
+complete -c mktai -n '__mktai_at \'evaluate\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai demo
+complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'
+complete -c mktai -n '__mktai_at \'demo\'' -l 'seed' -r -f -d 'Random seed for every step.'
+complete -c mktai -n '__mktai_at \'demo\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai models
+complete -c mktai -n '__mktai_at \'models\'' -a 'list' -d 'List every model version with its aliases, kind, algorithm, date,...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'show' -d 'Show one version\'s manifest (parameters, schema, data fingerprint,...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'tag' -d 'Point NAME@ALIAS at a version (moves the alias if it already exists).'
+complete -c mktai -n '__mktai_at \'models\'' -a 'untag' -d 'Remove an alias (the version itself stays).'
+complete -c mktai -n '__mktai_at \'models\'' -a 'rm' -d 'Remove a version, or every version of a model with --all.'
+complete -c mktai -n '__mktai_at \'models\'' -a 'prune' -d 'Remove old versions, keeping the newest --keep N plus every aliased...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'verify' -d 'Check every file\'s sha256 and every alias; exit 3 and list each...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'export' -d 'Write one verified version to a .tar.gz that `mktai models import`...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'import' -d 'Import an exported version as the next version number of its name...'
+complete -c mktai -n '__mktai_at \'models\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# mktai models list
+complete -c mktai -n '__mktai_at \'models list\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models list\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models list\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models list\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models list\' 0' -f -a '(__mktai_refs)' -d 'name'
+
+# mktai models show
+complete -c mktai -n '__mktai_at \'models show\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models show\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models show\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models show\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models show\' 0' -f -a '(__mktai_refs)' -d 'ref'
+
+# mktai models tag
+complete -c mktai -n '__mktai_at \'models tag\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models tag\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models tag\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models tag\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models tag\' 0' -f -a '(__mktai_refs)' -d 'ref'
+complete -c mktai -n '__mktai_arg \'models tag\' 1' -f -d 'alias'
+
+# mktai models untag
+complete -c mktai -n '__mktai_at \'models untag\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models untag\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models untag\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models untag\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models untag\' 0' -f -a '(__mktai_refs)' -d 'name'
+complete -c mktai -n '__mktai_arg \'models untag\' 1' -f -d 'alias'
+
+# mktai models rm
+complete -c mktai -n '__mktai_at \'models rm\'' -l 'all' -d 'Remove every version of NAME.'
+complete -c mktai -n '__mktai_at \'models rm\'' -l 'force' -d 'Also remove versions that carry an alias.'
+complete -c mktai -n '__mktai_at \'models rm\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models rm\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models rm\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models rm\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models rm\' 0' -f -a '(__mktai_refs)' -d 'ref'
+
+# mktai models prune
+complete -c mktai -n '__mktai_at \'models prune\'' -l 'keep' -r -f -d 'Versions to keep per model (newest first).'
+complete -c mktai -n '__mktai_at \'models prune\'' -l 'dry-run' -d 'Only print what would be removed.'
+complete -c mktai -n '__mktai_at \'models prune\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models prune\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models prune\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models prune\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models prune\' 0' -f -a '(__mktai_refs)' -d 'name'
+
+# mktai models verify
+complete -c mktai -n '__mktai_at \'models verify\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models verify\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models verify\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models verify\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models verify\' 0' -f -a '(__mktai_refs)' -d 'ref'
+
+# mktai models export
+complete -c mktai -n '__mktai_at \'models export\'' -l 'output' -s 'o' -r -F -d 'Archive to write (.tar.gz).'
+complete -c mktai -n '__mktai_at \'models export\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models export\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models export\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models export\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models export\' 0' -f -a '(__mktai_refs)' -d 'ref'
+
+# mktai models import
+complete -c mktai -n '__mktai_at \'models import\'' -l 'name' -r -f -a '(__mktai_refs)' -d 'Import under this name instead.'
+complete -c mktai -n '__mktai_at \'models import\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models import\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models import\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models import\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models import\' 0' -F -d 'archive'
