@@ -6,6 +6,7 @@ applied to every batch, so a multi-GB file is cleaned chunk by chunk with consis
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -211,7 +212,7 @@ class Cleaner:
             dup_mask = duplicate_of >= 0
             if dup_mask.any():
                 reasons[dup_mask] = "exact duplicate of row " + pd.Series(
-                    duplicate_of[dup_mask], index=raw.index[dup_mask]
+                    duplicate_of[dup_mask] + 1, index=raw.index[dup_mask]
                 ).astype(str)
                 self.stats.duplicates += int(dup_mask.sum())
 
@@ -233,7 +234,6 @@ class Cleaner:
                         column, str(raw[column][failed].iloc[0])[:80]
                     )
             missing = values.isna() & ~failed
-            self.stats.missing[column] += int(missing.sum())
             if role in plan.required and missing.any():
                 bad = missing & reasons.isna()
                 reasons[bad] = f"missing {role} (column {column})"
@@ -242,6 +242,9 @@ class Cleaner:
             frame = self._transactions(frame, reasons)
 
         rejected = reasons.notna()
+        kept = ~rejected.to_numpy()
+        for column in plan.names:
+            self.stats.missing[column] += int(frame[column].isna().to_numpy()[kept].sum())
         rejects = self._rejects(raw[rejected], reasons[rejected])
         for reason in rejects["reason"]:
             self.stats.rejected[_reason_key(reason)] += 1
@@ -336,7 +339,7 @@ class Cleaner:
 
         if raw.empty:
             return empty_rejects()
-        joined = raw.astype("string").fillna("").agg(self.delimiter.join, axis=1)
+        joined = join_raw(raw, self.delimiter)
         return pd.DataFrame(
             {
                 "source": self.source_name,
@@ -345,6 +348,26 @@ class Cleaner:
                 "raw": joined.to_numpy(),
             }
         )
+
+
+def join_raw(raw: pd.DataFrame, delimiter: str) -> pd.Series:
+    """Rebuild each row as a CSV line (quoted where needed) so the rejects file shows the input."""
+    import pandas as pd
+
+    if raw.shape[1] == 0:
+        return pd.Series("", index=raw.index, dtype="string")
+    special = f'[{re.escape(delimiter)}"\r\n]'
+    parts = []
+    for column in raw.columns:
+        text = raw[column].astype("string").fillna("")
+        quote = text.str.contains(special, regex=True).fillna(False).astype(bool)
+        if quote.any():
+            text = text.mask(quote, '"' + text.str.replace('"', '""', regex=False) + '"')
+        parts.append(text)
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + delimiter + part
+    return joined
 
 
 def empty_rejects() -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ class Stream:
     cleaners: list[Cleaner] = field(default_factory=list)
     bad_rows: dict[str, list[BadRow]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
@@ -40,6 +41,9 @@ class Stream:
             self.bad_rows[source.name] = bad
             offset = 0
             cleaner: Cleaner | None = None
+            # Once the parser has skipped a malformed line, later row numbers are shifted by
+            # it; such rejects are held back and renumbered when the source is done.
+            held: list[pd.DataFrame] = []
             for batch in iter_batches(source, bad):
                 raw = batch.to_pandas()
                 if self.plan is None:
@@ -51,6 +55,9 @@ class Stream:
                 offset += len(raw)
                 if multi:
                     clean.insert(0, "source", source.name)
+                if bad and len(rejects):
+                    held.append(rejects)
+                    rejects = rejects.iloc[:0]
                 yield clean, rejects
             if cleaner is None:  # header only
                 if self.plan is None:
@@ -58,10 +65,16 @@ class Stream:
                 cleaner = Cleaner(self.plan, source.name, source.delimiter)
                 self.cleaners.append(cleaner)
             if bad:
-                yield _empty_like(self.plan), _malformed_rejects(source, bad)
+                malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
+                held = [renumber(frame) for frame in held]
+                yield _empty_like(self.plan), pd.concat([*held, malformed], ignore_index=True)
+                if renumber is _unchanged:
+                    self.notes.append(
+                        f"{source.name}: row numbers of rejects after a malformed line may be "
+                        "off by the number of malformed lines before them"
+                    )
         if self.plan is None:
             raise InputError("no input rows")
-        _ = pd  # keep the import local and explicit
         self.report = self._build_report()
 
     def _build_report(self) -> dict[str, Any]:
@@ -95,7 +108,7 @@ class Stream:
             entry: dict[str, Any] = {
                 "original": original,
                 "type": plan.types[name],
-                "missing_share": round(missing[name] / rows_in, 6) if rows_in else 0.0,
+                "missing_share": round(missing[name] / rows_out, 6) if rows_out else 0.0,
             }
             if unparseable[name]:
                 entry["unparseable"] = unparseable[name]
@@ -125,6 +138,8 @@ class Stream:
             "duplicates_removed": int(rejected.get("exact duplicate", 0)),
             "columns": columns,
         }
+        if self.notes:
+            report["notes"] = list(self.notes)
         if transactions:
             tx = {
                 k: (round(v, 2) if isinstance(v, float) else int(v))
@@ -150,42 +165,86 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
     return pd.DataFrame(columns=plan.names if plan else [])
 
 
-def _malformed_rejects(source: Source, bad: list[BadRow]) -> pd.DataFrame:
-    """Rows the parser could not split; their line numbers are found by one scan of the file."""
+def _unchanged(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+def _malformed_rejects(
+    source: Source, bad: list[BadRow], expected: int
+) -> tuple[pd.DataFrame, Callable[[pd.DataFrame], pd.DataFrame]]:
+    """Rejects for the lines the parser skipped, and a function that renumbers other rejects.
+
+    The fast parser cannot say where it skipped a line, so one pass of Python's csv module finds
+    each malformed record's data row and physical line; rows after it are shifted back into place.
+    """
+    import numpy as np
     import pandas as pd
 
-    lines = _line_numbers(source, [b.text for b in bad]) if len(bad) <= 10_000 else {}
-    return pd.DataFrame(
+    located = _locate_malformed(source, expected)
+    exact = located is not None and len(located) == len(bad)
+    rows = [r for r, _ in located] if exact else [-1] * len(bad)
+    lines = [line for _, line in located] if exact else [None] * len(bad)
+    malformed = pd.DataFrame(
         {
             "source": source.name,
-            "row": [lines.get(b.text, 0) - 1 if lines.get(b.text) else -1 for b in bad],
+            "row": np.asarray(rows, dtype=np.int64) + 1,
             "reason": [
-                f"malformed line: expected {b.expected} fields, found {b.actual}" for b in bad
+                f"malformed line{f' {line}' if line else ''}: expected {b.expected} fields, "
+                f"found {b.actual}"
+                for b, line in zip(bad, lines, strict=True)
             ],
             "raw": [b.text[:10_000] for b in bad],
         }
     )
+    if not exact:
+        malformed["row"] = -1
+        return malformed, _unchanged
+    # Parsed row i (0-based, bad rows skipped) is data row i + #{j : bad_j - j <= i}.
+    gaps = np.asarray(rows, dtype=np.int64) - np.arange(len(rows))
+
+    def true_row(parsed: np.ndarray) -> np.ndarray:
+        return parsed + np.searchsorted(gaps, parsed, side="right")
+
+    def renumber(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        frame["row"] = true_row(frame["row"].to_numpy(dtype=np.int64) - 1) + 1
+        reason = frame["reason"].astype(str)
+        ref = reason.str.extract(r"^exact duplicate of row (\d+)$")[0]
+        has_ref = ref.notna()
+        if has_ref.any():
+            fixed = true_row(ref[has_ref].astype(np.int64).to_numpy() - 1) + 1
+            frame.loc[has_ref, "reason"] = ["exact duplicate of row " + str(n) for n in fixed]
+        return frame
+
+    return malformed, renumber
 
 
-def _line_numbers(source: Source, texts: list[str]) -> dict[str, int]:
-    """Physical line number of each malformed line (first occurrence)."""
+def _locate_malformed(source: Source, expected: int) -> list[tuple[int, int]] | None:
+    """(0-based data row, first physical line) of every record with the wrong field count."""
+    import bz2
+    import csv
     import gzip
+    import sys
 
-    wanted = set(texts)
-    found: dict[str, int] = {}
-    opener: Any = gzip.open if source.compression == "gzip" else open
+    openers: dict[str | None, Any] = {"gzip": gzip.open, "bz2": bz2.open, None: open}
+    found: list[tuple[int, int]] = []
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
-        with opener(
+        with openers[source.compression](
             source.path, "rt", encoding=source.encoding, errors="replace", newline=""
-        ) as fh:
-            for number, line in enumerate(fh, start=1):
-                text = line.rstrip("\r\n")
-                if text in wanted and text not in found:
-                    found[text] = number
-                    if len(found) == len(wanted):
-                        break
-    except OSError:
-        return found
+        ) as handle:
+            reader = csv.reader(handle, delimiter=source.delimiter)
+            if next(reader, None) is None:
+                return found
+            record, line = 0, reader.line_num + 1
+            for fields in reader:
+                if fields:  # blank lines are not records for either parser
+                    if len(fields) != expected:
+                        found.append((record, line))
+                    record += 1
+                line = reader.line_num + 1
+    except (OSError, csv.Error, KeyError):
+        return None
     return found
 
 
