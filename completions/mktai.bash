@@ -9,102 +9,102 @@ _mktai_spec() {
     case "$1" in
         '')
             _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate demo models'
-            _mktai_opts='--store --quiet -q --json --version -h --help'
+            _mktai_opts='--store --quiet -q --json --version --help -h'
             _mktai_vopts='--store'
             ;;
         'ingest')
             _mktai_subs=''
-            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --json --quiet -q -h --help'
+            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --json --quiet -q --help -h'
             _mktai_vopts='--output -o --kind --map --encoding --rejects --report'
             ;;
         'train')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'segment')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'recommend')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'forecast')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'sentiment')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'predict')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'evaluate')
             _mktai_subs=''
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'demo')
             _mktai_subs=''
-            _mktai_opts='--out --seed -h --help'
+            _mktai_opts='--out --seed --help -h'
             _mktai_vopts='--out --seed'
             ;;
         'models')
             _mktai_subs='list show tag untag rm prune verify export import'
-            _mktai_opts='-h --help'
+            _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
         'models list')
             _mktai_subs=''
-            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
             ;;
         'models show')
             _mktai_subs=''
-            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
             ;;
         'models tag')
             _mktai_subs=''
-            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
             ;;
         'models untag')
             _mktai_subs=''
-            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
             ;;
         'models rm')
             _mktai_subs=''
-            _mktai_opts='--all --force --store --json --quiet -q -h --help'
+            _mktai_opts='--all --force --store --json --quiet -q --help -h'
             _mktai_vopts='--store'
             ;;
         'models prune')
             _mktai_subs=''
-            _mktai_opts='--keep --dry-run --store --json --quiet -q -h --help'
+            _mktai_opts='--keep --dry-run --store --json --quiet -q --help -h'
             _mktai_vopts='--keep --store'
             ;;
         'models verify')
             _mktai_subs=''
-            _mktai_opts='--store --json --quiet -q -h --help'
+            _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
             ;;
         'models export')
             _mktai_subs=''
-            _mktai_opts='--output -o --store --json --quiet -q -h --help'
+            _mktai_opts='--output -o --store --json --quiet -q --help -h'
             _mktai_vopts='--output -o --store'
             ;;
         'models import')
             _mktai_subs=''
-            _mktai_opts='--name --store --json --quiet -q -h --help'
+            _mktai_opts='--name --store --json --quiet -q --help -h'
             _mktai_vopts='--name --store'
             ;;
         *) _mktai_subs= _mktai_opts= _mktai_vopts= ;;

@@ -135,7 +135,7 @@ complete -c mktai -n '__mktai_at \'\'' -l 'store' -r -f -a '(__fish_complete_dir
 complete -c mktai -n '__mktai_at \'\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'\'' -l 'json' -d 'Machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'\'' -l 'version' -d 'Show the version.'
-complete -c mktai -n '__mktai_at \'\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai ingest
 complete -c mktai -n '__mktai_at \'ingest\'' -l 'output' -s 'o' -r -F -d 'Write results here; format from the extension (.csv, .parquet, .json, .jsonl).'
@@ -147,34 +147,34 @@ complete -c mktai -n '__mktai_at \'ingest\'' -l 'report' -r -F -d 'Write the cle
 complete -c mktai -n '__mktai_at \'ingest\'' -l 'strict' -d 'Exit 2 when any row is rejected.'
 complete -c mktai -n '__mktai_at \'ingest\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'ingest\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'ingest\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'ingest\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'ingest\' 0+' -F -d 'files'
 
 # mktai train
-complete -c mktai -n '__mktai_at \'train\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'train\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai segment
-complete -c mktai -n '__mktai_at \'segment\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'segment\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai recommend
-complete -c mktai -n '__mktai_at \'recommend\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai forecast
-complete -c mktai -n '__mktai_at \'forecast\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai sentiment
-complete -c mktai -n '__mktai_at \'sentiment\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'sentiment\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai predict
-complete -c mktai -n '__mktai_at \'predict\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'predict\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai evaluate
-complete -c mktai -n '__mktai_at \'evaluate\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'evaluate\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai demo
 complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'
 complete -c mktai -n '__mktai_at \'demo\'' -l 'seed' -r -f -d 'Random seed for every step.'
-complete -c mktai -n '__mktai_at \'demo\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'demo\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai models
 complete -c mktai -n '__mktai_at \'models\'' -a 'list' -d 'List every model version with its aliases, kind, algorithm, date,...'
@@ -186,27 +186,27 @@ complete -c mktai -n '__mktai_at \'models\'' -a 'prune' -d 'Remove old versions,
 complete -c mktai -n '__mktai_at \'models\'' -a 'verify' -d 'Check every file\'s sha256 and every alias; exit 3 and list each...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'export' -d 'Write one verified version to a .tar.gz that `mktai models import`...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'import' -d 'Import an exported version as the next version number of its name...'
-complete -c mktai -n '__mktai_at \'models\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai models list
 complete -c mktai -n '__mktai_at \'models list\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models list\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models list\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models list\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models list\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models list\' 0' -f -a '(__mktai_refs)' -d 'name'
 
 # mktai models show
 complete -c mktai -n '__mktai_at \'models show\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models show\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models show\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models show\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models show\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models show\' 0' -f -a '(__mktai_refs)' -d 'ref'
 
 # mktai models tag
 complete -c mktai -n '__mktai_at \'models tag\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models tag\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models tag\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models tag\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models tag\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models tag\' 0' -f -a '(__mktai_refs)' -d 'ref'
 complete -c mktai -n '__mktai_arg \'models tag\' 1' -f -d 'alias'
 
@@ -214,7 +214,7 @@ complete -c mktai -n '__mktai_arg \'models tag\' 1' -f -d 'alias'
 complete -c mktai -n '__mktai_at \'models untag\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models untag\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models untag\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models untag\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models untag\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models untag\' 0' -f -a '(__mktai_refs)' -d 'name'
 complete -c mktai -n '__mktai_arg \'models untag\' 1' -f -d 'alias'
 
@@ -224,7 +224,7 @@ complete -c mktai -n '__mktai_at \'models rm\'' -l 'force' -d 'Also remove versi
 complete -c mktai -n '__mktai_at \'models rm\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models rm\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models rm\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models rm\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models rm\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models rm\' 0' -f -a '(__mktai_refs)' -d 'ref'
 
 # mktai models prune
@@ -233,14 +233,14 @@ complete -c mktai -n '__mktai_at \'models prune\'' -l 'dry-run' -d 'Only print w
 complete -c mktai -n '__mktai_at \'models prune\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models prune\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models prune\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models prune\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models prune\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models prune\' 0' -f -a '(__mktai_refs)' -d 'name'
 
 # mktai models verify
 complete -c mktai -n '__mktai_at \'models verify\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models verify\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models verify\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models verify\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models verify\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models verify\' 0' -f -a '(__mktai_refs)' -d 'ref'
 
 # mktai models export
@@ -248,7 +248,7 @@ complete -c mktai -n '__mktai_at \'models export\'' -l 'output' -s 'o' -r -F -d 
 complete -c mktai -n '__mktai_at \'models export\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models export\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models export\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models export\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models export\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models export\' 0' -f -a '(__mktai_refs)' -d 'ref'
 
 # mktai models import
@@ -256,5 +256,5 @@ complete -c mktai -n '__mktai_at \'models import\'' -l 'name' -r -f -a '(__mktai
 complete -c mktai -n '__mktai_at \'models import\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'models import\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'models import\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
-complete -c mktai -n '__mktai_at \'models import\'' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_at \'models import\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models import\' 0' -F -d 'archive'

@@ -127,6 +127,8 @@ def describe_command(command: Any, name: str, parent_ctx: Any = None, path=()) -
         else:
             flag = bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
             names = tuple(param.opts) + tuple(getattr(param, "secondary_opts", ()) or ())
+            # long names first; click builds the help option's names from a set
+            names = tuple(sorted(names, key=lambda n: (not n.startswith("--"), n)))
             options.append(
                 Opt(
                     names=names,
