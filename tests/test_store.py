@@ -278,3 +278,20 @@ def test_lock_timeout_is_exit_3(store: Store, monkeypatch: pytest.MonkeyPatch) -
         store.tag("m@v1", "production")
     assert info.value.exit_code == 3
     store.tag("m@v1", "production")  # released: works again
+
+
+def test_unwritable_store_is_store_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("I am a file")
+    with pytest.raises(StoreError, match="cannot write to the store"):
+        Store(not_a_dir).save("m", "demand", writer(), {})
+
+
+def test_os_error_while_writing_is_store_error(store: Store) -> None:
+    def disk_full(directory: Path) -> None:
+        (directory / "part.bin").write_bytes(b"x")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(StoreError, match="No space left") as info:
+        store.save("m", "demand", disk_full, {})
+    assert info.value.exit_code == 3 and store.list() == []

@@ -211,13 +211,24 @@ class Store:
             files = hash_tree(staging, fsync=True)
             built = build_manifest(name, kind, manifest or {}, files)
             return self._publish(name, staging, built)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StoreError(
+                f"could not save {name!r} in the store {self.root} ({exc}); check free space "
+                "and permissions, or choose another --store"
+            ) from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
 
     def _new_staging(self) -> Path:
         base = self._staging()
-        base.mkdir(parents=True, exist_ok=True)
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to the store {self.root} ({exc}); check --store or $MKTAI_STORE"
+            ) from None
         self._clean_staging(base)
         path = base / f"{uuid.uuid4().hex}.{os.getpid()}"
         path.mkdir()
