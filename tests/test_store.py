@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mktai.errors import IntegrityError, LockTimeout, ModelNotFound, StoreError, UsageError
 from mktai.store import Store, parse_ref
@@ -295,3 +297,16 @@ def test_os_error_while_writing_is_store_error(store: Store) -> None:
     with pytest.raises(StoreError, match="No space left") as info:
         store.save("m", "demand", disk_full, {})
     assert info.value.exit_code == 3 and store.list() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=80))
+def test_any_reference_either_parses_inside_the_store_or_is_a_usage_error(text: str) -> None:
+    root = Path("/store-root")
+    try:
+        ref = parse_ref(text)
+    except UsageError:
+        return
+    path = (root / ref.name).resolve()
+    assert path.parent == root and path.name == ref.name
+    assert str(ref) in (text, text.replace("@", "@v", 1)) or ref.alias == text.partition("@")[2]
