@@ -43,14 +43,21 @@ def print_cleaning_summary(report: dict[str, Any]) -> None:
         fmt = info.get("date_format")
         if fmt:
             text = str(fmt.get("format", ""))
-            if fmt.get("day_first") is not None:
-                text += ", day first" if fmt["day_first"] else ", month first"
+            if "day_first" in fmt:
+                order = {True: "day first", False: "month first"}.get(
+                    fmt["day_first"], "order ambiguous, read month first"
+                )
+                if fmt.get("decided_at_row"):
+                    order += f" (decided at row {fmt['decided_at_row']:,})"
+                text += f", {order}"
             notes.append(text)
         original = info["original"] if info["original"] != name else ""
         table.add_row(
             name, original, info["type"], f"{info['missing_share']:.1%}", "; ".join(notes)
         )
     console.err_console().print(table)
+    for note in report.get("notes", []):
+        console.warn(note)
     tx = report.get("transactions")
     if tx:
         console.info(

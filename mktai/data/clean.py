@@ -23,13 +23,18 @@ from mktai.data.schema import (
 from mktai.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 NUMBER_ROLES = frozenset({"quantity", "price", "amount", "rating"})
 DATE_ROLES = frozenset({"date", "timestamp"})
 INFER_SHARE = 0.95
 SAMPLE_ROWS = 20_000
+# Invoice numbers of cancellations: 'C' then a digit (C536379), as in most retail exports.
+CANCELLED_ORDER = r"^[Cc]\d"
+# Columns named like identifiers keep their text even when every value is digits.
+_ID_NAME = re.compile(
+    r"(^|_)(id|ids|code|key|uuid|sku|ean|upc|isbn|zip|zipcode|postcode)$|编号$|号$"
+)
 
 # Roles every row of a kind needs; a row without them is rejected with the reason.
 REQUIRED_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -116,14 +121,14 @@ def make_plan(
         plan.types[column] = _infer_type(sample[column], role_of.get(column), plan, column)
     if kind == "transactions":
         if "amount" not in roles:
-            roles["amount"] = _free_name("amount", names)
+            roles["amount"] = free_name("amount", names)
             plan.derived.append(roles["amount"])
-        roles["is_return"] = _free_name("is_return", names)
+        roles["is_return"] = free_name("is_return", names)
         plan.derived.append(roles["is_return"])
     return plan
 
 
-def _free_name(name: str, taken: list[str]) -> str:
+def free_name(name: str, taken: list[str]) -> str:
     while name in taken:
         name = f"{name}_"
     return name
@@ -148,6 +153,8 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
     present = text[(text != "") & text.notna()]
     if present.empty:
         return "text"
+    if _ID_NAME.search(column) or present.str.match(r"^[+-]?0\d").any():
+        return "id"  # identifiers and codes with leading zeros are labels, not quantities
     if parse.boolean_share(present) >= 0.99:
         return "bool"
     european = parse.looks_european(present)
@@ -181,16 +188,23 @@ class CleanStats:
 class Cleaner:
     """Applies a Plan batch by batch, remembering row hashes to drop duplicates across batches."""
 
-    def __init__(self, plan: Plan, source_name: str, delimiter: str, dedupe: bool = True) -> None:
-        import numpy as np
-
+    def __init__(
+        self,
+        plan: Plan,
+        source_name: str,
+        delimiter: str,
+        dedupe: bool = True,
+        *,
+        deduper: Deduper | None = None,
+    ) -> None:
         self.plan = plan
         self.source_name = source_name
         self.delimiter = delimiter
         self.dedupe = dedupe
         self.stats = CleanStats()
-        self._seen: np.ndarray = np.empty(0, dtype=np.uint64)
-        self._first_seen: np.ndarray = np.empty(0, dtype=np.int64)
+        # Shared between the sources of one run, so overlapping exports are de-duplicated too.
+        self.deduper = deduper or Deduper()
+        self.source_index = self.deduper.add_source(source_name)
 
     def clean(self, raw: pd.DataFrame, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Clean one batch of raw strings; returns (clean rows, rejects)."""
@@ -208,13 +222,8 @@ class Cleaner:
         reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
 
         if self.dedupe and len(raw):
-            duplicate_of = self._duplicates(raw)
-            dup_mask = duplicate_of >= 0
-            if dup_mask.any():
-                reasons[dup_mask] = "exact duplicate of row " + pd.Series(
-                    duplicate_of[dup_mask] + 1, index=raw.index[dup_mask]
-                ).astype(str)
-                self.stats.duplicates += int(dup_mask.sum())
+            reasons = self.deduper.check(raw, self.source_index)
+            self.stats.duplicates += int(reasons.notna().sum())
 
         out = {}
         role_of = {column: role for role, column in plan.roles.items()}
@@ -252,38 +261,6 @@ class Cleaner:
         self.stats.rows_out += len(clean)
         return clean.reset_index(drop=True), rejects
 
-    def _duplicates(self, raw: pd.DataFrame) -> np.ndarray:
-        """For each row, the row number of an earlier identical row, or -1."""
-        import numpy as np
-        import pandas as pd
-
-        hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
-        rows = raw.index.to_numpy(dtype=np.int64)
-        result = np.full(len(raw), -1, dtype=np.int64)
-        # earlier batches
-        if len(self._seen):
-            pos = np.searchsorted(self._seen, hashes)
-            pos_clipped = np.minimum(pos, len(self._seen) - 1)
-            hit = self._seen[pos_clipped] == hashes
-            result[hit] = self._first_seen[pos_clipped[hit]]
-        # within this batch
-        series = pd.Series(hashes)
-        repeated = series.duplicated(keep="first").to_numpy()
-        within = repeated & (result < 0)
-        if within.any():
-            firsts = series[~repeated]
-            position = pd.Series(firsts.index.to_numpy(), index=firsts.to_numpy())
-            result[within] = rows[position.reindex(hashes[within]).to_numpy()]
-        new = result < 0
-        new_hashes = hashes[new]
-        new_rows = rows[new]
-        all_hashes = np.concatenate([self._seen, new_hashes])
-        all_rows = np.concatenate([self._first_seen, new_rows])
-        order = np.argsort(all_hashes, kind="stable")
-        self._seen = all_hashes[order]
-        self._first_seen = all_rows[order]
-        return result
-
     def _convert(self, values: pd.Series, kind: str, column: str) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
 
@@ -293,6 +270,11 @@ class Cleaner:
             return parse.parse_numbers(values, self.plan.european.get(column))
         if kind == "date":
             dates, failed, info = parse.parse_dates(values, self.plan.day_first.get(column))
+            if self.plan.day_first.get(column) is None and info.get("day_first") is not None:
+                # decided by this batch: later batches read the same way, and the report says so
+                self.plan.day_first[column] = bool(info["day_first"])
+                info["decided_at_row"] = int(values.index[0]) + 1
+                self.stats.date_info[column] = info
             if info and column not in self.stats.date_info:
                 self.stats.date_info[column] = info
             return dates, failed
@@ -318,7 +300,7 @@ class Cleaner:
         amount = frame[roles["amount"]]
         cancelled = pd.Series(False, index=frame.index)
         if order is not None:
-            cancelled = order.str.upper().str.startswith("C").fillna(False).astype(bool)
+            cancelled = order.str.match(CANCELLED_ORDER).fillna(False).astype(bool)
         negative = (quantity < 0) if quantity is not None else (amount < 0)
         is_return = cancelled | negative.fillna(False).astype(bool)
         frame[roles["is_return"]] = is_return
@@ -348,6 +330,64 @@ class Cleaner:
                 "raw": joined.to_numpy(),
             }
         )
+
+
+class Deduper:
+    """Remembers a 64-bit hash of every row kept so far (sorted, 16 bytes a row) and finds repeats.
+
+    Hashes are of the raw strings, so '1.0' and '1' differ: only exact repeats are dropped.
+    """
+
+    SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.sources: list[str] = []
+        self._hashes = np.empty(0, dtype=np.uint64)
+        self._firsts = np.empty(0, dtype=np.int64)
+
+    def add_source(self, name: str) -> int:
+        self.sources.append(name)
+        return len(self.sources) - 1
+
+    def check(self, raw: pd.DataFrame, source_index: int) -> pd.Series:
+        """Reason text for rows repeating an earlier row (this batch or before), else NA."""
+        import numpy as np
+        import pandas as pd
+
+        hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
+        tags = raw.index.to_numpy(dtype=np.int64) | (source_index << self.SOURCE_SHIFT)
+        first = np.full(len(raw), -1, dtype=np.int64)
+        if len(self._hashes):
+            pos = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+            hit = self._hashes[pos] == hashes
+            first[hit] = self._firsts[pos[hit]]
+        # within this batch: the first occurrence (keep order) is the original
+        _, index, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        original = index[inverse]
+        within = (original != np.arange(len(raw))) & (first < 0)
+        first[within] = tags[original[within]]
+        new_index = index[first[index] < 0]  # first occurrences not seen in earlier batches
+        add_hashes = hashes[new_index]  # sorted already: np.unique sorts by hash
+        add_tags = tags[new_index]
+        at = np.searchsorted(self._hashes, add_hashes)
+        self._hashes = np.insert(self._hashes, at, add_hashes)
+        self._firsts = np.insert(self._firsts, at, add_tags)
+
+        reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
+        duplicate = first >= 0
+        if duplicate.any():
+            mask = (1 << self.SOURCE_SHIFT) - 1
+            rows = (first[duplicate] & mask) + 1
+            srcs = first[duplicate] >> self.SOURCE_SHIFT
+            text = "exact duplicate of row " + pd.Series(rows).astype(str)
+            other = srcs != source_index
+            if other.any():
+                names = pd.Series([self.sources[i] for i in srcs[other].tolist()])
+                text[other] = text[other] + " of " + names.to_numpy()
+            reasons[duplicate] = text.to_numpy()
+        return reasons
 
 
 def join_raw(raw: pd.DataFrame, delimiter: str) -> pd.Series:

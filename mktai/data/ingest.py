@@ -21,9 +21,19 @@ class IngestResult:
 def default_rejects_path(output: Path | None, first_input: str) -> Path:
     """clean.parquet -> clean.rejects.csv; stdout output -> <input stem>.rejects.csv here."""
     if output is not None:
-        return output.with_name(output.name.split(".")[0] + ".rejects.csv")
-    stem = Path(first_input).name.split(".")[0] if first_input != "-" else "stdin"
+        return output.with_name(_stem(output.name) + ".rejects.csv")
+    stem = _stem(Path(first_input).name) if first_input != "-" else "stdin"
     return Path(f"{stem}.rejects.csv")
+
+
+def _stem(name: str) -> str:
+    """'sales.2024.csv.gz' -> 'sales.2024': only data and compression suffixes are removed."""
+    known = {".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".gz", ".bz2", ".zip"}
+    while True:
+        suffix = Path(name).suffix.lower()
+        if suffix not in known or suffix == name.lower():
+            return name
+        name = name[: -len(suffix)]
 
 
 def ingest(

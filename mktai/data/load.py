@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mktai.data.clean import Cleaner, Plan, empty_rejects, make_plan
-from mktai.data.read import BadRow, Source, iter_batches, open_source
+from mktai.data.clean import Cleaner, Deduper, Plan, empty_rejects, free_name, make_plan
+from mktai.data.read import BadRow, Source, empty_frame, iter_batches, open_source
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
 
@@ -36,6 +36,7 @@ class Stream:
         import pandas as pd
 
         multi = len(self.sources) > 1
+        deduper = Deduper()
         for source in self.sources:
             bad: list[BadRow] = []
             self.bad_rows[source.name] = bad
@@ -49,20 +50,22 @@ class Stream:
                 if self.plan is None:
                     self.plan = make_plan(raw, self.kind, self.mapping, self.required)
                 if cleaner is None:
-                    cleaner = Cleaner(self.plan, source.name, source.delimiter)
+                    cleaner = Cleaner(self.plan, source.name, source.delimiter, deduper=deduper)
                     self.cleaners.append(cleaner)
                 clean, rejects = cleaner.clean(raw, offset)
                 offset += len(raw)
                 if multi:
-                    clean.insert(0, "source", source.name)
+                    source_column = free_name("source", self.plan.names + self.plan.derived)
+                    clean.insert(0, source_column, source.name)
                 if bad and len(rejects):
                     held.append(rejects)
                     rejects = rejects.iloc[:0]
                 yield clean, rejects
             if cleaner is None:  # header only
                 if self.plan is None:
-                    raise InputError(f"{source.name}: no data rows after the header")
-                cleaner = Cleaner(self.plan, source.name, source.delimiter)
+                    header = empty_frame(source)
+                    self.plan = make_plan(header, self.kind, self.mapping, self.required)
+                cleaner = Cleaner(self.plan, source.name, source.delimiter, deduper=deduper)
                 self.cleaners.append(cleaner)
             if bad:
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))

@@ -53,6 +53,8 @@ def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.S
     text = _normalise(values)
     present = text.notna()
     fast = pd.to_numeric(text, errors="coerce")
+    if european:  # '1.234' is one thousand two hundred and thirty-four here
+        fast = fast.mask(text.str.contains(".", regex=False).fillna(False).astype(bool))
     todo = present & fast.isna()
     if not todo.any():
         return fast.astype("float64"), pd.Series(False, index=values.index)

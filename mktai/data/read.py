@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SNIFF_BYTES = 256 * 1024
-BLOCK_SIZE = 16 * 1024 * 1024  # also the largest field pyarrow accepts: larger ones are rejected
+BLOCK_SIZE = 16 * 1024 * 1024
+# A field this large is almost always a quote that is never closed swallowing the rest of the file.
+MAX_FIELD_BYTES = 16 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 CANDIDATE_ENCODINGS = ("utf-8", "gb18030", "cp1252")
 
@@ -253,7 +255,10 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             parse_options=parse_options,
             convert_options=convert_options,
         )
+        rows = 0
         for batch in reader:
+            _check_field_sizes(source, batch, header, rows)
+            rows += batch.num_rows
             yield pa.RecordBatch.from_arrays(batch.columns, names=header)
     except pa.ArrowInvalid as exc:
         raise InputError(_explain_arrow_error(source, exc)) from None
@@ -262,6 +267,37 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             f"{source.name}: not valid {source.encoding} text ({exc.reason} at byte {exc.start}); "
             "pass the right --encoding (e.g. gb18030, cp1252)"
         ) from None
+
+
+def _check_field_sizes(
+    source: Source, batch: pa.RecordBatch, header: list[str], offset: int
+) -> None:
+    """Refuse fields over MAX_FIELD_BYTES with the row and column, before they fill memory."""
+    import pyarrow.compute as pc
+
+    for index, column in enumerate(batch.columns):
+        if column.nbytes < MAX_FIELD_BYTES:
+            continue  # the whole column is smaller than the limit
+        lengths = pc.binary_length(column)
+        largest = pc.max(lengths).as_py() or 0
+        if largest > MAX_FIELD_BYTES:
+            row = offset + pc.index(lengths, largest).as_py() + 1
+            raise InputError(
+                f"{source.name}: data row {row}, column {header[index]!r} holds a "
+                f"{largest / (1 << 20):.1f} MB field (limit {MAX_FIELD_BYTES >> 20} MB); "
+                "a quote is probably never closed - fix the quoting or split the field"
+            )
+
+
+def empty_frame(source: Source) -> Any:
+    """An empty table of strings with the source's header (for header-only files)."""
+    import pandas as pd
+
+    if source.format == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(str(source.path)).schema_arrow.empty_table().to_pandas()
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in _read_header(source)})
 
 
 def _open_stream(source: Source) -> Any:
@@ -278,7 +314,7 @@ def _read_header(source: Source) -> list[str]:
     text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{source.name}: the file is empty; expected a header row and data")
-    reader = csv.reader(io.StringIO(text), delimiter=source.delimiter)
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=source.delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
