@@ -1,0 +1,206 @@
+"""Per-customer RFM summary from transaction lines, vectorised for millions of rows.
+
+Input is a plain DataFrame with the standard columns below (mktai.tasks.segment builds it from a
+CleanTable). Everything is computed with factorised integer codes and pandas' cython group
+reductions — no Python per customer — so 10M lines summarise in seconds.
+
+    customer   customer id (rows without one are counted by the caller and left out)
+    date       datetime64
+    amount     float; line value (quantity x price); returns may be negative or positive
+    order      optional order / invoice id (without it each purchase day is an order)
+    is_return  optional bool; cancellations and negative quantities
+
+Netting: a return line always counts as -|amount|; a line with a negative amount is a return too.
+Purchase lines are the non-return lines with a positive amount. frequency = distinct orders with
+a purchase line; total = net value of every line of the customer (purchases minus returns);
+monetary = total / frequency ("mean", the default) or total ("total").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MONETARY_MODES = ("mean", "total")
+
+# Reasons a customer gets RFM but no cluster and no CLV (the `excluded_reason` column).
+REASON_ONLY_RETURNS = "only returns or zero-value lines"
+REASON_NON_POSITIVE = "net total <= 0 after returns"
+
+
+@dataclass
+class LineStats:
+    """What the summary did with the input lines (for the user-facing report)."""
+
+    lines: int
+    purchase_lines: int
+    return_lines: int
+    zero_amount_lines: int
+    customers: int
+    as_of: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def default_as_of(dates: pd.Series) -> pd.Timestamp:
+    """The day after the last date in the data (the usual RFM snapshot date)."""
+    import pandas as pd
+
+    last = dates.max()
+    if pd.isna(last):
+        from mktai.errors import InputError
+
+        raise InputError("no dated transactions to summarise; check the date column")
+    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+
+
+def summarise(
+    frame: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp | None = None,
+    monetary: str = "mean",
+) -> tuple[pd.DataFrame, LineStats]:
+    """One row per customer: recency, frequency, monetary plus the inputs BG/NBD needs.
+
+    Columns: customer, recency (days from the last purchase day to as_of; customers without a
+    purchase use their last line), frequency (distinct purchase orders), monetary, total (net),
+    gross, returns, first_purchase, last_purchase, n_days (distinct purchase days), and the
+    BG/NBD triple x = n_days - 1 repeat purchase days, t_x = days from first to last purchase
+    day, T = days from first purchase day to as_of; excluded_reason ("" when usable).
+    Rows come out sorted by customer id so results are stable across runs and inputs.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from mktai.errors import InputError, UsageError
+
+    if monetary not in MONETARY_MODES:
+        raise UsageError(f"--monetary must be one of {', '.join(MONETARY_MODES)}, not {monetary!r}")
+    if frame.empty:
+        raise InputError("no transactions with a customer id to summarise")
+
+    amount = frame["amount"].to_numpy(dtype="float64", na_value=np.nan)
+    if "is_return" in frame.columns:
+        is_return = frame["is_return"].fillna(False).to_numpy(dtype=bool)
+    else:
+        is_return = np.zeros(len(frame), dtype=bool)
+    is_return = is_return | (amount < 0)
+    amount = np.where(is_return, -np.abs(amount), amount)
+    purchase = (~is_return) & (amount > 0)
+
+    cust_codes, customers = pd.factorize(frame["customer"], sort=True)
+    n_cust = len(customers)
+    day = frame["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    if as_of is None:
+        as_of = default_as_of(frame["date"])
+    as_of = pd.Timestamp(as_of).normalize()
+    as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
+
+    net = np.bincount(cust_codes, weights=amount, minlength=n_cust)
+    gross = np.bincount(cust_codes[purchase], weights=amount[purchase], minlength=n_cust)
+
+    # Distinct (customer, order) pairs among purchase lines -> frequency.
+    pc = cust_codes[purchase]
+    if "order" in frame.columns and frame["order"].notna().any():
+        order_codes, _ = pd.factorize(frame["order"].to_numpy()[purchase])
+        order_codes = order_codes.astype(np.int64)
+        # Lines without an order id count one order per purchase day.
+        missing = order_codes < 0
+        if missing.any():
+            order_codes[missing] = order_codes.max() + 1 + day[purchase][missing] - day.min()
+    else:
+        order_codes = day[purchase] - day.min()
+    pair = pc.astype(np.int64) * (int(order_codes.max(initial=0)) + 1) + order_codes
+    uniq_pairs = pd.unique(pair)
+    frequency = np.bincount(uniq_pairs // (int(order_codes.max(initial=0)) + 1), minlength=n_cust)
+
+    # Distinct (customer, day) pairs among purchase lines -> purchase days, first and last.
+    pdays = day[purchase]
+    offset = int(pdays.min(initial=0))
+    span = int(pdays.max(initial=0)) - offset + 1
+    dpair = pd.unique(pc.astype(np.int64) * span + (pdays - offset))
+    d_cust = dpair // span
+    d_day = dpair % span + offset
+    n_days = np.bincount(d_cust, minlength=n_cust)
+    grouped = pd.DataFrame({"c": d_cust, "d": d_day}).groupby("c", sort=False)["d"]
+    first_day = np.full(n_cust, -1, dtype=np.int64)
+    last_day = np.full(n_cust, -1, dtype=np.int64)
+    mins, maxs = grouped.min(), grouped.max()
+    first_day[mins.index.to_numpy()] = mins.to_numpy()
+    last_day[maxs.index.to_numpy()] = maxs.to_numpy()
+
+    # Customers with no purchase line: recency from their last line of any kind.
+    any_last = pd.Series(day).groupby(cust_codes, sort=False).max()
+    fallback_last = np.empty(n_cust, dtype=np.int64)
+    fallback_last[any_last.index.to_numpy()] = any_last.to_numpy()
+    has_purchase = n_days > 0
+    last_for_recency = np.where(has_purchase, last_day, fallback_last)
+
+    recency = (as_of_day - last_for_recency).astype(np.int64)
+    if (recency < 0).any():
+        raise UsageError(
+            f"--as-of {as_of.date()} is before the last transaction date "
+            f"({np.datetime64(int(last_for_recency.max()), 'D')}); choose a later date"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_value = np.where(frequency > 0, net / np.maximum(frequency, 1), 0.0)
+    reason = np.full(n_cust, "", dtype=object)
+    reason[net <= 0] = REASON_NON_POSITIVE
+    reason[~has_purchase] = REASON_ONLY_RETURNS
+
+    def as_dates(days: np.ndarray) -> np.ndarray:
+        out = days.astype("datetime64[D]").astype("datetime64[ns]")
+        out[days < 0] = np.datetime64("NaT")
+        return out
+
+    out = pd.DataFrame(
+        {
+            "customer": _customer_labels(customers),
+            "recency": recency,
+            "frequency": frequency.astype(np.int64),
+            "monetary": mean_value if monetary == "mean" else net,
+            "total": net,
+            "gross": gross,
+            "returns": gross - net,
+            "first_purchase": as_dates(first_day),
+            "last_purchase": as_dates(last_day),
+            "n_days": n_days.astype(np.int64),
+            "x": np.maximum(n_days - 1, 0).astype(np.int64),
+            "t_x": np.where(has_purchase, last_day - first_day, 0).astype(np.int64),
+            "T": np.where(has_purchase, as_of_day - first_day, 0).astype(np.int64),
+            "excluded_reason": reason.astype(str),
+        }
+    )
+    stats = LineStats(
+        lines=len(frame),
+        purchase_lines=int(purchase.sum()),
+        return_lines=int(is_return.sum()),
+        zero_amount_lines=int(((~is_return) & (amount == 0)).sum()),
+        customers=n_cust,
+        as_of=str(as_of.date()),
+    )
+    return out, stats
+
+
+def _customer_labels(values: Any) -> Any:
+    """Customer ids as strings; floats that hold integers (17850.0) print as integers."""
+    import numpy as np
+    import pandas as pd
+
+    index = pd.Index(values)
+    if index.dtype.kind == "f":
+        arr = index.to_numpy(dtype="float64")
+        if np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            return pd.array(arr.astype(np.int64).astype(str), dtype="str")
+    return pd.array(index.astype(str), dtype="str")
+
+
+def customer_key(series: pd.Series) -> pd.Series:
+    """Normalise ids read back from a file (17850, '17850', 17850.0 all -> '17850')."""
+    import pandas as pd
+
+    return pd.Series(_customer_labels(series.to_numpy()), index=series.index)
