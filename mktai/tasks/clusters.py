@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
 
@@ -197,9 +196,12 @@ def _names(centroids: np.ndarray, features: list[str]) -> list[str]:
 
 
 def profiles(
-    frame: pd.DataFrame, cluster: np.ndarray, model: ClusterModel, revenue: np.ndarray
+    raw: np.ndarray, cluster: np.ndarray, model: ClusterModel, revenue: np.ndarray
 ) -> list[dict[str, Any]]:
-    """Size, share, mean R/F/M and revenue share per cluster (rows not clustered: -1, left out)."""
+    """Size, share, mean of each feature and revenue share per cluster (-1 = not clustered).
+
+    raw holds the un-logged feature values in the order of model.features.
+    """
     out = []
     total_revenue = float(revenue[cluster >= 0].sum()) or 1.0
     clustered = int((cluster >= 0).sum()) or 1
@@ -213,8 +215,7 @@ def profiles(
             "share": size / clustered,
             "revenue_share": float(revenue[mask].sum()) / total_revenue,
         }
-        for name in model.features:
-            values = frame[name].to_numpy(dtype="float64")[mask]
-            entry[f"mean_{name}"] = float(values.mean()) if size else float("nan")
+        for j, name in enumerate(model.features):
+            entry[f"mean_{name}"] = float(raw[mask, j].mean()) if size else float("nan")
         out.append(entry)
     return out

@@ -625,7 +625,7 @@ def _run(
             "features": cluster_model.features,
             "chosen_by": "silhouette" if cluster_model.silhouette else "given",
             "silhouette_by_k": {str(c): s for c, s in cluster_model.silhouette.items()},
-            "profiles": profiles(cust, cluster, cluster_model, cust["total"].to_numpy()),
+            "profiles": profiles(raw, cluster, cluster_model, cust["total"].to_numpy()),
         }
         names = np.array(cluster_model.names + [""], dtype=object)
         cust["cluster"] = pd.array(np.where(cluster >= 0, cluster, -1), dtype="Int64")

@@ -1,0 +1,226 @@
+"""`mktai segment` through the real CLI on sample_data/transactions_sample.csv, plus the
+segments family protocol used by `mktai train segments`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mktai.cli.app import app
+from mktai.data import load_table
+from mktai.errors import UsageError
+from mktai.store import Store
+from mktai.tasks import family
+from mktai.tasks.base import TrainOptions
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "transactions_sample.csv"
+CLV_PARAMS = ("r", "alpha", "a", "b", "p", "q", "v")
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def clv_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("seg")
+    result = run(
+        "segment", str(SAMPLE), "--clv", "--horizon", "60", "--seed", "4",
+        "-o", str(out / "customers.csv"), "--report", str(out / "report.html"), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A segments model stored through the family protocol, as `mktai train segments` does."""
+    store_dir = tmp_path_factory.mktemp("store")
+    table = load_table(SAMPLE, kind="transactions")
+    module = family("segments")
+    model = module.fit(table, "segments", TrainOptions(seed=2, extra={"k": "3", "horizon": "60"}))
+    version = Store(store_dir).save(
+        "rfm", "segments", write=model.save, manifest=model.manifest_fields()
+    )
+    return store_dir, version, model
+
+
+def test_customers_file_and_json_summary(clv_run):
+    out, result = clv_run
+    customers = pd.read_csv(out / "customers.csv", dtype={"customer": str})
+    expected = {"customer", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
+                "rfm_score", "segment", "cluster", "cluster_name", "p_alive",
+                "expected_purchases", "expected_value", "excluded_reason"}  # fmt: skip
+    assert expected <= set(customers.columns)
+    assert len(customers) == 280 and customers["customer"].is_unique
+    summary = json.loads(result.stdout)
+    for name in CLV_PARAMS:
+        assert summary["clv"][name] > 0
+    assert summary["clv"]["horizon_days"] == 60
+    assert summary["monetary"] == "mean"
+    assert summary["input"]["rows_without_customer"] == 150
+    assert summary["excluded"] == {
+        "net total <= 0 after returns": 6,
+        "only returns or zero-value lines": 5,
+    }
+    excluded = customers["excluded_reason"].notna()
+    assert customers.loc[excluded, "expected_value"].isna().all()
+    assert customers.loc[~excluded, "expected_value"].notna().all()
+    assert customers["p_alive"].dropna().between(0, 1).all()
+    assert "Champions" in result.stderr and "revenue share" in result.stderr
+
+
+def test_html_report_embeds_charts(clv_run):
+    out, _ = clv_run
+    text = (out / "report.html").read_text()
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
+    assert len(images) == 2  # RFM heatmap and cluster scatter
+    assert all(base64.b64decode(img).startswith(b"\x89PNG") for img in images)
+    assert "Champions" in text and "Gamma-Gamma" in text
+
+
+def test_markdown_and_json_reports(tmp_path):
+    result = run("segment", str(SAMPLE), "--k", "3", "-o", str(tmp_path / "c.parquet"),
+                 "--report", str(tmp_path / "r.md"), "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r_rfm_heatmap.png").read_bytes().startswith(b"\x89PNG")
+    assert "| Champions |" in (tmp_path / "r.md").read_text()
+    frame = pd.read_parquet(tmp_path / "c.parquet")
+    assert frame["cluster"].dropna().nunique() == 3
+    result = run("segment", str(SAMPLE), "--k", "off", "--monetary", "total",
+                 "-o", str(tmp_path / "c.json"), "--report", str(tmp_path / "r.json"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["monetary"] == "total" and "skipped" in report["clusters"]
+    frame = pd.read_json(tmp_path / "c.json")
+    assert frame["cluster"].isna().all()
+
+
+def test_stdout_csv_without_output_file():
+    result = run("segment", str(SAMPLE), "--k", "2", "--quiet")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("customer,recency,frequency,monetary")
+    assert len(lines) == 281
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--json"], "-o FILE"),
+        (["--k", "many", "-o", "x.csv"], "--k must be"),
+        (["--monetary", "median", "-o", "x.csv"], "--monetary"),
+        (["--as-of", "2011-01-01", "-o", "x.csv"], "before the last transaction"),
+        (["--as-of", "someday", "-o", "x.csv"], "not a date"),
+        (["--features", "age", "-o", "x.csv"], "--customers"),
+        (["--report", "r.pdf", "-o", "x.csv"], ".html, .md or .json"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run("segment", str(SAMPLE), *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_apply_stored_model_and_migration(stored, tmp_path):
+    store_dir, version, model = stored
+    assert version.manifest["algorithm"] == "rfm+kmeans+bgnbd+gammagamma"
+    assert version.manifest["metrics"]["train"]["k"] == 3
+    assert set(version.manifest["metrics"]["train"]["clv"]) == set(CLV_PARAMS)
+    assert "clv" in version.manifest["metrics"]["holdout"]
+    # previous month = transactions up to the end of October, scored the same way
+    raw = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    previous = tmp_path / "previous.csv"
+    raw[raw["InvoiceDate"] < "2011-11-01"].to_csv(previous, index=False)
+    out = tmp_path / "now.csv"
+    result = run("segment", str(SAMPLE), "--model", "rfm", "--store", str(store_dir), "--clv",
+                 "-o", str(out), "--compare-to", str(previous), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["model"] == "rfm"
+    assert summary["edges"] == model.edges
+    assert summary["clv"]["r"] == pytest.approx(model.bgnbd.r)
+    migration = summary["migration"]
+    counts = sum(map(sum, migration["counts"]))
+    assert counts == 280  # every customer once: present in both, new, or gone
+    assert "(new)" in migration["from"]
+    assert "migration" in result.stderr.lower()
+    # a previous *output* file gives the same matrix as the previous transactions
+    prev_out = tmp_path / "prev_out.csv"
+    assert run("segment", str(previous), "--model", "rfm", "--store", str(store_dir),
+               "-o", str(prev_out), "-q").exit_code == 0  # fmt: skip
+    again = run("segment", str(SAMPLE), "--model", "rfm", "--store", str(store_dir),
+                "-o", str(out), "--compare-to", str(prev_out), "--json")  # fmt: skip
+    assert json.loads(again.stdout)["migration"]["counts"] == migration["counts"]
+
+
+def test_model_options_conflict_and_missing_model(stored, tmp_path):
+    store_dir, _, _ = stored
+    result = run("segment", str(SAMPLE), "--model", "rfm", "--store", str(store_dir), "--k", "4")
+    assert result.exit_code == 2 and "stored model" in result.stderr
+    result = run("segment", str(SAMPLE), "--model", "nope", "--store", str(store_dir))
+    assert result.exit_code == 3
+
+
+def test_custom_segment_map(tmp_path):
+    seg_map = tmp_path / "map.json"
+    seg_map.write_text(json.dumps({"segments": [{"name": "Top", "r": [4, 5], "fm": [4, 5]}],
+                                   "fallback": "Everyone else"}))  # fmt: skip
+    out = tmp_path / "c.csv"
+    result = run(
+        "segment", str(SAMPLE), "--segment-map", str(seg_map), "--k", "off", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["segment"]) == {"Top", "Everyone else"}
+
+
+def test_customer_features_join_the_clustering(tmp_path):
+    raw = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    ids = sorted(set(raw["CustomerID"]) - {""})
+    customers = tmp_path / "customers.csv"
+    pd.DataFrame({"CustomerID": ids, "Tenure Years": [i % 7 for i in range(len(ids))]}).to_csv(
+        customers, index=False
+    )
+    out = tmp_path / "c.csv"
+    result = run("segment", str(SAMPLE), "--customers", str(customers), "--features",
+                 "Tenure Years", "--k", "3", "-o", str(out), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["clusters"]["features"] == ["recency", "frequency", "monetary", "tenure_years"]
+    assert "mean_tenure_years" in summary["clusters"]["profiles"][0]
+
+
+def test_family_protocol_validates_extra_options(stored, tmp_path):
+    _, version, model = stored
+    module = family("segments")
+    table = load_table(SAMPLE, kind="transactions")
+    with pytest.raises(UsageError, match="--colour"):
+        module.fit(table, "segments", TrainOptions(extra={"colour": "red"}))
+    with pytest.raises(UsageError, match="--horizon"):
+        module.fit(table, "segments", TrainOptions(extra={"horizon": "soon"}))
+    loaded = module.load_model(version.path, version.manifest)
+    metrics = loaded.evaluate(table)
+    assert metrics["customers"] == 280
+    assert sum(metrics["segments"].values()) == 280
+    assert -1 <= metrics["silhouette"] <= 1
+    assert metrics["clv_holdout"]["customers"] > 0
+    json.dumps(metrics)  # JSON-able for the manifest / report
+
+
+def test_demo_step_runs(tmp_path):
+    from mktai.cli.demo import Tour
+    from mktai.cli.segment import demo_step
+
+    tour = Tour(sample_data=SAMPLE.parent, out=tmp_path, store=tmp_path / "store")
+    demo_step(tour)
+    labels = dict(tour.outputs)
+    assert labels["segment: customers"].exists()
+    assert labels["segment: report"].exists()
