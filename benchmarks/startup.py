@@ -89,15 +89,37 @@ def time_once(argv: list[str], env: dict, cwd: Path) -> float:
 
 
 def import_profile(argv: list[str], env: dict, cwd: Path) -> dict[str, int]:
-    """{module: cumulative import microseconds} from python -X importtime."""
+    """{module: self import microseconds} from python -X importtime."""
     env = {**env, "PYTHONPROFILEIMPORTTIME": "1"}
     result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
     profile = {}
     for line in result.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
         if match:
-            profile[match.group(4)] = int(match.group(2))
+            profile[match.group(2)] = int(match.group(1))
     return profile
+
+
+def extra_imports(argv: list[str], baseline: list[str], env: dict, cwd: Path) -> list[tuple]:
+    """(package, ms, modules) for modules argv imports and the baseline does not, largest first."""
+    base = import_profile(baseline, env, cwd)
+    packages: dict[str, list] = {}
+    for module, us in import_profile(argv, env, cwd).items():
+        if module not in base:
+            entry = packages.setdefault(module.split(".")[0], [0, []])
+            entry[0] += us
+            entry[1].append(module)
+    rows = [(pkg, us / 1000, mods) for pkg, (us, mods) in packages.items()]
+    return sorted(rows, key=lambda row: -row[1])
+
+
+HINTS = {
+    "pydantic": (
+        "typer (>= 0.29) imports pydantic the first time it coerces a parameter value "
+        "(typer._coercion.build_runtime_param), and every sub-command call coerces at least "
+        "--store: give plain str/Path/int parameters a light coercion that skips pydantic"
+    ),
+}
 
 
 def main() -> int:
@@ -146,17 +168,17 @@ def main() -> int:
             print(f"{name:<36} {seconds * 1000:8.1f} {ratio:11.2f}  {verdict}")
 
         if over:
-            print("\nmodules imported beyond the baseline (cumulative import ms), largest first:")
-            base_mods = import_profile(variants["baseline typer app --help"], env, work)
+            print("\nimported beyond the baseline (self import ms per package), largest first:")
+            hints = set()
             for name in over:
-                extra = {
-                    m: us
-                    for m, us in import_profile(variants[name], env, work).items()
-                    if m not in base_mods
-                }
-                top = sorted(extra.items(), key=lambda kv: -kv[1])[:8]
-                listing = ", ".join(f"{m} {us / 1000:.1f}" for m, us in top)
+                rows = extra_imports(
+                    variants[name], variants["baseline typer app --help"], env, work
+                )
+                listing = ", ".join(f"{pkg} {ms:.1f} ({len(mods)})" for pkg, ms, mods in rows[:6])
                 print(f"  {name}: {listing}")
+                hints.update(pkg for pkg, _, _ in rows if pkg in HINTS)
+            for pkg in sorted(hints):
+                print(f"hint: {HINTS[pkg]}")
     return 0
 
 
