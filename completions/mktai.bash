@@ -24,8 +24,8 @@ _mktai_spec() {
             ;;
         'segment')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--output -o --as-of --monetary --k --k-max --clv --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --strict --store --json --quiet -q --help -h'
+            _mktai_vopts='--output -o --as-of --monetary --k --k-max --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --store'
             ;;
         'recommend')
             _mktai_subs=''
@@ -121,6 +121,23 @@ _mktai_value() {
         'ingest|--encoding') _mktai_complete none ;;
         'ingest|--rejects') _mktai_complete file ;;
         'ingest|--report') _mktai_complete file ;;
+        'segment|--output'|'segment|-o') _mktai_complete file ;;
+        'segment|--as-of') _mktai_complete none ;;
+        'segment|--monetary') _mktai_complete none ;;
+        'segment|--k') _mktai_complete none ;;
+        'segment|--k-max') _mktai_complete none ;;
+        'segment|--horizon') _mktai_complete none ;;
+        'segment|--discount') _mktai_complete none ;;
+        'segment|--segment-map') _mktai_complete file ;;
+        'segment|--customers') _mktai_complete file ;;
+        'segment|--features') _mktai_complete none ;;
+        'segment|--model') _mktai_complete ref ;;
+        'segment|--compare-to') _mktai_complete file ;;
+        'segment|--report') _mktai_complete file ;;
+        'segment|--seed') _mktai_complete none ;;
+        'segment|--map') _mktai_complete none ;;
+        'segment|--encoding') _mktai_complete none ;;
+        'segment|--store') _mktai_complete dir ;;
         'demo|--out') _mktai_complete dir ;;
         'demo|--seed') _mktai_complete none ;;
         'models list|--store') _mktai_complete dir ;;
@@ -143,6 +160,7 @@ _mktai_arg() {
     # $1: command path, $2: index of the positional argument being completed
     case "$1|$2" in
         'ingest|'*) _mktai_complete file ;;
+        'segment|'*) _mktai_complete file ;;
         'models list|0') _mktai_complete ref ;;
         'models show|0') _mktai_complete ref ;;
         'models tag|0') _mktai_complete ref ;;
