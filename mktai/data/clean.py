@@ -23,6 +23,7 @@ from mktai.data.schema import (
 from mktai.errors import InputError, UsageError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 NUMBER_ROLES = frozenset({"quantity", "price", "amount", "rating"})
@@ -282,7 +283,7 @@ class Cleaner:
             return parse.parse_booleans(values)
         text = values.astype("string").str.strip()
         text = text.mask(text == "", pd.NA)
-        if kind == "id":
+        if kind == "id" and text.str.endswith(".0").any():  # 17850.0 (a spreadsheet's float)
             text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
         return text, pd.Series(False, index=values.index)
 
@@ -333,47 +334,68 @@ class Cleaner:
 
 
 class Deduper:
-    """Remembers a 64-bit hash of every row kept so far (sorted, 16 bytes a row) and finds repeats.
+    """Remembers a 64-bit hash of every row kept so far (16 bytes a row) and finds repeats.
 
     Hashes are of the raw strings, so '1.0' and '1' differ: only exact repeats are dropped.
+    Memory is kept as a few sorted runs (merged when there are too many), so each batch costs
+    a sort of the batch plus binary searches, never a re-sort of everything seen.
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
+    MAX_RUNS = 8
 
     def __init__(self) -> None:
-        import numpy as np
-
         self.sources: list[str] = []
-        self._hashes = np.empty(0, dtype=np.uint64)
-        self._firsts = np.empty(0, dtype=np.int64)
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, first-row tags)
 
     def add_source(self, name: str) -> int:
         self.sources.append(name)
         return len(self.sources) - 1
+
+    def _lookup(self, unique: np.ndarray) -> np.ndarray:
+        """Tag of the earlier row with each (sorted, distinct) hash, or -1."""
+        import numpy as np
+
+        found = np.full(len(unique), -1, dtype=np.int64)
+        for hashes, tags in self._runs:
+            pos = np.minimum(np.searchsorted(hashes, unique), len(hashes) - 1)
+            hit = hashes[pos] == unique
+            found[hit] = tags[pos[hit]]
+        return found
+
+    def _remember(self, hashes: np.ndarray, tags: np.ndarray) -> None:
+        import numpy as np
+
+        if len(hashes):
+            self._runs.append((hashes, tags))
+        if len(self._runs) > self.MAX_RUNS:
+            all_hashes = np.concatenate([h for h, _ in self._runs])
+            all_tags = np.concatenate([t for _, t in self._runs])
+            order = np.argsort(all_hashes, kind="stable")  # merges sorted runs quickly
+            self._runs = [(all_hashes[order], all_tags[order])]
 
     def check(self, raw: pd.DataFrame, source_index: int) -> pd.Series:
         """Reason text for rows repeating an earlier row (this batch or before), else NA."""
         import numpy as np
         import pandas as pd
 
+        n = len(raw)
         hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
         tags = raw.index.to_numpy(dtype=np.int64) | (source_index << self.SOURCE_SHIFT)
-        first = np.full(len(raw), -1, dtype=np.int64)
-        if len(self._hashes):
-            pos = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
-            hit = self._hashes[pos] == hashes
-            first[hit] = self._firsts[pos[hit]]
-        # within this batch: the first occurrence (keep order) is the original
-        _, index, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        original = index[inverse]
-        within = (original != np.arange(len(raw))) & (first < 0)
-        first[within] = tags[original[within]]
-        new_index = index[first[index] < 0]  # first occurrences not seen in earlier batches
-        add_hashes = hashes[new_index]  # sorted already: np.unique sorts by hash
-        add_tags = tags[new_index]
-        at = np.searchsorted(self._hashes, add_hashes)
-        self._hashes = np.insert(self._hashes, at, add_hashes)
-        self._firsts = np.insert(self._firsts, at, add_tags)
+        order = np.argsort(hashes, kind="stable")  # equal hashes keep file order
+        ordered = hashes[order]
+        starts = np.ones(n, dtype=bool)
+        starts[1:] = ordered[1:] != ordered[:-1]
+        group = np.cumsum(starts) - 1  # group number of each sorted position
+        leader = order[starts]  # first row (in file order) of each distinct hash
+        earlier = self._lookup(ordered[starts])
+        # the original of each row: an earlier batch's row, else its group's first row here
+        original = np.where(earlier[group] >= 0, earlier[group], tags[leader][group])
+        first = np.full(n, -1, dtype=np.int64)
+        duplicate_sorted = (earlier[group] >= 0) | ~starts
+        first[order[duplicate_sorted]] = original[duplicate_sorted]
+        new = earlier < 0
+        self._remember(ordered[starts][new], tags[leader][new])
 
         reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
         duplicate = first >= 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,14 @@ def ingest(
     rejects_path = rejects or default_rejects_path(output, str(sources[0]))
     writer = TableWriter(output)
     reject_writer = TableWriter(rejects_path)
+    background = _Background(writer.write)
     try:
         for clean, rejected in stream.chunks():
             if len(clean):
-                writer.write(clean)
+                background.submit(clean)
             if len(rejected):
                 reject_writer.write(rejected)
+        background.finish()
         writer.close(empty_frame=_empty_frame(stream))
         if reject_writer.rows:
             reject_writer.close()
@@ -64,6 +67,7 @@ def ingest(
             reject_writer.abort()
             rejects_path = None
     except BaseException:
+        background.cancel()
         writer.abort()
         reject_writer.abort()
         raise
@@ -76,6 +80,49 @@ def ingest(
     if report is not None:
         write_json(summary, report)
     return IngestResult(output=output, rejects_path=rejects_path, report=summary)
+
+
+class _Background:
+    """Runs `write` on chunks in one worker thread (parquet encoding releases the GIL, so it
+    overlaps the cleaning of the next chunk); at most `depth` chunks wait, bounding memory."""
+
+    def __init__(self, write: Callable[[Any], None], depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self._write = write
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="mktai-write")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self._write(item)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self._error = exc
+
+    def submit(self, frame: Any) -> None:
+        if self._error is not None:
+            self.finish()
+        self._queue.put(frame)
+
+    def finish(self) -> None:
+        """Wait for every submitted chunk; raise the first write error."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def cancel(self) -> None:
+        with contextlib.suppress(BaseException):
+            self.finish()
 
 
 def _empty_frame(stream: Any) -> Any:

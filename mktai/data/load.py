@@ -45,8 +45,7 @@ class Stream:
             # Once the parser has skipped a malformed line, later row numbers are shifted by
             # it; such rejects are held back and renumbered when the source is done.
             held: list[pd.DataFrame] = []
-            for batch in iter_batches(source, bad):
-                raw = batch.to_pandas()
+            for raw in prefetch(iter_batches(source, bad)):
                 if self.plan is None:
                     self.plan = make_plan(raw, self.kind, self.mapping, self.required)
                 if cleaner is None:
@@ -166,6 +165,52 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(columns=plan.names if plan else [])
+
+
+def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[pd.DataFrame]:
+    """Parse and convert the next batches in a thread while the caller cleans this one.
+
+    pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
+    queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
+    """
+    import queue
+    import threading
+
+    pipe: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                pipe.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch.to_pandas())):
+                    return
+            put(("done", done))
+        except BaseException as exc:  # handed to the consumer
+            put(("error", exc))
+
+    thread = threading.Thread(target=produce, daemon=True, name="mktai-read")
+    thread.start()
+    try:
+        while True:
+            kind, item = pipe.get()
+            if kind == "error":
+                raise item
+            if kind == "done":
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _unchanged(frame: pd.DataFrame) -> pd.DataFrame:

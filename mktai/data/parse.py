@@ -7,7 +7,7 @@ present but could not be parsed), so the caller decides whether a failure reject
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,12 +27,44 @@ MISSING_WORDS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", "#
 
 
 def _normalise(values: pd.Series) -> pd.Series:
-    """NFKC (full-width digits and symbols to ASCII) and trimmed; missing words become NA."""
+    """NFKC (full-width digits and symbols to ASCII) and trimmed; missing words become NA.
+
+    NFKC runs per value in Python, so only the non-ASCII values go through it.
+    """
     import pandas as pd
 
-    text = values.astype("string").str.normalize("NFKC").str.strip()
-    lowered = text.str.lower()
-    return text.mask(lowered.isin(MISSING_WORDS) | text.isna(), pd.NA)
+    text = values.astype("string").str.strip()
+    wide = ~text.str.isascii().fillna(True).astype(bool)
+    if wide.any():
+        text = text.mask(wide, text[wide].str.normalize("NFKC").str.strip())
+    short = text.str.len() <= 4  # every missing word is short: lower-case only those
+    missing = text.isna() | (text == "").fillna(False)
+    if short.any():
+        missing |= text.where(short).str.lower().isin(MISSING_WORDS).fillna(False)
+    return text.mask(missing.astype(bool), pd.NA)
+
+
+def _arrow_strings(values: pd.Series) -> Any:
+    """Trimmed pyarrow strings with empty values as null (input of the fast casts)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values.astype("string"))
+    trimmed = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _fast_cast(values: pd.Series, target: Any) -> pd.Series | None:
+    """The whole column cast by pyarrow (C++, no Python per value), or None if any value fails."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        cast = pc.cast(_arrow_strings(values), target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
+        return None
+    return pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def looks_european(values: pd.Series) -> bool:
@@ -50,6 +82,12 @@ def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.S
     import numpy as np
     import pandas as pd
 
+    if len(values) and values.dtype.kind not in "iufbM" and not european:
+        import pyarrow as pa
+
+        fast = _fast_cast(values, pa.float64())
+        if fast is not None:
+            return fast.astype("float64"), pd.Series(False, index=values.index)
     text = _normalise(values)
     present = text.notna()
     fast = pd.to_numeric(text, errors="coerce")
@@ -127,10 +165,17 @@ def parse_dates(
     """
     import pandas as pd
 
+    info: dict[str, object] = {}
+    if len(values):
+        import pyarrow as pa
+
+        fast = _fast_cast(values, pa.timestamp("ns"))
+        if fast is not None:  # plain ISO dates (YYYY-MM-DD[ HH:MM:SS]) need no more work
+            info["format"] = "ISO 8601"
+            return fast.astype("datetime64[ns]"), pd.Series(False, index=values.index), info
     text = _normalise(values)
     present = text.notna()
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    info: dict[str, object] = {}
     remaining = present.copy()
     if not remaining.any():
         return result, remaining, info

@@ -42,13 +42,44 @@ class Source:
     compression: str | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
-    sha256: str = ""
     notes: list[str] = field(default_factory=list)
     _temp: Path | None = None
+    _digest: _Digest | None = None
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the input bytes (computed in a background thread while reading)."""
+        return self._digest.result() if self._digest is not None else ""
 
     def cleanup(self) -> None:
+        if self._digest is not None:
+            self._digest.result()
         if self._temp is not None:
             self._temp.unlink(missing_ok=True)
+
+
+class _Digest:
+    """SHA-256 of a file in a thread: hashlib releases the GIL, so it overlaps the cleaning."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self._value = ""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._value = _sha256(path)
+        except BaseException as exc:  # reported when the digest is asked for
+            self._error = exc
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise InputError(f"cannot read the input to fingerprint it ({self._error})")
+        return self._value
 
 
 def _spool(stream: io.BufferedIOBase, suffix: str) -> Path:
@@ -77,7 +108,7 @@ def open_source(spec: str | Path, encoding: str | None = None) -> Source:
         path = temp = _unzip(path, name)
         lower = path.name.lower()
     source = Source(name=name, path=path, _temp=temp)
-    source.sha256 = _sha256(path)
+    source._digest = _Digest(path)
     if lower.endswith((".parquet", ".pq")) or _is_parquet(path):
         source.format = "parquet"
         return source
@@ -229,12 +260,14 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
         bad_rows.append(BadRow(row.text or "", row.expected_columns, row.actual_columns))
         return "skip"
 
-    header = _read_header(source)
+    fields = _read_header_fields(source)
+    header = _header_names(source, fields)
+    # The header line goes through pyarrow too (not skip_rows, which is not quote-aware), so
+    # both parsers agree on where the data starts; it is checked and dropped below.
     read_options = pcsv.ReadOptions(
         block_size=BLOCK_SIZE,
         encoding=source.encoding,
         column_names=[f"c{i}" for i in range(len(header))],
-        skip_rows=1,
     )
     parse_options = pcsv.ParseOptions(
         delimiter=source.delimiter,
@@ -256,7 +289,17 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             convert_options=convert_options,
         )
         rows = 0
+        first = True
         for batch in reader:
+            if first and batch.num_rows:
+                first = False
+                seen = [batch.column(i)[0].as_py() for i in range(batch.num_columns)]
+                if [f.lstrip("\ufeff") for f in seen] != fields:
+                    raise InputError(
+                        f"{source.name}: the header row cannot be read consistently (a quote or "
+                        "line break inside it?); fix the first line"
+                    )
+                batch = batch.slice(1)
             _check_field_sizes(source, batch, header, rows)
             rows += batch.num_rows
             yield pa.RecordBatch.from_arrays(batch.columns, names=header)
@@ -309,21 +352,29 @@ def _open_stream(source: Source) -> Any:
     return raw
 
 
-def _read_header(source: Source) -> list[str]:
+def _read_header_fields(source: Source) -> list[str]:
+    """The first CSV record as written (quote-aware, any of \\n, \\r\\n, \\r line ends)."""
     head = _head_bytes(source.path, source.compression)
     text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{source.name}: the file is empty; expected a header row and data")
-    reader = csv.reader(io.StringIO(text, newline=None), delimiter=source.delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
     try:
-        header = next(reader)
+        return next(reader)
     except (StopIteration, csv.Error) as exc:
         raise InputError(f"{source.name}: cannot read the header row ({exc})") from None
-    if not any(h.strip() for h in header):
+
+
+def _header_names(source: Source, fields: list[str]) -> list[str]:
+    if not any(h.strip() for h in fields):
         raise InputError(
             f"{source.name}: the header row is empty; the first line must name columns"
         )
-    return [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
+    return [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(fields)]
+
+
+def _read_header(source: Source) -> list[str]:
+    return _header_names(source, _read_header_fields(source))
 
 
 def _explain_arrow_error(source: Source, exc: Exception) -> str:

@@ -149,13 +149,16 @@ def normalise_name(name: object) -> str:
 
 def normalise_names(names: list[object]) -> list[str]:
     """Normalised, unique header names (duplicates get _2, _3 …)."""
-    seen: dict[str, int] = {}
+    bases = [normalise_name(name) for name in names]
+    taken: set[str] = set()
     out = []
-    for name in names:
-        base = normalise_name(name)
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        out.append(base if count == 1 else f"{base}_{count}")
+    for base in bases:
+        name, count = base, 1
+        while name in taken:  # 'a', 'a', 'a_2' -> 'a', 'a_2', 'a_2_2'
+            count += 1
+            name = f"{base}_{count}"
+        taken.add(name)
+        out.append(name)
     return out
 
 

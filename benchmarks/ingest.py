@@ -1,0 +1,117 @@
+"""Benchmark `mktai ingest` against a bare pyarrow read+write and a naive pandas read+write.
+
+All three turn the same resampled transactions CSV (benchmarks/make_transactions.py, fixed seed)
+into parquet, each in its own process timed by /usr/bin/time (wall seconds, peak RSS), at 1x
+(2M rows) and 4x (8M rows). Targets: mktai >= 0.5x the rows/s of bare pyarrow, faster than
+naive pandas, and peak RSS roughly flat from 1x to 4x (streaming, bounded memory).
+
+    python benchmarks/ingest.py            # 2M and 8M rows
+    python benchmarks/ingest.py --sizes 1  # 2M rows only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_transactions import make  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+BASE_ROWS = 2_000_000
+
+PYARROW = (
+    "import sys, pyarrow.csv as c, pyarrow.parquet as pq;"
+    "pq.write_table(c.read_csv(sys.argv[1]), sys.argv[2])"
+)
+PANDAS = "import sys, pandas as pd; pd.read_csv(sys.argv[1]).to_parquet(sys.argv[2])"
+
+
+def measure(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of one process, from GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+        subprocess.run(
+            ["/usr/bin/time", "-o", stats.name, "-f", "%e %U %S %M", *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wall, user, system, kilobytes = stats.read().split()[-4:]
+    return float(wall), float(user) + float(system), float(kilobytes) / 1024
+
+
+def commands(csv: Path, out: Path) -> dict[str, list[str]]:
+    python = str(BIN / "python")
+    return {
+        "mktai ingest": [str(BIN / "mktai"), "ingest", str(csv), "-o", str(out), "--quiet"],
+        "bare pyarrow": [python, "-c", PYARROW, str(csv), str(out)],
+        "naive pandas": [python, "-c", PANDAS, str(csv), str(out)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4], help="multiples of 2M")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs per tool")
+    args = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mktai-bench-") as tmp:
+        for size in args.sizes:
+            rows = BASE_ROWS * size
+            csv = make(rows, args.seed)
+            measured = {}
+            for _ in range(args.repeat):  # best of N: the machine may be shared
+                for name, command in commands(csv, Path(tmp) / "out.parquet").items():
+                    run = measure(command)
+                    if name not in measured or run[0] < measured[name][0]:
+                        measured[name] = run
+                    os.remove(Path(tmp) / "out.parquet")
+                    rejects = Path(tmp) / "out.rejects.csv"
+                    if rejects.exists():
+                        rejects.unlink()
+            base_wall, base_cpu = measured["bare pyarrow"][:2]
+            for name, (wall, cpu, rss) in measured.items():
+                results.append(
+                    (
+                        f"{size}x",
+                        rows,
+                        name,
+                        wall,
+                        rows / wall,
+                        base_wall / wall,
+                        cpu,
+                        base_cpu / cpu,
+                        rss,
+                    )
+                )
+
+    print(
+        f"{'size':<5} {'rows':>10} {'tool':<13} {'wall s':>7} {'rows/s':>10} {'vs pyarrow':>10} "
+        f"{'CPU s':>7} {'CPU vs pa':>9} {'peak RSS MB':>12}"
+    )
+    for size, rows, name, wall, rate, ratio, cpu, cpu_ratio, rss in results:
+        print(
+            f"{size:<5} {rows:>10,} {name:<13} {wall:>7.1f} {rate:>10,.0f} {ratio:>9.2f}x "
+            f"{cpu:>7.1f} {cpu_ratio:>8.2f}x {rss:>12,.0f}"
+        )
+    mktai = {r[0]: r for r in results if r[2] == "mktai ingest"}
+    pandas = {r[0]: r for r in results if r[2] == "naive pandas"}
+    for size, row in mktai.items():
+        print(
+            f"{size}: mktai {row[5]:.2f}x bare pyarrow rows/s (target >= 0.5), "
+            f"{pandas[size][3] / row[3]:.2f}x naive pandas rows/s (target > 1)"
+        )
+    if "1x" in mktai and "4x" in mktai:
+        print(f"peak RSS 4x / 1x: mktai {mktai['4x'][8] / mktai['1x'][8]:.2f} (target ~1)")
+
+
+if __name__ == "__main__":
+    main()
