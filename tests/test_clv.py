@@ -106,6 +106,13 @@ def test_analytic_gradients_match_finite_differences(bg_sample):
     gpoint = np.log([4.0, 3.0, 10.0])
     gvalue = lambda z: clv._gg_objective(z, counts.astype(float), means)[0]  # noqa: E731
     ggrad = clv._gg_objective(gpoint, counts.astype(float), means)[1]
+    # the pooled objectives equal the plain mean of the per-customer log-likelihoods
+    assert gvalue(gpoint) == pytest.approx(
+        -clv.gg_loglik_terms(np.exp(gpoint), counts, means).mean(), rel=1e-12
+    )
+    assert value(point) == pytest.approx(
+        -clv.bgnbd_loglik_terms(np.exp(point), x, t_x, T).mean(), rel=1e-12
+    )
     np.testing.assert_allclose(ggrad, approx_fprime(gpoint, gvalue, 1e-7), rtol=1e-4, atol=1e-7)
 
 
@@ -252,3 +259,14 @@ def test_discounting_lowers_value_and_zero_rate_matches_undiscounted(bg_sample):
     np.testing.assert_allclose(zero, plain, rtol=1e-6)
     assert np.all(discounted <= plain + 1e-12)
     assert discounted.sum() < plain.sum()
+
+
+def test_pooling_whole_days_matches_row_unique():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 30, 5000).astype(float)
+    t_x = rng.integers(0, 300, 5000).astype(float)
+    T = t_x + rng.integers(0, 60, 5000)
+    pooled = clv._pool(x, t_x, T)
+    rows, counts = np.unique(np.stack([x, t_x, T], axis=1), axis=0, return_counts=True)
+    np.testing.assert_array_equal(np.stack(pooled[:3], axis=1), rows)
+    np.testing.assert_array_equal(pooled[3], counts)

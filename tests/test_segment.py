@@ -320,3 +320,46 @@ def test_migration_matrix_counts_moves_new_and_gone():
     assert matrix.loc["B", "(gone)"] == 1
     assert matrix.loc["(new)", "A"] == 1
     assert int(matrix.to_numpy().sum()) == 5
+
+
+def test_summary_matches_naive_groupby_with_shared_and_missing_order_ids():
+    """Random lines where order ids are shared across customers, missing, or span two days."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "customer": rng.integers(0, 80, n).astype(str),
+            "order": pd.array(rng.integers(0, 400, n).astype(str), dtype="str"),
+            "date": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 200 * 24, n), unit="h"),
+            "amount": np.round(rng.normal(30, 40, n), 2),
+            "is_return": rng.random(n) < 0.05,
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "order"] = pd.NA
+    summary, _ = rfm.summarise(frame)
+    summary = summary.set_index("customer")
+    value = frame["amount"].where(
+        ~frame["is_return"] & (frame["amount"] >= 0), -frame["amount"].abs()
+    )
+    purchases = frame[~frame["is_return"] & (frame["amount"] > 0)].assign(
+        day=lambda f: f["date"].dt.normalize(),
+        key=lambda f: f["order"].astype(object).where(f["order"].notna(), f["day"].astype(str)),
+    )
+    by_customer = purchases.groupby("customer")
+    expected = pd.DataFrame(
+        {
+            "frequency": by_customer["key"].nunique(),
+            "n_days": by_customer["day"].nunique(),
+            "first": by_customer["day"].min(),
+            "last": by_customer["day"].max(),
+        }
+    )
+    got = summary.loc[expected.index]
+    assert (got["frequency"] == expected["frequency"]).all()
+    assert (got["n_days"] == expected["n_days"]).all()
+    assert (got["first_purchase"] == expected["first"]).all()
+    assert (got["last_purchase"] == expected["last"]).all()
+    np.testing.assert_allclose(
+        summary["total"].to_numpy(), value.groupby(frame["customer"]).sum().loc[summary.index]
+    )

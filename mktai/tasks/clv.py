@@ -56,32 +56,43 @@ def _bgnbd_objective(
     T: np.ndarray,
     weights: np.ndarray,
     penalty: float,
+    x_index: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray]:
-    """Mean negative log-likelihood and its gradient w.r.t. the log-parameters."""
+    """Mean negative log-likelihood and its gradient w.r.t. the log-parameters.
+
+    The special functions only depend on x, which takes few distinct values: they are evaluated
+    once per distinct x (x_index = np.unique(x, return_inverse=True)) and gathered back.
+    """
     import numpy as np
     from scipy.special import betaln, digamma, gammaln
 
     r, alpha, a, b = np.exp(log_params)
     n = weights.sum()
+    ux, inv = x_index if x_index is not None else np.unique(x, return_inverse=True)
+    # per distinct x
+    u_a12 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
+    u_pos = ux > 0
+    u_bx1 = np.where(u_pos, b + ux - 1, 1.0)
+    u_loga_bx1 = np.where(u_pos, np.log(a) - np.log(u_bx1), -np.inf)
+    psi_ab = digamma(a + b)
+    u_psi_abx = digamma(a + b + ux)
+    u_dr = digamma(r + ux) - digamma(r) + np.log(alpha)
+    u_da = psi_ab - u_psi_abx
+    u_db = psi_ab + digamma(b + ux) - digamma(b) - u_psi_abx
+    # per row
     rx = r + x
     log_aT = np.log(alpha + T)
     log_atx = np.log(alpha + t_x)
-    a1 = gammaln(rx) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
     a3 = -rx * log_aT
-    pos = x > 0
-    bx1 = np.where(pos, b + x - 1, 1.0)
-    a4 = np.where(pos, np.log(a) - np.log(bx1) - rx * log_atx, -np.inf)
-    ll = a1 + a2 + np.logaddexp(a3, a4)
-    w3 = np.exp(a3 - np.logaddexp(a3, a4))  # share of the "still alive" branch
-    w4 = np.where(pos, 1.0 - w3, 0.0)
-
-    psi_ab = digamma(a + b)
-    psi_abx = digamma(a + b + x)
-    d_r = digamma(rx) - digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx
+    a4 = u_loga_bx1[inv] - rx * log_atx
+    both = np.logaddexp(a3, a4)
+    ll = u_a12[inv] + both
+    w3 = np.exp(a3 - both)  # share of the "still alive" branch
+    w4 = np.where(x > 0, 1.0 - w3, 0.0)
+    d_r = u_dr[inv] - w3 * log_aT - w4 * log_atx
     d_alpha = r / alpha - w3 * rx / (alpha + T) - w4 * rx / (alpha + t_x)
-    d_a = psi_ab - psi_abx + w4 / a
-    d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - w4 / bx1
+    d_a = u_da[inv] + w4 / a
+    d_b = u_db[inv] - w4 / u_bx1[inv]
     grads = np.array([d_r, d_alpha, d_a, d_b]) @ weights
     value = -(ll @ weights) / n + penalty * float(np.sum(np.exp(2 * log_params)))
     grad = -(grads * np.exp(log_params)) / n + penalty * 2 * np.exp(2 * log_params)
@@ -153,6 +164,32 @@ class BGNBD:
         return np.maximum(self.p_alive(x, t_x, T) * ratio * (1.0 - hyp), 0.0)
 
 
+def _pool(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, t_x, T) rows and their counts; whole days pack into one int64 key."""
+    import numpy as np
+
+    whole = all(np.array_equal(v, np.round(v)) for v in (x, t_x, T))
+    big = max(float(t_x.max(initial=0)), float(T.max(initial=0))) + 1
+    if (
+        whole
+        and x.min(initial=0) >= 0
+        and t_x.min(initial=0) >= 0
+        and (float(x.max(initial=0)) + 1) * big * big < 2**62
+    ):
+        span = int(big)
+        key = (x.astype(np.int64) * span + t_x.astype(np.int64)) * span + T.astype(np.int64)
+        uniq, counts = np.unique(key, return_counts=True)
+        ux = (uniq // (span * span)).astype("float64")
+        utx = (uniq // span % span).astype("float64")
+        uT = (uniq % span).astype("float64")
+        return ux, utx, uT, counts.astype("float64")
+    stacked = np.stack([x, t_x, T], axis=1)
+    uniq, counts = np.unique(stacked, axis=0, return_counts=True)
+    return uniq[:, 0], uniq[:, 1], uniq[:, 2], counts.astype("float64")
+
+
 def fit_bgnbd(
     x: np.ndarray,
     t_x: np.ndarray,
@@ -177,10 +214,7 @@ def fit_bgnbd(
             "no customer bought on more than one day: repeat-purchase (BG/NBD) CLV is undefined"
         )
     # Pool identical (x, t_x, T): the likelihood only depends on them (big speed-up at 1M).
-    stacked = np.stack([x, t_x, T], axis=1)
-    uniq, counts = np.unique(stacked, axis=0, return_counts=True)
-    ux, utx, uT = uniq[:, 0], uniq[:, 1], uniq[:, 2]
-    w = counts.astype("float64")
+    ux, utx, uT, w = _pool(x, t_x, T)
     if init is None:
         scale = max(float(np.average(T, weights=None)), 1.0)
         init = (0.5, scale / 4.0, 1.0, 3.0)
@@ -188,7 +222,7 @@ def fit_bgnbd(
     result = minimize(
         _bgnbd_objective,
         start,
-        args=(ux, utx, uT, w, penalty),
+        args=(ux, utx, uT, w, penalty, np.unique(ux, return_inverse=True)),
         jac=True,
         method="L-BFGS-B",
         bounds=[(-12.0, 12.0)] * 4,
@@ -225,21 +259,55 @@ def gg_loglik_terms(params: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndar
     )
 
 
-def _gg_objective(log_params: np.ndarray, n: np.ndarray, m: np.ndarray) -> tuple[float, np.ndarray]:
+def _gg_objective(
+    log_params: np.ndarray, n: np.ndarray, m: np.ndarray, stats: dict | None = None
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood and gradient; special functions once per distinct n."""
     import numpy as np
-    from scipy.special import digamma
+    from scipy.special import digamma, gammaln
 
+    stats = stats if stats is not None else _gg_stats(n, m)
+    un, counts = stats["un"], stats["counts"]
     p, q, v = np.exp(log_params)
-    pn = p * n
-    log_vnm = np.log(v + n * m)
-    ll = gg_loglik_terms(np.exp(log_params), n, m)
-    psi_pnq = digamma(pn + q)
-    d_p = n * (psi_pnq - digamma(pn) + np.log(m) + np.log(n) - log_vnm)
-    d_q = psi_pnq - digamma(q) + np.log(v) - log_vnm
-    d_v = q / v - (pn + q) / (v + n * m)
     size = n.size
-    grad = -np.array([d_p.sum(), d_q.sum(), d_v.sum()]) * np.exp(log_params) / size
-    return float(-ll.sum() / size), grad
+    pu = p * un
+    log_vnm = np.log(v + n * m)
+    weight = p * n + q
+    ll = (
+        counts @ (gammaln(pu + q) - gammaln(pu))
+        - size * gammaln(q)
+        + size * q * np.log(v)
+        + p * stats["sum_n_log_m"]
+        - stats["sum_log_m"]
+        + p * stats["sum_n_log_n"]
+        - weight @ log_vnm
+    )
+    psi_puq = digamma(pu + q)
+    d_p = (
+        counts @ (un * (psi_puq - digamma(pu)))
+        + stats["sum_n_log_m"]
+        + stats["sum_n_log_n"]
+        - n @ log_vnm
+    )
+    d_q = counts @ psi_puq - size * digamma(q) + size * np.log(v) - log_vnm.sum()
+    d_v = size * q / v - (weight / (v + n * m)).sum()
+    grad = -np.array([d_p, d_q, d_v]) * np.exp(log_params) / size
+    return float(-ll / size), grad
+
+
+def _gg_stats(n: np.ndarray, m: np.ndarray) -> dict:
+    """Sufficient statistics of the Gamma-Gamma likelihood that do not depend on (p, q, v)."""
+    import numpy as np
+
+    un, counts = np.unique(n, return_counts=True)
+    log_m = np.log(m)
+    return {
+        "un": un,
+        "counts": counts.astype("float64"),
+        "sum_log_m": float(log_m.sum()),
+        "sum_n_log_m": float(n @ log_m),
+        "sum_n_log_n": float(n @ np.log(n)),
+    }
 
 
 @dataclass
@@ -298,7 +366,7 @@ def fit_gamma_gamma(n: np.ndarray, m: np.ndarray) -> GammaGamma:
     result = minimize(
         _gg_objective,
         start,
-        args=(n, m),
+        args=(n, m, _gg_stats(n, m)),
         jac=True,
         method="L-BFGS-B",
         bounds=[(-12.0, 12.0), (-12.0, 12.0), (-20.0, 25.0)],

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 MONETARY_MODES = ("mean", "total")
@@ -93,8 +94,10 @@ def summarise(
     purchase = (~is_return) & (amount > 0)
 
     cust_codes, customers = pd.factorize(frame["customer"], sort=True)
+    cust_codes = cust_codes.astype(np.int64, copy=False)
     n_cust = len(customers)
-    day = frame["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    nanos = frame["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    day = nanos // 86_400_000_000_000  # days since 1970-01-01, floor for earlier dates too
     if as_of is None:
         as_of = default_as_of(frame["date"])
     as_of = pd.Timestamp(as_of).normalize()
@@ -103,29 +106,19 @@ def summarise(
     net = np.bincount(cust_codes, weights=amount, minlength=n_cust)
     gross = np.bincount(cust_codes[purchase], weights=amount[purchase], minlength=n_cust)
 
-    # Distinct (customer, order) pairs among purchase lines -> frequency.
     pc = cust_codes[purchase]
-    if "order" in frame.columns and frame["order"].notna().any():
-        order_codes, _ = pd.factorize(frame["order"].to_numpy()[purchase])
-        order_codes = order_codes.astype(np.int64)
-        # Lines without an order id count one order per purchase day.
-        missing = order_codes < 0
-        if missing.any():
-            order_codes[missing] = order_codes.max() + 1 + day[purchase][missing] - day.min()
-    else:
-        order_codes = day[purchase] - day.min()
-    pair = pc.astype(np.int64) * (int(order_codes.max(initial=0)) + 1) + order_codes
-    uniq_pairs = pd.unique(pair)
-    frequency = np.bincount(uniq_pairs // (int(order_codes.max(initial=0)) + 1), minlength=n_cust)
-
-    # Distinct (customer, day) pairs among purchase lines -> purchase days, first and last.
     pdays = day[purchase]
+    frequency, day_cust, day_day = _orders(frame, purchase, pc, pdays, n_cust)
+
+    # Distinct (customer, day) pairs among purchases -> purchase days, first and last.
     offset = int(pdays.min(initial=0))
     span = int(pdays.max(initial=0)) - offset + 1
-    dpair = pd.unique(pc.astype(np.int64) * span + (pdays - offset))
+    dpair = pd.unique(day_cust * span + (day_day - offset))
     d_cust = dpair // span
     d_day = dpair % span + offset
     n_days = np.bincount(d_cust, minlength=n_cust)
+    if frequency is None:  # no order ids: one order per purchase day
+        frequency = n_days
     grouped = pd.DataFrame({"c": d_cust, "d": d_day}).groupby("c", sort=False)["d"]
     first_day = np.full(n_cust, -1, dtype=np.int64)
     last_day = np.full(n_cust, -1, dtype=np.int64)
@@ -134,10 +127,12 @@ def summarise(
     last_day[maxs.index.to_numpy()] = maxs.to_numpy()
 
     # Customers with no purchase line: recency from their last line of any kind.
-    any_last = pd.Series(day).groupby(cust_codes, sort=False).max()
-    fallback_last = np.empty(n_cust, dtype=np.int64)
-    fallback_last[any_last.index.to_numpy()] = any_last.to_numpy()
     has_purchase = n_days > 0
+    fallback_last = np.zeros(n_cust, dtype=np.int64)
+    if not has_purchase.all():
+        lines = ~has_purchase[cust_codes]
+        any_last = pd.Series(day[lines]).groupby(cust_codes[lines], sort=False).max()
+        fallback_last[any_last.index.to_numpy()] = any_last.to_numpy()
     last_for_recency = np.where(has_purchase, last_day, fallback_last)
 
     recency = (as_of_day - last_for_recency).astype(np.int64)
@@ -184,6 +179,43 @@ def summarise(
         as_of=str(as_of.date()),
     )
     return out, stats
+
+
+def _orders(
+    frame: pd.DataFrame, purchase: np.ndarray, pc: np.ndarray, pdays: np.ndarray, n_cust: int
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Distinct purchase orders per customer, and (customer, day) arrays to deduplicate.
+
+    Fast path (the normal case): every order id belongs to one customer and one day, so orders
+    are counted with scatter operations and days are deduplicated per order, not per line.
+    Otherwise (shared or missing ids) distinct (customer, order) pairs are hashed.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if "order" not in frame.columns or not frame["order"].notna().any():
+        return None, pc, pdays
+    codes, _ = pd.factorize(frame["order"])  # pyarrow-backed strings factorise fast
+    codes = codes[purchase].astype(np.int64, copy=False)
+    missing = codes < 0
+    if missing.any():  # lines without an order id: one order per customer and purchase day
+        base = int(codes.max(initial=-1)) + 1
+        synthetic = pd.factorize(pc[missing] * (int(pdays.max()) + 1) + pdays[missing])[0]
+        codes = codes.copy()
+        codes[missing] = base + synthetic
+    n_orders = int(codes.max(initial=-1)) + 1
+    owner = np.full(n_orders, -1, dtype=np.int64)
+    owner[codes] = pc
+    order_day = np.full(n_orders, -1, dtype=np.int64)
+    order_day[codes] = pdays
+    if np.array_equal(owner[codes], pc):
+        used = owner >= 0
+        frequency = np.bincount(owner[used], minlength=n_cust)
+        if np.array_equal(order_day[codes], pdays):
+            return frequency, owner[used], order_day[used]
+        return frequency, pc, pdays
+    pairs = pd.unique(pc * n_orders + codes)
+    return np.bincount(pairs // n_orders, minlength=n_cust), pc, pdays
 
 
 def _customer_labels(values: Any) -> Any:
