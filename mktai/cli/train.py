@@ -1,12 +1,318 @@
-"""`mktai train`: being built (see the issue tracker)."""
+"""`mktai train KIND DATA --name N`: fit any registered model family and store a new version.
+
+A thin shell over `train_to_store`, which a user can call from Python: read the data through the
+cleaning layer, skip if --if-changed and the data was already trained on, fit the family, save
+the version atomically. Family options arrive as extra `--key value` pairs (TrainOptions.extra).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
+from mktai.cli.options import (
+    EncodingOpt,
+    JsonOpt,
+    MapOpt,
+    QuietOpt,
+    SeedOpt,
+    StoreOpt,
+    StrictOpt,
+)
 
-def train(ctx: typer.Context) -> None:
-    """Not built yet: exits 2."""
+if TYPE_CHECKING:
+    from mktai.cli.demo import Tour
+    from mktai.data.table import CleanTable
+
+# Which dataset kind (cleaning rules, role detection) each model kind reads; a family module
+# may override it with a DATASET_KIND attribute.
+DATASET_KINDS = {
+    "propensity": "labelled",
+    "demand": "labelled",
+    "segments": "transactions",
+    "sentiment": "reviews",
+    "recommender": "ratings",
+    "forecast": "sales",
+}
+
+
+def dataset_kind(kind: str, module: Any = None) -> str | None:
+    """The cleaning layer's dataset kind for a model kind."""
+    declared = getattr(module, "DATASET_KIND", None) if module is not None else None
+    return declared if isinstance(declared, str) else DATASET_KINDS.get(kind)
+
+
+def parse_extra(args: list[str]) -> dict[str, str]:
+    """['--class-weight', 'balanced', '--calibrate=isotonic', '--flag'] -> {key: value}."""
     from mktai.errors import UsageError
 
-    raise UsageError("'mktai train' is not built yet in this version of mktai")
+    extra: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or len(token) < 3:
+            raise UsageError(
+                f"unexpected argument {token!r}; family options look like --key value "
+                "(DATA is a single file)"
+            )
+        key, sep, value = token[2:].partition("=")
+        if not sep:
+            if i + 1 < len(args) and not args[i + 1].startswith("--"):
+                value = args[i + 1]
+                i += 1
+            else:
+                value = "true"
+        extra[key.replace("-", "_").lower()] = value
+        i += 1
+    return extra
+
+
+def load_for(
+    kind: str,
+    data: Path | str | list,
+    *,
+    module: Any = None,
+    mapping: dict[str, str] | None = None,
+    target: str | None = None,
+    encoding: str | None = None,
+    strict: bool = False,
+    unlabelled: bool = False,
+) -> CleanTable:
+    """Read data through the cleaning layer with the dataset kind the model kind expects.
+
+    unlabelled: rows to score have no target, so a labelled kind is read as a plain table.
+    """
+    from mktai.data import load_table
+    from mktai.errors import InputError
+
+    mapping = dict(mapping or {})
+    if target:
+        mapping["target"] = target
+    data_kind = dataset_kind(kind, module)
+    if unlabelled and data_kind == "labelled":
+        data_kind = "table"
+    table = load_table(data, kind=data_kind, mapping=mapping, encoding=encoding)
+    if strict and len(table.rejects):
+        first = table.rejects.iloc[0]
+        raise InputError(
+            f"{first['source']} row {first['row']}: {first['reason']} "
+            f"({len(table.rejects)} row(s) rejected; --strict refuses any reject)"
+        )
+    return table
+
+
+def cleaning_summary(table: CleanTable) -> dict[str, Any]:
+    report = table.report or {}
+    keys = ("rows_in", "rows_out", "rows_rejected", "rejected_by_reason", "duplicates_removed")
+    return {k: report[k] for k in keys if k in report}
+
+
+def train_to_store(
+    kind: str,
+    data: Path | str,
+    *,
+    name: str,
+    store_root: Path,
+    target: str | None = None,
+    algorithm: str | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    mapping: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
+    encoding: str | None = None,
+    if_changed: bool = False,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """Train KIND on DATA and save NAME@vN; returns a JSON-able summary (status, ref, metrics).
+
+    Nothing is written to the store unless fitting succeeded. With if_changed, a version trained
+    on data with the same fingerprint means status "unchanged" and no training.
+    """
+    from mktai.store import Store, check_name
+    from mktai.tasks import family
+    from mktai.tasks.base import TrainOptions
+
+    check_name(name)
+    module = family(kind)
+    table = load_for(kind, data, module=module, mapping=mapping, target=target,
+                     encoding=encoding, strict=strict)  # fmt: skip
+    store = Store(store_root)
+    sha = table.fingerprint.get("sha256")
+    if if_changed and sha:
+        existing = store.find_fingerprint(name, sha)
+        if existing is not None:
+            return {
+                "status": "unchanged",
+                "ref": existing.ref,
+                "name": name,
+                "version": existing.version,
+                "kind": existing.kind,
+                "training_data": table.fingerprint,
+            }
+    options = TrainOptions(seed=seed, algorithm=algorithm, target=target, cv=cv,
+                           extra=dict(extra or {}))  # fmt: skip
+    model = module.fit(table, kind, options)
+    fields = dict(model.manifest_fields())
+    fields.setdefault("algorithm", getattr(model, "algorithm", algorithm))
+    fields.update(
+        seed=seed,
+        training_data=dict(table.fingerprint),
+        cleaning=cleaning_summary(table),
+        options={"cv": cv, **dict(extra or {})},
+    )
+    version = store.save(name, kind, model.save, fields)
+    return {
+        "status": "trained",
+        "ref": version.ref,
+        "name": name,
+        "version": version.version,
+        "kind": kind,
+        "algorithm": fields.get("algorithm"),
+        "metrics": fields.get("metrics", {}),
+        "warnings": fields.get("warnings", []),
+        "training_data": table.fingerprint,
+        "rows_rejected": int(len(table.rejects)),
+        "path": str(version.path),
+    }
+
+
+def print_metrics(metrics: dict[str, Any], title: str) -> None:
+    """CV (mean ± std) and holdout metrics as one table on stderr."""
+    from mktai.cli import console
+
+    if console.is_quiet() or not isinstance(metrics, dict) or not metrics:
+        return
+    from rich.table import Table
+
+    cv = metrics.get("cv") if isinstance(metrics.get("cv"), dict) else {}
+    holdout = metrics.get("holdout") if isinstance(metrics.get("holdout"), dict) else {}
+    flat = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+    table = Table(title=title, box=None, header_style="bold", pad_edge=False)
+    table.add_column("metric")
+    if cv:
+        table.add_column("cv mean ± std", justify="right")
+    if holdout:
+        table.add_column("holdout", justify="right")
+    if flat:
+        table.add_column("value", justify="right")
+    names = list(dict.fromkeys([*cv, *holdout, *flat]))
+    for key in names:
+        if key in ("rows", "positive_rate", "mean_actual", "mean_predicted"):
+            continue
+        row = [key]
+        if cv:
+            entry = cv.get(key)
+            row.append(
+                f"{entry['mean']:.4f} ± {entry['std']:.4f}"
+                if isinstance(entry, dict) and entry.get("mean") is not None
+                else ""
+            )
+        if holdout:
+            value = holdout.get(key)
+            row.append(f"{value:.4f}" if isinstance(value, (int, float)) else "")
+        if flat:
+            value = flat.get(key)
+            row.append(f"{value:.4f}" if isinstance(value, (int, float)) else "")
+        table.add_row(*row)
+    console.err_console().print(table)
+
+
+def train(
+    ctx: typer.Context,
+    kind: Annotated[
+        str, typer.Argument(help="Model kind: propensity, demand, segments, sentiment, ...")
+    ],
+    data: Annotated[Path, typer.Argument(help="Training data: CSV/parquet, raw or ingested.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Model name in the store.")],
+    target: Annotated[
+        str | None, typer.Option("--target", help="Target column (propensity / demand).")
+    ] = None,
+    algorithm: Annotated[
+        str | None,
+        typer.Option("--algorithm", "-a", help="Algorithm, e.g. gbm (default), linear, mlp."),
+    ] = None,
+    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds (0 = none).")] = 5,
+    seed: SeedOpt = 0,
+    mapping: MapOpt = None,
+    if_changed: Annotated[
+        bool,
+        typer.Option(
+            "--if-changed",
+            help="Skip training when a version of NAME was trained on identical data (cron).",
+        ),
+    ] = False,
+    test_size: Annotated[
+        float | None,
+        typer.Option("--test-size", help="Share of rows held out for holdout metrics (0.2)."),
+    ] = None,
+    encoding: EncodingOpt = None,
+    strict: StrictOpt = False,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a model on DATA and store it as a new version NAME@vN.
+
+    Family options go after the others as --key value, e.g. for propensity/demand:
+    --class-weight balanced, --calibrate isotonic, --threshold-metric youden, --drop duration,
+    --positive yes, --learning-rate 0.05, --max-iter 300, --epochs 50 (mlp).
+    """
+    from mktai.cli import console
+    from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
+
+    if resolve_flag(ctx, "quiet", quiet):
+        console.set_quiet(True)
+    extra = parse_extra(list(ctx.args))
+    if test_size is not None:
+        extra["test_size"] = str(test_size)
+    summary = train_to_store(
+        kind,
+        data,
+        name=name,
+        store_root=resolve_store(ctx, store),
+        target=target,
+        algorithm=algorithm,
+        cv=cv,
+        seed=seed,
+        mapping=parse_mapping(mapping),
+        extra=extra,
+        encoding=encoding,
+        if_changed=if_changed,
+        strict=strict,
+    )
+    if summary["status"] == "unchanged":
+        console.info(
+            f"unchanged: {summary['ref']} was trained on identical data "
+            f"(sha256 {summary['training_data'].get('sha256', '')[:12]}); nothing to do"
+        )
+    else:
+        if summary["rows_rejected"]:
+            console.warn(f"{summary['rows_rejected']} input row(s) rejected by cleaning")
+        for message in summary["warnings"]:
+            console.warn(message)
+        print_metrics(summary["metrics"], f"{kind} {summary['algorithm']}")
+        console.info(f"saved [bold]{summary['ref']}[/bold]")
+    if resolve_flag(ctx, "json", json_out):
+        console.print_json(summary)
+
+
+def demo_step(tour: Tour) -> None:
+    """Split the bank sample into training and holdout files, train a propensity model, score."""
+    from mktai.data import load_table, write_table
+
+    table = load_table(tour.sample_data / "bank_sample.csv", kind="labelled",
+                       mapping={"target": "y"})  # fmt: skip
+    frame = table.frame.sample(frac=1.0, random_state=tour.seed)
+    cut = int(len(frame) * 0.75)
+    train_path, holdout_path = tour.out / "bank_train.csv", tour.out / "bank_holdout.csv"
+    write_table(frame.iloc[:cut].sort_index(), train_path)
+    write_table(frame.iloc[cut:].sort_index(), holdout_path)
+    tour.output("bank training split", train_path)
+    tour.output("bank holdout split", holdout_path)
+    tour.run("train", "propensity", str(train_path), "--target", "y", "--name", "response",
+             "--seed", str(tour.seed), "--max-iter", "200")  # fmt: skip
+    leads = tour.out / "bank_scores.csv"
+    tour.run("predict", "--model", "response", str(holdout_path), "-o", str(leads))
+    tour.output("propensity scores", leads)

@@ -149,29 +149,25 @@ def multiclass_metrics(y_true: Any, proba: Any, classes: Sequence[Any]) -> dict[
     import numpy as np
     from sklearn import metrics as skm
 
-    y = np.asarray(y_true)
-    p = np.asarray(proba, dtype=float)
     labels = list(classes)
-    pred = np.asarray(labels, dtype=object)[p.argmax(axis=1)]
-    y_obj = y.astype(object)
-    present = set(y_obj.tolist())
+    position = {str(_plain(c)): i for i, c in enumerate(labels)}
+    y = np.asarray([position[str(_plain(v))] for v in np.asarray(y_true).tolist()], dtype=int)
+    p = np.asarray(proba, dtype=float)
+    pred = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=int)
+    k = list(range(len(labels)))
     roc = None
-    if len(present) == len(labels) and len(labels) > 2:
-        roc = _num(skm.roc_auc_score(y_obj, p, multi_class="ovr", average="macro", labels=labels))
-    onehot = (y_obj[:, None] == np.asarray(labels, dtype=object)[None, :]).astype(float)
+    if len(set(y.tolist())) == len(labels) and len(labels) > 2:
+        roc = _num(skm.roc_auc_score(y, p, multi_class="ovr", average="macro", labels=k))
+    onehot = (y[:, None] == np.asarray(k)[None, :]).astype(float)
     values = {
         "rows": int(len(y)),
-        "accuracy": _num(skm.accuracy_score(y_obj, pred)),
-        "balanced_accuracy": _num(skm.balanced_accuracy_score(y_obj, pred)) if len(y) else None,
-        "precision": _num(
-            skm.precision_score(y_obj, pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "recall": _num(
-            skm.recall_score(y_obj, pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "f1": _num(skm.f1_score(y_obj, pred, labels=labels, average="macro", zero_division=0)),
+        "accuracy": _num(skm.accuracy_score(y, pred)),
+        "balanced_accuracy": _num(skm.balanced_accuracy_score(y, pred)) if len(y) else None,
+        "precision": _num(skm.precision_score(y, pred, labels=k, average="macro", zero_division=0)),
+        "recall": _num(skm.recall_score(y, pred, labels=k, average="macro", zero_division=0)),
+        "f1": _num(skm.f1_score(y, pred, labels=k, average="macro", zero_division=0)),
         "roc_auc": roc,
-        "log_loss": _num(skm.log_loss(y_obj, np.clip(p, 1e-15, 1), labels=labels)),
+        "log_loss": _num(skm.log_loss(y, np.clip(p, 1e-15, 1), labels=k)),
         "brier": _num(np.mean(np.sum((p - onehot) ** 2, axis=1))),
     }
     return {
@@ -180,7 +176,7 @@ def multiclass_metrics(y_true: Any, proba: Any, classes: Sequence[Any]) -> dict[
         "metrics": values,
         "confusion_matrix": {
             "labels": [_plain(c) for c in labels],
-            "matrix": skm.confusion_matrix(y_obj, pred, labels=labels).tolist(),
+            "matrix": skm.confusion_matrix(y, pred, labels=k).tolist(),
         },
     }
 

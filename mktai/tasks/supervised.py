@@ -1,0 +1,724 @@
+"""Supervised family: purchase propensity / churn (classification) and demand (regression).
+
+fit() validates the target, holds out --test-size of the rows, cross-validates (stratified k-fold)
+on the rest, calibrates probabilities and picks the decision threshold on out-of-fold predictions,
+refits on the training part, scores the holdout, and records permutation importance and possible
+target leaks. Algorithms: linear, gbm (default), mlp (Keras, TensorFlow imported only then).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.errors import InputError, UsageError
+from mktai.tasks.base import TrainOptions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mktai.data.table import CleanTable
+
+DATASET_KIND = "labelled"
+ALGORITHMS = ("gbm", "linear", "mlp")
+MODEL_FORMAT = 1
+# Family options (`mktai train propensity data.csv --name n --class-weight balanced ...`).
+OPTIONS = {
+    "test_size": "share of rows held out for the holdout metrics (0 = train on everything)",
+    "threshold_metric": "f1 | youden: how the decision threshold is chosen on out-of-fold scores",
+    "class_weight": "balanced | none: reweight classes for imbalanced targets",
+    "calibrate": "none | sigmoid | isotonic: calibrate probabilities on out-of-fold scores",
+    "positive": "label of the positive class (default 1 / yes / true, else the rarer class)",
+    "drop": "comma-separated columns to exclude from the features (e.g. duration)",
+    "leak_auc": "single-column ROC AUC from which a column is reported as a possible leak (0.8)",
+}
+POSITIVE_NAMES = ("1", "yes", "true", "y", "positive", "是")
+
+
+def _label(value: Any) -> Any:
+    """A JSON-friendly class label: integral floats become ints, numpy scalars Python ones."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _key(value: Any) -> str:
+    return str(_label(value))
+
+
+# --------------------------------------------------------------------------- learners
+
+
+class SkLearner:
+    """A scikit-learn estimator behind the small fit / predict_raw interface the family uses."""
+
+    def __init__(self, estimator: Any, task: str, encoded: bool, schema: dict[str, Any]):
+        self.estimator, self.task, self.encoded, self.schema = estimator, task, encoded, schema
+
+    def _input(self, X):
+        from mktai.tasks.tabular_prep import for_encoders
+
+        return for_encoders(X, self.schema) if self.encoded else X
+
+    def fit(self, X, y, class_weight=None) -> SkLearner:
+        self.estimator.fit(self._input(X), y)
+        return self
+
+    def predict_raw(self, X):
+        if self.task == "regression":
+            return self.estimator.predict(self._input(X)).astype(float)
+        return self.estimator.predict_proba(self._input(X))
+
+
+class EncodedKeras:
+    """KerasNet fed with string categoricals (its encoder one-hot encodes them)."""
+
+    def __init__(self, net: Any, schema: dict[str, Any]):
+        self.net, self.schema = net, schema
+
+    def fit(self, X, y, class_weight=None) -> EncodedKeras:
+        from mktai.tasks.tabular_prep import for_encoders
+
+        self.net.fit(for_encoders(X, self.schema), y, class_weight=class_weight)
+        return self
+
+    def predict_raw(self, X):
+        from mktai.tasks.tabular_prep import for_encoders
+
+        return self.net.predict_raw(for_encoders(X, self.schema))
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def fit_calibration(method: str, proba, y) -> dict[str, Any] | None:
+    """Platt (sigmoid) or isotonic mapping fitted on out-of-fold probabilities, as JSON."""
+    import numpy as np
+
+    if method in ("none", "", None):
+        return None
+    p = np.clip(np.asarray(proba, dtype=float), 1e-6, 1 - 1e-6)
+    if method == "sigmoid":
+        from sklearn.linear_model import LogisticRegression
+
+        logit = np.log(p / (1 - p)).reshape(-1, 1)
+        lr = LogisticRegression(C=1e6, max_iter=1000).fit(logit, y)
+        return {"method": "sigmoid", "a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+    if method == "isotonic":
+        from sklearn.isotonic import IsotonicRegression
+
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y)
+        return {
+            "method": "isotonic",
+            "x": [float(v) for v in iso.X_thresholds_],
+            "y": [float(v) for v in iso.y_thresholds_],
+        }
+    raise UsageError(f"--calibrate {method!r}: choose none, sigmoid or isotonic")
+
+
+def apply_calibration(calibration: dict[str, Any] | None, proba):
+    import numpy as np
+
+    p = np.asarray(proba, dtype=float)
+    if not calibration:
+        return p
+    if calibration["method"] == "sigmoid":
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        z = calibration["a"] * np.log(q / (1 - q)) + calibration["b"]
+        return 1.0 / (1.0 + np.exp(-z))
+    return np.interp(p, calibration["x"], calibration["y"])
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class SupervisedModel:
+    """A fitted propensity or demand model: learner + schema + threshold + calibration."""
+
+    kind: str
+    algorithm: str
+    task: str  # binary | multiclass | regression
+    schema: dict[str, Any]
+    learner: Any
+    classes: list[Any] = field(default_factory=list)
+    positive: Any = None
+    threshold: float | None = None
+    calibration: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    last_stats: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ persistence
+    def info(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "kind": self.kind,
+            "algorithm": self.algorithm,
+            "task": self.task,
+            "classes": self.classes,
+            "positive": self.positive,
+            "threshold": self.threshold,
+            "calibration": self.calibration,
+            "params": self.params,
+            "seed": self.seed,
+            "input_schema": self.schema,
+        }
+
+    def save(self, directory: Path) -> None:
+        from mktai.tasks.supervised_estimators import save_skops
+
+        info = self.info()
+        if self.algorithm == "mlp":
+            info["mlp"] = self.learner.net.save(directory)
+        else:
+            save_skops(self.learner.estimator, directory / "model.skops")
+        (directory / "model.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+    def manifest_fields(self) -> dict[str, Any]:
+        return {
+            "algorithm": self.algorithm,
+            "params": self.params,
+            "task": self.task,
+            "target": self.schema["target"]["name"],
+            "classes": self.classes,
+            "positive": self.positive,
+            "threshold": self.threshold,
+            "calibration": (self.calibration or {}).get("method"),
+            "metrics": self.metrics,
+            "input_schema": self.schema,
+            **self.extras,
+        }
+
+    # ------------------------------------------------------------------ scoring
+    def raw_scores(self, frame: pd.DataFrame, source: str = "input"):
+        """(probabilities n x k or values, prepare stats) for a frame with the schema's columns."""
+        import numpy as np
+
+        from mktai.tasks.supervised_estimators import limit_threads
+        from mktai.tasks.tabular_prep import check_columns, prepare
+
+        check_columns(frame, self.schema, source)
+        X, stats = prepare(frame, self.schema)
+        if len(X) == 0:
+            width = len(self.classes) if self.task != "regression" else 0
+            return (np.zeros((0, width)) if width else np.zeros(0)), stats
+        with limit_threads(len(X)):
+            raw = self.learner.predict_raw(X)
+        if self.task == "binary":
+            p = apply_calibration(self.calibration, raw[:, 1])
+            raw = np.column_stack([1 - p, p])
+        return raw, stats
+
+    def predict(self, table: CleanTable) -> pd.DataFrame:
+        """The input columns plus score and prediction (and proba_<class> for multi-class)."""
+        import numpy as np
+
+        frame = table.frame
+        raw, stats = self.raw_scores(frame, table.describe())
+        self.last_stats = stats
+        out = frame.copy()
+        if self.task == "regression":
+            out["score"] = raw
+            out["prediction"] = raw
+        elif self.task == "binary":
+            out["score"] = raw[:, 1]
+            labels = np.asarray(self.classes, dtype=object)
+            out["prediction"] = labels[(raw[:, 1] >= self.threshold).astype(int)]
+        else:
+            labels = np.asarray(self.classes, dtype=object)
+            best = raw.argmax(axis=1) if len(raw) else np.zeros(0, dtype=int)
+            out["score"] = raw.max(axis=1) if len(raw) else []
+            out["prediction"] = labels[best]
+            for i, label in enumerate(self.classes):
+                out[f"proba_{label}"] = raw[:, i]
+        return out
+
+    def _truth(self, table: CleanTable):
+        """(frame with a known target, true labels, rows without target) for evaluation."""
+        target = self.schema["target"]["name"]
+        column = table.roles.get("target") or target
+        frame = table.frame
+        if column not in frame.columns:
+            raise InputError(
+                f"{table.describe()}: no target column {column!r}; evaluation needs the true "
+                "outcome (name it with --target or --map target=COLUMN)"
+            )
+        known = frame[column].notna()
+        return frame.loc[known], frame.loc[known, column], int((~known).sum())
+
+    def evaluate(self, table: CleanTable) -> dict[str, Any]:
+        """Classification or regression metrics, lift and curve data on a labelled table."""
+        import numpy as np
+        import pandas as pd
+
+        from mktai.evaluation import metrics as em
+
+        frame, truth, no_target = self._truth(table)
+        if len(frame) == 0:
+            raise InputError(f"{table.describe()}: no rows with a known target to evaluate on")
+        raw, stats = self.raw_scores(frame, table.describe())
+        if self.task == "regression":
+            y = pd.to_numeric(truth, errors="coerce")
+            if y.isna().any():
+                raise InputError(
+                    f"{table.describe()}: target column {truth.name!r} has non-numeric values "
+                    f"(e.g. {truth[y.isna()].iloc[0]!r})"
+                )
+            result = em.regression_metrics(y.to_numpy(dtype=float), raw)
+        else:
+            keys = truth.map(_key)
+            known = {_key(c): i for i, c in enumerate(self.classes)}
+            unknown = sorted(set(keys) - set(known))
+            if unknown:
+                raise InputError(
+                    f"{table.describe()}: target {truth.name!r} has labels the model never saw "
+                    f"in training: {', '.join(unknown[:5])}; known labels: "
+                    f"{', '.join(known)}"
+                )
+            index = keys.map(known).to_numpy(dtype=int)
+            if self.task == "binary":
+                result = em.binary_metrics(index, raw[:, 1], self.threshold)
+                result["positive"] = self.positive
+            else:
+                labels = np.asarray(self.classes, dtype=object)
+                result = em.multiclass_metrics(labels[index], raw, self.classes)
+        result["rows_without_target"] = no_target
+        result["unseen_categories"] = stats["unseen"]
+        result["missing_values"] = stats["missing"]
+        return result
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _check_extra(extra: dict[str, str], algorithm: str) -> None:
+    from mktai.tasks.supervised_estimators import GBM_TUNABLE, LINEAR_TUNABLE
+    from mktai.tasks.supervised_mlp import MLP_TUNABLE
+
+    tunable = {"gbm": GBM_TUNABLE, "linear": LINEAR_TUNABLE, "mlp": MLP_TUNABLE}[algorithm]
+    allowed = set(OPTIONS) | set(tunable)
+    unknown = sorted(set(extra) - allowed)
+    if unknown:
+        names = ", ".join("--" + k.replace("_", "-") for k in sorted(allowed))
+        raise UsageError(
+            f"unknown option(s) {', '.join('--' + k.replace('_', '-') for k in unknown)} for "
+            f"{algorithm} models; known: {names}"
+        )
+
+
+def _float_option(extra: dict[str, str], key: str, default: float, low: float, high: float):
+    raw = extra.get(key)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value < high:
+        raise UsageError(f"--{key.replace('_', '-')} {raw!r} must be a number in [{low}, {high})")
+    return value
+
+
+@dataclass
+class Target:
+    name: str
+    task: str
+    y: Any  # encoded: 0/1, class index or float
+    classes: list[Any]
+    positive: Any
+    keep: Any  # boolean mask of rows with a target
+
+
+def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Target:
+    """Validate the target column and encode it (exit 2 on a missing, constant or bad target)."""
+    import pandas as pd
+
+    frame = table.frame
+    name = table.roles.get("target") or options.target
+    if not name:
+        raise InputError(f"{table.describe()}: no target column; name it with --target COLUMN")
+    if name not in frame.columns:
+        cols = ", ".join(map(str, frame.columns[:20]))
+        raise InputError(
+            f"{table.describe()}: target column {name!r} not found (columns: {cols}); "
+            "check --target"
+        )
+    column = frame[name]
+    keep = column.notna().to_numpy()
+    values = column[keep]
+    if values.nunique() < 2:
+        only = f" (every row is {values.iloc[0]!r})" if len(values) else " (no values)"
+        raise InputError(
+            f"{table.describe()}: target column {name!r} is constant{only}; a model needs at "
+            "least two different outcomes"
+        )
+    if kind == "demand":
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.isna().any() or pd.api.types.is_bool_dtype(values):
+            bad = values[numbers.isna()].iloc[0] if numbers.isna().any() else values.iloc[0]
+            raise InputError(
+                f"{table.describe()}: target column {name!r} is not numeric (e.g. {bad!r}); "
+                "demand models predict numbers, use kind propensity for classes"
+            )
+        return Target(name, "regression", numbers.to_numpy(dtype=float), [], None, keep)
+    keys = values.map(_key)
+    counts = keys.value_counts()
+    lonely = counts[counts < 2]
+    if len(lonely):
+        raise InputError(
+            f"{table.describe()}: class {lonely.index[0]!r} of target {name!r} has only one row; "
+            "every class needs at least two (merge rare classes or add data)"
+        )
+    if len(counts) > 50:
+        raise InputError(
+            f"{table.describe()}: target {name!r} has {len(counts)} different values; that looks "
+            "like a number to predict: use kind demand"
+        )
+    first = {}
+    for value in values:
+        first.setdefault(_key(value), _label(value))
+    ordered = sorted(first, key=lambda k: (isinstance(first[k], str), first[k]))
+    if len(ordered) == 2:
+        wanted = options.extra.get("positive")
+        if wanted is not None:
+            if wanted not in first:
+                raise UsageError(f"--positive {wanted!r} is not a label of {name!r}: {ordered}")
+            pos = wanted
+        else:
+            named = [k for k in ordered if k.strip().lower() in POSITIVE_NAMES]
+            pos = named[0] if named else min(ordered, key=lambda k: (counts[k], k))
+        neg = next(k for k in ordered if k != pos)
+        y = (keys == pos).to_numpy(dtype=int)
+        return Target(name, "binary", y, [first[neg], first[pos]], first[pos], keep)
+    index = {k: i for i, k in enumerate(ordered)}
+    y = keys.map(index).to_numpy(dtype=int)
+    return Target(name, "multiclass", y, [first[k] for k in ordered], None, keep)
+
+
+def _make_learner(algorithm, task, params, schema, seed, class_weight, n_classes):
+    from mktai.tasks.supervised_estimators import build
+    from mktai.tasks.tabular_prep import categorical_names, feature_names
+
+    categorical = categorical_names(schema)
+    numeric = [n for n in feature_names(schema) if n not in categorical]
+    if algorithm == "mlp":
+        from mktai.tasks.supervised_mlp import KerasNet
+
+        net = KerasNet(task, n_classes, params, seed, numeric, categorical)
+        return EncodedKeras(net, schema)
+    estimator = build(algorithm, task, params, numeric, categorical, seed=seed,
+                      class_weight=class_weight)  # fmt: skip
+    return SkLearner(estimator, task, algorithm == "linear", schema)
+
+
+def _keras_weights(y, enabled: bool) -> dict[int, float] | None:
+    import numpy as np
+
+    if not enabled:
+        return None
+    classes, counts = np.unique(y, return_counts=True)
+    return {
+        int(c): float(len(y) / (len(classes) * n)) for c, n in zip(classes, counts, strict=True)
+    }
+
+
+def _fold_metrics(task, y, raw, threshold, classes):
+    from mktai.evaluation import metrics as em
+
+    if task == "binary":
+        return em.binary_metrics(y, raw, threshold, curves=False)["metrics"]
+    if task == "multiclass":
+        return em.multiclass_metrics(y, raw, list(range(len(classes))))["metrics"]
+    return em.regression_metrics(y, raw, curves=False)["metrics"]
+
+
+def _splitter(task: str, folds: int, seed: int):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if task == "regression":
+        return KFold(folds, shuffle=True, random_state=seed)
+    return StratifiedKFold(folds, shuffle=True, random_state=seed)
+
+
+def fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel:
+    """Train a propensity (classification) or demand (regression) model; see module docstring."""
+    from mktai.tasks.supervised_estimators import limit_threads
+
+    with limit_threads(len(table.frame)):
+        return _fit(table, kind, options)
+
+
+def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel:
+    import numpy as np
+
+    from mktai.evaluation import metrics as em
+    from mktai.tasks.supervised_estimators import tuned_params
+    from mktai.tasks.supervised_mlp import MLP_DEFAULTS, MLP_TUNABLE
+    from mktai.tasks.tabular_prep import infer_schema, leak_scan, prepare
+
+    if kind not in ("propensity", "demand"):
+        raise UsageError(f"the supervised family trains propensity or demand models, not {kind!r}")
+    algorithm = (options.algorithm or "gbm").lower()
+    if algorithm not in ALGORITHMS:
+        raise UsageError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
+    extra = {k.replace("-", "_"): v for k, v in options.extra.items()}
+    options = TrainOptions(options.seed, algorithm, options.target, options.cv, extra)
+    _check_extra(extra, algorithm)
+    seed = options.seed
+    warnings: list[str] = []
+    target = resolve_target(table, kind, options)
+    task = target.task
+    threshold_metric = extra.get("threshold_metric", "f1")
+    if threshold_metric not in ("f1", "youden"):
+        raise UsageError(f"--threshold-metric {threshold_metric!r}: choose f1 or youden")
+    class_weight = extra.get("class_weight", "none").lower()
+    if class_weight not in ("balanced", "none"):
+        raise UsageError(f"--class-weight {class_weight!r}: choose balanced or none")
+    calibrate = extra.get("calibrate", "none").lower()
+    if calibrate not in ("none", "sigmoid", "isotonic"):
+        raise UsageError(f"--calibrate {calibrate!r}: choose none, sigmoid or isotonic")
+    if task != "binary" and calibrate != "none":
+        warnings.append("--calibrate applies to two-class targets only; ignored")
+        calibrate = "none"
+    test_size = _float_option(extra, "test_size", 0.2, 0.0, 0.9)
+    leak_auc = _float_option(extra, "leak_auc", 0.8, 0.5, 1.01)
+    drop = [c.strip() for c in extra.get("drop", "").split(",") if c.strip()]
+    if algorithm == "mlp":
+        params = dict(MLP_DEFAULTS)
+        for key, typ in MLP_TUNABLE.items():
+            if key in extra:
+                params[key] = typ(extra[key])
+    else:
+        params = tuned_params(algorithm, extra)
+
+    frame = table.frame.loc[target.keep].reset_index(drop=True)
+    y = target.y
+    no_target = int((~target.keep).sum())
+    if no_target:
+        warnings.append(
+            f"{no_target} row(s) without a value in target {target.name!r} were skipped"
+        )
+    rng_index = np.arange(len(frame))
+    holdout = np.zeros(0, dtype=int)
+    train_idx = rng_index
+    if test_size > 0:
+        from sklearn.model_selection import train_test_split
+
+        stratify = y if task != "regression" else None
+        try:
+            train_idx, holdout = train_test_split(
+                rng_index, test_size=test_size, random_state=seed, stratify=stratify
+            )
+        except ValueError:  # too few rows per class for a stratified holdout
+            warnings.append("too few rows per class for a stratified holdout; trained on all")
+            train_idx, holdout = rng_index, np.zeros(0, dtype=int)
+        train_idx, holdout = np.sort(train_idx), np.sort(holdout)
+    train_frame = frame.iloc[train_idx]
+    y_train = y[train_idx]
+    schema = infer_schema(train_frame, target.name, drop=drop)
+    schema["target"] = {
+        "name": target.name,
+        "type": task,
+        "classes": target.classes,
+        "positive": target.positive,
+    }
+    schema["roles"] = dict(table.roles)
+    X_train, prep_stats = prepare(train_frame, schema)
+    n_classes = len(target.classes)
+    weights = class_weight == "balanced"
+
+    def make():
+        return _make_learner(algorithm, task, params, schema, seed,
+                             "balanced" if weights else None, n_classes)  # fmt: skip
+
+    # ---- cross-validation on the training part
+    folds = int(options.cv or 0)
+    if task != "regression" and folds > 1:
+        smallest = int(np.bincount(y_train).min())
+        if smallest < folds:
+            warnings.append(
+                f"smallest class has {smallest} training rows; CV uses {smallest} folds"
+            )
+            folds = smallest
+    folds = min(folds, len(y_train))
+    cv_metrics: dict[str, Any] = {}
+    oof = None
+    if folds >= 2:
+        shape = (len(y_train), n_classes) if task != "regression" else (len(y_train),)
+        oof = np.zeros(shape)
+        parts = list(_splitter(task, folds, seed).split(X_train, y_train))
+        for tr, va in parts:
+            learner = make()
+            learner.fit(
+                X_train.iloc[tr], y_train[tr], class_weight=_keras_weights(y_train[tr], weights)
+            )
+            oof[va] = learner.predict_raw(X_train.iloc[va])
+    calibration = None
+    threshold = None
+    if task == "binary":
+        if oof is not None:
+            calibration = fit_calibration(calibrate, oof[:, 1], y_train)
+            scores = apply_calibration(calibration, oof[:, 1])
+            threshold = em.threshold_for(y_train, scores, threshold_metric)
+            oof = np.column_stack([1 - scores, scores])
+        else:
+            threshold = 0.5
+    if oof is not None:
+        per_fold = [
+            _fold_metrics(
+                task,
+                y_train[va],
+                oof[va, 1] if task == "binary" else oof[va],
+                threshold,
+                target.classes,
+            )  # fmt: skip
+            for _tr, va in parts
+        ]
+        cv_metrics = em.summarise_folds(per_fold)
+
+    # ---- final model on the training part, holdout metrics
+    learner = make().fit(X_train, y_train, class_weight=_keras_weights(y_train, weights))
+    model = SupervisedModel(
+        kind=kind, algorithm=algorithm, task=task, schema=schema, learner=learner,
+        classes=target.classes, positive=target.positive, threshold=threshold,
+        calibration=calibration, seed=seed,
+        params={**params, "class_weight": class_weight, "calibrate": calibrate,
+                "threshold_metric": threshold_metric if task == "binary" else None,
+                "test_size": test_size, "cv": folds, "drop": drop},
+    )  # fmt: skip
+    holdout_metrics: dict[str, Any] = {}
+    if len(holdout):
+        X_test, _ = prepare(frame.iloc[holdout], schema)
+        raw = model.learner.predict_raw(X_test)
+        if task == "binary":
+            raw = np.column_stack([1 - (p := apply_calibration(calibration, raw[:, 1])), p])
+        holdout_metrics = _fold_metrics(
+            task, y[holdout], raw[:, 1] if task == "binary" else raw, threshold, target.classes
+        )
+        importance_X, importance_y = X_test, y[holdout]
+    else:
+        importance_X, importance_y = X_train, y_train
+    model.metrics = {"cv": cv_metrics, "holdout": holdout_metrics}
+
+    # ---- permutation importance, leak scan, preprocessing report
+    importance = _importance(model, importance_X, importance_y, seed)
+    leaks = leak_scan(X_train, y_train, task, auc_limit=leak_auc, seed=seed)
+    for leak in leaks:
+        strength = f"ROC AUC {leak['auc']:.3f}" if "auc" in leak else f"ρ {leak['spearman']:.3f}"
+        warnings.append(
+            f"column {leak['column']!r} alone predicts the target ({strength}): possible target "
+            f"leak (known only after the outcome?); if so retrain with --drop {leak['column']}"
+        )
+    if prep_stats["missing"]:
+        total = sum(prep_stats["missing"].values())
+        how = "handled natively by gbm" if algorithm == "gbm" else "imputed with the median"
+        warnings.append(f"{total} missing feature value(s) {how}: {prep_stats['missing']}")
+    if schema["dropped"]:
+        dropped = ", ".join(f"{k} ({v})" for k, v in schema["dropped"].items())
+        warnings.append(f"columns not used as features: {dropped}")
+    model.extras = {
+        "preprocessing": {
+            "train_rows": int(len(train_idx)),
+            "holdout_rows": int(len(holdout)),
+            "rows_without_target": no_target,
+            "missing_values": prep_stats["missing"],
+            "invalid_numbers": prep_stats["invalid"],
+            "features": len(X_train.columns),
+        },
+        "permutation_importance": importance[:30],
+        "leak_warnings": leaks,
+        "warnings": warnings,
+    }
+    if algorithm == "mlp":
+        model.extras["epochs_run"] = learner.net.epochs_run
+    return model
+
+
+def _importance(model: SupervisedModel, X, y, seed: int, rows: int = 2000) -> list[dict]:
+    """Permutation importance on (a sample of) the holdout, higher-is-better score per task."""
+    import numpy as np
+    from sklearn import metrics as skm
+
+    from mktai.evaluation.metrics import permutation_importance
+
+    if len(X) > rows:
+        pick = np.sort(np.random.default_rng(seed).choice(len(X), rows, replace=False))
+        X, y = X.iloc[pick], y[pick]
+    if model.task == "binary" and len(np.unique(y)) < 2:
+        return []
+
+    def score(frame) -> float:
+        raw = model.learner.predict_raw(frame)
+        if model.task == "binary":
+            return float(skm.roc_auc_score(y, raw[:, 1]))
+        if model.task == "multiclass":
+            return float(-skm.log_loss(y, np.clip(raw, 1e-15, 1), labels=list(range(raw.shape[1]))))
+        return float(skm.r2_score(y, raw))
+
+    return permutation_importance(score, X, repeats=3, seed=seed)
+
+
+def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
+    """Read a stored version back (skops with trusted types / .keras with safe_mode)."""
+    from mktai.errors import IntegrityError
+    from mktai.tasks.supervised_estimators import load_skops
+
+    try:
+        info = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(f"{directory}/model.json is unreadable ({exc}); retrain") from None
+    if info.get("format") != MODEL_FORMAT:
+        raise IntegrityError(
+            f"{directory}: model format {info.get('format')} is not supported by this mktai"
+        )
+    schema = info["input_schema"]
+    algorithm = info["algorithm"]
+    if algorithm == "mlp":
+        from mktai.tasks.supervised_mlp import KerasNet
+
+        learner: Any = EncodedKeras(KerasNet.load(Path(directory), info), schema)
+    else:
+        estimator = load_skops(Path(directory) / "model.skops")
+        _check_estimator(estimator, algorithm, info["task"], directory)
+        learner = SkLearner(estimator, info["task"], algorithm == "linear", schema)
+    return SupervisedModel(
+        kind=info["kind"], algorithm=algorithm, task=info["task"], schema=schema, learner=learner,
+        classes=info.get("classes") or [], positive=info.get("positive"),
+        threshold=info.get("threshold"), calibration=info.get("calibration"),
+        params=info.get("params") or {}, seed=info.get("seed", 0),
+        metrics=manifest.get("metrics") or {},
+    )  # fmt: skip
+
+
+def _check_estimator(estimator: Any, algorithm: str, task: str, directory: Path) -> None:
+    """The loaded object must be the kind of estimator this algorithm stores."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.pipeline import Pipeline
+
+    from mktai.errors import IntegrityError
+
+    if algorithm == "gbm":
+        expected: tuple = (
+            (HistGradientBoostingRegressor,)
+            if task == "regression"
+            else (HistGradientBoostingClassifier,)
+        )
+    else:
+        expected = (Pipeline,)
+    if not isinstance(estimator, expected):
+        raise IntegrityError(
+            f"{directory}/model.skops holds a {type(estimator).__name__}, not the "
+            f"{expected[0].__name__} a {algorithm} model stores; retrain the model"
+        )
+
+
+def predict(model: SupervisedModel, table: CleanTable) -> pd.DataFrame:
+    """Module-level apply hook used by `mktai predict` for every family that has one."""
+    return model.predict(table)

@@ -1,0 +1,270 @@
+"""Input schema and feature preparation for tabular models, driven by the cleaned column types.
+
+The schema (a JSON-able dict stored in the manifest and in model.json) records, per column, how
+it is used: numeric (missing values imputed by the model pipeline and counted), categorical (the
+training categories; unseen values at predict time are counted and treated as missing), date
+(expanded into calendar parts) or dropped (constant, identifier-like, free text, --drop). The same
+`prepare` runs at train and predict time, so both see identical features.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mktai.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_CATEGORIES = 200  # histogram GBM handles at most 255 categories per feature
+RARE_KEEP = 2000  # rare training values remembered so they are not reported as unseen
+OTHER = "__other__"
+MISSING = "__missing__"
+DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear")
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}  # fmt: skip
+
+
+def _is_text(series: pd.Series) -> bool:
+    import pandas as pd
+
+    return not (
+        pd.api.types.is_numeric_dtype(series)
+        or pd.api.types.is_bool_dtype(series)
+        or pd.api.types.is_datetime64_any_dtype(series)
+    )
+
+
+def _month_numbers(series: pd.Series) -> pd.Series | None:
+    """Month numbers from month names (jan, January) or 1-12; None if the column is not that."""
+    import pandas as pd
+
+    if _is_text(series):
+        text = series.astype("string").str.strip().str.lower().str[:3]
+        numbers = text.map(MONTHS).astype("Float64")
+    else:
+        numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+    valid = numbers.dropna()
+    if len(valid) == 0 or valid.size < 0.95 * series.notna().sum():
+        return None
+    if not valid.between(1, 12).all():
+        return None
+    return numbers.astype("float64")
+
+
+def infer_schema(
+    frame: pd.DataFrame, target: str, *, drop: list[str] | None = None
+) -> dict[str, Any]:
+    """How each column of the training frame becomes model input (see module docstring)."""
+    import pandas as pd
+
+    drop = list(drop or [])
+    unknown = [c for c in drop if c not in frame.columns]
+    if unknown:
+        raise InputError(f"--drop names column(s) not in the data: {', '.join(unknown)}")
+    columns: list[dict[str, Any]] = []
+    dropped: dict[str, str] = {}
+    for name in frame.columns:
+        if name == target:
+            continue
+        series = frame[name]
+        present = series.dropna()
+        if name in drop:
+            dropped[name] = "excluded with --drop"
+            continue
+        if present.empty:
+            dropped[name] = "no values"
+            continue
+        entry: dict[str, Any] = {"name": str(name), "dtype": str(series.dtype)}
+        if pd.api.types.is_datetime64_any_dtype(series):
+            entry.update(type="date", parts=list(DATE_PARTS))
+        elif not _is_text(series):
+            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+            if numbers.nunique() <= 1:
+                dropped[name] = "constant"
+                continue
+            entry.update(type="numeric", median=float(numbers.median()))
+        else:
+            values = present.astype("string")
+            counts = values.value_counts()
+            if len(counts) <= 1:
+                dropped[name] = "constant"
+                continue
+            distinct = len(counts) / len(values)
+            if len(counts) > 50 and distinct > 0.5:
+                avg_len = float(values.str.len().mean())
+                why = "free text" if avg_len > 30 else "identifier-like"
+                dropped[name] = f"{why} ({distinct:.0%} distinct values)"
+                continue
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            keep = [str(k) for k, _ in ordered[:MAX_CATEGORIES]]
+            rare = [str(k) for k, _ in ordered[MAX_CATEGORIES:]]
+            entry.update(type="categorical", categories=sorted(keep))
+            if rare:
+                entry["categories"].append(OTHER)
+                entry["rare"] = rare[:RARE_KEEP]
+        entry["missing"] = int(series.isna().sum())
+        columns.append(entry)
+    if not columns:
+        raise InputError(
+            f"no usable feature columns besides the target {target!r} "
+            f"(dropped: {', '.join(f'{k} ({v})' for k, v in dropped.items()) or 'none'})"
+        )
+    schema: dict[str, Any] = {"columns": columns, "dropped": dropped, "derived": []}
+    schema["derived"] = _calendar_features(frame, columns)
+    return schema
+
+
+def _calendar_features(frame: pd.DataFrame, columns: list[dict[str, Any]]) -> list[dict]:
+    """A month column (names or 1-12) beside a day-of-month column gives a day-of-year feature."""
+    import pandas as pd
+
+    used = {c["name"]: c for c in columns}
+    month = next((n for n in used if n.lower() in ("month", "mon", "月", "月份")), None)
+    day = next((n for n in used if n.lower() in ("day", "day_of_month", "日")), None)
+    if not month or not day or used[day]["type"] != "numeric":
+        return []
+    if _month_numbers(frame[month]) is None:
+        return []
+    days = pd.to_numeric(frame[day], errors="coerce").dropna()
+    if days.empty or not days.between(1, 31).all():
+        return []
+    return [{"name": "day_of_year", "type": "day_of_year", "from": [month, day]}]
+
+
+def feature_names(schema: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for column in schema["columns"]:
+        if column["type"] == "date":
+            names += [f"{column['name']}__{part}" for part in column["parts"]]
+        else:
+            names.append(column["name"])
+    names += [d["name"] for d in schema.get("derived", [])]
+    return names
+
+
+def categorical_names(schema: dict[str, Any]) -> list[str]:
+    return [c["name"] for c in schema["columns"] if c["type"] == "categorical"]
+
+
+def check_columns(frame: pd.DataFrame, schema: dict[str, Any], source: str) -> None:
+    """Every column the model was trained with must be present (extra columns are fine)."""
+    missing = [c["name"] for c in schema["columns"] if c["name"] not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{source}: missing column(s) {', '.join(repr(m) for m in missing)} that the model "
+            f"was trained with; add them (values may be empty) or retrain without them (--drop)"
+        )
+
+
+def prepare(frame: pd.DataFrame, schema: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Model input in the schema's column order, plus counts of missing and unseen values.
+
+    Numeric columns stay float64 with NaN (imputed inside the model pipeline); categorical
+    columns become pandas Categoricals over the training categories (unseen -> NaN, counted).
+    """
+    import numpy as np
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    missing: dict[str, int] = {}
+    unseen: dict[str, int] = {}
+    invalid: dict[str, int] = {}
+    for column in schema["columns"]:
+        name, kind = column["name"], column["type"]
+        series = frame[name]
+        if kind == "numeric":
+            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+            bad = int(numbers.isna().sum() - series.isna().sum())
+            if bad > 0:
+                invalid[name] = bad
+            out[name] = numbers.to_numpy()
+            n_missing = int(numbers.isna().sum())
+        elif kind == "categorical":
+            categories = column["categories"]
+            text = series.astype("string")
+            known = text.isin(categories)
+            values = text.where(known)
+            if OTHER in categories:  # rare training values and unseen ones share one bucket
+                values = values.mask(~known & text.notna(), OTHER)
+            new = ~known & text.notna() & ~text.isin(column.get("rare", []))
+            if int(new.sum()):
+                unseen[name] = int(new.sum())
+            n_missing = int(series.isna().sum())
+            out[name] = pd.Categorical(
+                values.astype(object).where(values.notna(), np.nan), categories=categories
+            )
+        else:  # date
+            dates = pd.to_datetime(series, errors="coerce")
+            n_missing = int(dates.isna().sum())
+            for part in column["parts"]:
+                out[f"{name}__{part}"] = getattr(dates.dt, part).astype("float64").to_numpy()
+        if n_missing:
+            missing[name] = n_missing
+    for derived in schema.get("derived", []):
+        month, day = derived["from"]
+        months = _month_numbers(frame[month])
+        days = pd.to_numeric(frame[day], errors="coerce").astype("float64")
+        if months is None:
+            months = pd.Series(np.nan, index=frame.index)
+        out[derived["name"]] = ((months - 1) * 31 + days).to_numpy()
+    prepared = pd.DataFrame(out, index=frame.index)
+    stats = {"missing": missing, "unseen": unseen, "invalid": invalid, "rows": len(frame)}
+    return prepared, stats
+
+
+def for_encoders(prepared: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
+    """Categoricals as plain strings with an explicit missing marker (for one-hot pipelines)."""
+    frame = prepared.copy()
+    for name in categorical_names(schema):
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), MISSING).astype(str)
+    return frame
+
+
+def leak_scan(
+    prepared: pd.DataFrame, y: Any, task: str, *, auc_limit: float = 0.8, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Columns that alone predict the target suspiciously well (possible target leaks).
+
+    Binary targets: single-column ROC AUC (categoricals via out-of-fold target encoding) at or
+    above auc_limit. Regression: |Spearman correlation| >= 0.95. Such a column is often known
+    only after the outcome (bank marketing's call `duration`), so the model looks better in
+    training than it can be when scoring new leads.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    found = []
+    y = np.asarray(y)
+    if task == "binary":
+        rng = np.random.default_rng(seed)
+        folds = rng.integers(0, 5, len(y))
+        for name in prepared.columns:
+            column = prepared[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                codes = column.cat.codes.to_numpy()
+                score = np.full(len(y), y.mean(), dtype=float)
+                for k in range(5):
+                    train, test = folds != k, folds == k
+                    rates = pd.Series(y[train]).groupby(codes[train]).mean()
+                    score[test] = pd.Series(codes[test]).map(rates).fillna(y[train].mean())
+            else:
+                values = column.to_numpy(dtype=float)
+                score = np.where(np.isnan(values), np.nanmedian(values), values)
+            if np.unique(score).size < 2:
+                continue
+            auc = float(roc_auc_score(y, score))
+            auc = max(auc, 1 - auc)
+            if auc >= auc_limit:
+                found.append({"column": str(name), "auc": round(auc, 4)})
+    elif task == "regression":
+        target = pd.Series(y.astype(float))
+        for name in prepared.columns:
+            column = prepared[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                continue
+            corr = pd.Series(column.to_numpy(dtype=float)).corr(target, method="spearman")
+            if pd.notna(corr) and abs(corr) >= 0.95:
+                found.append({"column": str(name), "spearman": round(float(corr), 4)})
+    return found
