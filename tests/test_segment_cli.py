@@ -133,9 +133,11 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, monkeypatch, args, message)
 def test_apply_stored_model_and_migration(stored, tmp_path):
     store_dir, version, model = stored
     assert version.manifest["algorithm"] == "rfm+kmeans+bgnbd+gammagamma"
-    assert version.manifest["metrics"]["train"]["k"] == 3
-    assert set(version.manifest["metrics"]["train"]["clv"]) == set(CLV_PARAMS)
-    assert "clv" in version.manifest["metrics"]["holdout"]
+    metrics = version.manifest["metrics"]
+    assert metrics["k"] == 3 and metrics["customers"] == 280
+    assert set(metrics["clv"]) == set(CLV_PARAMS)
+    assert metrics["holdout"]["clv_purchases_mae"] >= 0
+    assert metrics["clv_holdout"]["by_calibration_frequency"]
     # previous month = transactions up to the end of October, scored the same way
     raw = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
     previous = tmp_path / "previous.csv"
@@ -212,6 +214,7 @@ def test_family_protocol_validates_extra_options(stored, tmp_path):
     assert sum(metrics["segments"].values()) == 280
     assert -1 <= metrics["silhouette"] <= 1
     assert metrics["clv_holdout"]["customers"] > 0
+    assert metrics["holdout"]["clv_actual_purchases"] > 0
     json.dumps(metrics)  # JSON-able for the manifest / report
 
 

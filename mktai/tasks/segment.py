@@ -160,6 +160,7 @@ class SegmentModel:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     input_schema: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     kind: str = "segments"
 
     @property
@@ -265,6 +266,7 @@ class SegmentModel:
                 "metrics": self.metrics,
                 "input_schema": self.input_schema,
                 "seed": self.seed,
+                "warnings": self.warnings,
             }
         )
 
@@ -280,16 +282,7 @@ class SegmentModel:
         if self.clusters is not None:
             metrics["silhouette"] = _silhouette(result.customers, self.clusters, self.seed)
         if self.bgnbd is not None:
-            try:
-                metrics["clv_holdout"] = clv_holdout(
-                    frame, horizon=self.horizon, bgnbd=self.bgnbd, monetary=self.monetary
-                )
-            except Exception as exc:  # noqa: BLE001 - a report entry, not a crash
-                from mktai.errors import MktaiError
-
-                if not isinstance(exc, MktaiError):
-                    raise
-                metrics["clv_holdout"] = {"skipped": str(exc)}
+            _add_holdout(metrics, frame, self.horizon, self.bgnbd, self.monetary)
         return _finite(metrics)
 
 
@@ -375,31 +368,22 @@ def fit(table: CleanTable, kind: str, options: TrainOptions) -> SegmentModel:
         if seg_options.segment_map
         else "default",
     }
-    train_metrics: dict[str, Any] = {
-        "customers": result.summary["customers"],
-        "segments": {s["segment"]: s["customers"] for s in result.summary["segments"]},
-        "excluded": result.summary["excluded"],
-        "input": counts,
-    }
+    # Flat numbers first (what train/models tables show), details in nested entries.
+    metrics: dict[str, Any] = {"customers": result.summary["customers"]}
     if model.clusters is not None:
-        train_metrics["k"] = model.clusters.k
-        train_metrics["silhouette_by_k"] = {str(k): v for k, v in model.clusters.silhouette.items()}
-        train_metrics["silhouette"] = _silhouette(result.customers, model.clusters, model.seed)
-    model.metrics = {"train": train_metrics, "warnings": result.warnings}
+        metrics["k"] = model.clusters.k
+        metrics["silhouette"] = _silhouette(result.customers, model.clusters, model.seed)
+        metrics["silhouette_by_k"] = {str(k): v for k, v in model.clusters.silhouette.items()}
+    metrics["segments"] = {s["segment"]: s["customers"] for s in result.summary["segments"]}
+    metrics["excluded"] = result.summary["excluded"]
+    metrics["input"] = counts
     if model.bgnbd is not None:
-        model.metrics["train"]["clv"] = {
+        metrics["clv"] = {
             k: result.summary["clv"][k] for k in ("r", "alpha", "a", "b", "p", "q", "v")
         }
-        try:
-            model.metrics["holdout"] = {
-                "clv": clv_holdout(frame, horizon=seg_options.horizon, monetary=model.monetary)
-            }
-        except Exception as exc:  # noqa: BLE001 - recorded, not fatal
-            from mktai.errors import MktaiError
-
-            if not isinstance(exc, MktaiError):
-                raise
-            model.metrics["holdout"] = {"clv": {"skipped": str(exc)}}
+        _add_holdout(metrics, frame, seg_options.horizon, None, model.monetary)
+    model.metrics = metrics
+    model.warnings = list(result.warnings)
     model.input_schema = {
         "kind": "transactions",
         "roles": {k: v for k, v in table.roles.items()},
@@ -889,6 +873,27 @@ def _silhouette(customers: pd.DataFrame, clusters: ClusterModel, seed: int) -> f
         return None
     with threadpool_limits(limits=1):
         return float(silhouette_score(z[idx], labels[idx]))
+
+
+def _add_holdout(
+    metrics: dict[str, Any], frame: pd.DataFrame, horizon: int, bgnbd: Any, monetary: str
+) -> None:
+    """CLV calibration/holdout: headline numbers under metrics["holdout"], details beside."""
+    from mktai.errors import MktaiError
+
+    try:
+        check = clv_holdout(frame, horizon=horizon, bgnbd=bgnbd, monetary=monetary)
+    except MktaiError as exc:
+        metrics["clv_holdout"] = {"skipped": str(exc)}
+        return
+    metrics["clv_holdout"] = check
+    metrics["holdout"] = {
+        "clv_purchases_mae": check["mae"],
+        "clv_purchases_rmse": check["rmse"],
+        "clv_purchases_correlation": check["correlation"],
+        "clv_predicted_purchases": check["predicted_purchases"],
+        "clv_actual_purchases": check["actual_purchases"],
+    }
 
 
 def clv_holdout(

@@ -28,6 +28,7 @@ def write_report(
     """Write the report in the format given by the extension; returns the path."""
     from mktai.data import write_json
     from mktai.errors import UsageError
+    from mktai.evaluation.report import write_text_atomic
 
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -41,7 +42,7 @@ def write_report(
         images = {}
         for name, png in charts.items():
             image = path.with_name(f"{path.stem}_{name}.png")
-            image.write_bytes(png)
+            image.write_bytes(png)  # written before the report that links to it
             images[name] = image.name
         text = _markdown(summary, images)
     else:
@@ -49,9 +50,7 @@ def write_report(
             n: "data:image/png;base64," + base64.b64encode(p).decode() for n, p in charts.items()
         }
         text = _html(summary, images)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, text)
     return path
 
 
