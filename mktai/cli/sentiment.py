@@ -1,12 +1,301 @@
-"""`mktai sentiment`: being built (see the issue tracker)."""
+"""`mktai sentiment`: label + probability per review text (English and Chinese).
+
+A thin shell over mktai.tasks.sentiment: texts come from the arguments, from stdin (`-`, one per
+line) or from a file read by the cleaning layer (--input); the built-in model scores them unless
+--model names a stored one. Results go to stdout or -o FILE; counts and warnings to stderr.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
+from mktai.cli.options import EncodingOpt, JsonOpt, OutputOpt, QuietOpt, StoreOpt, StrictOpt
 
-def sentiment(ctx: typer.Context) -> None:
-    """Not built yet: exits 2."""
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mktai.cli.demo import Tour
+
+BUILTIN = "built-in"
+
+
+def sentiment(
+    ctx: typer.Context,
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(help="Texts to score; '-' reads one text per line from stdin."),
+    ] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option("--input", "-i", help="File of reviews (CSV/parquet/JSON lines...)."),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option("--column", "-c", help="Text column of --input (default: detected)."),
+    ] = None,
+    output: OutputOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Stored sentiment model (name, name@v3, name@alias)."),
+    ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Add the n-grams that pushed each text to its label."),
+    ] = False,
+    lang: Annotated[
+        str,
+        typer.Option("--lang", help="auto (detect per text from CJK characters), en or zh."),
+    ] = "auto",
+    encoding: EncodingOpt = None,
+    strict: StrictOpt = False,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score review texts: label and probability of that label, per text.
+
+    Texts with nothing to read (empty, whitespace, numbers only) get the label "unknown".
+    Without --model the built-in English + Chinese model is used (no training needed).
+    """
+    from mktai.cli import console
+    from mktai.cli.options import resolve_flag
     from mktai.errors import UsageError
 
-    raise UsageError("'mktai sentiment' is not built yet in this version of mktai")
+    if quiet:
+        console.set_quiet(True)
+    json_out = resolve_flag(ctx, "json", json_out)
+    texts = list(texts or [])
+    if input_file is None and not texts:
+        raise UsageError(
+            "give texts to score, '-' to read them from stdin, or --input FILE --column NAME"
+        )
+    if input_file is not None and texts:
+        raise UsageError("give either texts (or '-') or --input FILE, not both")
+    if column is not None and input_file is None:
+        raise UsageError("--column names a column of --input FILE; add --input")
+    if "-" in texts and len(texts) > 1:
+        raise UsageError("'-' (read stdin) cannot be combined with texts on the command line")
+
+    scorer, model_name = _model(ctx, store, model)
+    if input_file is not None:
+        frame, summary = score_file(
+            scorer, input_file, column=column, lang=lang, explain=explain,
+            encoding=encoding, strict=strict,
+        )  # fmt: skip
+    else:
+        lines = _stdin_lines() if texts == ["-"] else texts
+        frame, summary = score_texts(scorer, lines, lang=lang, explain=explain)
+    summary["model"] = model_name
+    _report(summary)
+
+    from mktai.data import write_table
+
+    if output is not None:
+        write_table(frame, output)
+        console.info(f"wrote {len(frame):,} rows to {output}")
+    elif json_out and input_file is None:
+        summary["results"] = _records(frame)
+    elif json_out:
+        raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
+    elif input_file is None and texts != ["-"]:
+        _print_table(frame)
+    else:
+        write_table(frame, None)
+    if json_out:
+        console.print_json(summary)
+
+
+def _model(ctx: typer.Context, store: Path | None, ref: str | None) -> tuple[Any, str]:
+    """The stored model named by --model, else the built-in default."""
+    from mktai.tasks import sentiment as family
+
+    if ref is None:
+        return family.default_model(), BUILTIN
+    from mktai.cli.options import resolve_store
+    from mktai.errors import UsageError
+    from mktai.store import Store
+
+    version = Store(resolve_store(ctx, store)).load(ref)
+    if version.kind != "sentiment":
+        raise UsageError(
+            f"model {version.ref} is a {version.kind!r} model, not sentiment; train one with "
+            "`mktai train sentiment REVIEWS.csv --name NAME`"
+        )
+    return family.load_model(version.path, version.manifest), version.ref
+
+
+def score_texts(
+    scorer: Any, texts: list[str], *, lang: str = "auto", explain: bool = False
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Free texts -> table text, lang, label, probability (+ explanation) and a summary."""
+    from mktai.tasks.sentiment.model import frame_of
+
+    scored = scorer.score(texts, lang=lang, explain=explain)
+    frame = frame_of(scored, texts)
+    return frame, _summary(scored, len(texts), texts)
+
+
+def score_file(
+    scorer: Any,
+    path: Path,
+    *,
+    column: str | None = None,
+    lang: str = "auto",
+    explain: bool = False,
+    encoding: str | None = None,
+    strict: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A reviews file -> its columns + label + probability (+ explanation) and a summary."""
+    import numpy as np
+
+    from mktai.data import load_table
+    from mktai.errors import InputError
+
+    mapping = {"text": column} if column else None
+    table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding)
+    if strict and len(table.rejects):
+        raise InputError(
+            f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
+            "is set; see `mktai ingest` for the rejects file"
+        )
+    if not table.has("text"):
+        names = ", ".join(map(str, table.frame.columns[:20]))
+        raise InputError(
+            f"{table.describe()}: no text column found (columns: {names}); "
+            "name it with --column COLUMN"
+        )
+    texts = table.col("text").tolist()
+    scored = scorer.score(texts, lang=lang, explain=explain)
+    frame = table.frame.copy()
+    names = _result_names(frame)
+    frame[names["label"]] = scored.label
+    frame[names["probability"]] = np.round(scored.probability, 4)
+    if scored.explanation is not None:
+        frame[names["explanation"]] = scored.explanation
+    summary = _summary(scored, len(texts), texts)
+    summary["input"] = str(path)
+    summary["text_column"] = table.roles["text"]
+    summary["rows_rejected_by_cleaning"] = int(len(table.rejects))
+    if names["label"] != "label":
+        summary["output_columns"] = names
+    return frame, summary
+
+
+def _result_names(frame: pd.DataFrame) -> dict[str, str]:
+    """label/probability/explanation, prefixed with predicted_ when the input has them."""
+    from mktai.cli import console
+
+    wanted = ("label", "probability", "explanation")
+    if not any(name in frame.columns for name in wanted):
+        return {name: name for name in wanted}
+    console.warn(
+        "the input already has a label/probability column; the results are written as "
+        "predicted_label and predicted_probability"
+    )
+    return {name: f"predicted_{name}" for name in wanted}
+
+
+def _summary(scored: Any, rows: int, texts: list[Any]) -> dict[str, Any]:
+    from collections import Counter
+
+    labels = Counter(scored.label)
+    broken = sum(1 for t in texts if isinstance(t, str) and "\ufffd" in t)
+    return {
+        "rows": rows,
+        "labels": dict(sorted(labels.items())),
+        "unknown": scored.unknown,
+        "languages": scored.by_lang,
+        "broken_encoding": broken,
+    }
+
+
+def _report(summary: dict[str, Any]) -> None:
+    from mktai.cli import console
+
+    langs = ", ".join(f"{k} {v:,}" for k, v in summary["languages"].items()) or "none"
+    labels = ", ".join(f"{k} {v:,}" for k, v in summary["labels"].items())
+    console.info(
+        f"scored {summary['rows']:,} texts with the {summary['model']} model "
+        f"(languages: {langs}): {labels}"
+    )
+    if summary.get("rows_rejected_by_cleaning"):
+        console.warn(
+            f"{summary['rows_rejected_by_cleaning']:,} row(s) of {summary['input']} were "
+            "rejected by cleaning and not scored (see `mktai ingest` for the rejects file)"
+        )
+    if summary["unknown"]:
+        console.warn(
+            f"{summary['unknown']:,} text(s) had nothing to read (empty, whitespace, numbers or "
+            "punctuation only): labelled 'unknown' with no probability"
+        )
+    if summary["broken_encoding"]:
+        console.warn(
+            f"{summary['broken_encoding']:,} text(s) contain undecodable characters (U+FFFD); "
+            "check the file encoding (--encoding gb18030, latin-1, ...)"
+        )
+
+
+def _stdin_lines() -> list[str]:
+    """One text per line from stdin, decoded as UTF-8 (undecodable bytes become U+FFFD)."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    text = data.decode("utf-8-sig", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    import math
+
+    records = frame.to_dict(orient="records")
+    for record in records:
+        p = record.get("probability")
+        if isinstance(p, float) and math.isnan(p):
+            record["probability"] = None
+    return records
+
+
+def _print_table(frame: pd.DataFrame) -> None:
+    """The readable result table of free-text arguments, on stdout."""
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    columns = ["text", "lang", "label", "probability"]
+    if "explanation" in frame.columns:
+        columns.append("explanation")
+    for name in columns:
+        table.add_column(name, overflow="fold", justify="right" if name == "probability" else None)
+    for record in frame.to_dict(orient="records"):
+        p = record["probability"]
+        text = str(record["text"])
+        cells = [
+            text if len(text) <= 70 else text[:67] + "...",
+            str(record["lang"]),
+            str(record["label"]),
+            "" if isinstance(p, float) and math.isnan(p) else f"{p:.3f}",
+        ]
+        if "explanation" in record:
+            cells.append(str(record["explanation"]))
+        table.add_row(*cells)
+    Console(highlight=False, soft_wrap=False, width=160).print(table)
+
+
+def demo_step(tour: Tour) -> None:
+    """Score the sample reviews (English and Chinese) with the built-in model."""
+    reviews = tour.sample_data / "reviews.csv"
+    scored = tour.out / "reviews_scored.csv"
+    tour.run("sentiment", "Great product, fast delivery", "质量很差，不会再买了", "--explain")
+    tour.run(
+        "sentiment", "--input", str(reviews), "--column", "review", "--explain", "-o", str(scored)
+    )
+    tour.output("sentiment scores", scored)

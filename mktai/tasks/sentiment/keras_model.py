@@ -1,0 +1,122 @@
+"""The seeds' Keras model: TextVectorization + Embedding + pooling + Dense, saved as .keras.
+
+TensorFlow is imported only here and only when this algorithm is trained or applied. Texts are
+normalised (separators and control characters removed) and CJK characters spaced out before they
+reach TextVectorization: adapting on raw text with U+2028/U+0085 yields a vocabulary Keras refuses
+to reload ("repeated term"), and Chinese has no spaces to split on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mktai.errors import require
+from mktai.tasks.sentiment.text import spaced
+
+KERAS_DEFAULTS = {
+    "max_tokens": 10000,
+    "sequence_length": 100,
+    "embedding_dim": 16,
+    "hidden": 16,
+    "epochs": 30,
+    "batch_size": 32,
+    "patience": 3,
+    "validation_split": 0.2,
+}
+
+
+def _keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    require("tensorflow", "deep", "tensorflow-cpu")
+    import keras
+
+    return keras
+
+
+def _inputs(clean_texts: list[str]) -> np.ndarray:
+    return np.array([spaced(t) for t in clean_texts], dtype=object)
+
+
+@dataclass
+class KerasTextModel:
+    model: Any
+    classes: list[str]
+
+    def predict_proba(self, clean_texts: list[str]) -> np.ndarray:
+        if not clean_texts:
+            return np.zeros((0, len(self.classes)))
+        import tensorflow as tf
+
+        x = tf.constant(_inputs(clean_texts).astype(str))
+        p = np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
+        if p.shape[1] == 1:
+            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
+        return p
+
+    def explain(self, clean_texts: list[str], label_index: np.ndarray, top: int = 5) -> list[str]:
+        return [""] * len(clean_texts)  # no per-token attribution for the neural model
+
+    def save(self, directory: Path) -> None:
+        self.model.save(directory / "model.keras")
+        meta = {"classes": self.classes}
+        (directory / "classifier.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+
+    @classmethod
+    def load(cls, directory: Path) -> KerasTextModel:
+        keras = _keras()
+        meta = json.loads((directory / "classifier.json").read_text())
+        model = keras.saving.load_model(directory / "model.keras", safe_mode=True)
+        return cls(model, list(meta["classes"]))
+
+
+def fit_keras(
+    clean_texts: list[str], y: np.ndarray, classes: list[str], params: dict, seed: int
+) -> KerasTextModel:
+    """Adapt the vectoriser, train with early stopping on a validation split."""
+    keras = _keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    texts = _inputs(clean_texts)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(texts))  # validation_split takes the tail: shuffle first
+    texts, y = texts[order], np.asarray(y)[order]
+    vectorize = keras.layers.TextVectorization(
+        max_tokens=int(params["max_tokens"]),
+        output_mode="int",
+        output_sequence_length=int(params["sequence_length"]),
+    )
+    vectorize.adapt(tf.constant(texts.astype(str)))
+    binary = len(classes) == 2
+    inputs = keras.Input(shape=(), dtype="string")
+    h = vectorize(inputs)
+    h = keras.layers.Embedding(int(params["max_tokens"]), int(params["embedding_dim"]))(h)
+    h = keras.layers.GlobalAveragePooling1D()(h)
+    h = keras.layers.Dense(int(params["hidden"]), activation="relu")(h)
+    if binary:
+        out = keras.layers.Dense(1, activation="sigmoid")(h)
+        loss = "binary_crossentropy"
+    else:
+        out = keras.layers.Dense(len(classes), activation="softmax")(h)
+        loss = "sparse_categorical_crossentropy"
+    model = keras.Model(inputs, out)
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=int(params["patience"]), restore_best_weights=True
+    )
+    model.fit(
+        tf.constant(texts.astype(str)),
+        y.astype("float32" if binary else "int32"),
+        epochs=int(params["epochs"]),
+        batch_size=int(params["batch_size"]),
+        validation_split=float(params["validation_split"]),
+        callbacks=[stop],
+        verbose=0,
+    )
+    return KerasTextModel(model, classes)

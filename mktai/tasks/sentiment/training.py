@@ -1,0 +1,147 @@
+"""Training a sentiment model from a CleanTable with roles text and label (family protocol fit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mktai.errors import InputError, UsageError
+from mktai.tasks.sentiment.text import is_unknown, language, normalize
+
+ALGORITHMS = ("linear", "nb", "keras")
+
+
+def defaults(algorithm: str) -> dict[str, Any]:
+    if algorithm == "linear":
+        from mktai.tasks.sentiment.linear import LINEAR_DEFAULTS
+
+        return dict(LINEAR_DEFAULTS)
+    if algorithm == "nb":
+        from mktai.tasks.sentiment.linear import NB_DEFAULTS
+
+        return dict(NB_DEFAULTS)
+    from mktai.tasks.sentiment.keras_model import KERAS_DEFAULTS
+
+    return dict(KERAS_DEFAULTS, holdout=0.2)
+
+
+def parse_params(algorithm: str, extra: dict[str, str]) -> tuple[dict[str, Any], list[str] | None]:
+    """Family options (--C 2, --min-df 3, --epochs 5, --labels neg,pos) over the defaults."""
+    params = defaults(algorithm)
+    expected = None
+    for raw_key, raw in extra.items():
+        key = raw_key.lstrip("-").replace("-", "_")
+        if key == "labels":
+            expected = [v.strip() for v in str(raw).split(",") if v.strip()]
+            continue
+        if key not in params:
+            allowed = ", ".join(f"--{k.replace('_', '-')}" for k in [*params, "labels"])
+            raise UsageError(f"unknown option --{raw_key} for {algorithm}; known: {allowed}")
+        kind = type(params[key])
+        try:
+            params[key] = kind(float(raw)) if kind is int else kind(raw)
+        except ValueError:
+            raise UsageError(f"--{raw_key} needs a number, got {raw!r}") from None
+    return params, expected
+
+
+def fit_core(algorithm: str, texts: list[str], y: np.ndarray, classes: list[str], params, seed):
+    """One scorer on normalised texts."""
+    if algorithm == "linear":
+        from mktai.tasks.sentiment.linear import fit_linear
+
+        return fit_linear(texts, y, classes, params, seed)
+    if algorithm == "nb":
+        from mktai.tasks.sentiment.linear import fit_nb
+
+        return fit_nb(texts, y, classes, params, seed)
+    from mktai.tasks.sentiment.keras_model import fit_keras
+
+    return fit_keras(texts, y, classes, params, seed)
+
+
+def cross_validate(algorithm, texts, y, classes, params, seed: int, folds: int) -> dict[str, Any]:
+    """Stratified shuffled k-fold accuracy and macro F1 ({metric: {mean, std}}, folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from mktai.evaluation.metrics import summarise_folds
+    from mktai.tasks.sentiment.scoring import quick_scores
+
+    folds = min(folds, int(np.bincount(y).min()))
+    if folds < 2:
+        return {}
+    arr = np.array(texts, dtype=object)
+    results = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(arr, y):
+        core = fit_core(algorithm, list(arr[train]), y[train], classes, params, seed)
+        results.append(quick_scores(y[test], core.predict_proba(list(arr[test]))))
+    return {"folds": folds, **summarise_folds(results)}
+
+
+def fit(table, kind: str, options) -> Any:
+    """Family protocol: validate labels, cross-validate (or hold out for keras), fit on all."""
+    from mktai.tasks.sentiment.labels import training_labels
+    from mktai.tasks.sentiment.model import SentimentModel
+
+    algorithm = options.algorithm or "linear"
+    if algorithm not in ALGORITHMS:
+        raise UsageError(
+            f"unknown sentiment algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}"
+        )
+    params, expected = parse_params(algorithm, dict(options.extra or {}))
+    table.require("text", "label")
+    where = table.describe()
+    codes, classes, missing = training_labels(table.col("label"), where=where, expected=expected)
+    clean = [normalize(t) for t in table.col("text").tolist()]
+    unknown = np.array([is_unknown(c) for c in clean], dtype=bool)
+    use = (codes >= 0) & ~unknown
+    texts = [c for c, u in zip(clean, use, strict=True) if u]
+    y = codes[use]
+    if len(np.unique(y)) < 2:
+        raise InputError(f"{where}: fewer than two label classes among the usable rows")
+    seed = int(options.seed)
+    metrics: dict[str, Any] = {}
+    if algorithm == "keras":
+        core, metrics["holdout"] = _fit_with_holdout(texts, y, classes, params, seed)
+    else:
+        if options.cv and options.cv >= 2:
+            metrics["cv"] = cross_validate(algorithm, texts, y, classes, params, seed, options.cv)
+        core = fit_core(algorithm, texts, y, classes, params, seed)
+    langs: dict[str, int] = {}
+    for t in texts:
+        code = language(t)
+        langs[code] = langs.get(code, 0) + 1
+    info = {
+        "seed": seed,
+        "training_data": dict(table.fingerprint or {}),
+        "rows": {
+            "used": len(texts),
+            "unknown_text": int(unknown.sum()),
+            "missing_label": int(missing.sum()),
+        },
+        "class_counts": {c: int((y == k).sum()) for k, c in enumerate(classes)},
+        "languages": dict(sorted(langs.items())),
+    }
+    schema = {
+        "roles": {r: table.roles[r] for r in ("text", "label") if r in table.roles},
+        "columns": [str(c) for c in table.frame.columns],
+        "classes": classes,
+    }
+    return SentimentModel(algorithm, {"*": core}, classes, params, metrics, schema, info)
+
+
+def _fit_with_holdout(texts, y, classes, params, seed):
+    """keras: stratified holdout for the reported metrics (the model never sees it)."""
+    from sklearn.model_selection import train_test_split
+
+    from mktai.tasks.sentiment.scoring import quick_scores
+
+    share = float(params.get("holdout", 0.2))
+    if share <= 0 or np.bincount(y).min() < 2:
+        return fit_core("keras", texts, y, classes, params, seed), {}
+    idx = np.arange(len(texts))
+    train, test = train_test_split(idx, test_size=share, stratify=y, random_state=seed)
+    core = fit_core("keras", [texts[i] for i in train], y[train], classes, params, seed)
+    scores = quick_scores(y[test], core.predict_proba([texts[i] for i in test]))
+    return core, {"rows": len(test), **{k: round(v, 6) for k, v in scores.items()}}

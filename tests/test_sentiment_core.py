@@ -1,0 +1,183 @@
+"""Sentiment model core: text hygiene, n-gram features, labels, fitting, safe persistence."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mktai.errors import InputError, UsageError
+from mktai.tasks.base import TrainOptions
+from mktai.tasks.sentiment import default_model, fit, load_model
+from mktai.tasks.sentiment.features import fit_features, word_grams
+from mktai.tasks.sentiment.labels import training_labels
+from mktai.tasks.sentiment.model import load_directory
+from mktai.tasks.sentiment.text import is_unknown, language, normalize
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "reviews.csv"
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "sentiment_en.csv").is_file(),
+    reason="real data ../shared/data/sentiment_en.csv is absent",
+)
+
+
+def _table(frame: pd.DataFrame, text: str = "text", label: str = "label"):
+    from mktai.data.table import CleanTable
+
+    roles = {"text": text, "label": label}
+    return CleanTable(frame, roles, "reviews", pd.DataFrame(), sources=["test.csv"])
+
+
+def _naive_char_grams(text: str, lo: int = 1, hi: int = 5) -> list[str]:
+    """The char_wb rule spelt out slowly: n-grams of ' text ' with spaces only at the ends."""
+    padded = " " + text + " "
+    out = []
+    for n in range(lo, hi + 1):
+        for start in range(len(padded) - n + 1):
+            gram = padded[start : start + n]
+            if gram.strip() and " " not in gram[1:-1]:
+                out.append(gram)
+    return out
+
+
+def test_normalize_language_and_unknown():
+    assert normalize("Ｇｒｅａｔ\u2028phone\x85!") == "great phone !"
+    assert language(normalize("质量很差，不会再买了")) == "zh"
+    assert language(normalize("Great product, fast delivery")) == "en"
+    assert language(normalize("iPhone 很好用")) == "zh"
+    for empty in ["", "   ", "12345", "3.5 / 5", "!!!", None, float("nan")]:
+        assert is_unknown(normalize(empty))
+    assert not is_unknown(normalize("ok"))
+
+
+def test_hashed_char_features_match_the_slow_definition():
+    texts = [normalize(t) for t in pd.read_csv(SAMPLE)["review"].fillna("")]
+    features = fit_features(texts, min_df=1)
+    counts = features.counts(texts)
+    counts.sum_duplicates()
+    names = features.names()
+    n_word = len(features.word_vocab)
+    for i, text in enumerate(texts):
+        expected = collections.Counter(
+            [("w", g) for g in word_grams(text, 2)] + [("c", g) for g in _naive_char_grams(text)]
+        )
+        row = counts.getrow(i)
+        got = collections.Counter(
+            {
+                ("w" if j < n_word else "c", names[j]): v
+                for j, v in zip(row.indices, row.data, strict=True)
+            }
+        )
+        assert got == expected, text
+
+
+def test_labels_are_validated_with_their_values_named():
+    codes, classes, missing = training_labels(pd.Series([1, 0, 1, None, 0]), where="f.csv")
+    assert classes == ["0", "1"] and codes.tolist() == [1, 0, 1, -1, 0] and missing.sum() == 1
+    with pytest.raises(InputError, match="'maybe'"):
+        training_labels(pd.Series([1, 0, 1, 0, "maybe"]), where="f.csv")
+    with pytest.raises(InputError, match="'postive'"):
+        training_labels(pd.Series(["pos", "neg", "neutral", "pos", "neg", "postive"]), where="f")
+    with pytest.raises(InputError, match="'good'"):
+        training_labels(pd.Series(["pos", "neg", "good"]), where="f.csv", expected=["pos", "neg"])
+    with pytest.raises(InputError, match="distinct values"):
+        training_labels(pd.Series([f"text {i}" for i in range(50)]), where="f.csv")
+
+
+def _sample_frame() -> pd.DataFrame:
+    frame = pd.read_csv(SAMPLE)
+    return frame.rename(columns={"review": "text"})
+
+
+@pytest.mark.parametrize("algorithm", ["linear", "nb"])
+def test_fit_save_load_round_trip_without_pickle(tmp_path, algorithm):
+    frame = _sample_frame()
+    model = fit(_table(frame), "sentiment", TrainOptions(seed=0, algorithm=algorithm, cv=3))
+    fields = model.manifest_fields()
+    assert fields["algorithm"] == algorithm and fields["classes"] == ["negative", "positive"]
+    assert fields["rows"]["unknown_text"] == 3 and fields["rows"]["used"] == 120
+    assert 0.0 <= fields["metrics"]["cv"]["accuracy"]["mean"] <= 1.0
+    json.dumps(fields)
+    model.save(tmp_path)
+    for path in tmp_path.rglob("*"):
+        assert path.suffix in {"", ".json", ".npz"}, path
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as arrays:  # raises if objects were pickled
+                assert all(arrays[k].dtype != object for k in arrays.files)
+    loaded = load_model(tmp_path, {"input_schema": fields["input_schema"]})
+    texts = frame["text"].fillna("").tolist()
+    before, after = model.score(texts), loaded.score(texts)
+    assert before.label == after.label
+    np.testing.assert_allclose(before.probability, after.probability, rtol=1e-5)
+    assert after.label[-3:] == ["unknown"] * 3 and np.isnan(after.probability[-3:]).all()
+
+
+def test_multiclass_labels_and_evaluate_report():
+    rng = np.random.default_rng(0)
+    words = {"neg": "awful broken refund", "neutral": "okay average arrived", "pos": "love great"}
+    rows = []
+    for label, vocab in words.items():
+        for _ in range(30):
+            picked = rng.choice(vocab.split() + ["the", "product", "it", "was"], size=5)
+            rows.append({"text": " ".join(picked), "label": label})
+    frame = pd.DataFrame(rows)
+    model = fit(_table(frame), "sentiment", TrainOptions(seed=0, cv=3))
+    assert model.classes == ["neg", "neutral", "pos"]
+    report = model.evaluate(_table(frame))
+    assert report["metrics"]["accuracy"] > 0.9
+    assert set(report["per_class"]) == {"neg", "neutral", "pos"}
+    assert np.array(report["confusion_matrix"]["matrix"]).sum() == len(frame)
+    with pytest.raises(InputError, match="'great'"):
+        model.evaluate(_table(pd.DataFrame({"text": ["fine"], "label": ["great"]})))
+
+
+def test_unknown_family_option_is_a_usage_error():
+    with pytest.raises(UsageError, match="--C"):
+        fit(_table(_sample_frame()), "sentiment", TrainOptions(extra={"colour": "red"}))
+
+
+def test_default_model_scores_both_languages():
+    model = default_model()
+    scored = model.score(
+        ["Great product, fast delivery, love it", "Terrible, it broke after a day",
+         "质量很好，非常满意", "质量很差，不会再买了", "  "],
+        explain=True,
+    )  # fmt: skip
+    assert scored.label == ["positive", "negative", "positive", "negative", "unknown"]
+    assert scored.lang[:4] == ["en", "en", "zh", "zh"]
+    assert all(p > 0.5 for p in scored.probability[:4])
+    assert scored.explanation[0] and scored.explanation[4] == ""
+
+
+@needs_shared
+@pytest.mark.parametrize(("name", "floor"), [("en", 0.78), ("zh", 0.86)])
+def test_linear_cv_accuracy_on_real_data_is_well_above_majority(name, floor):
+    frame = pd.read_csv(SHARED / f"sentiment_{name}.csv")
+    frame = frame.sample(n=min(len(frame), 2000), random_state=0)
+    majority = frame["label"].value_counts(normalize=True).max()
+    model = fit(_table(frame), "sentiment", TrainOptions(seed=0, cv=3))
+    accuracy = model.metrics["cv"]["accuracy"]["mean"]
+    assert accuracy >= floor and accuracy > majority + 0.15
+
+
+@needs_shared
+def test_default_model_on_out_of_domain_chinese_reviews():
+    frame = pd.read_csv(SHARED / "sentiment_zh.csv").sample(n=1000, random_state=1)
+    report = default_model().evaluate(
+        _table(frame.assign(label=frame["label"].map({0: "negative", 1: "positive"})))
+    )
+    assert report["metrics"]["accuracy"] > 0.75
+
+
+def test_default_model_directory_is_json_and_npz_only():
+    from mktai.tasks.sentiment import default_dir
+
+    files = [p for p in default_dir().rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} <= {".json", ".npz", ".md"}
+    assert sum(p.stat().st_size for p in files) < 8_000_000
+    assert load_directory(default_dir()).classes == ["negative", "positive"]
