@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mktai.data import load_table, read
+from mktai.data import clean, load_table, read
 from mktai.data.ingest import default_rejects_path, ingest
 
 
@@ -53,6 +53,7 @@ def test_many_batches_match_one_batch(tmp_path, monkeypatch):
     src = _write(tmp_path / "orders.csv", HEADER, rows)
     whole = load_table(src)
     monkeypatch.setattr(read, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(clean.Deduper, "RUN_CAP", 300)  # many sorted runs, many merges
     streamed = load_table(src)
     assert len(whole.frame) == len(streamed.frame) == 3000
     assert whole.frame.equals(streamed.frame)

@@ -260,16 +260,34 @@ def test_map_with_original_or_normalised_names(tmp_path):
 
 
 def test_strict_and_exit_codes(tmp_path):
+    import pandas as pd
+
     src = write_csv(tmp_path / "s.csv", HEADER, [*ROWS[:5], ROWS[0]])
     out = tmp_path / "o.csv"
-    result = ingest(str(src), "--strict", "-o", str(out))
+    result = ingest(str(src), "--strict", "-o", str(out), "--report", str(tmp_path / "r.json"))
     assert result.exit_code == 2
     assert "1 rows rejected" in result.stderr and "--strict" in result.stderr
+    assert not out.exists()  # a strict failure does not publish the clean file ...
+    assert len(pd.read_csv(tmp_path / "o.rejects.csv")) == 1  # ... but explains itself
+    assert report_of(tmp_path / "r.json")["output"] is None
     clean = ok(str(src), "-o", str(out))
-    assert "1 rejected" in clean.stderr
-    assert ok(
-        write_csv(tmp_path / "c.csv", HEADER, ROWS[:5]).as_posix(), "--strict", "-o", str(out)
-    )
+    assert "1 rejected" in clean.stderr and len(pd.read_csv(out)) == 5
+
+    fixed = write_csv(tmp_path / "s.csv", HEADER, ROWS[:5])
+    ok(str(fixed), "--strict", "-o", str(out))
+    # the rejects file of the earlier run is emptied, not left behind to mislead
+    assert len(pd.read_csv(tmp_path / "o.rejects.csv")) == 0
+
+
+def test_keep_duplicates(tmp_path):
+    import pandas as pd
+
+    src = write_csv(tmp_path / "s.csv", HEADER, [*ROWS[:5], ROWS[0], ROWS[0]])
+    out = tmp_path / "o.csv"
+    ok(str(src), "--keep-duplicates", "-o", str(out), "--report", str(tmp_path / "r.json"))
+    assert len(pd.read_csv(out)) == 7
+    report = report_of(tmp_path / "r.json")
+    assert report["duplicates_removed"] == 0 and report["deduplicated"] is False
 
 
 def test_json_summary_on_stdout(tmp_path):

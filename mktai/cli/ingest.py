@@ -40,6 +40,13 @@ def ingest(
         Path | None, typer.Option("--report", help="Write the cleaning report as JSON.")
     ] = None,
     strict: StrictOpt = False,
+    keep_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--keep-duplicates",
+            help="Keep exact duplicate rows (default: drop them; remembering rows costs 16 B each).",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -73,18 +80,23 @@ def ingest(
         encoding=encoding,
         rejects=rejects,
         report=report,
+        strict=strict,
+        dedupe=not keep_duplicates,
     )
     print_cleaning_summary(result.report)
     if result.rejects_path:
         console.info(f"rejects: {result.rejects_path}")
-    if output:
-        console.info(f"clean table: {output}")
+    if result.output:
+        console.info(f"clean table: {result.output}")
+    if report:
+        console.info(f"report: {report}")
     if as_json:
         console.print_json(result.report)
     rejected = result.report["rows_rejected"]
     if strict and rejected:
+        kept = f"; {output} was not written" if result.held_back else ""
         raise InputError(
-            f"{rejected} rows rejected (see {result.rejects_path}) and --strict is set"
+            f"{rejected:,} rows rejected (see {result.rejects_path}) and --strict is set{kept}"
         )
 
 

@@ -63,7 +63,16 @@ def print_cleaning_summary(report: dict[str, Any]) -> None:
         console.info(
             f"transactions: {tx.get('cancellation_lines', 0):,} cancellation lines, "
             f"{tx.get('return_lines', 0):,} return lines (value {tx.get('returns_value', 0):,.2f}) "
-            f"kept apart from sales {tx.get('sales_value', 0):,.2f}; "
-            f"{tx.get('lines_without_customer', 0):,} lines without customer, "
-            f"{tx.get('zero_price_lines', 0):,} with price 0"
+            f"kept apart from sales {tx.get('sales_value', 0):,.2f}"
+            + (
+                f"; {tx.get('lines_without_customer', 0):,} lines without customer"
+                if "customer" in report.get("roles", {})
+                else ""
+            )
+            + (
+                f", {tx.get('zero_price_lines', 0):,} with price 0, "
+                f"{tx.get('negative_price_lines', 0):,} with a negative price"
+                if "price" in report.get("roles", {})
+                else ""
+            )
         )

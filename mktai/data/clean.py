@@ -207,8 +207,13 @@ class Cleaner:
         self.deduper = deduper or Deduper()
         self.source_index = self.deduper.add_source(source_name)
 
-    def clean(self, raw: pd.DataFrame, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Clean one batch of raw strings; returns (clean rows, rejects)."""
+    def clean(
+        self, raw: pd.DataFrame, first_row: int, hashes: np.ndarray | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Clean one batch of raw strings; returns (clean rows, rejects).
+
+        `hashes` (hash_rows of the batch) may be computed ahead, e.g. in a reader thread.
+        """
         import pandas as pd
 
         plan = self.plan
@@ -223,7 +228,7 @@ class Cleaner:
         reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
 
         if self.dedupe and len(raw):
-            reasons = self.deduper.check(raw, self.source_index)
+            reasons = self.deduper.check(raw, self.source_index, hashes)
             self.stats.duplicates += int(reasons.notna().sum())
 
         out = {}
@@ -333,6 +338,14 @@ class Cleaner:
         )
 
 
+def hash_rows(raw: pd.DataFrame) -> np.ndarray:
+    """64-bit hash of each row's values (what 'exact duplicate' compares)."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
+
+
 class Deduper:
     """Remembers a 64-bit hash of every row kept so far (16 bytes a row) and finds repeats.
 
@@ -342,7 +355,7 @@ class Deduper:
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
-    MAX_RUNS = 8
+    RUN_CAP = 1 << 22  # entries in one sorted run (64 MB): bounds the memory a merge needs
 
     def __init__(self) -> None:
         self.sources: list[str] = []
@@ -364,23 +377,29 @@ class Deduper:
         return found
 
     def _remember(self, hashes: np.ndarray, tags: np.ndarray) -> None:
-        import numpy as np
-
+        """Add a sorted run; merge neighbours of similar size (at most RUN_CAP entries each), so
+        there are few runs to search and a merge never needs memory beyond 2 x RUN_CAP."""
         if len(hashes):
             self._runs.append((hashes, tags))
-        if len(self._runs) > self.MAX_RUNS:
-            all_hashes = np.concatenate([h for h, _ in self._runs])
-            all_tags = np.concatenate([t for _, t in self._runs])
-            order = np.argsort(all_hashes, kind="stable")  # merges sorted runs quickly
-            self._runs = [(all_hashes[order], all_tags[order])]
+        runs = self._runs
+        while (
+            len(runs) >= 2
+            and len(runs[-2][0]) <= 2 * len(runs[-1][0])
+            and len(runs[-2][0]) + len(runs[-1][0]) <= self.RUN_CAP
+        ):
+            newer = runs.pop()
+            runs[-1] = _merge(runs[-1], newer)
 
-    def check(self, raw: pd.DataFrame, source_index: int) -> pd.Series:
+    def check(
+        self, raw: pd.DataFrame, source_index: int, hashes: np.ndarray | None = None
+    ) -> pd.Series:
         """Reason text for rows repeating an earlier row (this batch or before), else NA."""
         import numpy as np
         import pandas as pd
 
         n = len(raw)
-        hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
+        if hashes is None:
+            hashes = hash_rows(raw)
         tags = raw.index.to_numpy(dtype=np.int64) | (source_index << self.SOURCE_SHIFT)
         order = np.argsort(hashes, kind="stable")  # equal hashes keep file order
         ordered = hashes[order]
@@ -410,6 +429,23 @@ class Deduper:
                 text[other] = text[other] + " of " + names.to_numpy()
             reasons[duplicate] = text.to_numpy()
         return reasons
+
+
+def _merge(
+    older: tuple[np.ndarray, np.ndarray], newer: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two sorted (hashes, tags) runs in linear time (no sort, no index array)."""
+    import numpy as np
+
+    (a, a_tags), (b, b_tags) = older, newer
+    at = np.searchsorted(a, b, side="right") + np.arange(len(b))  # b after equal a values
+    hashes = np.empty(len(a) + len(b), dtype=a.dtype)
+    tags = np.empty(len(a) + len(b), dtype=a_tags.dtype)
+    from_b = np.zeros(len(hashes), dtype=bool)
+    from_b[at] = True
+    hashes[at], tags[at] = b, b_tags
+    hashes[~from_b], tags[~from_b] = a, a_tags
+    return hashes, tags
 
 
 def join_raw(raw: pd.DataFrame, delimiter: str) -> pd.Series:

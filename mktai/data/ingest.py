@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mktai.data.clean import empty_rejects
 from mktai.data.load import open_stream
 from mktai.data.write import TableWriter, write_json
 
@@ -17,6 +18,7 @@ class IngestResult:
     output: Path | None
     rejects_path: Path | None
     report: dict[str, Any]
+    held_back: bool = False
 
 
 def default_rejects_path(output: Path | None, first_input: str) -> Path:
@@ -46,9 +48,17 @@ def ingest(
     encoding: str | None = None,
     rejects: Path | None = None,
     report: Path | None = None,
+    strict: bool = False,
+    dedupe: bool = True,
 ) -> IngestResult:
-    """Clean every source chunk by chunk (bounded memory) and write the outputs atomically."""
-    stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding)
+    """Clean every source chunk by chunk (bounded memory) and write the outputs atomically.
+
+    The rejects file is written when rows were rejected, or emptied (header only) when one from
+    an earlier run is in the way, so it never describes another run. With `strict`, a run that
+    rejected rows does not publish the clean file (result.output is None, result.held_back is
+    True); the rejects and the report are still written. Output to stdout cannot be held back.
+    """
+    stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
     rejects_path = rejects or default_rejects_path(output, str(sources[0]))
     writer = TableWriter(output)
     reject_writer = TableWriter(rejects_path)
@@ -60,11 +70,16 @@ def ingest(
             if len(rejected):
                 reject_writer.write(rejected)
         background.finish()
-        writer.close(empty_frame=_empty_frame(stream))
-        if reject_writer.rows:
-            reject_writer.close()
+        held_back = strict and output is not None and stream.report.get("rows_rejected", 0) > 0
+        if held_back:
+            writer.abort()
+        else:
+            writer.close(empty_frame=_empty_frame(stream))
+        if reject_writer.rows or rejects_path.exists():
+            reject_writer.close(empty_frame=empty_rejects())
         else:
             reject_writer.abort()
+        if not reject_writer.rows:
             rejects_path = None
     except BaseException:
         background.cancel()
@@ -74,12 +89,19 @@ def ingest(
     finally:
         stream.close()
     summary = dict(stream.report)
-    summary["output"] = str(output) if output else "<stdout>"
+    summary["output"] = None if held_back else (str(output) if output else "<stdout>")
     summary["rejects_file"] = str(rejects_path) if rejects_path else None
     summary["fingerprint"] = stream.fingerprint()
+    if held_back:
+        summary["held_back"] = f"--strict: {output} not written because rows were rejected"
     if report is not None:
         write_json(summary, report)
-    return IngestResult(output=output, rejects_path=rejects_path, report=summary)
+    return IngestResult(
+        output=None if held_back else output,
+        rejects_path=rejects_path,
+        report=summary,
+        held_back=held_back,
+    )
 
 
 class _Background:

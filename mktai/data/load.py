@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mktai.data.clean import Cleaner, Deduper, Plan, empty_rejects, free_name, make_plan
+from mktai.data.clean import (
+    Cleaner,
+    Deduper,
+    Plan,
+    empty_rejects,
+    free_name,
+    hash_rows,
+    make_plan,
+)
 from mktai.data.read import BadRow, Source, empty_frame, iter_batches, open_source
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
@@ -30,6 +38,7 @@ class Stream:
     bad_rows: dict[str, list[BadRow]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
@@ -45,13 +54,15 @@ class Stream:
             # Once the parser has skipped a malformed line, later row numbers are shifted by
             # it; such rejects are held back and renumbered when the source is done.
             held: list[pd.DataFrame] = []
-            for raw in prefetch(iter_batches(source, bad)):
+            for raw, hashes in prefetch(iter_batches(source, bad), hashed=self.dedupe):
                 if self.plan is None:
                     self.plan = make_plan(raw, self.kind, self.mapping, self.required)
                 if cleaner is None:
-                    cleaner = Cleaner(self.plan, source.name, source.delimiter, deduper=deduper)
+                    cleaner = Cleaner(
+                        self.plan, source.name, source.delimiter, self.dedupe, deduper=deduper
+                    )
                     self.cleaners.append(cleaner)
-                clean, rejects = cleaner.clean(raw, offset)
+                clean, rejects = cleaner.clean(raw, offset, hashes)
                 offset += len(raw)
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
@@ -64,7 +75,9 @@ class Stream:
                 if self.plan is None:
                     header = empty_frame(source)
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
-                cleaner = Cleaner(self.plan, source.name, source.delimiter, deduper=deduper)
+                cleaner = Cleaner(
+                    self.plan, source.name, source.delimiter, self.dedupe, deduper=deduper
+                )
                 self.cleaners.append(cleaner)
             if bad:
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
@@ -138,6 +151,7 @@ class Stream:
             "rows_rejected": total - rows_out,
             "rejected_by_reason": dict(rejected.most_common()),
             "duplicates_removed": int(rejected.get("exact duplicate", 0)),
+            "deduplicated": self.dedupe,
             "columns": columns,
         }
         if self.notes:
@@ -167,8 +181,10 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
     return pd.DataFrame(columns=plan.names if plan else [])
 
 
-def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[pd.DataFrame]:
-    """Parse and convert the next batches in a thread while the caller cleans this one.
+def prefetch(
+    batches: Iterator[Any], depth: int = 2, hashed: bool = True
+) -> Iterator[tuple[pd.DataFrame, Any]]:
+    """Parse, convert and hash the next batches in a thread while the caller cleans this one.
 
     pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
     queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
@@ -192,7 +208,9 @@ def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[pd.DataFrame]:
     def produce() -> None:
         try:
             for batch in batches:
-                if not put(("batch", batch.to_pandas())):
+                frame = batch.to_pandas()
+                hashes = hash_rows(frame) if hashed else None
+                if not put(("batch", (frame, hashes))):
                     return
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
@@ -303,6 +321,7 @@ def open_stream(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     required: tuple[str, ...] = (),
+    dedupe: bool = True,
 ) -> Stream:
     """Open every source (sniffing encoding and delimiter) without reading the data yet."""
     if isinstance(sources, (str, Path)):
@@ -310,7 +329,7 @@ def open_stream(
     if not sources:
         raise InputError("no input file given")
     opened = [open_source(s, encoding) for s in sources]
-    return Stream(opened, kind, dict(mapping or {}), tuple(required))
+    return Stream(opened, kind, dict(mapping or {}), tuple(required), dedupe=dedupe)
 
 
 def load_table(
@@ -320,11 +339,19 @@ def load_table(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     required: tuple[str, ...] = (),
+    dedupe: bool = True,
 ) -> CleanTable:
     """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory)."""
     import pandas as pd
 
-    stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding, required=required)
+    stream = open_stream(
+        sources,
+        kind=kind,
+        mapping=mapping,
+        encoding=encoding,
+        required=required,
+        dedupe=dedupe,
+    )
     try:
         frames, rejects = [], []
         for clean, rejected in stream.chunks():

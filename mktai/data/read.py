@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SNIFF_BYTES = 256 * 1024
-BLOCK_SIZE = 16 * 1024 * 1024
+BLOCK_SIZE = 8 * 1024 * 1024
 # A field this large is almost always a quote that is never closed swallowing the rest of the file.
 MAX_FIELD_BYTES = 16 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -281,16 +281,16 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
         null_values=[],
     )
     try:
-        stream = _open_stream(source)
+        throttle = _Throttle(_open_stream(source), BLOCK_SIZE)
         reader = pcsv.open_csv(
-            stream,
+            pa.PythonFile(throttle, mode="r"),
             read_options=read_options,
             parse_options=parse_options,
             convert_options=convert_options,
         )
         rows = 0
         first = True
-        for batch in reader:
+        for batch in throttle.batches(reader):
             if first and batch.num_rows:
                 first = False
                 seen = [batch.column(i)[0].as_py() for i in range(batch.num_columns)]
@@ -310,6 +310,75 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             f"{source.name}: not valid {source.encoding} text ({exc.reason} at byte {exc.start}); "
             "pass the right --encoding (e.g. gb18030, cp1252)"
         ) from None
+
+
+class _Throttle:
+    """A file wrapper that keeps pyarrow's CSV reader at most AHEAD blocks ahead of the consumer.
+
+    pyarrow's streaming reader otherwise reads and parses ahead as fast as the disk allows, so
+    memory grows with the file when cleaning is slower than parsing. When the consumer has been
+    waiting for a batch for a while (a row longer than the look-ahead), reads are let through.
+    """
+
+    AHEAD = 3
+    PATIENCE = 1.0  # seconds the consumer waits before the limit is lifted for that batch
+
+    def __init__(self, raw: Any, block: int) -> None:
+        import threading
+
+        self.raw = raw
+        self.block = block
+        self.read_bytes = 0
+        self.consumed = 0
+        self.waiting_since: float | None = None
+        self.cond = threading.Condition()
+
+    def batches(self, reader: Any) -> Iterator[Any]:
+        import time
+
+        iterator = iter(reader)
+        while True:
+            with self.cond:
+                self.waiting_since = time.monotonic()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                with self.cond:
+                    self.waiting_since = None
+                    self.consumed += 1
+                    self.cond.notify_all()
+            yield batch
+
+    def _may_read(self) -> bool:
+        import time
+
+        if self.read_bytes < (self.consumed + self.AHEAD) * self.block:
+            return True
+        since = self.waiting_since
+        return since is not None and time.monotonic() - since > self.PATIENCE
+
+    def read(self, size: int = -1) -> bytes:
+        with self.cond:
+            while not self._may_read():
+                self.cond.wait(0.1)
+        data = self.raw.read(size)
+        self.read_bytes += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+    def close(self) -> None:
+        self.raw.close()
 
 
 def _check_field_sizes(

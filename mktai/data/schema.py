@@ -180,6 +180,14 @@ def detect_roles(columns: list[str], explicit: dict[str, str] | None = None) -> 
                 roles[role] = column
                 taken.add(column)
                 break
+    # 用户id is a customer in orders but the user in ratings: a rating column decides.
+    if (
+        "rating" in roles
+        and "user" not in roles
+        and "customer" in roles
+        and not (explicit and "customer" in explicit)
+    ):
+        roles["user"] = roles.pop("customer")
     return roles
 
 
