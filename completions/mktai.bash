@@ -14,13 +14,13 @@ _mktai_spec() {
             ;;
         'ingest')
             _mktai_subs=''
-            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --json --quiet -q --help -h'
+            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --keep-duplicates --json --quiet -q --help -h'
             _mktai_vopts='--output -o --kind --map --encoding --rejects --report'
             ;;
         'train')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--name -n --target --algorithm -a --cv --seed --map --if-changed --test-size --encoding --strict --store --json --quiet -q --help -h'
+            _mktai_vopts='--name -n --target --algorithm -a --cv --seed --map --test-size --encoding --store'
             ;;
         'segment')
             _mktai_subs=''
@@ -39,18 +39,18 @@ _mktai_spec() {
             ;;
         'sentiment')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--input -i --column -c --output -o --model -m --explain --lang --encoding --strict --store --json --quiet -q --help -h'
+            _mktai_vopts='--input -i --column -c --output -o --model -m --lang --encoding --store'
             ;;
         'predict')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--model -m --output -o --map --encoding --store --json --quiet -q --help -h'
+            _mktai_vopts='--model -m --output -o --map --encoding --store'
             ;;
         'evaluate')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store --json --quiet -q --help -h'
+            _mktai_vopts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store'
             ;;
         'demo')
             _mktai_subs=''
@@ -116,11 +116,20 @@ _mktai_value() {
     case "$1|$2" in
         '|--store') _mktai_complete dir ;;
         'ingest|--output'|'ingest|-o') _mktai_complete file ;;
-        'ingest|--kind') _mktai_complete none ;;
+        'ingest|--kind') _mktai_complete words 'customers labelled ratings reviews sales table transactions' ;;
         'ingest|--map') _mktai_complete none ;;
         'ingest|--encoding') _mktai_complete none ;;
         'ingest|--rejects') _mktai_complete file ;;
         'ingest|--report') _mktai_complete file ;;
+        'train|--name'|'train|-n') _mktai_complete ref ;;
+        'train|--target') _mktai_complete none ;;
+        'train|--algorithm'|'train|-a') _mktai_complete none ;;
+        'train|--cv') _mktai_complete none ;;
+        'train|--seed') _mktai_complete none ;;
+        'train|--map') _mktai_complete none ;;
+        'train|--test-size') _mktai_complete none ;;
+        'train|--encoding') _mktai_complete none ;;
+        'train|--store') _mktai_complete dir ;;
         'segment|--output'|'segment|-o') _mktai_complete file ;;
         'segment|--as-of') _mktai_complete none ;;
         'segment|--monetary') _mktai_complete none ;;
@@ -138,6 +147,28 @@ _mktai_value() {
         'segment|--map') _mktai_complete none ;;
         'segment|--encoding') _mktai_complete none ;;
         'segment|--store') _mktai_complete dir ;;
+        'sentiment|--input'|'sentiment|-i') _mktai_complete file ;;
+        'sentiment|--column'|'sentiment|-c') _mktai_complete none ;;
+        'sentiment|--output'|'sentiment|-o') _mktai_complete file ;;
+        'sentiment|--model'|'sentiment|-m') _mktai_complete ref ;;
+        'sentiment|--lang') _mktai_complete none ;;
+        'sentiment|--encoding') _mktai_complete none ;;
+        'sentiment|--store') _mktai_complete dir ;;
+        'predict|--model'|'predict|-m') _mktai_complete ref ;;
+        'predict|--output'|'predict|-o') _mktai_complete file ;;
+        'predict|--map') _mktai_complete none ;;
+        'predict|--encoding') _mktai_complete none ;;
+        'predict|--store') _mktai_complete dir ;;
+        'evaluate|--model'|'evaluate|-m') _mktai_complete ref ;;
+        'evaluate|--data'|'evaluate|-d') _mktai_complete file ;;
+        'evaluate|--report') _mktai_complete file ;;
+        'evaluate|--junit') _mktai_complete file ;;
+        'evaluate|--fail-under') _mktai_complete none ;;
+        'evaluate|--compare-to') _mktai_complete none ;;
+        'evaluate|--max-drop') _mktai_complete none ;;
+        'evaluate|--map') _mktai_complete none ;;
+        'evaluate|--encoding') _mktai_complete none ;;
+        'evaluate|--store') _mktai_complete dir ;;
         'demo|--out') _mktai_complete dir ;;
         'demo|--seed') _mktai_complete none ;;
         'models list|--store') _mktai_complete dir ;;
@@ -160,7 +191,11 @@ _mktai_arg() {
     # $1: command path, $2: index of the positional argument being completed
     case "$1|$2" in
         'ingest|'*) _mktai_complete file ;;
+        'train|0') _mktai_complete words 'demand forecast propensity recommender segments sentiment' ;;
+        'train|1') _mktai_complete file ;;
         'segment|'*) _mktai_complete file ;;
+        'sentiment|'*) _mktai_complete file ;;
+        'predict|0') _mktai_complete file ;;
         'models list|0') _mktai_complete ref ;;
         'models show|0') _mktai_complete ref ;;
         'models tag|0') _mktai_complete ref ;;

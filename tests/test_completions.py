@@ -196,6 +196,13 @@ def _toy_app() -> typer.Typer:
     ) -> None:
         """Export."""
 
+    @toy.command("fit")
+    def fit(
+        kind: Annotated[str, typer.Argument()],
+        data_kind: Annotated[str | None, typer.Option("--kind")] = None,
+    ) -> None:
+        """Fit."""
+
     return toy
 
 
@@ -220,6 +227,18 @@ def test_value_hints_from_the_click_types(tmp_path: Path, store: Path):
         "churn",
         "segments",
     ]
+
+
+@needs_bash
+def test_kind_values_come_from_the_registries(tmp_path: Path):
+    from mktai.data.schema import KINDS as DATASET_KINDS
+    from mktai.tasks import KINDS as MODEL_KINDS
+
+    script = tmp_path / "toy.bash"
+    script.write_text(completions.render_bash(completions.describe_app(_toy_app())))
+    assert sorted(bash_complete(script, ["mktai", "fit", ""], tmp_path)) == sorted(MODEL_KINDS)
+    got = bash_complete(script, ["mktai", "fit", "x", "--kind", ""], tmp_path)
+    assert sorted(got) == sorted(DATASET_KINDS)
 
 
 # --------------------------------------------------------------------------- zsh and fish

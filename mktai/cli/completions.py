@@ -10,7 +10,9 @@ Regenerate after changing any command or option (a test fails while they are sta
     make completions        # = python -m mktai.cli.completions completions
 
 What a value completes to is decided from the click parameter:
-- a fixed set of choices (Enum / Literal annotations, click.Choice) -> those words;
+- a fixed set of choices (Enum / Literal annotations, click.Choice) -> those words; the KIND
+  argument -> model kinds (mktai.tasks.KINDS), a --kind option -> dataset kinds
+  (mktai.data.schema.KINDS);
 - a Path (or File) -> file names; directories only when the parameter is directory-only, named
   `store` / `*_dir`, or its help starts with "Directory";
 - a str parameter named model, models, ref, refs or name -> stored model references: model names
@@ -161,26 +163,53 @@ def _one_line(text: str) -> str:
 
 
 def _value_hint(param: Any, positional: bool) -> Value:
-    choices = _choices(param)
+    choices = _choices(param) or _registry_choices(param, positional)
     if choices:
         return Value("choice", tuple(choices))
     path_kind = _path_kind(param)
-    name = (param.name or "").lower()
+    names = _names(param)
     if path_kind:
         help_text = (getattr(param, "help", None) or "").lower()
         if (
             path_kind == "dir"
-            or name in DIR_PARAM_NAMES
-            or name.endswith("_dir")
+            or names & DIR_PARAM_NAMES
+            or any(name.endswith("_dir") for name in names)
             or help_text.startswith(("directory", "folder"))
         ):
             return Value("dir")
         return Value("file")
-    if name in REF_PARAM_NAMES and _annotation(param) in (str, None):
+    if names & REF_PARAM_NAMES and _annotation(param) in (str, None):
         return Value("ref")
-    if positional and any(word in name for word in FILE_ARG_WORDS):
+    if positional and any(word in name for name in names for word in FILE_ARG_WORDS):
         return Value("file")
     return Value("none")
+
+
+def _names(param: Any) -> set[str]:
+    """The parameter's Python name and its long option names, as identifiers in lower case."""
+    names = {(param.name or "").lower()}
+    for opt in getattr(param, "opts", ()) or ():
+        if opt.startswith("--"):
+            names.add(opt[2:].replace("-", "_").lower())
+    return names - {""}
+
+
+def _registry_choices(param: Any, positional: bool) -> list[str]:
+    """Plain-str parameters whose values are a registry of the code base.
+
+    The KIND argument (`train KIND`) takes a model kind (mktai.tasks.KINDS); the shared --kind
+    option takes a dataset kind (mktai.data.schema.KINDS).
+    """
+    if "kind" not in _names(param) or _annotation(param) not in (str, None):
+        return []
+    try:
+        if positional:
+            from mktai.tasks import KINDS
+        else:
+            from mktai.data.schema import KINDS
+    except ImportError:  # a registry not built yet: no hint
+        return []
+    return sorted(KINDS)
 
 
 def _annotation(param: Any) -> Any:
