@@ -272,6 +272,8 @@ def test_single_customer_gets_rfm_but_no_clusters():
     assert result.customers["cluster"].isna().all()
     assert any("clustering skipped" in w for w in result.warnings)
     assert "skipped" in result.summary["clusters"]
+    assert any("CLV skipped" in w and "at least 10" in w for w in result.warnings)
+    assert result.customers["expected_value"].isna().all()
 
 
 def test_single_order_per_customer_keeps_rfm_and_explains_missing_clv():

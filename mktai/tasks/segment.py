@@ -49,6 +49,7 @@ OUTPUT_COLUMNS = [
     "cluster_name",
     "excluded_reason",
 ]
+MIN_CLV_CUSTOMERS = 10
 CLV_COLUMNS = ["p_alive", "expected_purchases", "expected_spend", "expected_value"]
 
 
@@ -708,6 +709,11 @@ def _clv(
     summary: dict[str, Any] = {"horizon_days": horizon, "discount": discount, "time_unit": "days"}
     if bgnbd is None:
         try:
+            if x.size < MIN_CLV_CUSTOMERS:
+                raise InputError(
+                    f"only {x.size} usable customer(s); fitting BG/NBD needs at least "
+                    f"{MIN_CLV_CUSTOMERS}"
+                )
             bgnbd = fit_bgnbd(x, t_x, T)
         except InputError as exc:
             warnings.append(f"CLV skipped: {exc}; RFM segments and clusters are still computed")
@@ -844,10 +850,23 @@ def _summary(
             "rows": "r_score 1..5",
             "columns": "fm_score 1..5",
             "counts": heat.to_numpy().tolist(),
+            "segments": _grid_segments(cust),
         },
         "clusters": clusters_summary,
         "revenue_total": total_revenue,
     }
+
+
+def _grid_segments(cust: pd.DataFrame) -> list[list[str]]:
+    """The most common segment of each (r_score, fm_score) cell ("" when the cell is empty)."""
+    grid = [["" for _ in range(5)] for _ in range(5)]
+    counts = cust.groupby(["r_score", "fm_score", "segment"], sort=True).size()
+    best = counts.reset_index(name="n").sort_values(
+        ["r_score", "fm_score", "n", "segment"], ascending=[True, True, False, True]
+    )
+    for row in best.drop_duplicates(["r_score", "fm_score"]).itertuples(index=False):
+        grid[int(row.r_score) - 1][int(row.fm_score) - 1] = str(row.segment)
+    return grid
 
 
 # --------------------------------------------------------------------------- extras

@@ -258,24 +258,26 @@ def _charts(summary: dict[str, Any], customers: pd.DataFrame, seed: int) -> dict
         return buffer.getvalue()
 
     grid = np.array(summary["rfm_grid"]["counts"])
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
     image = ax.imshow(grid[::-1], cmap="Blues", aspect="auto")
     ax.set_xticks(range(5), [str(i) for i in range(1, 6)])
     ax.set_yticks(range(5), [str(i) for i in range(5, 0, -1)])
     ax.set_xlabel("FM score (mean of frequency and monetary scores)")
     ax.set_ylabel("R score (5 = most recent)")
     ax.set_title("Customers by RFM score")
+    names = summary["rfm_grid"].get("segments") or [[""] * 5 for _ in range(5)]
     for i in range(5):
         for j in range(5):
             value = grid[::-1][i, j]
+            label = names[4 - i][j].replace(" ", "\n", 1)  # row 4 - i: R score 5 on top
             ax.text(
                 j,
                 i,
-                f"{value:,}",
+                f"{label}\n{value:,}" if label else f"{value:,}",
                 ha="center",
                 va="center",
                 color="white" if value > grid.max() / 2 else "black",
-                fontsize=8,
+                fontsize=7,
             )
     fig.colorbar(image, ax=ax, label="customers")
     charts["rfm_heatmap"] = png(fig)
