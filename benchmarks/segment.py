@@ -5,7 +5,7 @@ minute and a few GB on a small machine (targets: full run <= 60 s, peak RSS <= 4
 and the RFM aggregation must stay vectorised (>= 5x a naive pandas groupby/apply, the way most
 tutorials and lifetimes-era code compute it), measured in the same run.
 
-    .venv/bin/python benchmarks/segment.py [--customers 1000000] [--subset 20000]
+    .venv/bin/python benchmarks/segment.py [--customers 1000000] [--subset 10000]
 
 1. `mktai segment DATA.parquet --clv --k auto -o out.parquet` in a subprocess: wall time and
    peak RSS (getrusage of the child), reading through the cleaning layer included.
@@ -178,7 +178,7 @@ def aggregation_comparison(frame, subset: int) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--subset", type=int, default=20_000)
+    parser.add_argument("--subset", type=int, default=10_000)
     args = parser.parse_args()
 
     from segment_data import generate

@@ -565,9 +565,12 @@ def _run(
     cust["f_score"] = score(cust["frequency"].to_numpy(), edges["frequency"])
     cust["m_score"] = score(cust["monetary"].to_numpy(), edges["monetary"])
     cust["fm_score"] = fm_score(cust["f_score"].to_numpy(), cust["m_score"].to_numpy())
-    cust["rfm_score"] = (
-        cust["r_score"].astype(str) + cust["f_score"].astype(str) + cust["m_score"].astype(str)
+    digits = (
+        cust["r_score"].to_numpy(dtype=np.int64) * 100
+        + cust["f_score"].to_numpy(dtype=np.int64) * 10
+        + cust["m_score"].to_numpy(dtype=np.int64)
     )
+    cust["rfm_score"] = np.array([f"{i:03d}" for i in range(1000)], dtype=object)[digits]
     cust["segment"] = assign_segments(cust, segment_map)
 
     excluded = cust.loc[~usable, "excluded_reason"].value_counts().to_dict()
