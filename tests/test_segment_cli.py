@@ -137,7 +137,7 @@ def test_apply_stored_model_and_migration(stored, tmp_path):
     assert metrics["k"] == 3 and metrics["customers"] == 280
     assert set(metrics["clv"]) == set(CLV_PARAMS)
     assert metrics["holdout"]["clv_purchases_mae"] >= 0
-    assert metrics["clv_holdout"]["by_calibration_frequency"]
+    assert metrics["clv_calibration"]["by_calibration_frequency"]
     # previous month = transactions up to the end of October, scored the same way
     raw = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
     previous = tmp_path / "previous.csv"
@@ -213,8 +213,8 @@ def test_family_protocol_validates_extra_options(stored, tmp_path):
     assert metrics["customers"] == 280
     assert sum(metrics["segments"].values()) == 280
     assert -1 <= metrics["silhouette"] <= 1
-    assert metrics["clv_holdout"]["customers"] > 0
-    assert metrics["holdout"]["clv_actual_purchases"] > 0
+    assert metrics["clv_calibration"]["customers"] > 0
+    assert metrics["clv_actual_purchases"] > 0 and metrics["clv_purchases_mae"] >= 0
     json.dumps(metrics)  # JSON-able for the manifest / report
 
 
@@ -227,3 +227,20 @@ def test_demo_step_runs(tmp_path):
     labels = dict(tour.outputs)
     assert labels["segment: customers"].exists()
     assert labels["segment: report"].exists()
+
+
+def test_rows_with_missing_dates_are_rejected_and_reported(tmp_path):
+    data = tmp_path / "orders.csv"
+    data.write_text(
+        "customer_id,order_id,date,amount\n1,a,2024-01-01,10\n1,b,,20\n"
+        "2,c,2024-01-03,30\n2,d,2024-02-03,30\n3,e,2024-02-05,5\n"
+    )
+    out = tmp_path / "c.csv"
+    result = run("segment", str(data), "--k", "off", "-o", str(out), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    assert "1 input row(s) rejected" in result.stderr and "missing date" in result.stderr
+    assert json.loads(result.stdout)["input"]["rows_rejected_by_cleaning"] == 1
+    customers = pd.read_csv(out, dtype={"customer": str}).set_index("customer")
+    assert customers.loc["1", "frequency"] == 1  # the undated order is not counted
+    strict = run("segment", str(data), "--k", "off", "-o", str(out), "--strict")
+    assert strict.exit_code == 2 and "--strict" in strict.stderr

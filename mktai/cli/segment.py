@@ -145,6 +145,14 @@ def segment(
             "is set; see `mktai ingest` for the rejects file"
         )
     frame, counts = seg.transactions_frame(table)
+    reasons = (table.report or {}).get("rejected_by_reason") or {}
+    if len(table.rejects):
+        detail = ", ".join(f"{reason}: {n:,}" for reason, n in list(reasons.items())[:4])
+        console.warn(
+            f"{len(table.rejects):,} input row(s) rejected by cleaning"
+            + (f" ({detail})" if detail else "")
+            + "; `mktai ingest` writes them to a rejects file"
+        )
     console.info(
         f"read {counts['rows']:,} transaction rows from {table.describe()} "
         f"({counts['rows_without_customer']:,} without customer id, "

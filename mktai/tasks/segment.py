@@ -283,7 +283,7 @@ class SegmentModel:
         if self.clusters is not None:
             metrics["silhouette"] = _silhouette(result.customers, self.clusters, self.seed)
         if self.bgnbd is not None:
-            _add_holdout(metrics, frame, self.horizon, self.bgnbd, self.monetary)
+            _add_holdout(metrics, frame, self.horizon, self.bgnbd, self.monetary, section=None)
         return _finite(metrics)
 
 
@@ -898,23 +898,40 @@ def _silhouette(customers: pd.DataFrame, clusters: ClusterModel, seed: int) -> f
 
 
 def _add_holdout(
-    metrics: dict[str, Any], frame: pd.DataFrame, horizon: int, bgnbd: Any, monetary: str
+    metrics: dict[str, Any],
+    frame: pd.DataFrame,
+    horizon: int,
+    bgnbd: Any,
+    monetary: str,
+    *,
+    section: str | None = "holdout",
 ) -> None:
-    """CLV calibration/holdout: headline numbers under metrics["holdout"], details beside."""
+    """CLV calibration/holdout: headline numbers under metrics[section] (top level when None),
+    the per-frequency calibration table under clv_calibration."""
     from mktai.errors import MktaiError
 
     try:
         check = clv_holdout(frame, horizon=horizon, bgnbd=bgnbd, monetary=monetary)
     except MktaiError as exc:
-        metrics["clv_holdout"] = {"skipped": str(exc)}
+        metrics["clv_holdout_skipped"] = str(exc)
         return
-    metrics["clv_holdout"] = check
-    metrics["holdout"] = {
+    headline = {
         "clv_purchases_mae": check["mae"],
         "clv_purchases_rmse": check["rmse"],
         "clv_purchases_correlation": check["correlation"],
         "clv_predicted_purchases": check["predicted_purchases"],
         "clv_actual_purchases": check["actual_purchases"],
+    }
+    if section is None:
+        metrics.update(headline)
+    else:
+        metrics[section] = headline
+    metrics["clv_calibration"] = {
+        "cutoff": check["cutoff"],
+        "horizon_days": check["horizon_days"],
+        "customers": check["customers"],
+        "refitted": bgnbd is None,
+        "by_calibration_frequency": check["by_calibration_frequency"],
     }
 
 
