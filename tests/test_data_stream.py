@@ -124,10 +124,11 @@ def test_european_numbers(tmp_path):
 
 
 def test_id_columns_keep_text(tmp_path):
-    rows = [["1", "007", "3.5"], ["2", "010", "4"]]
-    table = load_table(_write(tmp_path / "i.csv", ["id", "agent", "score"], rows))
+    rows = [["1", "007", "3.5", "+86 138 0013 8000"], ["2", "010", "4", "13800138001"]]
+    table = load_table(_write(tmp_path / "i.csv", ["id", "agent", "score", "手机"], rows))
     assert table.report["columns"]["id"]["type"] == "id"
     assert table.frame["id"].tolist() == ["1", "2"]
+    assert table.frame["手机"].tolist() == ["+86 138 0013 8000", "13800138001"]
     assert table.frame["agent"].tolist() == ["007", "010"]
     assert table.frame["score"].tolist() == [3.5, 4.0]
 

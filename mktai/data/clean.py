@@ -34,7 +34,8 @@ SAMPLE_ROWS = 20_000
 CANCELLED_ORDER = r"^[Cc]\d"
 # Columns named like identifiers keep their text even when every value is digits.
 _ID_NAME = re.compile(
-    r"(^|_)(id|ids|code|key|uuid|sku|ean|upc|isbn|zip|zipcode|postcode)$|编号$|号$"
+    r"(^|_)(id|ids|code|key|uuid|sku|ean|upc|isbn|zip|zipcode|postcode|phone|tel|mobile)$"
+    r"|编号$|号$|号码$|电话$|手机$"
 )
 
 # Roles every row of a kind needs; a row without them is rejected with the reason.
@@ -286,8 +287,7 @@ class Cleaner:
             return dates, failed
         if kind == "bool":
             return parse.parse_booleans(values)
-        text = values.astype("string").str.strip()
-        text = text.mask(text == "", pd.NA)
+        text = parse.clean_text(values)
         if kind == "id" and text.str.endswith(".0").any():  # 17850.0 (a spreadsheet's float)
             text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
         return text, pd.Series(False, index=values.index)

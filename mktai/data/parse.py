@@ -54,6 +54,17 @@ def _arrow_strings(values: pd.Series) -> Any:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
+def clean_text(values: pd.Series) -> pd.Series:
+    """Trimmed text with empty cells missing, done in pyarrow (no pandas round trips)."""
+    import pandas as pd
+
+    if values.dtype.kind not in "OUSTn" and not isinstance(values.dtype, pd.StringDtype):
+        text = values.astype("string").str.strip()  # numbers or dates from parquet
+        return text.mask(text == "", pd.NA)
+    array = pd.arrays.ArrowStringArray(_arrow_strings(values))
+    return pd.Series(array, index=values.index, dtype="string")
+
+
 def _fast_cast(values: pd.Series, target: Any) -> pd.Series | None:
     """The whole column cast by pyarrow (C++, no Python per value), or None if any value fails."""
     import pandas as pd
