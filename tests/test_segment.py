@@ -297,10 +297,24 @@ def test_single_order_per_customer_keeps_rfm_and_explains_missing_clv():
     assert "skipped" in result.summary["clv"]
 
 
-def test_as_of_before_last_date_is_refused():
-    frame = _frame([("a", "1", "2024-01-10", 10.0, False)])
-    with pytest.raises(UsageError, match="--as-of"):
-        rfm.summarise(frame, as_of=pd.Timestamp("2024-01-01"))
+def test_as_of_in_the_past_takes_a_snapshot_and_counts_later_lines():
+    frame = _frame(
+        [
+            ("a", "1", "2024-01-01", 10.0, False),
+            ("a", "2", "2024-01-20", 10.0, False),
+            ("b", "3", "2024-01-25", 10.0, False),
+        ]
+    )
+    summary, stats = rfm.summarise(frame, as_of=pd.Timestamp("2024-01-20"))
+    assert stats.lines_after_as_of == 2
+    assert list(summary["customer"]) == ["a"]
+    assert summary["recency"].iloc[0] == 19 and summary["frequency"].iloc[0] == 1
+    result = segment_customers(
+        frame, SegmentOptions(as_of=pd.Timestamp("2024-01-20"), clusters=False)
+    )
+    assert any("2 line(s) dated on or after --as-of 2024-01-20" in w for w in result.warnings)
+    with pytest.raises(UsageError, match="before --as-of"):
+        rfm.summarise(frame, as_of=pd.Timestamp("2023-12-31"))
 
 
 def test_no_customer_ids_is_an_input_error(tmp_path):

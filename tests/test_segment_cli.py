@@ -116,7 +116,7 @@ def test_stdout_csv_without_output_file():
         (["--json"], "-o FILE"),
         (["--k", "many", "-o", "x.csv"], "--k must be"),
         (["--monetary", "median", "-o", "x.csv"], "--monetary"),
-        (["--as-of", "2011-01-01", "-o", "x.csv"], "before the last transaction"),
+        (["--as-of", "2009-01-01", "-o", "x.csv"], "dated before --as-of"),
         (["--as-of", "someday", "-o", "x.csv"], "not a date"),
         (["--features", "age", "-o", "x.csv"], "--customers"),
         (["--report", "r.pdf", "-o", "x.csv"], ".html, .md or .json"),

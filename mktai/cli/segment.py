@@ -37,7 +37,8 @@ def segment(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", help="Snapshot date YYYY-MM-DD (default: day after the last date)."
+            "--as-of",
+            help="Snapshot day YYYY-MM-DD (default: day after the last date); later lines are left out.",
         ),
     ] = None,
     monetary: Annotated[

@@ -42,6 +42,7 @@ class LineStats:
     zero_amount_lines: int
     customers: int
     as_of: str
+    lines_after_as_of: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,6 +68,9 @@ def summarise(
 ) -> tuple[pd.DataFrame, LineStats]:
     """One row per customer: recency, frequency, monetary plus the inputs BG/NBD needs.
 
+    as_of (default: the day after the last date) is the snapshot day; lines dated on or after
+    it are left out and counted (stats.lines_after_as_of), so past snapshots can be taken.
+
     Columns: customer, recency (days from the last purchase day to as_of; customers without a
     purchase use their last line), frequency (distinct purchase orders), monetary, total (net),
     gross, returns, first_purchase, last_purchase, n_days (distinct purchase days), and the
@@ -83,6 +87,17 @@ def summarise(
         raise UsageError(f"--monetary must be one of {', '.join(MONETARY_MODES)}, not {monetary!r}")
     if frame.empty:
         raise InputError("no transactions with a customer id to summarise")
+    after = 0
+    if as_of is not None:  # a snapshot in the past: lines from as_of on are not known yet
+        as_of = pd.Timestamp(as_of).normalize()
+        late = (frame["date"] >= as_of).to_numpy(dtype=bool, na_value=False)
+        after = int(late.sum())
+        if after:
+            frame = frame.loc[~late]
+            if frame.empty:
+                raise UsageError(
+                    f"no transaction is dated before --as-of {as_of.date()}; choose a later date"
+                )
 
     amount = frame["amount"].to_numpy(dtype="float64", na_value=np.nan)
     if "is_return" in frame.columns:
@@ -136,11 +151,6 @@ def summarise(
     last_for_recency = np.where(has_purchase, last_day, fallback_last)
 
     recency = (as_of_day - last_for_recency).astype(np.int64)
-    if (recency < 0).any():
-        raise UsageError(
-            f"--as-of {as_of.date()} is before the last transaction date "
-            f"({np.datetime64(int(last_for_recency.max()), 'D')}); choose a later date"
-        )
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_value = np.where(frequency > 0, net / np.maximum(frequency, 1), 0.0)
     reason = np.full(n_cust, "", dtype=object)
@@ -177,6 +187,7 @@ def summarise(
         zero_amount_lines=int(((~is_return) & (amount == 0)).sum()),
         customers=n_cust,
         as_of=str(as_of.date()),
+        lines_after_as_of=after,
     )
     return out, stats
 

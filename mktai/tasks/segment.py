@@ -552,6 +552,11 @@ def _run(
 
     warnings: list[str] = []
     cust, stats = rfm.summarise(frame, as_of=as_of, monetary=monetary)
+    if stats.lines_after_as_of:
+        warnings.append(
+            f"{stats.lines_after_as_of:,} line(s) dated on or after --as-of {stats.as_of} are "
+            "left out: the RFM snapshot is taken at the start of that day"
+        )
     usable = (cust["excluded_reason"] == "").to_numpy()
     n_usable = int(usable.sum())
     if edges is None:
