@@ -13,12 +13,15 @@ from typing import Any
 
 from mktai.errors import require
 
-MLP_DEFAULTS = {"epochs": 200, "batch_size": 256, "patience": 8, "learning_rate": 1e-3}
+# batch_size 0 = automatic: 256, smaller for small data so each epoch still takes ~50 steps
+MLP_DEFAULTS = {"epochs": 200, "batch_size": 0, "patience": 8, "learning_rate": 1e-3}
 MLP_TUNABLE = {"epochs": int, "batch_size": int, "patience": int, "learning_rate": float}
 
 
 def _keras():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # oneDNN's reordered float sums make runs differ slightly and log a notice on stderr
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     require("tensorflow", "deep", "tensorflow-cpu")
     import keras
 
@@ -95,7 +98,7 @@ class KerasNet:
             target[train],
             validation_data=validation,
             epochs=self.params["epochs"],
-            batch_size=self.params["batch_size"],
+            batch_size=self.params["batch_size"] or min(256, max(16, len(train) // 50)),
             class_weight=class_weight,
             callbacks=callbacks,
             verbose=0,
