@@ -336,6 +336,9 @@ def test_migration_matrix_counts_moves_new_and_gone():
     assert matrix.loc["B", "(gone)"] == 1
     assert matrix.loc["(new)", "A"] == 1
     assert int(matrix.to_numpy().sum()) == 5
+    ordered = migration_matrix(previous, current, ["B", "A"])
+    assert list(ordered.index) == ["B", "A", "(new)"]
+    assert list(ordered.columns) == ["B", "A", "(gone)"]
 
 
 def test_summary_matches_naive_groupby_with_shared_and_missing_order_ids():

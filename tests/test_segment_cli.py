@@ -225,8 +225,12 @@ def test_demo_step_runs(tmp_path):
     tour = Tour(sample_data=SAMPLE.parent, out=tmp_path, store=tmp_path / "store")
     demo_step(tour)
     labels = dict(tour.outputs)
-    assert labels["segment: customers"].exists()
-    assert labels["segment: report"].exists()
+    for label in ("segment: customers", "segment: report", "segment: with model rfm"):
+        assert labels[label].exists(), label
+    assert Store(tmp_path / "store").load("rfm").kind == "segments"
+    october = pd.read_csv(labels["segment: 2011-10 snapshot"], dtype={"customer": str})
+    today = pd.read_csv(labels["segment: with model rfm"], dtype={"customer": str})
+    assert len(october) < len(today)  # customers first seen in Nov/Dec are not in October
 
 
 def test_rows_with_missing_dates_are_rejected_and_reported(tmp_path):

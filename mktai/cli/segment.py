@@ -197,7 +197,10 @@ def segment(
     if compare_to is not None:
         assert fitted is not None
         previous = _previous_segments(compare_to, fitted, maps, encoding)
-        matrix = seg.migration_matrix(previous, result.customers)
+        from mktai.tasks.rfm_scores import segment_order
+
+        order = segment_order(fitted.segment_map)
+        matrix = seg.migration_matrix(previous, result.customers, order)
         result.summary["migration"] = {
             "previous": str(compare_to),
             "from": [str(i) for i in matrix.index],
@@ -359,25 +362,17 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 def demo_step(tour: Tour) -> None:
-    """Segment the sample transactions with CLV, then store a segments model."""
-    sample = tour.sample_data / "transactions_sample.csv"
+    """Segment the sample with CLV; store a segments model; re-score a past snapshot with it
+    and print the migration matrix from that snapshot to today (the monthly cron pattern)."""
+    sample = str(tour.sample_data / "transactions_sample.csv")
+    seed = str(tour.seed)
     customers = tour.output("segment: customers", tour.out / "customers_segments.csv")
     report = tour.output("segment: report", tour.out / "segments_report.html")
-    tour.run(
-        "segment",
-        str(sample),
-        "--clv",
-        "--horizon",
-        "90",
-        "--seed",
-        str(tour.seed),
-        "-o",
-        str(customers),
-        "--report",
-        str(report),
-    )
-    from mktai.cli import train
-
-    if (train.train.__doc__ or "").startswith("Not built yet"):
-        return  # `mktai train` is built by another helper; until then only the segment step
-    tour.run("train", "segments", str(sample), "--name", "rfm", "--seed", str(tour.seed))
+    tour.run("segment", sample, "--clv", "--horizon", "90", "--seed", seed,
+             "-o", str(customers), "--report", str(report))  # fmt: skip
+    tour.run("train", "segments", sample, "--name", "rfm", "--seed", seed)
+    october = tour.output("segment: 2011-10 snapshot", tour.out / "customers_2011-10.csv")
+    tour.run("segment", sample, "--model", "rfm", "--as-of", "2011-11-01", "-o", str(october))
+    scored = tour.output("segment: with model rfm", tour.out / "customers_scored.csv")
+    tour.run("segment", sample, "--model", "rfm", "--compare-to", str(october),
+             "-o", str(scored))  # fmt: skip

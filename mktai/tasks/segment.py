@@ -1015,7 +1015,9 @@ def clv_holdout(
     }
 
 
-def migration_matrix(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+def migration_matrix(
+    previous: pd.DataFrame, current: pd.DataFrame, order: list[str] | None = None
+) -> pd.DataFrame:
     """Customers moving from each previous segment (rows) to each current segment (columns).
 
     Both frames need `customer` and `segment`. Customers only in the current run come from
@@ -1035,7 +1037,8 @@ def migration_matrix(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFr
     merged["from"] = merged["from"].fillna("(new)")
     merged["to"] = merged["to"].fillna("(gone)")
     matrix = pd.crosstab(merged["from"], merged["to"])
-    order = list(dict.fromkeys([*previous["segment"].astype(str), *current["segment"].astype(str)]))
+    seen = [*previous["segment"].astype(str), *current["segment"].astype(str)]
+    order = list(dict.fromkeys([*(order or []), *seen]))
     rows = [s for s in order if s in matrix.index] + (["(new)"] if "(new)" in matrix.index else [])
     cols = [s for s in order if s in matrix.columns] + (
         ["(gone)"] if "(gone)" in matrix.columns else []
