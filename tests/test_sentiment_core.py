@@ -180,4 +180,6 @@ def test_default_model_directory_is_json_and_npz_only():
     files = [p for p in default_dir().rglob("*") if p.is_file()]
     assert {p.suffix for p in files} <= {".json", ".npz", ".md"}
     assert sum(p.stat().st_size for p in files) < 8_000_000
-    assert load_directory(default_dir()).classes == ["negative", "positive"]
+    model = load_directory(default_dir())
+    assert model.classes == ["0", "1"]
+    assert model.names == {"0": "negative", "1": "positive"}

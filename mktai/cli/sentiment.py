@@ -181,7 +181,28 @@ def score_file(
     summary["rows_rejected_by_cleaning"] = int(len(table.rejects))
     if names["label"] != "label":
         summary["output_columns"] = names
+    if table.has("label"):
+        agreement = _agreement(scorer, table.col("label"), scored.label, table.describe())
+        if agreement is not None:
+            summary["agreement_with_label_column"] = agreement
     return frame, summary
+
+
+def _agreement(scorer: Any, truth: Any, predicted: list[str], where: str) -> float | None:
+    """Share of scored rows whose predicted label equals the file's own label (if comparable)."""
+    import numpy as np
+
+    from mktai.errors import InputError
+    from mktai.tasks.sentiment.labels import evaluation_labels
+
+    try:
+        y = evaluation_labels(truth, scorer.classes, where=where, names=scorer.names)
+    except InputError:
+        return None
+    shown = [scorer.names.get(c, c) for c in scorer.classes]
+    pred = np.array([shown.index(p) if p in shown else -1 for p in predicted])
+    usable = (y >= 0) & (pred >= 0)
+    return round(float((y[usable] == pred[usable]).mean()), 4) if usable.any() else None
 
 
 def _result_names(frame: pd.DataFrame) -> dict[str, str]:
@@ -191,8 +212,8 @@ def _result_names(frame: pd.DataFrame) -> dict[str, str]:
     wanted = ("label", "probability", "explanation")
     if not any(name in frame.columns for name in wanted):
         return {name: name for name in wanted}
-    console.warn(
-        "the input already has a label/probability column; the results are written as "
+    console.info(
+        "the input already has a label/probability column: the results are written as "
         "predicted_label and predicted_probability"
     )
     return {name: f"predicted_{name}" for name in wanted}
@@ -221,6 +242,11 @@ def _report(summary: dict[str, Any]) -> None:
         f"scored {summary['rows']:,} texts with the {summary['model']} model "
         f"(languages: {langs}): {labels}"
     )
+    if summary.get("agreement_with_label_column") is not None:
+        console.info(
+            f"agreement with the file's own label column: "
+            f"{summary['agreement_with_label_column']:.1%} of the scored rows"
+        )
     if summary.get("rows_rejected_by_cleaning"):
         console.warn(
             f"{summary['rows_rejected_by_cleaning']:,} row(s) of {summary['input']} were "

@@ -1,12 +1,12 @@
 """TF-IDF (or count) features over word n-grams and character n-grams, without sklearn at run time.
 
 Why our own: the fitted vocabulary must persist as plain arrays (no pickle) and scoring must be
-fast. Character n-grams are hashed with a 64-bit polynomial hash computed by NumPy over the whole
-batch at once and matched against the sorted hashes of the vocabulary, so 100,000 texts score in
-seconds. Word n-grams (few per text) use a dict.
+fast. N-grams are identified by a 64-bit hash computed by NumPy over a whole batch at once
+(mktai.tasks.sentiment.hashing) and looked up in a hash table of the vocabulary's hashes.
 
-Character n-grams follow "char_wb": every text is padded with a space and an n-gram may contain a
-space only at its ends, so n-grams never cross a word boundary.
+Word n-grams: tokens (CJK characters one by one, words of letters/digits) and pairs of adjacent
+tokens joined by a space. Character n-grams follow "char_wb": every text is padded with a space
+and an n-gram may contain a space only at its ends, so it never crosses a word boundary.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from mktai.tasks.sentiment.hashing import Batch, hash_strings
 from mktai.tasks.sentiment.text import tokens
 
-_PRIME = np.uint64(1000003)
 _CHUNK = 20000
 
 
 def word_grams(clean: str, max_n: int) -> list[str]:
-    """Word unigrams (and bigrams when max_n >= 2) of one normalised text."""
+    """Word unigrams (and bigrams when max_n >= 2) of one normalised text (reference version)."""
     toks = tokens(clean)
     grams = list(toks)
     if max_n >= 2:
@@ -34,66 +34,26 @@ def word_grams(clean: str, max_n: int) -> list[str]:
     return grams
 
 
-def _codes(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
-    """' t1  t2  ... ' (each text padded by one space), its code points, and the text of each."""
-    big = "".join(" " + t + " " for t in texts)
-    codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.fromiter((len(t) + 2 for t in texts), dtype=np.int64, count=len(texts))
-    owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    return big, codes, owner
-
-
-def _char_ngrams(texts: list[str], min_n: int, max_n: int) -> tuple[str, list[tuple]]:
-    """Per n: (hash, text index, start offset in the padded batch string) of valid n-grams."""
-    big, codes, owner = _codes(texts)
-    total = len(codes)
-    is_space = codes == 32
-    space_cum = np.concatenate([[0], np.cumsum(is_space)])
-    out = []
-    for n in range(min_n, max_n + 1):
-        count = total - n + 1
-        if count <= 0:
-            continue
-        start = np.arange(count)
-        ok = owner[:count] == owner[n - 1 :]
-        if n >= 3:  # no space strictly inside the n-gram
-            ok &= (space_cum[start + n - 1] - space_cum[start + 1]) == 0
-        if n == 1:
-            ok &= ~is_space[:count]
-        elif n == 2:
-            ok &= ~(is_space[:count] & is_space[1 : count + 1])
-        h = np.full(count, n, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for k in range(n):
-                h = h * _PRIME + codes[k : k + count]
-        out.append((h[ok], owner[:count][ok], start[ok], n))
-    return big, out
-
-
 def char_hashes(texts: list[str], min_n: int, max_n: int) -> tuple[np.ndarray, np.ndarray]:
     """(hash, text index) of every char_wb n-gram, min_n <= n <= max_n, of normalised texts."""
-    _, parts = _char_ngrams(texts, min_n, max_n)
-    if not parts:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return Batch(texts).char_grams(min_n, max_n)
 
 
-def hash_strings(strings: list[str]) -> np.ndarray:
-    """The n-gram hash of each whole string (same function as char_hashes), vectorised by length."""
-    out = np.zeros(len(strings), dtype=np.uint64)
-    by_len: dict[int, list[int]] = {}
-    for i, s in enumerate(strings):
-        by_len.setdefault(len(s), []).append(i)
-    for n, idx in by_len.items():
-        joined = "".join(strings[i] for i in idx)
-        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        codes = codes.reshape(len(idx), n) if n else codes.reshape(len(idx), 0)
-        h = np.full(len(idx), n, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for k in range(n):
-                h = h * _PRIME + codes[:, k]
-        out[np.asarray(idx)] = h
-    return out
+class _Lookup:
+    """Vocabulary hash -> feature index, through pandas' C hash table."""
+
+    def __init__(self, strings: list[str]) -> None:
+        import pandas as pd
+
+        keys, first = np.unique(hash_strings(strings), return_index=True)
+        self.index = pd.Index(keys)
+        self.position = first.astype(np.int64)
+
+    def find(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mask of found hashes, feature index of each found one)."""
+        pos = self.index.get_indexer(hashes)
+        hit = pos >= 0
+        return hit, self.position[pos[hit]]
 
 
 @dataclass
@@ -107,11 +67,7 @@ class TextFeatures:
     idf: np.ndarray | None = None  # None: raw counts (naive Bayes)
     sublinear_tf: bool = True
     norm: bool = True
-    _word_index: dict[str, int] = field(default_factory=dict, repr=False)
-    _char_index: Any = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self._word_index = {g: i for i, g in enumerate(self.word_vocab)}
+    _lookups: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_features(self) -> int:
@@ -130,36 +86,29 @@ class TextFeatures:
             return sparse.csr_matrix((0, self.n_features))
         return sparse.vstack(blocks, format="csr")
 
+    def _lookup(self, which: str) -> _Lookup:
+        if which not in self._lookups:
+            vocab = self.word_vocab if which == "word" else self.char_vocab
+            self._lookups[which] = _Lookup(vocab)
+        return self._lookups[which]
+
     def _counts_chunk(self, texts: list[str]) -> sparse.csr_matrix:
+        batch = Batch(texts)
         rows, cols = [], []
         if self.word_vocab:
-            get, ngram = self._word_index.get, self.word_ngram
-            ids: list[int] = []
-            per_text = np.zeros(len(texts), dtype=np.int64)
-            for i, t in enumerate(texts):
-                found = [j for j in map(get, word_grams(t, ngram)) if j is not None]
-                per_text[i] = len(found)
-                ids.extend(found)
-            rows.append(np.repeat(np.arange(len(texts), dtype=np.int64), per_text))
-            cols.append(np.asarray(ids, dtype=np.int64))
-        if self.char_vocab:
-            h, owner = char_hashes(texts, *self.char_ngram)
-            pos = self._char_lookup().get_indexer(h)
-            hit = pos >= 0
+            h, owner = batch.word_grams(self.word_ngram)
+            hit, index = self._lookup("word").find(h)
             rows.append(owner[hit])
-            cols.append(pos[hit] + len(self.word_vocab))
+            cols.append(index)
+        if self.char_vocab:
+            h, owner = batch.char_grams(*self.char_ngram)
+            hit, index = self._lookup("char").find(h)
+            rows.append(owner[hit])
+            cols.append(index + len(self.word_vocab))
         r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
         data = np.ones(len(r), dtype=np.float64)
         return sparse.csr_matrix((data, (r, c)), shape=(len(texts), self.n_features))
-
-    def _char_lookup(self):
-        """pandas' C hash table over the vocabulary hashes (7x faster than a binary search)."""
-        if self._char_index is None:
-            import pandas as pd
-
-            self._char_index = pd.Index(hash_strings(self.char_vocab))
-        return self._char_index
 
     def transform(self, clean_texts: list[str]) -> sparse.csr_matrix:
         """Counts -> (sublinear) tf -> idf -> l2 norm, as configured."""
@@ -250,44 +199,48 @@ def fit_features(
 ) -> TextFeatures:
     """Learn the vocabularies (document frequency >= min_df) and smooth idf from texts."""
     n_docs = len(clean_texts)
-    word_df: dict[str, int] = {}
-    if word_ngram:
-        for t in clean_texts:
-            for g in set(word_grams(t, word_ngram)):
-                word_df[g] = word_df.get(g, 0) + 1
-    words = sorted(g for g, d in word_df.items() if d >= min_df)
-    chars: list[str] = []
-    char_df = np.zeros(0, dtype=np.int64)
+    words, word_df = _vocabulary(clean_texts, "word", word_ngram, None, min_df)
+    chars, char_df = [], np.zeros(0)
     if char_ngram:
-        chars, char_df = _char_vocabulary(clean_texts, char_ngram, min_df)
+        chars, char_df = _vocabulary(clean_texts, "char", 0, char_ngram, min_df)
     features = TextFeatures(
         words, chars, word_ngram, tuple(char_ngram or (1, 1)), None, sublinear_tf, norm
     )
     if idf:
-        df = np.concatenate([np.array([word_df[g] for g in words], dtype=np.float64), char_df])
+        df = np.concatenate([word_df, char_df])
         features.idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
     return features
 
 
-def _char_vocabulary(
-    texts: list[str], char_ngram: tuple[int, int], min_df: int
+def _vocabulary(
+    texts: list[str], which: str, word_ngram: int, char_ngram: tuple[int, int] | None, min_df: int
 ) -> tuple[list[str], np.ndarray]:
-    """Character n-grams with document frequency >= min_df, sorted, with their frequencies."""
+    """N-grams with document frequency >= min_df, sorted, with their document frequencies."""
+    if which == "word" and not word_ngram:
+        return [], np.zeros(0)
     df_parts, strings = [], {}
     for i in range(0, len(texts), _CHUNK):
-        big, parts = _char_ngrams(texts[i : i + _CHUNK], *char_ngram)
-        for h, owner, start, n in parts:
-            pairs = np.unique(np.stack([h, owner.astype(np.uint64)], axis=1), axis=0)
-            df_parts.append(pairs[:, 0])
-            keys, first = np.unique(h, return_index=True)
-            for key, s in zip(keys.tolist(), start[first].tolist(), strict=True):
-                if key not in strings:
-                    strings[key] = big[s : s + n]
+        batch = Batch(texts[i : i + _CHUNK])
+        if which == "word":
+            h, owner, spans = batch.word_grams(word_ngram, with_start=True)
+            text_of = batch.word_text
+        else:
+            h, owner, start, size = batch.char_grams(*char_ngram, with_start=True)
+            spans = np.stack([start, start + size], axis=1)
+
+            def text_of(span, big=batch.big):
+                return big[int(span[0]) : int(span[1])]
+
+        pairs = np.unique(np.stack([h, owner.astype(np.uint64)], axis=1), axis=0)
+        df_parts.append(pairs[:, 0])
+        keys, first = np.unique(h, return_index=True)
+        for key, j in zip(keys.tolist(), first.tolist(), strict=True):
+            if key not in strings:
+                strings[key] = text_of(spans[j])
     if not df_parts:
-        return [], np.zeros(0, np.float64)
+        return [], np.zeros(0)
     keys, df = np.unique(np.concatenate(df_parts), return_counts=True)
     kept = keys[df >= min_df].tolist()
     df_of = dict(zip(kept, df[df >= min_df].tolist(), strict=True))
     chosen = sorted(strings[k] for k in kept)
-    kh = hash_strings(chosen)
-    return chosen, np.array([df_of[h] for h in kh.tolist()], dtype=np.float64)
+    return chosen, np.array([df_of[h] for h in hash_strings(chosen).tolist()], dtype=np.float64)

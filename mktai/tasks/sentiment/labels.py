@@ -99,18 +99,25 @@ def training_labels(
     return codes, classes, missing
 
 
-def evaluation_labels(values: pd.Series, classes: list[str], *, where: str) -> np.ndarray:
-    """Class index per row (-1 if missing); labels the model never saw raise InputError."""
+def evaluation_labels(
+    values: pd.Series, classes: list[str], *, where: str, names: dict[str, str] | None = None
+) -> np.ndarray:
+    """Class index per row (-1 if missing); labels the model never saw raise InputError.
+
+    A class may also be given by its shown name (positive for class 1).
+    """
     import numpy as np
     import pandas as pd
 
+    index = {c: i for i, c in enumerate(classes)}
+    for c, shown in (names or {}).items():
+        index.setdefault(shown, index[c])
     labels = pd.Series([label_text(v) for v in values], dtype=object)
     counts = labels.dropna().value_counts()
-    bad = counts[~counts.index.isin(classes)]
+    bad = counts[~counts.index.isin(list(index))]
     if len(bad):
         raise InputError(
             f"{where}: label values the model was not trained on {_listing(bad)}; "
-            f"the model knows {', '.join(classes)}"
+            f"the model knows {', '.join(index)}"
         )
-    index = {c: i for i, c in enumerate(classes)}
     return np.array([-1 if v is None else index[v] for v in labels])

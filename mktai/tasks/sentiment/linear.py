@@ -123,32 +123,41 @@ def _credit(text: str, names: list[str], is_word: np.ndarray, contrib: np.ndarra
             if " " not in gram:
                 scores[gram] = scores.get(gram, 0.0) + c
             continue
+        if not any(ch.isalnum() for ch in gram):
+            scores[gram] = scores.get(gram, 0.0) + c
+            continue
         owners = [w for w in words if name in padded[w]]
         for w in owners:
             scores[w] = scores.get(w, 0.0) + c / len(owners)
     return scores
 
 
-def _pick_grams(scores: dict[str, float], top: int) -> list[str]:
-    """Strongest positive units first; no punctuation, single letters or overlapping picks."""
+def _pick_grams(scores: dict[str, float], top: int, readable: bool = True) -> list[str]:
+    """Strongest positive units first; no punctuation, single letters or overlapping picks.
+
+    When nothing readable pushed the text (e.g. '***结论***'), the raw n-grams are shown.
+    """
     import re
 
     from mktai.tasks.sentiment.text import CJK_RE
 
     picked: list[str] = []
     covered: set[str] = set()
+    word = r"[^\W_]+(?:'[^\W_]+)*"
     for unit, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         if score <= 0 or len(picked) >= top:
             break
-        if not re.fullmatch(r"[^\W_]+(?:'[^\W_]+)?(?: [^\W_]+(?:'[^\W_]+)?)?", unit):
+        if readable and not re.fullmatch(f"{word}(?: {word})?", unit):
             continue
-        if len(unit) < 2 and unit.isascii():
+        if readable and len(unit) < 2 and unit.isascii():
             continue
         cjk = set(CJK_RE.findall(unit))
         if cjk & covered or any(unit in p or p in unit for p in picked):
             continue
         picked.append(unit)
         covered |= cjk
+    if not picked and readable:
+        return _pick_grams(scores, top, readable=False)
     return picked
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mktai.errors import InputError, UsageError
-from mktai.tasks.sentiment.text import UNKNOWN, is_unknown, language, normalize
+from mktai.tasks.sentiment.hashing import analyse
+from mktai.tasks.sentiment.text import UNKNOWN, normalize
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,6 +59,7 @@ class SentimentModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     input_schema: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # class -> label shown (1 -> positive)
     kind: str = "sentiment"
 
     # -- scoring ---------------------------------------------------------------------------
@@ -68,47 +70,40 @@ class SentimentModel:
         if explain and self.algorithm == "keras":
             raise UsageError("--explain works with the linear and nb algorithms, not keras")
         clean = [normalize(t) for t in texts]
-        unknown = np.array([is_unknown(c) for c in clean], dtype=bool)
-        langs = [lang if lang != "auto" else language(c) for c in clean]
+        unknown, is_zh = analyse(clean)
+        if lang == "auto":
+            langs = np.where(is_zh, "zh", "en").astype(object)
+        else:
+            langs = np.full(len(clean), lang, dtype=object)
         labels = np.full(len(clean), UNKNOWN, dtype=object)
         proba = np.full(len(clean), np.nan)
         notes = [""] * len(clean) if explain else None
         for route, core in self.routes.items():
-            rows = [
-                i
-                for i in range(len(clean))
-                if not unknown[i] and (route == "*" or langs[i] == route)
-            ]
-            if not rows:
+            rows = np.flatnonzero(~unknown & ((langs == route) | (route == "*")))
+            if not len(rows):
                 continue
             batch = [clean[i] for i in rows]
             p = core.predict_proba(batch)
             best = p.argmax(axis=1)
-            labels[rows] = np.asarray(core.classes, dtype=object)[best]
+            shown = [self.names.get(c, c) for c in core.classes]
+            labels[rows] = np.asarray(shown, dtype=object)[best]
             proba[rows] = p[np.arange(len(rows)), best]
             if notes is not None:
                 for i, note in zip(rows, core.explain(batch, best), strict=True):
                     notes[i] = note
-        by_lang: dict[str, int] = {}
-        for i, code in enumerate(langs):
-            if not unknown[i]:
-                by_lang[code] = by_lang.get(code, 0) + 1
-        return Scored(
-            list(labels), proba, langs, notes, int(unknown.sum()), dict(sorted(by_lang.items()))
-        )
+        codes, counts = np.unique(langs[~unknown].astype(str), return_counts=True)
+        by_lang = {str(c): int(n) for c, n in zip(codes, counts, strict=True)}
+        return Scored(list(labels), proba, list(langs), notes, int(unknown.sum()), by_lang)
 
     def probabilities(self, texts: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities, unknown mask) for evaluation; unknown rows are all-NaN."""
         clean = [normalize(t) for t in texts]
-        unknown = np.array([is_unknown(c) for c in clean], dtype=bool)
+        unknown, is_zh = analyse(clean)
+        langs = np.where(is_zh, "zh", "en")
         out = np.full((len(clean), len(self.classes)), np.nan)
         for route, core in self.routes.items():
-            rows = [
-                i
-                for i in range(len(clean))
-                if not unknown[i] and (route == "*" or language(clean[i]) == route)
-            ]
-            if rows:
+            rows = np.flatnonzero(~unknown & ((langs == route) | (route == "*")))
+            if len(rows):
                 p = core.predict_proba([clean[i] for i in rows])
                 cols = [self.classes.index(c) for c in core.classes]
                 out[np.ix_(rows, cols)] = p
@@ -126,6 +121,7 @@ class SentimentModel:
             "format": FORMAT,
             "algorithm": self.algorithm,
             "classes": self.classes,
+            "names": self.names,
             "routes": names,
             "params": self.params,
             "metrics": self.metrics,
@@ -141,6 +137,7 @@ class SentimentModel:
             "metrics": self.metrics,
             "input_schema": self.input_schema,
             "classes": self.classes,
+            "label_names": self.names,
             **self.info,
         }
 
@@ -151,12 +148,13 @@ class SentimentModel:
 
         table.require("text", "label")
         where = table.describe()
-        y = evaluation_labels(table.col("label"), self.classes, where=where)
+        y = evaluation_labels(table.col("label"), self.classes, where=where, names=self.names)
         proba, unknown = self.probabilities(table.col("text").tolist())
         usable = (y >= 0) & ~unknown
         if not usable.any():
             raise InputError(f"{where}: no row has both a usable text and a label to evaluate")
-        report = classification_report(y[usable], proba[usable], self.classes)
+        shown = [self.names.get(c, c) for c in self.classes]
+        report = classification_report(y[usable], proba[usable], shown)
         report["skipped"] = {
             "unknown_text": int(unknown.sum()),
             "missing_label": int((y < 0).sum()),
@@ -183,6 +181,7 @@ def load_directory(directory: Path) -> SentimentModel:
         params=meta.get("params", {}),
         metrics=meta.get("metrics", {}),
         info=meta.get("info", {}),
+        names=dict(meta.get("names") or {}),
     )
 
 

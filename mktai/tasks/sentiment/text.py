@@ -9,13 +9,15 @@ import re
 import unicodedata
 
 # Han ideographs (incl. extension A and compatibility), kana and hangul count as CJK for routing.
-_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_CJK_CLASS = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0003ffff"
+)
 CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 # Word tokens: every CJK character on its own (Chinese needs no segmenter), else runs of
-# letters/digits with an optional apostrophe part (don't, it's).
-TOKEN_RE = re.compile(f"[{_CJK_CLASS}]|[^\\W_]+(?:'[^\\W_]+)?")
-_SPACE_RE = re.compile(r"\s+")
-_LETTER_RE = re.compile(r"[^\W\d_]")
+# letters/digits, apostrophes kept between them (don't, rock'n'roll). hashing.Batch.tokens
+# implements the same rule vectorised.
+_WORD = f"[^\\W_{_CJK_CLASS}]+"
+TOKEN_RE = re.compile(f"[{_CJK_CLASS}]|{_WORD}(?:'{_WORD})*")
 
 UNKNOWN = "unknown"
 
@@ -27,6 +29,7 @@ def _is_bad_char(ch: str) -> bool:
 
 _BAD_TABLE = {cp: " " for cp in range(0x110000) if cp < 0x3000 and _is_bad_char(chr(cp))}
 _BAD_TABLE.update({0xFFFD: " ", 0xFEFF: " "})
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 
 def normalize(text: object) -> str:
@@ -34,24 +37,32 @@ def normalize(text: object) -> str:
 
     Keras' TextVectorization fails to reload a vocabulary built on raw text with U+2028/U+0085
     inside tokens; the linear features want the same clean text, so every algorithm uses this.
+    ASCII text (most English) skips the Unicode normalisation, which cannot change it.
     """
     if text is None or (isinstance(text, float) and text != text):
         return ""
-    value = unicodedata.normalize("NFKC", str(text)).translate(_BAD_TABLE).lower()
-    return _SPACE_RE.sub(" ", value).strip()
+    value = str(text)
+    if value.isascii():
+        if _ASCII_CONTROL.search(value):
+            value = value.translate(_BAD_TABLE)
+        value = value.lower()
+    else:
+        value = unicodedata.normalize("NFKC", value).translate(_BAD_TABLE).lower()
+    return " ".join(value.split())
 
 
 def is_unknown(clean: str) -> bool:
     """No letters at all (empty, whitespace, numbers, punctuation only): no sentiment to read."""
-    return _LETTER_RE.search(clean) is None
+    from mktai.tasks.sentiment.hashing import analyse
+
+    return bool(analyse([clean])[0][0])
 
 
-def language(clean: str, threshold: float = 0.2) -> str:
-    """'zh' when CJK characters make up at least `threshold` of the letters, else 'en'."""
-    letters = len(_LETTER_RE.findall(clean))
-    if letters == 0:
-        return "en"
-    return "zh" if len(CJK_RE.findall(clean)) / letters >= threshold else "en"
+def language(clean: str) -> str:
+    """'zh' when CJK characters make up at least a fifth of the letters, else 'en'."""
+    from mktai.tasks.sentiment.hashing import analyse
+
+    return "zh" if analyse([clean])[1][0] else "en"
 
 
 def tokens(clean: str) -> list[str]:

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from mktai.errors import InputError, UsageError
-from mktai.tasks.sentiment.text import is_unknown, language, normalize
+from mktai.tasks.sentiment.hashing import analyse
+from mktai.tasks.sentiment.text import normalize
 
 ALGORITHMS = ("linear", "nb", "keras")
 
@@ -94,7 +95,7 @@ def fit(table, kind: str, options) -> Any:
     where = table.describe()
     codes, classes, missing = training_labels(table.col("label"), where=where, expected=expected)
     clean = [normalize(t) for t in table.col("text").tolist()]
-    unknown = np.array([is_unknown(c) for c in clean], dtype=bool)
+    unknown, is_zh = analyse(clean)
     use = (codes >= 0) & ~unknown
     texts = [c for c, u in zip(clean, use, strict=True) if u]
     y = codes[use]
@@ -108,10 +109,8 @@ def fit(table, kind: str, options) -> Any:
         if options.cv and options.cv >= 2:
             metrics["cv"] = cross_validate(algorithm, texts, y, classes, params, seed, options.cv)
         core = fit_core(algorithm, texts, y, classes, params, seed)
-    langs: dict[str, int] = {}
-    for t in texts:
-        code = language(t)
-        langs[code] = langs.get(code, 0) + 1
+    zh = int(is_zh[use].sum())
+    langs = {k: v for k, v in (("en", len(texts) - zh), ("zh", zh)) if v}
     info = {
         "seed": seed,
         "training_data": dict(table.fingerprint or {}),
@@ -128,7 +127,17 @@ def fit(table, kind: str, options) -> Any:
         "columns": [str(c) for c in table.frame.columns],
         "classes": classes,
     }
-    return SentimentModel(algorithm, {"*": core}, classes, params, metrics, schema, info)
+    names = _label_names(table, classes)
+    return SentimentModel(algorithm, {"*": core}, classes, params, metrics, schema, info, names)
+
+
+def _label_names(table, classes: list[str]) -> dict[str, str]:
+    """1/0 read from words (positive/negative, yes/no, 好评/差评) are shown as positive/negative."""
+    column = table.roles.get("label")
+    info = (table.report or {}).get("columns", {}).get(column, {})
+    if info.get("type") == "bool" and classes == ["0", "1"]:
+        return {"0": "negative", "1": "positive"}
+    return {}
 
 
 def _fit_with_holdout(texts, y, classes, params, seed):

@@ -1,0 +1,154 @@
+"""`mktai sentiment` through the real CLI: free text, files, stdin, --explain, stored models."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mktai.cli.app import app
+from mktai.data import load_table
+from mktai.store import Store
+from mktai.tasks import family
+from mktai.tasks.base import TrainOptions
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "reviews.csv"
+
+
+def run(*args: str, input: str | bytes | None = None):
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def test_free_text_in_english_and_chinese_as_json():
+    result = run(
+        "sentiment", "Great product, fast delivery, love it", "质量很差，不会再买了", "   ",
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    rows = summary["results"]
+    assert [r["label"] for r in rows] == ["positive", "negative", "unknown"]
+    assert [r["lang"] for r in rows[:2]] == ["en", "zh"]
+    assert rows[0]["probability"] > 0.5 and rows[2]["probability"] is None
+    assert summary["unknown"] == 1 and summary["model"] == "built-in"
+    assert summary["languages"] == {"en": 1, "zh": 1}
+
+
+def test_free_text_table_and_unknown_count_on_stderr():
+    result = run("sentiment", "Terrible service, never again", "12345")
+    assert result.exit_code == 0, result.output
+    assert "negative" in result.stdout and "unknown" in result.stdout
+    assert "1 text(s) had nothing to read" in result.stderr
+
+
+def test_file_in_file_out_keeps_input_columns(tmp_path):
+    reviews = pd.read_csv(SAMPLE)
+    source = tmp_path / "reviews.csv"
+    reviews[["review", "source"]].to_csv(source, index=False)
+    out = tmp_path / "scored.csv"
+    result = run("sentiment", "--input", str(source), "--column", "review", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out)
+    assert list(scored.columns) == ["review", "source", "label", "probability"]
+    # the empty review is rejected by the cleaning layer (reported), the other two are unknown
+    assert len(scored) == len(reviews) - 1
+    assert "rejected by cleaning" in result.stderr
+    unknown = scored["label"] == "unknown"
+    assert unknown.sum() == 2 and scored.loc[unknown, "probability"].isna().all()
+    known = scored[~unknown]
+    assert known["probability"].between(0.5, 1.0).all()
+    truth = reviews.set_index("review").loc[known["review"], "label"].to_numpy()
+    assert (known["label"].to_numpy() == truth).mean() > 0.8  # trained on these sources
+
+
+def test_labelled_file_with_explain_keeps_the_true_label(tmp_path):
+    out = tmp_path / "scored.jsonl"
+    result = run("sentiment", "--input", str(SAMPLE), "--explain", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    scored = pd.read_json(out, lines=True)
+    assert {"label", "predicted_label", "predicted_probability", "predicted_explanation"} <= set(
+        scored.columns
+    )
+    known = scored[scored["predicted_label"] != "unknown"]
+    assert (known["predicted_explanation"].str.len() > 0).all()
+    first = known.iloc[0]
+    words = [w.strip() for w in first["predicted_explanation"].split(",")]
+    assert all(w.replace(" ", "") in first["review"].lower().replace(" ", "") for w in words)
+
+
+def test_stdin_one_text_per_line():
+    text = "I love this phone\n\n这家店的服务太差了\nworst purchase ever\n".encode()
+    result = run("sentiment", "-", input=text)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "text,lang,label,probability"
+    labels = [line.split(",")[2] for line in lines[1:]]
+    assert labels == ["positive", "unknown", "negative", "negative"]
+
+
+def test_broken_encoding_on_stdin_is_reported():
+    result = run("sentiment", "-", input=b"great value\n\xff\xfe\xfa\n")
+    assert result.exit_code == 0, result.output
+    assert "undecodable" in result.stderr and "unknown" in result.stdout
+
+
+def test_usage_errors_exit_2():
+    assert run("sentiment").exit_code == 2
+    assert run("sentiment", "ok", "--input", str(SAMPLE)).exit_code == 2
+    assert run("sentiment", "ok", "--lang", "fr").exit_code == 2
+    missing = run("sentiment", "--input", str(SAMPLE), "--column", "nope")
+    assert missing.exit_code == 2 and "nope" in missing.stderr
+
+
+def test_forced_language_routes_to_that_model():
+    result = run("sentiment", "iPhone 很好用", "--lang", "en", "--json")
+    assert json.loads(result.stdout)["results"][0]["lang"] == "en"
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory):
+    """A sentiment model trained through the family protocol on the sample reviews."""
+    root = tmp_path_factory.mktemp("store")
+    table = load_table(SAMPLE, kind="reviews")
+    model = family("sentiment").fit(table, "sentiment", TrainOptions(seed=0, algorithm="nb"))
+    Store(root).save("reviews", "sentiment", write=model.save, manifest=model.manifest_fields())
+    return root
+
+
+def test_stored_model_is_used_with_model_option(store_dir):
+    result = run(
+        "--store", str(store_dir), "sentiment", "--model", "reviews", "great, love it",
+        "--explain", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["model"] == "reviews@v1"
+    assert summary["results"][0]["label"] in {"positive", "negative"}
+    assert summary["results"][0]["explanation"]
+
+
+def test_missing_model_exits_3(store_dir):
+    result = run("--store", str(store_dir), "sentiment", "--model", "nope", "fine")
+    assert result.exit_code == 3
+
+
+def test_train_with_bad_label_values_exits_2_naming_them(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\ngood,1\nbad,0\ngreat,1\nawful,0\nnice,maybe\nfine,1\n")
+    result = run("--store", str(tmp_path / "s"), "train", "sentiment", str(bad), "--name", "x")
+    assert result.exit_code == 2
+    assert "'maybe'" in result.stderr
+
+
+def test_keras_without_tensorflow_is_exit_4(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if mktai[deep] were not installed
+    result = run(
+        "--store", str(tmp_path / "s"), "train", "sentiment", str(SAMPLE), "--name", "k",
+        "--algorithm", "keras",
+    )  # fmt: skip
+    assert result.exit_code == 4
+    assert "pip install" in result.stderr
