@@ -416,6 +416,21 @@ def test_day_first_or_month_first_decided_from_data(tmp_path, dates, day_first):
     assert pd.read_parquet(out)["date"].tolist() == expected
 
 
+def test_ambiguous_day_order_is_stated(tmp_path):
+    import pandas as pd
+
+    rows = [["o1", "03/04/2024", "1"], ["o2", "05/06/2024", "1"]]
+    src = write_csv(tmp_path / "a.csv", ["order_id", "date", "amount"], rows)
+    out = tmp_path / "o.parquet"
+    result = ok(str(src), "-o", str(out), "--report", str(tmp_path / "r.json"))
+    assert report_of(tmp_path / "r.json")["columns"]["date"]["date_format"]["day_first"] is None
+    assert "ambiguous, read month first" in result.stderr
+    assert pd.read_parquet(out)["date"].tolist() == [
+        pd.Timestamp(2024, 3, 4),
+        pd.Timestamp(2024, 5, 6),
+    ]
+
+
 def test_excel_serial_dates(tmp_path):
     import pandas as pd
 
