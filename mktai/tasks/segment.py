@@ -752,6 +752,15 @@ def _clv(
             f"only {int(repeat.sum())} customer(s) bought on more than one day: CLV estimates "
             "rest on very little repeat behaviour"
         )
+    # Gamma-Gamma assumes spend per purchase does not depend on how often a customer buys.
+    spend_corr = None
+    if repeat.sum() > 2 and np.std(x[repeat]) > 0 and np.std(spend_mean[repeat]) > 0:
+        spend_corr = float(np.corrcoef(x[repeat], spend_mean[repeat])[0, 1])
+        if gamma_gamma is not None and abs(spend_corr) > 0.3:
+            warnings.append(
+                f"spend per purchase and purchase frequency correlate ({spend_corr:+.2f}); "
+                "Gamma-Gamma assumes they do not, so expected spend is less reliable"
+            )
     p_alive = bgnbd.p_alive(x, t_x, T)
     purchases = bgnbd.expected_purchases(float(horizon), x, t_x, T)
     spend = (
@@ -788,6 +797,7 @@ def _clv(
             "expected_purchases_total": float(purchases.sum()),
             "expected_value_total": float(value.sum()),
             "mean_p_alive": float(p_alive.mean()) if p_alive.size else None,
+            "spend_frequency_correlation": spend_corr,
             "_bgnbd": bgnbd,
             "_gg": gamma_gamma,
         }
