@@ -217,11 +217,11 @@ def segment(
     if report is not None:
         from mktai.tasks.segment_report import write_report
 
-        write_report(report, seg._finite(result.summary), result.customers, seed=seed)
+        write_report(report, seg.finite(result.summary), result.customers, seed=seed)
         console.info(f"wrote report {report}")
     _print_summary(result.summary)
     if json_out:
-        console.print_json(seg._finite(result.summary))
+        console.print_json(seg.finite(result.summary))
 
 
 def _parse_date(text: str | None) -> Any:

@@ -1,0 +1,240 @@
+"""The stored state of a segmentation (SegmentModel) and how it is saved and read back.
+
+A model keeps the quintile edges, the segment map, the cluster scaler and centroids and the
+BG/NBD + Gamma-Gamma parameters, as model.json + clusters.npz (no pickle), so next month's data
+is scored on the same scale and segment migrations mean something.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mktai.data.table import CleanTable
+    from mktai.tasks.clusters import ClusterModel
+    from mktai.tasks.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment_run import SegmentResult
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SegmentModel:
+    """Stored state of a segmentation: edges, segment map, clusters and CLV parameters."""
+
+    monetary: str
+    edges: dict[str, list[float]]
+    segment_map: dict[str, Any]
+    clusters: ClusterModel | None = None
+    bgnbd: BGNBD | None = None
+    gamma_gamma: GammaGamma | None = None
+    horizon: int = 90
+    discount: float = 0.0
+    seed: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    input_schema: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    kind: str = "segments"
+
+    @property
+    def algorithm(self) -> str:
+        parts = ["rfm"]
+        if self.clusters is not None:
+            parts.append("kmeans")
+        if self.bgnbd is not None:
+            parts.append("bgnbd")
+        if self.gamma_gamma is not None:
+            parts.append("gammagamma")
+        return "+".join(parts)
+
+    # -- applying ---------------------------------------------------------------------------
+
+    def apply(
+        self,
+        frame: pd.DataFrame,
+        *,
+        as_of: Any = None,
+        clv: bool | None = None,
+        horizon: int | None = None,
+        discount: float | None = None,
+        features: Any = None,
+    ) -> SegmentResult:
+        """Score new transactions with the stored edges, centroids and CLV parameters."""
+        from mktai.errors import UsageError
+
+        want_clv = self.bgnbd is not None if clv is None else clv
+        if want_clv and self.bgnbd is None:
+            raise UsageError(
+                "this segments model was trained without CLV parameters; retrain it with "
+                "--clv true or run without --clv"
+            )
+        if self.clusters is not None:
+            extra = [
+                f for f in self.clusters.features if f not in ("recency", "frequency", "monetary")
+            ]
+            if extra and features is None:
+                raise UsageError(
+                    f"this model clusters on customer features {extra}; pass the same "
+                    "--customers file with --features"
+                )
+        from mktai.tasks.segment_run import run_segmentation
+
+        return run_segmentation(
+            frame,
+            monetary=self.monetary,
+            as_of=as_of,
+            segment_map=self.segment_map,
+            edges=self.edges,
+            cluster_model=self.clusters,
+            fit_clusters=False,
+            bgnbd=self.bgnbd if want_clv else None,
+            gamma_gamma=self.gamma_gamma if want_clv else None,
+            fit_clv=False,
+            horizon=horizon or self.horizon,
+            discount=self.discount if discount is None else discount,
+            features=features,
+            model=self,
+        )
+
+    # -- family protocol --------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        """model.json (edges, map, names, parameters) + clusters.npz (scaler and centroids)."""
+        import numpy as np
+
+        payload: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "kind": self.kind,
+            "monetary": self.monetary,
+            "edges": self.edges,
+            "segment_map": self.segment_map,
+            "horizon": self.horizon,
+            "discount": self.discount,
+            "seed": self.seed,
+            "clusters": None,
+            "bgnbd": self.bgnbd.to_dict() if self.bgnbd else None,
+            "gamma_gamma": self.gamma_gamma.to_dict() if self.gamma_gamma else None,
+        }
+        if self.clusters is not None:
+            c = self.clusters
+            payload["clusters"] = {
+                "features": c.features,
+                "names": c.names,
+                "silhouette": {str(k): v for k, v in c.silhouette.items()},
+                "chosen_silhouette": c.chosen_silhouette,
+            }
+            np.savez(
+                directory / "clusters.npz",
+                mean=np.asarray(c.mean, dtype="float64"),
+                scale=np.asarray(c.scale, dtype="float64"),
+                centroids=np.asarray(c.centroids, dtype="float64"),
+            )
+        (directory / "model.json").write_text(
+            json.dumps(finite(payload), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+
+    def manifest_fields(self) -> dict[str, Any]:
+        return finite(
+            {
+                "algorithm": self.algorithm,
+                "params": self.params,
+                "metrics": self.metrics,
+                "input_schema": self.input_schema,
+                "seed": self.seed,
+                "warnings": self.warnings,
+            }
+        )
+
+    def evaluate(self, table: CleanTable) -> dict[str, Any]:
+        """Segment sizes, silhouette of the stored centroids and CLV holdout calibration."""
+        from mktai.tasks.segment_checks import add_holdout, silhouette
+        from mktai.tasks.segment_run import transactions_frame
+
+        frame, counts = transactions_frame(table)
+        result = self.apply(frame, clv=False)
+        metrics: dict[str, Any] = {
+            "customers": result.summary["customers"],
+            "segments": {s["segment"]: s["customers"] for s in result.summary["segments"]},
+            "input": counts,
+        }
+        if self.clusters is not None:
+            metrics["silhouette"] = silhouette(result.customers, self.clusters, self.seed)
+        if self.bgnbd is not None:
+            add_holdout(metrics, frame, self.horizon, self.bgnbd, self.monetary, section=None)
+        return finite(metrics)
+
+
+def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> SegmentModel:
+    """Read a stored segments model (JSON + .npz, no pickle)."""
+    import numpy as np
+
+    from mktai.errors import StoreError
+    from mktai.tasks.clusters import ClusterModel
+    from mktai.tasks.clv import BGNBD, GammaGamma
+
+    try:
+        payload = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{directory}: cannot read the segments model ({exc})") from None
+    if payload.get("format") != FORMAT_VERSION:
+        raise StoreError(
+            f"{directory}: segments model format {payload.get('format')!r} is not supported "
+            f"by this mktai (expects {FORMAT_VERSION}); retrain it"
+        )
+    clusters = None
+    if payload.get("clusters"):
+        info = payload["clusters"]
+        with np.load(Path(directory) / "clusters.npz", allow_pickle=False) as arrays:
+            clusters = ClusterModel(
+                features=list(info["features"]),
+                mean=arrays["mean"],
+                scale=arrays["scale"],
+                centroids=arrays["centroids"],
+                names=list(info["names"]),
+                silhouette={int(k): float(v) for k, v in info.get("silhouette", {}).items()},
+                chosen_silhouette=info.get("chosen_silhouette"),
+            )
+
+    def params(data: dict | None, names: tuple[str, ...], cls: Any) -> Any:
+        if not data:
+            return None
+        return cls(*(float(data[n]) for n in names), n=int(data.get("n", 0)))
+
+    manifest = manifest or {}
+    return SegmentModel(
+        monetary=payload["monetary"],
+        edges={k: [float(e) for e in v] for k, v in payload["edges"].items()},
+        segment_map=payload["segment_map"],
+        clusters=clusters,
+        bgnbd=params(payload.get("bgnbd"), ("r", "alpha", "a", "b"), BGNBD),
+        gamma_gamma=params(payload.get("gamma_gamma"), ("p", "q", "v"), GammaGamma),
+        horizon=int(payload.get("horizon", 90)),
+        discount=float(payload.get("discount", 0.0)),
+        seed=int(payload.get("seed", 0)),
+        params=manifest.get("params", {}),
+        metrics=manifest.get("metrics", {}),
+        input_schema=manifest.get("input_schema", {}),
+    )
+
+
+def finite(value: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
