@@ -248,3 +248,33 @@ def test_rows_with_missing_dates_are_rejected_and_reported(tmp_path):
     assert customers.loc["1", "frequency"] == 1  # the undated order is not counted
     strict = run("segment", str(data), "--k", "off", "-o", str(out), "--strict")
     assert strict.exit_code == 2 and "--strict" in strict.stderr
+
+
+def test_family_options_reach_the_model(tmp_path):
+    seg_map = tmp_path / "map.json"
+    seg_map.write_text(json.dumps({"name": "two tiers", "segments": [{"name": "Top", "m": [4, 5]}],
+                                   "fallback": "Rest"}))  # fmt: skip
+    table = load_table(SAMPLE, kind="transactions")
+    extra = {"k": "off", "clv": "false", "monetary": "total", "as-of": "2011-11-01",
+             "segment_map": str(seg_map)}  # fmt: skip
+    model = family("segments").fit(table, "segments", TrainOptions(seed=1, extra=extra))
+    assert model.clusters is None and model.bgnbd is None
+    assert model.algorithm == "rfm"
+    assert model.params["monetary"] == "total" and model.params["as_of"] == "2011-11-01"
+    assert model.params["segment_map"] == "two tiers"
+    assert set(model.metrics["segments"]) == {"Top", "Rest"}
+    model.save(tmp_path)
+    assert not (tmp_path / "clusters.npz").exists()
+    applied = (
+        family("segments")
+        .load_model(tmp_path, model.manifest_fields())
+        .apply(transactions_frame_of(table))
+    )
+    assert set(applied.customers["segment"]) == {"Top", "Rest"}
+    assert "p_alive" not in applied.customers.columns
+
+
+def transactions_frame_of(table):
+    from mktai.tasks.segment import transactions_frame
+
+    return transactions_frame(table)[0]
