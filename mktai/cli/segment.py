@@ -125,7 +125,6 @@ def segment(
                 ("--k", k),
                 ("--monetary", monetary),
                 ("--segment-map", segment_map),
-                ("--discount", discount),
             )
             if value is not None
         ]
@@ -169,6 +168,7 @@ def segment(
             as_of=as_of_ts,
             clv=True if clv else None,
             horizon=horizon,
+            discount=discount,
             features=feature_frame,
         )
         result.summary["model"] = model
