@@ -130,7 +130,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 2:
+        if value.is_integer() and (abs(value) >= 2 or value == 0):
             return f"{int(value):,}"
         return f"{value:.4f}" if abs(value) < 1e5 else f"{value:,.0f}"
     return str(value)

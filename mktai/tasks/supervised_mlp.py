@@ -112,7 +112,13 @@ class KerasNet:
         import numpy as np
 
         features = np.asarray(self.encoder.transform(X), dtype="float32")
-        out = self.network.predict(features, verbose=0, batch_size=4096)
+        # direct eager calls in fixed chunks: Keras' predict() retraces its tf.function for
+        # every new input length (permutation importance, small files) and warns on stderr
+        chunks = [
+            np.asarray(self.network(features[i : i + 8192], training=False))
+            for i in range(0, len(features), 8192)
+        ]
+        out = np.concatenate(chunks) if chunks else np.zeros((0, self.network.outputs[0].shape[-1]))
         if self.task == "binary":
             p = out[:, 0].astype(float)
             return np.column_stack([1 - p, p])
