@@ -17,6 +17,8 @@ from mktai.cli.app import app
 from mktai.data import parse
 
 # MKTAI_FUZZ_EXAMPLES=1000 for a long hunt; the default keeps the suite fast.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+
 FUZZ = settings(
     max_examples=int(os.environ.get("MKTAI_FUZZ_EXAMPLES", "60")),
     deadline=None,
@@ -141,19 +143,23 @@ def _data_rows(report: dict) -> int:
 
 
 @FUZZ
-@given(csv_files())
-def test_ingest_random_bytes_never_tracebacks(tmp_path_factory, data):
+@given(
+    csv_files(),
+    st.sampled_from([None, None, None, "utf-8", "utf-16", "gb18030", "cp1252", "ascii"]),
+)
+def test_ingest_random_bytes_never_tracebacks(tmp_path_factory, data, encoding):
     import pandas as pd
 
     tmp = tmp_path_factory.mktemp("fuzz")
     src = tmp / "in.csv"
     src.write_bytes(data)
     out = tmp / "out.parquet"
+    override = ["--encoding", encoding] if encoding else []
     result = CliRunner().invoke(
-        app, ["ingest", str(src), "-o", str(out), "--report", str(tmp / "r.json")]
+        app, ["ingest", str(src), "-o", str(out), "--report", str(tmp / "r.json"), *override]
     )
     assert result.exit_code in (0, 2), (result.output, result.exception, data)
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output and "Exception ignored" not in result.output
     if result.exit_code == 2:
         assert result.stderr.startswith("error: ") and not out.exists()
         return
@@ -169,3 +175,9 @@ def test_ingest_random_bytes_never_tracebacks(tmp_path_factory, data):
     if len(rejects):
         assert rejects["row"].min() >= 1 and rejects["row"].max() <= report["rows_in"]
         assert rejects["row"].is_unique
+
+
+def test_parse_dates_out_of_range_years_fail_cleanly():
+    dates, failed, _ = parse.parse_dates(_series(["0001-01-01", "9999-12-31", ".1", "2024-02-30"]))
+    assert dates.isna().all()
+    assert failed.tolist() == [True, True, True, True]

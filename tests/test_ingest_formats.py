@@ -129,6 +129,13 @@ def test_encoding_override_and_wrong_encoding(tmp_path):
     assert "encoding" in wrong.stderr and "Traceback" not in wrong.output
     assert not (tmp_path / "x.csv").exists()
 
+    # undecodable bytes on a malformed line: still one clean line, nothing on stderr but it
+    broken = tmp_path / "b.csv"
+    broken.write_bytes(b"a,b\n1,2\n\xa5\xa5,3,4\n5,6\n")
+    result = ingest(str(broken), "--encoding", "utf-8", "-o", str(tmp_path / "b.out.csv"))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "not valid utf-8" in result.stderr
+
     unknown = ingest(str(chinese), "--encoding", "klingon-8", "-o", str(tmp_path / "y.csv"))
     assert unknown.exit_code == 2
     assert "klingon-8" in unknown.stderr and unknown.stderr.count("\n") == 1
@@ -203,6 +210,23 @@ def test_parquet_input_keeps_types_and_is_cleaned(tmp_path):
     clean = pd.read_parquet(out)
     assert clean["amount"].tolist() == [1.5, 4.0]
     assert clean["is_return"].tolist() == [False, True]
+
+
+def test_parquet_with_nested_and_categorical_columns(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "segment": pd.Categorical(["a", "b", "a"]),
+            "tags": [[1, 2], [], None],
+            "spend": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    frame.to_parquet(tmp_path / "n.parquet")
+    ok(str(tmp_path / "n.parquet"), "-o", str(tmp_path / "o.parquet"))
+    clean = pd.read_parquet(tmp_path / "o.parquet")
+    assert clean["tags"].tolist()[:2] == ["[1, 2]", "[]"] and pd.isna(clean["tags"].iloc[2])
+    assert clean["segment"].tolist() == ["a", "b", "a"]
 
 
 def test_stdin(tmp_path):

@@ -209,7 +209,7 @@ def parse_dates(
             + parts[5].fillna("0").str.zfill(2)
         )
         parsed = pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        result[cjk] = parsed
+        result[cjk] = _ns(parsed)
         remaining &= result.isna()
         info["format"] = "YYYY年M月D日"
 
@@ -229,7 +229,9 @@ def parse_dates(
             todo = parsed.isna()
             if not todo.any():
                 break
-            parsed[todo] = pd.to_datetime(normal[todo], format=fmt_base + suffix, errors="coerce")
+            parsed[todo] = _ns(
+                pd.to_datetime(normal[todo], format=fmt_base + suffix, errors="coerce")
+            )
         result[slashed] = parsed
         remaining &= result.isna()
         info.setdefault("format", fmt_base)
@@ -240,7 +242,7 @@ def parse_dates(
             break
         parsed = pd.to_datetime(text[remaining], format=fmt, errors="coerce")
         if parsed.notna().any():
-            result[remaining] = parsed
+            result[remaining] = _ns(parsed)
             info.setdefault("format", fmt)
             remaining &= result.isna()
 
@@ -258,9 +260,20 @@ def parse_dates(
     if remaining.any():
         parsed = pd.to_datetime(text[remaining], format="ISO8601", errors="coerce", utc=True)
         parsed = parsed.dt.tz_convert(None)
-        result[remaining] = parsed
+        result[remaining] = _ns(parsed)
         remaining &= result.isna()
     return result, remaining & present, info
+
+
+_NS_MIN, _NS_MAX = "1677-09-22", "2262-04-11"
+
+
+def _ns(parsed: pd.Series) -> pd.Series:
+    """Dates as datetime64[ns]; years outside what nanoseconds can hold (e.g. 0001) become NaT."""
+    import pandas as pd
+
+    inside = (parsed >= pd.Timestamp(_NS_MIN)) & (parsed <= pd.Timestamp(_NS_MAX))
+    return parsed.where(inside).astype("datetime64[ns]")
 
 
 def boolean_share(values: pd.Series) -> float:

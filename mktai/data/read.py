@@ -280,6 +280,19 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
         quoted_strings_can_be_null=False,
         null_values=[],
     )
+    # pyarrow decodes a malformed line's text before calling on_invalid; bytes that are not
+    # valid in the encoding make that fail outside our code ("Exception ignored in ...").
+    # Catch those reports while reading and turn them into the encoding error they are.
+    undecodable: list[BaseException] = []
+    previous_hook = sys.unraisablehook
+
+    def hook(report: Any) -> None:
+        if isinstance(report.exc_value, UnicodeDecodeError) and report.object is on_invalid:
+            undecodable.append(report.exc_value)
+            return
+        previous_hook(report)
+
+    sys.unraisablehook = hook
     try:
         throttle = _Throttle(_open_stream(source), BLOCK_SIZE)
         reader = pcsv.open_csv(
@@ -303,13 +316,27 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             _check_field_sizes(source, batch, header, rows)
             rows += batch.num_rows
             yield pa.RecordBatch.from_arrays(batch.columns, names=header)
+        if undecodable:  # a line was lost to a decoding failure: never finish silently
+            raise pa.ArrowInvalid("undecodable line")
     except pa.ArrowInvalid as exc:
+        if undecodable:
+            raise InputError(
+                f"{source.name}: not valid {source.encoding} text "
+                f"({undecodable[0].reason}); pass the right --encoding (e.g. gb18030, cp1252)"
+            ) from None
         raise InputError(_explain_arrow_error(source, exc)) from None
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{source.name}: not valid {source.encoding} text ({exc.reason} at byte {exc.start}); "
             "pass the right --encoding (e.g. gb18030, cp1252)"
         ) from None
+    except UnicodeError as exc:
+        raise InputError(
+            f"{source.name}: not valid {source.encoding} text ({exc}); "
+            "pass the right --encoding (e.g. utf-8, gb18030, cp1252)"
+        ) from None
+    finally:
+        sys.unraisablehook = previous_hook
 
 
 class _Throttle:
@@ -448,6 +475,11 @@ def _read_header(source: Source) -> list[str]:
 
 def _explain_arrow_error(source: Source, exc: Exception) -> str:
     message = str(exc)
+    if "invalid utf8" in message.lower():
+        return (
+            f"{source.name}: not valid {source.encoding} text; "
+            "pass the right --encoding (e.g. gb18030, cp1252)"
+        )
     if "straddling" in message or "block size" in message.lower():
         return (
             f"{source.name}: a field is larger than {BLOCK_SIZE // (1 << 20)} MB or a quote is "
@@ -462,9 +494,27 @@ def _iter_parquet(source: Source) -> Iterator[pa.RecordBatch]:
 
     try:
         parquet = pq.ParquetFile(str(source.path))
-        yield from parquet.iter_batches(batch_size=200_000)
+        for batch in parquet.iter_batches(batch_size=200_000):
+            yield _flatten_nested(batch)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{source.name}: not a readable parquet file ({exc})") from None
+
+
+def _flatten_nested(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """List, struct and map columns become JSON text: tables here are flat."""
+    import json
+
+    import pyarrow as pa
+
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_nested(column.type):
+            column = pa.array(
+                [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
+                type=pa.string(),
+            )
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def file_size(path: Path) -> int:
