@@ -181,7 +181,7 @@ complete -c mktai -n '__mktai_arg \'train\' 1' -F -d 'data'
 
 # mktai segment
 complete -c mktai -n '__mktai_at \'segment\'' -l 'output' -s 'o' -r -F -d 'Write results here; format from the extension (.csv, .parquet, .json, .jsonl).'
-complete -c mktai -n '__mktai_at \'segment\'' -l 'as-of' -r -f -d 'Snapshot date YYYY-MM-DD (default: day after the last date).'
+complete -c mktai -n '__mktai_at \'segment\'' -l 'as-of' -r -f -d 'Snapshot day YYYY-MM-DD (default: day after the last date); later lines are left out.'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'monetary' -r -f -d 'mean (net value per order, default) or total.'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'k' -r -f -d 'Clusters: auto (silhouette, default), a number, or off.'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'k-max' -r -f -d 'Largest k tried by --k auto.'
