@@ -515,3 +515,16 @@ def test_default_rejects_path_keeps_dotted_names(tmp_path):
     out = tmp_path / "sales.2024.clean.csv"
     result = ok(str(src), "-o", str(out))
     assert (tmp_path / "sales.2024.clean.rejects.csv").exists(), result.stderr
+
+
+def test_json_and_jsonl_outputs(tmp_path):
+    src = write_csv(tmp_path / "j.csv", HEADER, ROWS[:3])
+    ok(str(src), "-o", str(tmp_path / "o.json"))
+    records = json.loads((tmp_path / "o.json").read_text())
+    assert [r["order_id"] for r in records] == [r[0] for r in ROWS[:3]]
+    assert records[0]["amount"] == float(ROWS[0][2])
+    ok(str(src), "-o", str(tmp_path / "o.jsonl"))
+    lines = (tmp_path / "o.jsonl").read_text().splitlines()
+    assert [json.loads(line)["note"] for line in lines] == [r[3] for r in ROWS[:3]]
+    bad = ingest(str(src), "-o", str(tmp_path / "o.xlsx"))
+    assert bad.exit_code == 2 and ".xlsx" in bad.stderr
