@@ -162,3 +162,15 @@ def test_ingest_library_function(tmp_path):
     assert len(pd.read_parquet(result.output)) == result.report["rows_out"] == 50
     assert default_rejects_path(Path("x/out.csv.gz"), "in.csv") == Path("x/out.rejects.csv")
     assert default_rejects_path(None, "-") == Path("stdin.rejects.csv")
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "cp1252"])
+def test_transcoded_files_stream_in_many_batches(tmp_path, small_blocks, encoding):
+    rows = [[f"客户{i}" if encoding != "cp1252" else f"café{i}", f"{i}.5"] for i in range(2000)]
+    text = "name,amount\n" + "".join(f"{a},{b}\n" for a, b in rows)
+    src = tmp_path / "t.csv"
+    src.write_bytes(text.encode(encoding))
+    table = load_table(src)
+    assert table.report["sources"][0]["encoding"].startswith(encoding.split("-")[0].lower()[:3])
+    assert table.frame["name"].tolist() == [a for a, _ in rows]
+    assert table.frame["amount"].sum() == pytest.approx(sum(i + 0.5 for i in range(2000)))

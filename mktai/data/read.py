@@ -294,7 +294,9 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
 
     sys.unraisablehook = hook
     try:
-        throttle = _Throttle(_open_stream(source), BLOCK_SIZE)
+        # block_size counts decoded bytes; UTF-16/32 input takes 2-4 raw bytes for each
+        wide = 4 if "32" in source.encoding else 2 if "16" in source.encoding else 1
+        throttle = _Throttle(_open_stream(source), BLOCK_SIZE * wide)
         reader = pcsv.open_csv(
             pa.PythonFile(throttle, mode="r"),
             read_options=read_options,
