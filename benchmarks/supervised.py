@@ -89,7 +89,7 @@ def main() -> int:
         f"bank_marketing: {len(frame):,} rows, positive rate {y.mean():.3f}, {args.folds}-fold CV"
     )
     variants = [[]] + ([["duration"]] if args.no_leak else [])
-    header = (f"{'model':<34} {'ROC AUC':>8} {'± std':>6} {'vs base':>8} {'fit s':>7} "
+    header = (f"{'model':<44} {'ROC AUC':>8} {'± std':>6} {'vs base':>8} {'fit s':>7} "
               f"{'train rows/s':>13} {'predict rows/s':>15}")  # fmt: skip
     print(header)
     print("-" * len(header))
@@ -97,11 +97,11 @@ def main() -> int:
         suffix = " (no duration)" if drop else ""
         base, base_s = baseline_auc(frame, y, args.folds, args.seed, drop)
         name = f"baseline: sklearn HGB defaults{suffix}"
-        print(f"{name:<34} {base:>8.4f} {'':>6} {1.0:>8.4f} {base_s:>7.1f}", flush=True)
+        print(f"{name:<44} {base:>8.4f} {'':>6} {1.0:>8.4f} {base_s:>7.1f}", flush=True)
         for algorithm in [a.strip() for a in args.algorithms.split(",") if a.strip()]:
             r = mktai_run(table, algorithm, args.folds, args.seed, drop)
             print(
-                f"{'mktai ' + algorithm + suffix:<34} {r['auc']:>8.4f} {r['auc_std']:>6.4f} "
+                f"{'mktai ' + algorithm + suffix:<44} {r['auc']:>8.4f} {r['auc_std']:>6.4f} "
                 f"{r['auc'] / base:>8.4f} {r['seconds']:>7.1f} {r['train_rows_s']:>13,.0f} "
                 f"{r['predict_rows_s']:>15,.0f}",
                 flush=True,
