@@ -111,17 +111,18 @@ def binary_metrics(
     p = np.clip(np.asarray(proba, dtype=float), 1e-15, 1 - 1e-15)
     pred = (p >= threshold).astype(int)
     both = len(np.unique(y)) == 2
+    # most telling first: `mktai models list` shows the first few as headline metrics
     values = {
-        "rows": int(len(y)),
-        "positive_rate": _num(y.mean()) if len(y) else None,
+        "roc_auc": _num(skm.roc_auc_score(y, p)) if both else None,
+        "pr_auc": _num(skm.average_precision_score(y, p)) if both else None,
         "accuracy": _num(skm.accuracy_score(y, pred)),
         "precision": _num(skm.precision_score(y, pred, zero_division=0)),
         "recall": _num(skm.recall_score(y, pred, zero_division=0)),
         "f1": _num(skm.f1_score(y, pred, zero_division=0)),
-        "roc_auc": _num(skm.roc_auc_score(y, p)) if both else None,
-        "pr_auc": _num(skm.average_precision_score(y, p)) if both else None,
         "log_loss": _num(skm.log_loss(y, p, labels=[0, 1])),
         "brier": _num(skm.brier_score_loss(y, p)),
+        "positive_rate": _num(y.mean()) if len(y) else None,
+        "rows": int(len(y)),
     }
     result: dict[str, Any] = {
         "task": "binary",
@@ -160,7 +161,6 @@ def multiclass_metrics(y_true: Any, proba: Any, classes: Sequence[Any]) -> dict[
         roc = _num(skm.roc_auc_score(y, p, multi_class="ovr", average="macro", labels=k))
     onehot = (y[:, None] == np.asarray(k)[None, :]).astype(float)
     values = {
-        "rows": int(len(y)),
         "accuracy": _num(skm.accuracy_score(y, pred)),
         "balanced_accuracy": _num(skm.balanced_accuracy_score(y, pred)) if len(y) else None,
         "precision": _num(skm.precision_score(y, pred, labels=k, average="macro", zero_division=0)),
@@ -169,6 +169,7 @@ def multiclass_metrics(y_true: Any, proba: Any, classes: Sequence[Any]) -> dict[
         "roc_auc": roc,
         "log_loss": _num(skm.log_loss(y, np.clip(p, 1e-15, 1), labels=k)),
         "brier": _num(np.mean(np.sum((p - onehot) ** 2, axis=1))),
+        "rows": int(len(y)),
     }
     return {
         "task": "multiclass",
@@ -195,13 +196,13 @@ def regression_metrics(y_true: Any, y_pred: Any, *, curves: bool = True) -> dict
         else float("nan")
     )
     values = {
-        "rows": int(len(y)),
-        "mae": _num(skm.mean_absolute_error(y, p)),
         "rmse": _num(np.sqrt(skm.mean_squared_error(y, p))),
-        "mape": _num(mape),
+        "mae": _num(skm.mean_absolute_error(y, p)),
         "r2": _num(skm.r2_score(y, p)) if len(y) > 1 else None,
+        "mape": _num(mape),
         "mean_actual": _num(y.mean()) if len(y) else None,
         "mean_predicted": _num(p.mean()) if len(y) else None,
+        "rows": int(len(y)),
     }
     result: dict[str, Any] = {"task": "regression", "metrics": values}
     if curves and len(y):
