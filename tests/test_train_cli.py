@@ -176,3 +176,15 @@ def test_demo_steps_run(tmp_path):
     labels = [label for label, _ in tour.outputs]
     assert "evaluation report (HTML)" in labels and (tmp_path / "evaluation.md").exists()
     assert Store(tour.store).load("response").manifest["evaluations"][0]["passed"] is True
+
+
+def test_mlp_without_tensorflow_exits_4_and_writes_nothing(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if not installed
+    store = tmp_path / "s"
+    result = mktai("--store", store, "train", "propensity", SAMPLE, "--target", "y",
+                   "--name", "nn", "-a", "mlp", "--cv", "0")  # fmt: skip
+    assert result.exit_code == 4
+    assert "pip install 'mktai[deep]'" in result.stderr
+    assert Store(store).names() == [] if store.exists() else True

@@ -215,7 +215,8 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
         if flat:
             value = flat.get(key)
             row.append(f"{value:.4f}" if isinstance(value, (int, float)) else "")
-        table.add_row(*row)
+        if any(cell for cell in row[1:]):
+            table.add_row(*row)
     console.err_console().print(table)
 
 
