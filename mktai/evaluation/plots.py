@@ -1,6 +1,6 @@
 """Report plots as base64 PNGs (ROC, PR, lift/gains, calibration, residuals).
 
-matplotlib is imported inside the functions (Agg backend, no display); each plot is drawn from
+matplotlib is imported inside the functions (Figure objects, no pyplot or display); each plot is drawn from
 the curve data stored in the JSON report, so HTML is always a rendering of the canonical JSON.
 """
 
@@ -10,23 +10,20 @@ from typing import Any
 
 
 def _figure():
-    import matplotlib
+    """A pyplot-free Figure: no global state, no display backend, safe inside any process."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.2, 3.4), dpi=90)
-    return plt, fig, ax
+    fig = Figure(figsize=(4.2, 3.4), dpi=90)
+    return None, fig, fig.subplots()
 
 
-def _encode(plt, fig) -> str:
+def _encode(_plt, fig) -> str:
     import base64
     import io
 
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -35,12 +35,14 @@ def build_report(
     warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The canonical JSON report (what --json prints and what every rendering reads)."""
-    from mktai import __version__
-    from mktai.store.manifest import utc_now
+    from datetime import UTC, datetime
 
+    from mktai import __version__
+
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return {
         "report_format": REPORT_FORMAT,
-        "created_at": utc_now(),
+        "created_at": now,
         "mktai_version": __version__,
         "model": model,
         "data": data,
