@@ -106,6 +106,8 @@ def evaluate_model(
             "algorithm": version.manifest.get("algorithm"),
             "created_at": version.manifest.get("created_at"),
             "training_data": version.manifest.get("training_data"),
+            "threshold": version.manifest.get("threshold"),
+            "importance": (version.manifest.get("permutation_importance") or [])[:10],
         },
         data={
             "sources": list(table.sources),

@@ -132,7 +132,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        if value.is_integer() and (abs(value) >= 2 or value == 0):
+        if value.is_integer() and abs(value) >= 2:
             return f"{int(value):,}"
         return f"{value:.4f}" if abs(value) < 1e5 else f"{value:,.0f}"
     return str(value)
@@ -205,6 +205,19 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {row['decile']} | {row['rows']} | {row['positives']} | {_fmt(row['rate'])} | "
                 f"{_fmt(row['lift'])} | {_fmt(row['cum_gain'])} | {_fmt(row['cum_lift'])} |"
+            )
+        lines.append("")
+    importance = model.get("importance") or []
+    if importance:
+        lines += [
+            "### Permutation importance (from training: drop in score when shuffled)",
+            "",
+            "| feature | importance | ± std |",
+            "|---|---:|---:|",
+        ]
+        for row in importance:
+            lines.append(
+                f"| {_md_escape(row['feature'])} | {_fmt(row['importance'])} | {_fmt(row['std'])} |"
             )
         lines.append("")
     lines.append(f"<sub>mktai {report['mktai_version']}, {report['created_at']}</sub>")
@@ -315,6 +328,14 @@ def render_html(report: dict[str, Any]) -> str:
         ]  # fmt: skip
         headers = ["decile", "rows", "positives", "rate", "lift", "cum. gain", "cum. lift"]
         parts += ["<h2>Decile lift and cumulative gains</h2>", _html_table(headers, rows, 0)]
+    importance = model.get("importance") or []
+    if importance:
+        rows = [[_h(r["feature"]), _fmt(r["importance"]), _fmt(r["std"])] for r in importance]
+        parts += [
+            "<h2>Permutation importance</h2><p class='meta'>from training: drop in score when "
+            "the column is shuffled</p>",
+            _html_table(["feature", "importance", "± std"], rows),
+        ]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
