@@ -183,3 +183,19 @@ def test_default_model_directory_is_json_and_npz_only():
     model = load_directory(default_dir())
     assert model.classes == ["0", "1"]
     assert model.names == {"0": "negative", "1": "positive"}
+
+
+def test_parallel_scoring_matches_serial(monkeypatch):
+    from mktai.tasks.sentiment import model as model_module
+
+    texts = pd.read_csv(SAMPLE)["review"].fillna("").tolist() * 3
+    default = default_model()
+    serial = default.score(texts, explain=True)
+    monkeypatch.setattr(model_module, "PARALLEL_MIN", 10)
+    monkeypatch.setenv("MKTAI_JOBS", "2")
+    if model_module._jobs(len(texts)) < 2:
+        pytest.skip("needs Linux and at least two usable cores")
+    parallel = default.score(texts, explain=True)
+    assert parallel.label == serial.label and parallel.lang == serial.lang
+    assert parallel.explanation == serial.explanation and parallel.unknown == serial.unknown
+    np.testing.assert_allclose(parallel.probability, serial.probability, equal_nan=True)

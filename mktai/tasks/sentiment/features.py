@@ -93,6 +93,12 @@ class TextFeatures:
         return self._lookups[which]
 
     def _counts_chunk(self, texts: list[str]) -> sparse.csr_matrix:
+        r, c = self._hits(texts)
+        data = np.ones(len(r), dtype=np.float64)
+        return sparse.csr_matrix((data, (r, c)), shape=(len(texts), self.n_features))
+
+    def _hits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(text, feature) of every vocabulary n-gram occurrence in a batch."""
         batch = Batch(texts)
         rows, cols = [], []
         if self.word_vocab:
@@ -107,8 +113,7 @@ class TextFeatures:
             cols.append(index + len(self.word_vocab))
         r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        data = np.ones(len(r), dtype=np.float64)
-        return sparse.csr_matrix((data, (r, c)), shape=(len(texts), self.n_features))
+        return r.astype(np.int64), c.astype(np.int64)
 
     def transform(self, clean_texts: list[str]) -> sparse.csr_matrix:
         """Counts -> (sublinear) tf -> idf -> l2 norm, as configured."""

@@ -93,11 +93,21 @@ class Batch:
         cls[bmp] = table[codes32[bmp]]
         cls[(codes32 >= 0x20000) & (codes32 < 0x40000)] = CJK
         self.cls = cls
-        p, q = _powers(len(self.codes) + 2)
-        self.prefix = np.zeros(len(self.codes) + 1, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            np.cumsum(self.codes * q[: len(self.codes)], dtype=np.uint64, out=self.prefix[1:])
-        self.p = p
+        self._prefix: np.ndarray | None = None
+
+    @property
+    def prefix(self) -> np.ndarray:
+        """prefix[i] = sum(codes[k] * Q**k for k < i): substring hashes in O(1) each."""
+        if self._prefix is None:
+            _, q = _powers(len(self.codes) + 2)
+            self._prefix = np.zeros(len(self.codes) + 1, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                np.cumsum(self.codes * q[: len(self.codes)], dtype=np.uint64, out=self._prefix[1:])
+        return self._prefix
+
+    @property
+    def p(self) -> np.ndarray:
+        return _powers(len(self.codes) + 2)[0]
 
     def span_hash(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Hash of big[start:end] for arrays of spans (end > start)."""

@@ -24,10 +24,11 @@ KERAS_DEFAULTS = {
     "sequence_length": 100,
     "embedding_dim": 16,
     "hidden": 16,
-    "epochs": 30,
+    "epochs": 80,
     "batch_size": 32,
-    "patience": 3,
+    "patience": 6,
     "validation_split": 0.2,
+    "refit": 0,
 }
 
 
@@ -57,7 +58,7 @@ class KerasTextModel:
         p = np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
         if p.shape[1] == 1:
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p
+        return p / p.sum(axis=1, keepdims=True)  # float32 softmax rows may not sum to 1
 
     def explain(self, clean_texts: list[str], label_index: np.ndarray, top: int = 5) -> list[str]:
         return [""] * len(clean_texts)  # no per-token attribution for the neural model
@@ -87,36 +88,51 @@ def fit_keras(
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(texts))  # validation_split takes the tail: shuffle first
     texts, y = texts[order], np.asarray(y)[order]
-    vectorize = keras.layers.TextVectorization(
-        max_tokens=int(params["max_tokens"]),
-        output_mode="int",
-        output_sequence_length=int(params["sequence_length"]),
-    )
-    vectorize.adapt(tf.constant(texts.astype(str)))
     binary = len(classes) == 2
-    inputs = keras.Input(shape=(), dtype="string")
-    h = vectorize(inputs)
-    h = keras.layers.Embedding(int(params["max_tokens"]), int(params["embedding_dim"]))(h)
-    h = keras.layers.GlobalAveragePooling1D()(h)
-    h = keras.layers.Dense(int(params["hidden"]), activation="relu")(h)
-    if binary:
-        out = keras.layers.Dense(1, activation="sigmoid")(h)
-        loss = "binary_crossentropy"
-    else:
-        out = keras.layers.Dense(len(classes), activation="softmax")(h)
-        loss = "sparse_categorical_crossentropy"
-    model = keras.Model(inputs, out)
-    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    x = tf.constant(texts.astype(str))
+    target = y.astype("float32" if binary else "int32")
+    model = _network(keras, x, params, len(classes), seed)
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=int(params["patience"]), restore_best_weights=True
     )
-    model.fit(
-        tf.constant(texts.astype(str)),
-        y.astype("float32" if binary else "int32"),
+    history = model.fit(
+        x,
+        target,
         epochs=int(params["epochs"]),
         batch_size=int(params["batch_size"]),
         validation_split=float(params["validation_split"]),
         callbacks=[stop],
         verbose=0,
     )
+    if int(params.get("refit", 0)):
+        # Early stopping found the epoch count; train a fresh network on every row for it.
+        losses = history.history["val_loss"]
+        best = int(np.argmin(losses)) + 1
+        model = _network(keras, x, params, len(classes), seed)
+        model.fit(x, target, epochs=best, batch_size=int(params["batch_size"]), verbose=0)
     return KerasTextModel(model, classes)
+
+
+def _network(keras, x, params: dict, n_classes: int, seed: int):
+    """The seeds' architecture, its TextVectorization adapted on the (normalised) texts."""
+    keras.utils.set_random_seed(seed)
+    vectorize = keras.layers.TextVectorization(
+        max_tokens=int(params["max_tokens"]),
+        output_mode="int",
+        output_sequence_length=int(params["sequence_length"]),
+    )
+    vectorize.adapt(x)
+    inputs = keras.Input(shape=(), dtype="string")
+    h = vectorize(inputs)
+    h = keras.layers.Embedding(int(params["max_tokens"]), int(params["embedding_dim"]))(h)
+    h = keras.layers.GlobalAveragePooling1D()(h)
+    h = keras.layers.Dense(int(params["hidden"]), activation="relu")(h)
+    if n_classes == 2:
+        out = keras.layers.Dense(1, activation="sigmoid")(h)
+        loss = "binary_crossentropy"
+    else:
+        out = keras.layers.Dense(n_classes, activation="softmax")(h)
+        loss = "sparse_categorical_crossentropy"
+    model = keras.Model(inputs, out)
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model

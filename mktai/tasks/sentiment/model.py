@@ -64,11 +64,22 @@ class SentimentModel:
 
     # -- scoring ---------------------------------------------------------------------------
     def score(self, texts: list[Any], *, lang: str = "auto", explain: bool = False) -> Scored:
-        """Label, probability of that label and detected language per text."""
+        """Label, probability of that label and detected language per text.
+
+        Large batches for the NumPy-scored algorithms are split over the available cores
+        (forked workers share the loaded model; results come back as arrays).
+        """
         if lang not in ("auto", *LANGS):
             raise UsageError(f"--lang must be en, zh or auto, not {lang!r}")
         if explain and self.algorithm == "keras":
             raise UsageError("--explain works with the linear and nb algorithms, not keras")
+        texts = list(texts)
+        jobs = _jobs(len(texts)) if self.algorithm != "keras" else 1
+        if jobs > 1:
+            return _score_parallel(self, texts, lang, explain, jobs)
+        return self._score_serial(texts, lang, explain)
+
+    def _score_serial(self, texts: list[Any], lang: str, explain: bool) -> Scored:
         clean = [normalize(t) for t in texts]
         unknown, is_zh = analyse(clean)
         if lang == "auto":
@@ -160,6 +171,51 @@ class SentimentModel:
             "missing_label": int((y < 0).sum()),
         }
         return report
+
+
+PARALLEL_MIN = 40_000
+_SHARED: dict[str, Any] = {}
+
+
+def _jobs(n_texts: int) -> int:
+    """Worker processes for a batch: 1 below PARALLEL_MIN texts or off Linux (fork needed)."""
+    import os
+    import sys
+
+    if n_texts < PARALLEL_MIN or not sys.platform.startswith("linux"):
+        return 1
+    wanted = os.environ.get("MKTAI_JOBS")
+    cores = len(os.sched_getaffinity(0))
+    return max(1, min(int(wanted) if wanted else cores, cores, 8))
+
+
+def _score_part(bounds: tuple[int, int]) -> Scored:
+    model, texts, lang, explain = _SHARED["args"]
+    return model._score_serial(texts[bounds[0] : bounds[1]], lang, explain)
+
+
+def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int) -> Scored:
+    import multiprocessing
+
+    edges = np.linspace(0, len(texts), jobs + 1).astype(int)
+    _SHARED["args"] = (model, texts, lang, explain)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_score_part, list(zip(edges[:-1], edges[1:], strict=True)))
+    finally:
+        _SHARED.clear()
+    by_lang: dict[str, int] = {}
+    for part in parts:
+        for code, count in part.by_lang.items():
+            by_lang[code] = by_lang.get(code, 0) + count
+    return Scored(
+        [x for part in parts for x in part.label],
+        np.concatenate([part.probability for part in parts]),
+        [x for part in parts for x in part.lang],
+        [x for part in parts for x in part.explanation] if explain else None,
+        sum(part.unknown for part in parts),
+        dict(sorted(by_lang.items())),
+    )
 
 
 def load_directory(directory: Path) -> SentimentModel:
