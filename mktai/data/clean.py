@@ -198,6 +198,7 @@ class Cleaner:
         dedupe: bool = True,
         *,
         deduper: Deduper | None = None,
+        source_index: int | None = None,
     ) -> None:
         self.plan = plan
         self.source_name = source_name
@@ -206,14 +207,21 @@ class Cleaner:
         self.stats = CleanStats()
         # Shared between the sources of one run, so overlapping exports are de-duplicated too.
         self.deduper = deduper or Deduper()
-        self.source_index = self.deduper.add_source(source_name)
+        if source_index is None:
+            source_index = self.deduper.add_source(source_name)
+        self.source_index = source_index
 
     def clean(
-        self, raw: pd.DataFrame, first_row: int, hashes: np.ndarray | None = None
+        self,
+        raw: pd.DataFrame,
+        first_row: int,
+        hashes: np.ndarray | None = None,
+        duplicates: pd.Series | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Clean one batch of raw strings; returns (clean rows, rejects).
 
-        `hashes` (hash_rows of the batch) may be computed ahead, e.g. in a reader thread.
+        The duplicate check may be done ahead (e.g. in a reader thread, in file order): pass
+        `hashes` (hash_rows of the batch) or the finished `duplicates` (Deduper.check reasons).
         """
         import pandas as pd
 
@@ -228,7 +236,10 @@ class Cleaner:
         self.stats.rows_in += len(raw)
         reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
 
-        if self.dedupe and len(raw):
+        if duplicates is not None:
+            reasons = pd.Series(duplicates.to_numpy(), index=raw.index, dtype="object")
+            self.stats.duplicates += int(reasons.notna().sum())
+        elif self.dedupe and len(raw):
             reasons = self.deduper.check(raw, self.source_index, hashes)
             self.stats.duplicates += int(reasons.notna().sum())
 

@@ -14,7 +14,6 @@ from mktai.data.clean import (
     Plan,
     empty_rejects,
     free_name,
-    hash_rows,
     make_plan,
 )
 from mktai.data.read import BadRow, Source, empty_frame, iter_batches, open_source
@@ -54,15 +53,28 @@ class Stream:
             # Once the parser has skipped a malformed line, later row numbers are shifted by
             # it; such rejects are held back and renumbered when the source is done.
             held: list[pd.DataFrame] = []
-            for raw, hashes in prefetch(iter_batches(source, bad), hashed=self.dedupe):
+            source_index = deduper.add_source(source.name)
+
+            def find_duplicates(frame: pd.DataFrame, first_row: int, index: int = source_index):
+                # runs in the reader thread, batch after batch in file order
+                frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+                return deduper.check(frame, index)
+
+            prepare = find_duplicates if self.dedupe else None
+            for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
                     self.plan = make_plan(raw, self.kind, self.mapping, self.required)
                 if cleaner is None:
                     cleaner = Cleaner(
-                        self.plan, source.name, source.delimiter, self.dedupe, deduper=deduper
+                        self.plan,
+                        source.name,
+                        source.delimiter,
+                        self.dedupe,
+                        deduper=deduper,
+                        source_index=source_index,
                     )
                     self.cleaners.append(cleaner)
-                clean, rejects = cleaner.clean(raw, offset, hashes)
+                clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
                 offset += len(raw)
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
@@ -76,7 +88,12 @@ class Stream:
                     header = empty_frame(source)
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
                 cleaner = Cleaner(
-                    self.plan, source.name, source.delimiter, self.dedupe, deduper=deduper
+                    self.plan,
+                    source.name,
+                    source.delimiter,
+                    self.dedupe,
+                    deduper=deduper,
+                    source_index=source_index,
                 )
                 self.cleaners.append(cleaner)
             if bad:
@@ -182,9 +199,12 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
 
 
 def prefetch(
-    batches: Iterator[Any], depth: int = 2, hashed: bool = True
+    batches: Iterator[Any],
+    depth: int = 2,
+    prepare: Callable[[pd.DataFrame, int], Any] | None = None,
 ) -> Iterator[tuple[pd.DataFrame, Any]]:
-    """Parse, convert and hash the next batches in a thread while the caller cleans this one.
+    """Parse and convert the next batches in a thread (plus `prepare(frame, first_row)`, e.g.
+    the duplicate check) while the caller cleans this one.
 
     pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
     queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
@@ -207,10 +227,12 @@ def prefetch(
 
     def produce() -> None:
         try:
+            first_row = 0
             for batch in batches:
                 frame = batch.to_pandas()
-                hashes = hash_rows(frame) if hashed else None
-                if not put(("batch", (frame, hashes))):
+                extra = prepare(frame, first_row) if prepare is not None else None
+                first_row += len(frame)
+                if not put(("batch", (frame, extra))):
                     return
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
