@@ -118,6 +118,11 @@ def segment(
         )
     if features and customers is None:
         raise UsageError("--features needs --customers FILE holding those columns")
+    if report is not None:
+        from mktai.tasks.segment_report import check_report_path
+
+        check_report_path(report)
+    as_of_ts = _parse_date(as_of)
     if model is not None:
         given = [
             name
@@ -137,6 +142,7 @@ def segment(
     from mktai.data import load_table, write_table
     from mktai.tasks import segment as seg
 
+    k_value, clusters_on = seg.parse_k(k if k is not None else "auto")
     maps = parse_mapping(mapping)
     table = load_table(data, kind="transactions", mapping=maps, encoding=encoding)
     if strict and len(table.rejects):
@@ -158,7 +164,6 @@ def segment(
         f"({counts['rows_without_customer']:,} without customer id, "
         f"{counts['rows_rejected_by_cleaning']:,} rejected by cleaning)"
     )
-    as_of_ts = _parse_date(as_of)
     feature_frame = _features(customers, features, encoding) if customers is not None else None
 
     if model is not None:
@@ -176,7 +181,6 @@ def segment(
     else:
         from mktai.tasks.rfm_scores import load_segment_map
 
-        k_value, clusters_on = seg.parse_k(k if k is not None else "auto")
         options = seg.SegmentOptions(
             as_of=as_of_ts,
             monetary=(monetary or "mean").lower(),
@@ -201,13 +205,7 @@ def segment(
 
         order = segment_order(fitted.segment_map)
         matrix = seg.migration_matrix(previous, result.customers, order)
-        result.summary["migration"] = {
-            "previous": str(compare_to),
-            "from": [str(i) for i in matrix.index],
-            "to": [str(c) for c in matrix.columns],
-            "counts": matrix.to_numpy().tolist(),
-            "customers_moved": _moved(matrix),
-        }
+        result.summary["migration"] = seg.migration_summary(matrix, str(compare_to))
 
     for message in result.warnings:
         console.warn(message)
@@ -321,16 +319,6 @@ def _without_clusters(fitted: Any) -> Any:
     import dataclasses
 
     return dataclasses.replace(fitted, clusters=None)
-
-
-def _moved(matrix: Any) -> int:
-    """Customers present in both runs whose segment changed."""
-    total = 0
-    for row in matrix.index:
-        for col in matrix.columns:
-            if row != col and row != "(new)" and col != "(gone)":
-                total += int(matrix.loc[row, col])
-    return total
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mktai.tasks.segment_checks import add_holdout, clv_holdout, migration_matrix, silhouette
+from mktai.tasks.segment_checks import (
+    add_holdout,
+    clv_holdout,
+    migration_matrix,
+    migration_summary,
+    silhouette,
+)
 from mktai.tasks.segment_model import FORMAT_VERSION, SegmentModel, finite, load_model
 from mktai.tasks.segment_run import (
     CLV_COLUMNS,
@@ -45,6 +51,7 @@ __all__ = [
     "fit",
     "load_model",
     "migration_matrix",
+    "migration_summary",
     "options_from_extra",
     "parse_k",
     "run_segmentation",

@@ -179,3 +179,19 @@ def migration_matrix(
     matrix.index.name = "from_segment"
     matrix.columns.name = "to_segment"
     return matrix
+
+
+def migration_summary(matrix: pd.DataFrame, previous: str) -> dict[str, Any]:
+    """JSON form of a migration matrix plus how many customers changed segment."""
+    moved = 0
+    for row in matrix.index:
+        for col in matrix.columns:
+            if row != col and row != "(new)" and col != "(gone)":
+                moved += int(matrix.loc[row, col])
+    return {
+        "previous": previous,
+        "from": [str(i) for i in matrix.index],
+        "to": [str(c) for c in matrix.columns],
+        "counts": matrix.to_numpy().tolist(),
+        "customers_moved": moved,
+    }

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
 FORMATS = (".html", ".htm", ".md", ".json")
 
 
+def check_report_path(path: Path) -> str:
+    """The report format suffix, or UsageError before any work is done."""
+    from mktai.errors import UsageError
+
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"--report {path}: use a .html, .md or .json file name")
+    return suffix
+
+
 def write_report(
     path: Path,
     summary: dict[str, Any],
@@ -27,12 +37,9 @@ def write_report(
 ) -> Path:
     """Write the report in the format given by the extension; returns the path."""
     from mktai.data import write_json
-    from mktai.errors import UsageError
     from mktai.evaluation.report import write_text_atomic
 
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise UsageError(f"--report {path}: use a .html, .md or .json file name")
+    suffix = check_report_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".json":
         write_json(summary, path)
