@@ -305,32 +305,38 @@ class Cleaner:
 
     def _transactions(self, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
         """Cancellations and returns flagged (not mixed into revenue); amount derived if absent."""
-        import pandas as pd
+        import numpy as np
 
         roles = self.plan.roles
         counts = self.stats.transactions
-        order = frame[roles["order"]] if "order" in roles else None
-        quantity = frame[roles["quantity"]] if "quantity" in roles else None
-        price = frame[roles["price"]] if "price" in roles else None
+
+        def numbers(role: str) -> np.ndarray | None:
+            if role not in roles:
+                return None
+            return frame[roles[role]].to_numpy(dtype=np.float64, na_value=np.nan)
+
+        quantity, price = numbers("quantity"), numbers("price")
         if roles["amount"] in self.plan.derived:
             frame[roles["amount"]] = quantity * price
-        amount = frame[roles["amount"]]
-        cancelled = pd.Series(False, index=frame.index)
-        if order is not None:
-            cancelled = order.str.match(CANCELLED_ORDER).fillna(False).astype(bool)
-        negative = (quantity < 0) if quantity is not None else (amount < 0)
-        is_return = cancelled | negative.fillna(False).astype(bool)
+        amount = numbers("amount")
+        cancelled = np.zeros(len(frame), dtype=bool)
+        if "order" in roles:
+            matched = frame[roles["order"]].str.match(CANCELLED_ORDER)
+            cancelled = matched.to_numpy(dtype=bool, na_value=False)
+        with np.errstate(invalid="ignore"):
+            is_return = cancelled | ((quantity if quantity is not None else amount) < 0)
         frame[roles["is_return"]] = is_return
-        keep = reasons.isna()
+        keep = reasons.isna().to_numpy()
         counts["cancellation_lines"] += int((cancelled & keep).sum())
         counts["return_lines"] += int((is_return & keep).sum())
-        counts["returns_value"] += float(amount[is_return & keep].sum())
-        counts["sales_value"] += float(amount[~is_return & keep].sum())
+        counts["returns_value"] += float(np.nansum(amount[is_return & keep]))
+        counts["sales_value"] += float(np.nansum(amount[~is_return & keep]))
         if price is not None:
             counts["zero_price_lines"] += int(((price == 0) & keep).sum())
             counts["negative_price_lines"] += int(((price < 0) & keep).sum())
         if "customer" in roles:
-            counts["lines_without_customer"] += int((frame[roles["customer"]].isna() & keep).sum())
+            missing = frame[roles["customer"]].isna().to_numpy()
+            counts["lines_without_customer"] += int((missing & keep).sum())
         return frame
 
     def _rejects(self, raw: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
