@@ -97,6 +97,11 @@ def test_utf8_bom_header_is_clean(tmp_path):
     assert list(report["columns"]) == ["customer_id", "amount"]
     assert report["roles"]["customer"] == "customer_id"
     assert (tmp_path / "o.csv").read_text().splitlines()[0] == "customer_id,amount"
+    # --encoding utf-8 on a file with a BOM still drops the BOM (it is not part of the header)
+    semi = tmp_path / "semi.csv"
+    semi.write_bytes(b'\xef\xbb\xbf"id";"n"\n1;2\n')
+    ok(str(semi), "--encoding", "utf-8", "-o", str(tmp_path / "s.csv"))
+    assert (tmp_path / "s.csv").read_text().splitlines() == ["id,n", "1,2.0"]
 
 
 def test_cp1252_pounds_and_euros(tmp_path):

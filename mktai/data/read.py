@@ -127,7 +127,12 @@ def open_source(spec: str | Path, encoding: str | None = None) -> Source:
             raise InputError(f"--encoding {encoding!r}: unknown encoding name") from None
         except UnicodeDecodeError:
             pass  # the head may end mid-character; the reader reports real errors per file
-    text = head.decode(source.encoding, errors="replace")
+    if head.startswith(b"\xef\xbb\xbf") and source.encoding.lower().replace("_", "-") in (
+        "utf-8",
+        "utf8",
+    ):
+        source.encoding = "utf-8-sig"  # --encoding utf-8 on a file with a BOM: drop the BOM
+    text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
     source.delimiter = sniff_delimiter(text)
     return source
 
