@@ -382,3 +382,26 @@ def test_summary_matches_naive_groupby_with_shared_and_missing_order_ids():
     np.testing.assert_allclose(
         summary["total"].to_numpy(), value.groupby(frame["customer"]).sum().loc[summary.index]
     )
+
+
+def test_fully_returned_purchases_net_to_exactly_zero():
+    # 0.1 + 0.2 - 0.3 is 5.6e-17 in floating point: without a tolerance the customer would be
+    # "positive" and clustered with a monetary value of 1e-17 (seen on the real data).
+    frame = _frame(
+        [
+            ("a", "1", "2024-01-01", 0.1, False),
+            ("a", "1", "2024-01-01", 0.2, False),
+            ("a", "C2", "2024-01-03", -0.3, True),
+            ("b", "3", "2024-01-02", 0.7, False),
+            ("b", "C4", "2024-01-04", -0.1, True),
+            ("b", "C4", "2024-01-04", -0.6, True),
+            ("c", "5", "2024-01-02", 25.0, False),
+        ]
+    )
+    summary, _ = rfm.summarise(frame)
+    summary = summary.set_index("customer")
+    assert summary.loc["a", "total"] == 0.0 and summary.loc["a", "monetary"] == 0.0
+    assert summary.loc["b", "total"] == 0.0
+    assert summary.loc["a", "excluded_reason"] == rfm.REASON_NON_POSITIVE
+    assert summary.loc["b", "excluded_reason"] == rfm.REASON_NON_POSITIVE
+    assert summary.loc["c", "total"] == 25.0 and summary.loc["c", "excluded_reason"] == ""

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MONETARY_MODES = ("mean", "total")
+# A net total this small relative to the customer's summed |amounts| is rounding noise.
+NET_ZERO_TOLERANCE = 1e-9
 
 # Reasons a customer gets RFM but no cluster and no CLV (the `excluded_reason` column).
 REASON_ONLY_RETURNS = "only returns or zero-value lines"
@@ -120,6 +122,10 @@ def summarise(
 
     net = np.bincount(cust_codes, weights=amount, minlength=n_cust)
     gross = np.bincount(cust_codes[purchase], weights=amount[purchase], minlength=n_cust)
+    # Purchases fully returned net to float noise (0.1 + 0.2 - 0.3 = 5.6e-17), which would
+    # decide by rounding luck whether a customer counts as positive: such nets are exactly 0.
+    magnitude = np.bincount(cust_codes, weights=np.abs(amount), minlength=n_cust)
+    net[np.abs(net) <= NET_ZERO_TOLERANCE * magnitude] = 0.0
 
     pc = cust_codes[purchase]
     pdays = day[purchase]
