@@ -121,8 +121,14 @@ def test_import_rejects_non_archives_and_bad_names(source: Store, tmp_path: Path
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"\x1f\x8b not really gzip")
     target = Store(tmp_path / "target")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as raised:
         target.import_(junk)
+    assert "\n" not in str(raised.value)  # one clear line, not tarfile's list of tries
+    plain = tmp_path / "plain.tar.gz"
+    plain.write_bytes(b"hello")
+    with pytest.raises(InputError, match="not a readable") as raised:
+        target.import_(plain)
+    assert "\n" not in str(raised.value)
     with pytest.raises(InputError, match="does not exist"):
         target.import_(tmp_path / "missing.tar.gz")
     archive = source.export("churn", tmp_path / "c.tar.gz")

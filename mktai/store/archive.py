@@ -149,7 +149,12 @@ def _extract(path: Path, staging: Path) -> None:
                 except FileExistsError:
                     raise InputError(f"{path}: member {member.name!r} appears twice") from None
     except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path} is not a readable .tar.gz archive ({exc})") from None
+        # tarfile lists every compression it tried on separate lines: keep the error one line.
+        detail = " ".join(str(exc).split())
+        raise InputError(
+            f"{path} is not a readable .tar.gz archive ({detail}); give a file written by "
+            "`mktai models export`"
+        ) from None
 
 
 def _read_archived_manifest(staging: Path, path: Path) -> dict:
