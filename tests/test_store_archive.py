@@ -142,3 +142,26 @@ def test_export_refuses_damaged_version(source: Store, tmp_path: Path) -> None:
     with pytest.raises(IntegrityError):
         source.export("churn", tmp_path / "c.tar.gz")
     assert not (tmp_path / "c.tar.gz").exists()
+
+
+def test_imported_files_are_fsynced_before_they_become_visible(
+    source: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §3: a version is fsynced before its rename, for imports as for saves."""
+    import os
+    import stat
+
+    archive = source.export("churn", tmp_path / "c.tar.gz")
+    synced: set[int] = set()
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            synced.add(info.st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    version = Store(tmp_path / "target").import_(archive)
+    for rel in version.manifest["files"]:
+        assert (version.path / rel).stat().st_ino in synced, rel

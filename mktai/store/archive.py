@@ -146,6 +146,8 @@ def _extract(path: Path, staging: Path) -> None:
                 try:
                     with source, open(target, "xb") as out:
                         shutil.copyfileobj(source, out, 1 << 20)
+                        out.flush()
+                        os.fsync(out.fileno())  # durable before the version becomes visible
                 except FileExistsError:
                     raise InputError(f"{path}: member {member.name!r} appears twice") from None
     except (tarfile.TarError, EOFError, zlib.error) as exc:
