@@ -278,3 +278,31 @@ def transactions_frame_of(table):
     from mktai.tasks.segment import transactions_frame
 
     return transactions_frame(table)[0]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--horizon", "0"], "--horizon"),
+        (["--discount", "-3"], "--discount"),
+        (["--monetary", "median"], "--monetary"),
+        (["--k-max", "1"], "--k-max"),
+        (["--segment-map", "no_such_map.json"], "segment map"),
+    ],
+)
+def test_options_are_checked_before_the_data_is_read(tmp_path, args, message):
+    # The data file does not exist: the option error must come first, not after a long read.
+    result = run("segment", str(tmp_path / "missing.csv"), *args, "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2
+    assert message in result.stderr and "missing.csv" not in result.stderr
+
+
+def test_stored_model_refuses_a_bad_horizon_or_discount(stored, tmp_path):
+    # With --model these were silently ignored (horizon 0 -> stored one; negative values gave
+    # an expected value of 0 for everybody).
+    store_dir, _, _ = stored
+    for args in (["--horizon", "-10"], ["--horizon", "0"], ["--discount", "-3"]):
+        result = run("segment", str(SAMPLE), "--model", "rfm", "--store", str(store_dir),
+                     "-o", str(tmp_path / "o.csv"), *args)  # fmt: skip
+        assert result.exit_code == 2, args
+        assert args[0] in result.stderr

@@ -142,7 +142,26 @@ def segment(
     from mktai.data import load_table, write_table
     from mktai.tasks import segment as seg
 
+    # Every option is checked before the (possibly large) data is read.
     k_value, clusters_on = seg.parse_k(k if k is not None else "auto")
+    seg.check_clv_options(horizon, discount)
+    options = None
+    if model is None:
+        from mktai.tasks.rfm_scores import load_segment_map
+
+        options = seg.SegmentOptions(
+            as_of=as_of_ts,
+            monetary=(monetary or "mean").lower(),
+            clusters=clusters_on,
+            k=k_value,
+            k_max=k_max,
+            clv=clv,
+            horizon=horizon if horizon is not None else 90,
+            discount=discount if discount is not None else 0.0,
+            seed=seed,
+            segment_map=load_segment_map(segment_map),
+        )
+        options.validate()
     maps = parse_mapping(mapping)
     table = load_table(data, kind="transactions", mapping=maps, encoding=encoding)
     if strict and len(table.rejects):
@@ -166,7 +185,8 @@ def segment(
     )
     feature_frame = _features(customers, features, encoding) if customers is not None else None
 
-    if model is not None:
+    if options is None:
+        assert model is not None
         stored = _load_model(ctx, store, model)
         result = stored.apply(
             frame,
@@ -179,21 +199,7 @@ def segment(
         result.summary["model"] = model
         fitted = stored
     else:
-        from mktai.tasks.rfm_scores import load_segment_map
-
-        options = seg.SegmentOptions(
-            as_of=as_of_ts,
-            monetary=(monetary or "mean").lower(),
-            clusters=clusters_on,
-            k=k_value,
-            k_max=k_max,
-            clv=clv,
-            horizon=horizon if horizon is not None else 90,
-            discount=discount if discount is not None else 0.0,
-            seed=seed,
-            segment_map=load_segment_map(segment_map),
-            features=feature_frame,
-        )
+        options.features = feature_frame
         result = seg.segment_customers(frame, options)
         fitted = result.model
     result.summary["input"] = counts

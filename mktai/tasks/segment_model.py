@@ -68,7 +68,9 @@ class SegmentModel:
     ) -> SegmentResult:
         """Score new transactions with the stored edges, centroids and CLV parameters."""
         from mktai.errors import UsageError
+        from mktai.tasks.segment_run import check_clv_options, run_segmentation
 
+        check_clv_options(horizon, discount)
         want_clv = self.bgnbd is not None if clv is None else clv
         if want_clv and self.bgnbd is None:
             raise UsageError(
@@ -84,8 +86,6 @@ class SegmentModel:
                     f"this model clusters on customer features {extra}; pass the same "
                     "--customers file with --features"
                 )
-        from mktai.tasks.segment_run import run_segmentation
-
         return run_segmentation(
             frame,
             monetary=self.monetary,
@@ -97,7 +97,7 @@ class SegmentModel:
             bgnbd=self.bgnbd if want_clv else None,
             gamma_gamma=self.gamma_gamma if want_clv else None,
             fit_clv=False,
-            horizon=horizon or self.horizon,
+            horizon=self.horizon if horizon is None else horizon,
             discount=self.discount if discount is None else discount,
             features=features,
             model=self,

@@ -69,10 +69,17 @@ class SegmentOptions:
             raise UsageError(f"--k must be a positive number, 'auto' or 'off', not {self.k}")
         if not 2 <= self.k_min <= self.k_max:
             raise UsageError(f"--k-max must be at least {self.k_min}, not {self.k_max}")
-        if self.horizon < 1:
-            raise UsageError(f"--horizon must be a positive number of days, not {self.horizon}")
-        if not 0 <= self.discount < 10:
-            raise UsageError(f"--discount is an annual rate such as 0.1, not {self.discount}")
+        check_clv_options(self.horizon, self.discount)
+
+
+def check_clv_options(horizon: int | None, discount: float | None) -> None:
+    """UsageError for a CLV horizon or discount rate that makes no sense (None = not given)."""
+    from mktai.errors import UsageError
+
+    if horizon is not None and horizon < 1:
+        raise UsageError(f"--horizon must be a positive number of days, not {horizon}")
+    if discount is not None and not 0 <= discount < 10:
+        raise UsageError(f"--discount is an annual rate such as 0.1, not {discount}")
 
 
 @dataclass
