@@ -273,6 +273,9 @@ def test_single_customer_gets_rfm_but_no_clusters():
     assert any("clustering skipped" in w for w in result.warnings)
     assert "skipped" in result.summary["clusters"]
     assert any("CLV skipped" in w and "at least 10" in w for w in result.warnings)
+    # clustering was skipped too: no warning may claim clusters were computed
+    assert not any("clusters are still computed" in w for w in result.warnings)
+    assert any("only 1 usable customer" in w and "--model" in w for w in result.warnings)
     assert result.customers["expected_value"].isna().all()
 
 

@@ -37,6 +37,7 @@ OUTPUT_COLUMNS = [
     "excluded_reason",
 ]
 MIN_CLV_CUSTOMERS = 10
+MIN_EDGE_CUSTOMERS = 5  # fewer customers than quintiles: the edges say nothing
 CLV_FIT_SAMPLE = 200_000
 CLV_COLUMNS = ["p_alive", "expected_purchases", "expected_spend", "expected_value"]
 
@@ -207,6 +208,12 @@ def run_segmentation(
     usable = (cust["excluded_reason"] == "").to_numpy()
     n_usable = int(usable.sum())
     if edges is None:
+        if n_usable < MIN_EDGE_CUSTOMERS:
+            warnings.append(
+                f"only {n_usable} usable customer(s): quintile edges from so few customers make "
+                "the 1-5 scores and segments arbitrary; score small files with a stored model "
+                "(`mktai train segments` on the full history, then --model)"
+            )
         basis = cust.loc[usable] if n_usable else cust
         edges = {
             "recency": quintile_edges(basis["recency"].to_numpy()),
@@ -386,7 +393,7 @@ def _clv(
             bgnbd = fit_bgnbd(x[fit_rows], t_x[fit_rows], T[fit_rows])
             fitted_on = min(int(x.size), CLV_FIT_SAMPLE)
         except InputError as exc:
-            warnings.append(f"CLV skipped: {exc}; RFM segments and clusters are still computed")
+            warnings.append(f"CLV skipped: {exc}; the RFM columns are still computed")
             summary["skipped"] = str(exc)
             return summary
         if not bgnbd.converged:
