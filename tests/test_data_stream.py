@@ -174,3 +174,28 @@ def test_transcoded_files_stream_in_many_batches(tmp_path, small_blocks, encodin
     assert table.report["sources"][0]["encoding"].startswith(encoding.split("-")[0].lower()[:3])
     assert table.frame["name"].tolist() == [a for a, _ in rows]
     assert table.frame["amount"].sum() == pytest.approx(sum(i + 0.5 for i in range(2000)))
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("name,city\nMüller,Köln\nJosé,São Paulo\n", "cp1252"),
+        ("name\nRenée\nFrançois\n", "cp1252"),  # reads as GBK mojibake (Ren閑) if misjudged
+        ("x\nstraße\n", "cp1252"),  # 0xDF starts a UTF-8 sequence: not UTF-8 cut short
+        ("price\n£5\n€6\n", "cp1252"),
+        ("客户ID,金额\nC1,¥88\n", "gb18030"),
+        ("id,备注\n1,张喆\n", "gb18030"),  # 喆 is outside GB2312
+        ("id,备注\n1,张三\n", "utf-8"),
+    ],
+)
+def test_detect_encoding(text, encoding):
+    assert read.detect_encoding(text.encode(encoding)) == encoding
+
+
+def test_detect_encoding_ignores_a_character_cut_by_the_sample():
+    body = ("客户,金额\n" + "张三,¥1\n" * 60_000).encode("gb18030")
+    for cut in range(4):  # wherever the 256 KB sample ends, even inside a character
+        assert read.detect_encoding(body[: read.SNIFF_BYTES - cut], truncated=True) == "gb18030"
+    utf8 = ("客户,金额\n" + "张三,¥1\n" * 60_000).encode("utf-8")
+    for cut in range(3):
+        assert read.detect_encoding(utf8[: read.SNIFF_BYTES - cut], truncated=True) == "utf-8"

@@ -192,31 +192,56 @@ def _head_bytes(path: Path, compression: str | None) -> bytes:
         ) from None
 
 
-def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 when the text is mostly CJK, else cp1252."""
+def _decodes(head: bytes, encoding: str, truncated: bool) -> str | None:
+    """The sample decoded, forgiving a multi-byte character cut off at the end of a sample."""
+    try:
+        return head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if truncated and exc.start >= len(head) - 4:
+            try:
+                return head[: exc.start].decode(encoding)
+            except UnicodeDecodeError:
+                return None
+        return None
+
+
+def _chinese_share(text: str) -> float:
+    """Share of non-ASCII characters that look like real Chinese text in GB18030.
+
+    Common hanzi and CJK punctuation are in GB2312 (both bytes >= 0xA1) or need GB18030's
+    four-byte form (e.g. ¥); Latin-1 text misread as GBK ('Renée' -> 'Ren閑') lands in the GBK
+    extension, where the second byte is an ASCII letter, so it scores low.
+    """
+    high = [c for c in text if ord(c) > 127]
+    if not high:
+        return 0.0
+    good = 0
+    for char in set(high):
+        try:
+            char.encode("gb2312")
+            ok = True
+        except UnicodeEncodeError:
+            ok = len(char.encode("gb18030")) == 4
+        if ok:
+            good += high.count(char)
+    return good / len(high)
+
+
+def detect_encoding(head: bytes, truncated: bool | None = None) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, GB18030 when the bytes read as Chinese,
+    else cp1252. `truncated`: the sample is the start of a longer file (default: it is as long
+    as SNIFF_BYTES), so a character cut at its end is not evidence against an encoding."""
+    if truncated is None:
+        truncated = len(head) >= SNIFF_BYTES
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    try:
-        head.decode("utf-8")
+    if _decodes(head, "utf-8", truncated) is not None:
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        if exc.start >= len(head) - 3:
-            try:
-                head[: exc.start].decode("utf-8")
-                return "utf-8"
-            except UnicodeDecodeError:
-                pass
-    try:
-        text = head.decode("gb18030")
-        high = [c for c in text if ord(c) > 127]
-        cjk = [c for c in high if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"]
-        if high and len(cjk) / len(high) > 0.6:
-            return "gb18030"
-    except UnicodeDecodeError:
-        pass
+    text = _decodes(head, "gb18030", truncated)
+    if text is not None and _chinese_share(text) >= 0.6:
+        return "gb18030"
     return "cp1252"
 
 
