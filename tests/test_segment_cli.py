@@ -4,6 +4,7 @@ segments family protocol used by `mktai train segments`."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from pathlib import Path
@@ -83,6 +84,14 @@ def test_html_report_embeds_charts(clv_run):
     assert len(images) == 2  # RFM heatmap and cluster scatter
     assert all(base64.b64decode(img).startswith(b"\x89PNG") for img in images)
     assert "Champions" in text and "Gamma-Gamma" in text
+    assert "<h2>RFM heatmap</h2>" in text and "<h2>Cluster scatter</h2>" in text
+    # each excluded reason is stated once (it was both a fact line and a warning)
+    summary = json.loads(clv_run[1].stdout)
+    for reason in summary["excluded"]:
+        assert text.count(html.escape(reason)) == 1, reason
+    # cluster names are text: left-aligned like the first column, not like the numbers
+    name = summary["clusters"]["profiles"][0]["name"]
+    assert f"<td class='text'>{name}</td>" in text
 
 
 def test_markdown_and_json_reports(tmp_path):

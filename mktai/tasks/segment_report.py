@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = (".html", ".htm", ".md", ".json")
+CHART_TITLES = {"rfm_heatmap": "RFM heatmap", "cluster_scatter": "Cluster scatter"}
+TEXT_COLUMNS = ("name", "segment")  # left-aligned like the first column; numbers go right
 
 
 def check_report_path(path: Path) -> str:
@@ -189,8 +191,7 @@ def _facts(summary: dict[str, Any]) -> list[str]:
         f"recency = {summary['recency_definition']}",
         f"segment map: {summary.get('segment_map', 'default')}",
     ]
-    for reason, count in summary.get("excluded", {}).items():
-        facts.append(f"{count:,} customer(s) not clustered / no CLV: {reason}")
+    # Excluded customers are not listed here: the warnings always include that count.
     facts += [f"warning: {w}" for w in summary.get("warnings", [])]
     return facts
 
@@ -211,7 +212,7 @@ def _markdown(summary: dict[str, Any], images: dict[str, str]) -> str:
         ]
         lines.append("")
     for name, src in images.items():
-        lines += [f"![{name.replace('_', ' ')}]({src})", ""]
+        lines += [f"## {CHART_TITLES.get(name, name)}", "", f"![{name}]({src})", ""]
     return "\n".join(lines)
 
 
@@ -221,21 +222,24 @@ def _html(summary: dict[str, Any], images: dict[str, str]) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>Customer segments</title>",
         "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
         "table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;"
-        "padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+        "padding:3px 8px;text-align:right}td:first-child,th:first-child,.text{text-align:left}"
         "img{max-width:100%}</style></head><body>",
         "<h1>Customer segments</h1><ul>",
         *(f"<li>{e(fact)}</li>" for fact in _facts(summary)),
         "</ul>",
     ]
     for title, header, rows in tables(summary):
+        css = ["" if h not in TEXT_COLUMNS else " class='text'" for h in header]
         parts.append(f"<h2>{e(title)}</h2><table><tr>")
-        parts += [f"<th>{e(h)}</th>" for h in header]
+        parts += [f"<th{c}>{e(h)}</th>" for c, h in zip(css, header, strict=True)]
         parts.append("</tr>")
         for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>")
+            cells = "".join(f"<td{c}>{e(v)}</td>" for c, v in zip(css, row, strict=True))
+            parts.append(f"<tr>{cells}</tr>")
         parts.append("</table>")
     for name, src in images.items():
-        parts.append(f"<h2>{e(name.replace('_', ' '))}</h2><img alt='{e(name)}' src='{src}'>")
+        title = CHART_TITLES.get(name, name)
+        parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='{src}'>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
