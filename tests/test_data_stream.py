@@ -199,3 +199,13 @@ def test_detect_encoding_ignores_a_character_cut_by_the_sample():
     utf8 = ("客户,金额\n" + "张三,¥1\n" * 60_000).encode("utf-8")
     for cut in range(3):
         assert read.detect_encoding(utf8[: read.SNIFF_BYTES - cut], truncated=True) == "utf-8"
+
+
+def test_dotted_dates_are_day_first_and_offsets_become_utc(tmp_path):
+    import pandas as pd
+
+    rows = [["a", "05.01.2024", "2024-01-05T08:26:00+08:00"], ["b", "06.02.2024", ""]]
+    table = load_table(_write(tmp_path / "d.csv", ["id", "date", "created_at"], rows))
+    assert table.frame["date"].tolist() == [pd.Timestamp(2024, 1, 5), pd.Timestamp(2024, 2, 6)]
+    assert table.report["columns"]["date"]["date_format"]["day_first"] is True
+    assert table.frame["created_at"].iloc[0] == pd.Timestamp("2024-01-05 00:26")

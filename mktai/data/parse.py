@@ -147,6 +147,8 @@ def decide_day_first(values: pd.Series) -> bool | None:
         return True
     if (second > 12).any():
         return False
+    if sample.str.match(r"^\d{1,2}\.\d{1,2}\.\d{2,4}").mean() > 0.5:
+        return True  # 05.01.2024 is written day first wherever dots are used
     return None
 
 
@@ -260,6 +262,8 @@ def parse_dates(
     if remaining.any():
         parsed = pd.to_datetime(text[remaining], format="ISO8601", errors="coerce", utc=True)
         parsed = parsed.dt.tz_convert(None)
+        if parsed.notna().any():
+            info.setdefault("format", "ISO 8601 with offsets, converted to UTC")
         result[remaining] = _ns(parsed)
         remaining &= result.isna()
     return result, remaining & present, info
