@@ -220,3 +220,36 @@ def test_models_list_stays_light(tmp_path: Path) -> None:
     assert result.stdout.split()[:2] == ["MODEL", "VERSION"]
     assert "m " in result.stdout and "holdout.rmse=1" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# Records an evaluation but is killed (-9) just before the new manifest is renamed into place,
+# as a cron timeout can kill `mktai evaluate`.
+DYING_EVALUATOR = r"""
+import os, signal, sys
+from pathlib import Path
+from mktai.store import Store
+
+real_replace = os.replace
+def replace_then_die(src, dst, *args, **kwargs):
+    if str(dst).endswith("manifest.json"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+
+os.replace = replace_then_die
+Store(Path(sys.argv[1])).record_evaluation("m@v1", {"auc": 0.5})
+"""
+
+
+def test_kill_9_while_recording_an_evaluation_leaves_the_version_loadable(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "store"
+    store = Store(root)
+    store.save("m", "demand", _complete_model, {"algorithm": "ok"})
+    proc = subprocess.run(
+        [PYTHON, "-c", DYING_EVALUATOR, str(root)], env=_env(), capture_output=True, timeout=60
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert store.verify() == []
+    assert store.load("m@v1").manifest["evaluations"] == []  # the old manifest, intact
+    assert store.record_evaluation("m@v1", {"auc": 0.6}).manifest["evaluations"][0]["auc"] == 0.6

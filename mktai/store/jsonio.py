@@ -28,10 +28,14 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False, default=_default)
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Readers see either the old or the new file, never half of one, even after kill -9."""
+def write_json_atomic(path: Path, payload: Any, *, tmp_dir: Path | None = None) -> None:
+    """Readers see either the old or the new file, never half of one, even after kill -9.
+
+    tmp_dir (same filesystem) holds the temporary file instead of path's directory: a process
+    killed before the rename must not leave a stray file inside a checksummed version.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=tmp_dir or path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(dumps(payload))

@@ -269,10 +269,14 @@ class Store:
         return Version(name, number, target, manifest)
 
     def _update_manifest(self, ref: str, change: Callable[[dict[str, Any]], None]) -> Version:
+        """Rewrite a published manifest; its temp file lives in .staging, never in the version
+        directory, where a kill -9 would leave an unlisted file that fails every load."""
         with store_lock(self.root):
             version = self.get(ref)
             change(version.manifest)
-            write_json_atomic(version.path / MANIFEST, version.manifest)
+            staging = self._staging()
+            staging.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(version.path / MANIFEST, version.manifest, tmp_dir=staging)
         return version
 
     def record_evaluation(self, ref: str, entry: dict[str, Any]) -> Version:
