@@ -236,6 +236,9 @@ def _summary(scored: Any, rows: int, texts: list[Any]) -> dict[str, Any]:
 def _report(summary: dict[str, Any]) -> None:
     from mktai.cli import console
 
+    if not summary["rows"]:
+        console.warn("no texts to score: the input is empty")
+        return
     langs = ", ".join(f"{k} {v:,}" for k, v in summary["languages"].items()) or "none"
     labels = ", ".join(f"{k} {v:,}" for k, v in summary["labels"].items())
     console.info(
