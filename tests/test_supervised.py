@@ -92,6 +92,10 @@ def test_bank_model_metrics_threshold_importance_and_leak_warning(bank_model):
     names = [c["name"] for c in fields["input_schema"]["columns"]]
     assert "y" not in names and "duration" in names
     assert fields["input_schema"]["derived"][0]["name"] == "day_of_year"
+    pdays = next(c for c in fields["input_schema"]["columns"] if c["name"] == "pdays")
+    assert pdays["sentinel"] == -1.0  # "never contacted" is a code, not a number of days
+    balance = next(c for c in fields["input_schema"]["columns"] if c["name"] == "balance")
+    assert "sentinel" not in balance  # real negative balances are values
 
 
 def test_drop_removes_the_leaky_column(bank):

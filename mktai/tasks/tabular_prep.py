@@ -1,7 +1,8 @@
 """Input schema and feature preparation for tabular models, driven by the cleaned column types.
 
 The schema (a JSON-able dict stored in the manifest and in model.json) records, per column, how
-it is used: numeric (missing values imputed by the model pipeline and counted), categorical (the
+it is used: numeric (missing values imputed by the model pipeline and counted; a "not
+applicable" code such as pdays = -1 becomes missing), categorical (the
 training categories; unseen values at predict time are counted and treated as missing), date
 (expanded into calendar parts) or dropped (constant, identifier-like, free text, --drop). The same
 `prepare` runs at train and predict time, so both see identical features.
@@ -84,6 +85,9 @@ def infer_schema(
                 dropped[name] = "constant"
                 continue
             entry.update(type="numeric", median=float(numbers.median()))
+            sentinel = _sentinel(numbers)
+            if sentinel is not None:
+                entry["sentinel"] = sentinel
         else:
             values = present.astype("string")
             counts = values.value_counts()
@@ -113,6 +117,25 @@ def infer_schema(
     schema: dict[str, Any] = {"columns": columns, "dropped": dropped, "derived": []}
     schema["derived"] = _calendar_features(frame, columns)
     return schema
+
+
+def _sentinel(numbers: pd.Series) -> float | None:
+    """A negative code meaning "not applicable" (bank marketing's pdays = -1: never contacted).
+
+    Recognised when one negative integer is frequent (>= 5% of rows) and every other value is
+    >= 0; it is then treated as missing, which trees route on their own and linear models see
+    through a missing-indicator column, instead of as a number below every real value.
+    """
+    present = numbers.dropna()
+    if present.empty:
+        return None
+    low = float(present.min())
+    if low >= 0 or not low.is_integer():
+        return None
+    is_low = present == low
+    if is_low.mean() < 0.05 or (present[~is_low] < 0).any():
+        return None
+    return low
 
 
 def _calendar_features(frame: pd.DataFrame, columns: list[dict[str, Any]]) -> list[dict]:
@@ -178,8 +201,10 @@ def prepare(frame: pd.DataFrame, schema: dict[str, Any]) -> tuple[pd.DataFrame, 
             bad = int(numbers.isna().sum() - series.isna().sum())
             if bad > 0:
                 invalid[name] = bad
-            out[name] = numbers.to_numpy()
             n_missing = int(numbers.isna().sum())
+            if "sentinel" in column:
+                numbers = numbers.mask(numbers == column["sentinel"])
+            out[name] = numbers.to_numpy()
         elif kind == "categorical":
             categories = column["categories"]
             text = series.astype("string")
