@@ -234,6 +234,24 @@ def test_parquet_with_nested_and_categorical_columns(tmp_path):
     assert clean["segment"].tolist() == ["a", "b", "a"]
 
 
+def test_parquet_and_csv_stacked(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame(
+        {
+            "order_id": ["A1", "A2"],
+            "order_date": pd.to_datetime(["2024-01-01", "2024-01-02"]).tz_localize("UTC"),
+            "amount": [1, 2],  # int64 in parquet, decimals in the CSV
+        }
+    ).to_parquet(tmp_path / "a.parquet")
+    (tmp_path / "b.csv").write_text("order_id,order_date,amount\nB1,2024-01-03,3.5\n")
+    out = tmp_path / "o.parquet"
+    ok(str(tmp_path / "a.parquet"), str(tmp_path / "b.csv"), "-o", str(out))
+    clean = pd.read_parquet(out)
+    assert clean["amount"].tolist() == [1.0, 2.0, 3.5]
+    assert clean["order_date"].tolist() == [pd.Timestamp(2024, 1, d) for d in (1, 2, 3)]
+
+
 def test_stdin(tmp_path):
     import pandas as pd
 

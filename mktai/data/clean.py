@@ -282,8 +282,12 @@ class Cleaner:
     def _convert(self, values: pd.Series, kind: str, column: str) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
 
-        if values.dtype.kind in "iufbM" and kind in ("number", "date"):
-            return values, pd.Series(False, index=values.index)
+        if values.dtype.kind in "iufb" and kind == "number":  # typed input (parquet)
+            return values.astype("float64"), pd.Series(False, index=values.index)
+        if values.dtype.kind == "M" and kind == "date":
+            if getattr(values.dt, "tz", None) is not None:
+                values = values.dt.tz_convert(None)  # like ISO offsets in CSV: UTC
+            return parse._ns(values), pd.Series(False, index=values.index)
         if kind == "number":
             return parse.parse_numbers(values, self.plan.european.get(column))
         if kind == "date":

@@ -272,7 +272,7 @@ def parse_dates(
 _NS_MIN, _NS_MAX = "1677-09-22", "2262-04-11"
 
 
-def _ns(parsed: pd.Series) -> pd.Series:
+def _ns(parsed: pd.Series) -> pd.Series:  # also used by clean for typed (parquet) dates
     """Dates as datetime64[ns]; years outside what nanoseconds can hold (e.g. 0001) become NaT."""
     import pandas as pd
 

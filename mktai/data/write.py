@@ -111,7 +111,15 @@ class TableWriter:
             self._schema = table.schema
             self._parquet = pq.ParquetWriter(str(self._tmp), self._schema, compression="snappy")
         else:
-            table = table.cast(self._schema)
+            try:
+                table = table.cast(self._schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                from mktai.errors import InputError
+
+                raise InputError(
+                    f"{self.path}: rows {self.rows + 1:,} on have column types that differ from "
+                    f"the first rows ({str(exc).splitlines()[0]}); write CSV or fix the input"
+                ) from None
         self._parquet.write_table(table)
 
     def close(self, empty_frame: pd.DataFrame | None = None) -> None:
