@@ -79,15 +79,17 @@ def sentiment(
     if "-" in texts and len(texts) > 1:
         raise UsageError("'-' (read stdin) cannot be combined with texts on the command line")
 
+    from mktai.tasks.sentiment import apply
+
     scorer, model_name = _model(ctx, store, model)
     if input_file is not None:
-        frame, summary = score_file(
+        frame, summary = apply.score_file(
             scorer, input_file, column=column, lang=lang, explain=explain,
             encoding=encoding, strict=strict,
         )  # fmt: skip
     else:
         lines = _stdin_lines() if texts == ["-"] else texts
-        frame, summary = score_texts(scorer, lines, lang=lang, explain=explain)
+        frame, summary = apply.score_texts(scorer, lines, lang=lang, explain=explain)
     summary["model"] = model_name
     _report(summary)
 
@@ -127,112 +129,6 @@ def _model(ctx: typer.Context, store: Path | None, ref: str | None) -> tuple[Any
     return family.load_model(version.path, version.manifest), version.ref
 
 
-def score_texts(
-    scorer: Any, texts: list[str], *, lang: str = "auto", explain: bool = False
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Free texts -> table text, lang, label, probability (+ explanation) and a summary."""
-    from mktai.tasks.sentiment.model import frame_of
-
-    scored = scorer.score(texts, lang=lang, explain=explain)
-    frame = frame_of(scored, texts)
-    return frame, _summary(scored, len(texts), texts)
-
-
-def score_file(
-    scorer: Any,
-    path: Path,
-    *,
-    column: str | None = None,
-    lang: str = "auto",
-    explain: bool = False,
-    encoding: str | None = None,
-    strict: bool = False,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A reviews file -> its columns + label + probability (+ explanation) and a summary."""
-    import numpy as np
-
-    from mktai.data import load_table
-    from mktai.errors import InputError
-
-    mapping = {"text": column} if column else None
-    table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding)
-    if strict and len(table.rejects):
-        raise InputError(
-            f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
-            "is set; see `mktai ingest` for the rejects file"
-        )
-    if not table.has("text"):
-        names = ", ".join(map(str, table.frame.columns[:20]))
-        raise InputError(
-            f"{table.describe()}: no text column found (columns: {names}); "
-            "name it with --column COLUMN"
-        )
-    texts = table.col("text").tolist()
-    scored = scorer.score(texts, lang=lang, explain=explain)
-    frame = table.frame.copy()
-    names = _result_names(frame)
-    frame[names["label"]] = scored.label
-    frame[names["probability"]] = np.round(scored.probability, 4)
-    if scored.explanation is not None:
-        frame[names["explanation"]] = scored.explanation
-    summary = _summary(scored, len(texts), texts)
-    summary["input"] = str(path)
-    summary["text_column"] = table.roles["text"]
-    summary["rows_rejected_by_cleaning"] = int(len(table.rejects))
-    if names["label"] != "label":
-        summary["output_columns"] = names
-    if table.has("label"):
-        agreement = _agreement(scorer, table.col("label"), scored.label, table.describe())
-        if agreement is not None:
-            summary["agreement_with_label_column"] = agreement
-    return frame, summary
-
-
-def _agreement(scorer: Any, truth: Any, predicted: list[str], where: str) -> float | None:
-    """Share of scored rows whose predicted label equals the file's own label (if comparable)."""
-    import numpy as np
-
-    from mktai.errors import InputError
-    from mktai.tasks.sentiment.labels import evaluation_labels
-
-    try:
-        y = evaluation_labels(truth, scorer.classes, where=where, names=scorer.names)
-    except InputError:
-        return None
-    shown = [scorer.names.get(c, c) for c in scorer.classes]
-    pred = np.array([shown.index(p) if p in shown else -1 for p in predicted])
-    usable = (y >= 0) & (pred >= 0)
-    return round(float((y[usable] == pred[usable]).mean()), 4) if usable.any() else None
-
-
-def _result_names(frame: pd.DataFrame) -> dict[str, str]:
-    """label/probability/explanation, prefixed with predicted_ when the input has them."""
-    from mktai.cli import console
-
-    wanted = ("label", "probability", "explanation")
-    if not any(name in frame.columns for name in wanted):
-        return {name: name for name in wanted}
-    console.info(
-        "the input already has a label/probability column: the results are written as "
-        "predicted_label and predicted_probability"
-    )
-    return {name: f"predicted_{name}" for name in wanted}
-
-
-def _summary(scored: Any, rows: int, texts: list[Any]) -> dict[str, Any]:
-    from collections import Counter
-
-    labels = Counter(scored.label)
-    broken = sum(1 for t in texts if isinstance(t, str) and "\ufffd" in t)
-    return {
-        "rows": rows,
-        "labels": dict(sorted(labels.items())),
-        "unknown": scored.unknown,
-        "languages": scored.by_lang,
-        "broken_encoding": broken,
-    }
-
-
 def _report(summary: dict[str, Any]) -> None:
     from mktai.cli import console
 
@@ -245,6 +141,11 @@ def _report(summary: dict[str, Any]) -> None:
         f"scored {summary['rows']:,} texts with the {summary['model']} model "
         f"(languages: {langs}): {labels}"
     )
+    if summary.get("output_columns"):
+        console.info(
+            "the input already has a label/probability column: the results are written as "
+            "predicted_label and predicted_probability"
+        )
     if summary.get("agreement_with_label_column") is not None:
         console.info(
             f"agreement with the file's own label column: "

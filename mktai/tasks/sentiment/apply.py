@@ -1,0 +1,114 @@
+"""Scoring texts and review files with a sentiment model: the library behind `mktai sentiment`.
+
+score_texts / score_file return the result table and a JSON-able summary (counts of labels,
+unknown texts, languages, undecodable texts, rows rejected by cleaning), so scripts get exactly
+what the CLI prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def score_texts(
+    scorer: Any, texts: list[str], *, lang: str = "auto", explain: bool = False
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Free texts -> table text, lang, label, probability (+ explanation) and a summary."""
+    from mktai.tasks.sentiment.model import frame_of
+
+    scored = scorer.score(texts, lang=lang, explain=explain)
+    frame = frame_of(scored, texts)
+    return frame, _summary(scored, len(texts), texts)
+
+
+def score_file(
+    scorer: Any,
+    path: Path,
+    *,
+    column: str | None = None,
+    lang: str = "auto",
+    explain: bool = False,
+    encoding: str | None = None,
+    strict: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A reviews file -> its columns + label + probability (+ explanation) and a summary."""
+    import numpy as np
+
+    from mktai.data import load_table
+    from mktai.errors import InputError
+
+    mapping = {"text": column} if column else None
+    table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding)
+    if strict and len(table.rejects):
+        raise InputError(
+            f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
+            "is set; see `mktai ingest` for the rejects file"
+        )
+    if not table.has("text"):
+        names = ", ".join(map(str, table.frame.columns[:20]))
+        raise InputError(
+            f"{table.describe()}: no text column found (columns: {names}); "
+            "name it with --column COLUMN"
+        )
+    texts = table.col("text").tolist()
+    scored = scorer.score(texts, lang=lang, explain=explain)
+    frame = table.frame.copy()
+    names = _result_names(frame)
+    frame[names["label"]] = scored.label
+    frame[names["probability"]] = np.round(scored.probability, 4)
+    if scored.explanation is not None:
+        frame[names["explanation"]] = scored.explanation
+    summary = _summary(scored, len(texts), texts)
+    summary["input"] = str(path)
+    summary["text_column"] = table.roles["text"]
+    summary["rows_rejected_by_cleaning"] = int(len(table.rejects))
+    if names["label"] != "label":
+        summary["output_columns"] = names
+    if table.has("label"):
+        agreement = _agreement(scorer, table.col("label"), scored.label, table.describe())
+        if agreement is not None:
+            summary["agreement_with_label_column"] = agreement
+    return frame, summary
+
+
+def _agreement(scorer: Any, truth: Any, predicted: list[str], where: str) -> float | None:
+    """Share of scored rows whose predicted label equals the file's own label (if comparable)."""
+    import numpy as np
+
+    from mktai.errors import InputError
+    from mktai.tasks.sentiment.labels import evaluation_labels
+
+    try:
+        y = evaluation_labels(truth, scorer.classes, where=where, names=scorer.names)
+    except InputError:
+        return None
+    shown = [scorer.names.get(c, c) for c in scorer.classes]
+    pred = np.array([shown.index(p) if p in shown else -1 for p in predicted])
+    usable = (y >= 0) & (pred >= 0)
+    return round(float((y[usable] == pred[usable]).mean()), 4) if usable.any() else None
+
+
+def _result_names(frame: pd.DataFrame) -> dict[str, str]:
+    """label/probability/explanation, prefixed with predicted_ when the input has them."""
+    wanted = ("label", "probability", "explanation")
+    if not any(name in frame.columns for name in wanted):
+        return {name: name for name in wanted}
+    return {name: f"predicted_{name}" for name in wanted}
+
+
+def _summary(scored: Any, rows: int, texts: list[Any]) -> dict[str, Any]:
+    from collections import Counter
+
+    labels = Counter(scored.label)
+    broken = sum(1 for t in texts if isinstance(t, str) and "\ufffd" in t)
+    return {
+        "rows": rows,
+        "labels": dict(sorted(labels.items())),
+        "unknown": scored.unknown,
+        "languages": scored.by_lang,
+        "broken_encoding": broken,
+    }
