@@ -270,3 +270,51 @@ def test_pooling_whole_days_matches_row_unique():
     rows, counts = np.unique(np.stack([x, t_x, T], axis=1), axis=0, return_counts=True)
     np.testing.assert_array_equal(np.stack(pooled[:3], axis=1), rows)
     np.testing.assert_array_equal(pooled[3], counts)
+
+
+def _expected_purchases_by_quadrature(params, t, x, t_x, T):
+    """E[Y(t) | x, t_x, T] integrated numerically over the dropout probability p.
+
+    Independent of any hypergeometric function: integrating lambda out analytically, a customer
+    alive at T with (lambda, p) makes (1 - exp(-lambda p t)) / p purchases in expectation, so
+    E = int (1-p)^x / p [1 - ((alpha+T)/(alpha+T+p t))^(r+x)] Beta(p; a, b) dp / likelihood,
+    everything relative to the common factor Gamma(r+x) alpha^r / Gamma(r) (alpha+T)^-(r+x).
+    """
+    from scipy.integrate import quad
+    from scipy.special import betaln
+
+    r, alpha, a, b = params
+
+    def integrand(u):
+        # p = u^(1/a) turns the p^(a-1) singularity at 0 into a constant 1/a
+        p = u ** (1.0 / a)
+        if p == 0.0:
+            gain_per_p = t * (r + x) / (alpha + T)
+        else:
+            gain_per_p = -np.expm1(-(r + x) * np.log1p(p * t / (alpha + T))) / p
+        return np.exp((b + x - 1) * np.log1p(-p) - betaln(a, b)) * gain_per_p / a
+
+    numerator = quad(integrand, 0, 1, limit=500, epsabs=0, epsrel=1e-10)[0]
+    alive = np.exp(betaln(a, b + x) - betaln(a, b))
+    dead = 0.0
+    if x > 0:
+        dead = np.exp(
+            betaln(a + 1, b + x - 1) - betaln(a, b) + (r + x) * np.log((alpha + T) / (alpha + t_x))
+        )
+    return numerator / (alive + dead)
+
+
+@pytest.mark.parametrize("params", [(0.83, 69.4, 0.0039, 6.78), (0.25, 4.4, 0.79, 2.43), TRUE_BG])
+def test_expected_purchases_match_quadrature_for_frequent_buyers_and_long_horizons(params):
+    # Pfaff's form 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)) returned inf/NaN here: frequent
+    # buyers (x ~ 100) over a horizon longer than alpha + T, e.g. a one-year or five-year CLV.
+    model = clv.BGNBD(*params)
+    cases = [(0, 0, 30), (3, 40, 200), (97, 100, 108), (162, 966, 1701), (400, 700, 730)]
+    for t in (30.0, 365.0, 1825.0):
+        for x, t_x, T in cases:
+            got = float(
+                model.expected_purchases(t, np.array([x]), np.array([t_x]), np.array([T]))[0]
+            )
+            want = _expected_purchases_by_quadrature(params, t, x, t_x, T)
+            assert np.isfinite(got)
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-9), (t, x, t_x, T)

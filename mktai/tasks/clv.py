@@ -147,8 +147,11 @@ class BGNBD:
     ) -> np.ndarray:
         """E[purchases in (T, T + t] | x, t_x, T] (FHL 2005 eq. 10).
 
-        The (1 - z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) factor is evaluated through Pfaff's
-        transformation as 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)): no huge x tiny products.
+        The factor (1 - z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), z = t/(alpha+T+t), is evaluated
+        through Euler's transformation as (1 - z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): the
+        first two parameters do not grow with x and z stays in [0, 1), so the series is
+        tame. (Pfaff's form, 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)), overflows to inf/NaN for
+        frequent buyers once the horizon exceeds alpha + T, e.g. a one-year CLV.)
         """
         import numpy as np
         from scipy.special import hyp2f1
@@ -159,7 +162,10 @@ class BGNBD:
         x = np.asarray(x, dtype="float64")
         T = np.asarray(T, dtype="float64")
         t = np.asarray(t, dtype="float64")
-        hyp = hyp2f1(r + x, a - 1.0, a + b + x - 1.0, -t / (alpha + T))
+        z = t / (alpha + T + t)
+        hyp = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(
+            a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+        )
         ratio = (a + b + x - 1.0) / (a - 1.0)
         return np.maximum(self.p_alive(x, t_x, T) * ratio * (1.0 - hyp), 0.0)
 
