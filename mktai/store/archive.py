@@ -151,8 +151,8 @@ def _extract(path: Path, staging: Path) -> None:
                 except FileExistsError:
                     raise InputError(f"{path}: member {member.name!r} appears twice") from None
     except (tarfile.TarError, EOFError, zlib.error) as exc:
-        # tarfile lists every compression it tried on separate lines: keep the error one line.
-        detail = " ".join(str(exc).split())
+        # tarfile lists every compression it tried on further lines: keep the first one only.
+        detail = (str(exc).strip().splitlines() or ["unreadable"])[0].rstrip(": ")
         raise InputError(
             f"{path} is not a readable .tar.gz archive ({detail}); give a file written by "
             "`mktai models export`"
