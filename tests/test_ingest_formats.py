@@ -551,3 +551,14 @@ def test_json_and_jsonl_outputs(tmp_path):
     assert [json.loads(line)["note"] for line in lines] == [r[3] for r in ROWS[:3]]
     bad = ingest(str(src), "-o", str(tmp_path / "o.xlsx"))
     assert bad.exit_code == 2 and ".xlsx" in bad.stderr
+
+
+def test_rejects_never_overwrite_inputs_or_output(tmp_path):
+    src = write_csv(tmp_path / "data.rejects.csv", HEADER, ROWS[:3])
+    before = src.read_bytes()
+    result = ingest(str(src), "-o", str(tmp_path / "data.csv"))  # default rejects = the input
+    assert result.exit_code == 2 and "--rejects" in result.stderr
+    assert src.read_bytes() == before
+    out = tmp_path / "o.csv"
+    result = ingest(str(src), "-o", str(out), "--rejects", str(out))
+    assert result.exit_code == 2 and not out.exists()

@@ -60,6 +60,7 @@ def ingest(
     """
     stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
     rejects_path = rejects or default_rejects_path(output, str(sources[0]))
+    _refuse_clobbering(rejects_path, output, sources)
     writer = TableWriter(output)
     reject_writer = TableWriter(rejects_path)
     background = _Background(writer.write)
@@ -102,6 +103,21 @@ def ingest(
         report=summary,
         held_back=held_back,
     )
+
+
+def _refuse_clobbering(rejects: Path, output: Path | None, sources: Sequence[str | Path]) -> None:
+    """The rejects file must not replace an input or the clean output (data would be lost)."""
+    from mktai.errors import UsageError
+
+    target = rejects.resolve()
+    taken = [Path(s).resolve() for s in sources if str(s) != "-"]
+    if output is not None:
+        taken.append(output.resolve())
+    if target in taken:
+        raise UsageError(
+            f"the rejects file {rejects} would overwrite an input or the output; "
+            "choose another with --rejects FILE"
+        )
 
 
 class _Background:
