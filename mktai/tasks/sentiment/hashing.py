@@ -30,16 +30,15 @@ def char_classes() -> np.ndarray:
     """Class of every BMP code point (built once per process, ~10 ms)."""
     global _TABLE
     if _TABLE is None:
-        from mktai.tasks.sentiment.text import CJK_RE
+        from mktai.tasks.sentiment.text import CJK_RANGES
 
-        table = np.zeros(0x10000, dtype=np.uint8)
-        for cp in range(0x10000):
-            ch = chr(cp)
-            if ch.isalnum():
-                table[cp] = DIGIT if ch.isdecimal() or not ch.isalpha() else LETTER
-        for cp in range(0x10000):
-            if CJK_RE.match(chr(cp)):
-                table[cp] = CJK
+        chars = [chr(cp) for cp in range(0x10000)]
+        alpha = np.fromiter(map(str.isalpha, chars), dtype=bool, count=0x10000)
+        alnum = np.fromiter(map(str.isalnum, chars), dtype=bool, count=0x10000)
+        table = np.where(alpha, LETTER, np.where(alnum, DIGIT, OTHER)).astype(np.uint8)
+        for lo, hi in CJK_RANGES:
+            if lo < 0x10000:
+                table[lo : hi + 1] = CJK
         table[ord("_")] = OTHER
         table[ord("'")] = APOSTROPHE
         _TABLE = table

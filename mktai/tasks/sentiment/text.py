@@ -9,9 +9,15 @@ import re
 import unicodedata
 
 # Han ideographs (incl. extension A and compatibility), kana and hangul count as CJK for routing.
-_CJK_CLASS = (
-    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0003ffff"
+CJK_RANGES = (
+    (0x3040, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xAC00, 0xD7AF),
+    (0x20000, 0x3FFFF),
 )
+_CJK_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES)
 CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 # Word tokens: every CJK character on its own (Chinese needs no segmenter), else runs of
 # letters/digits, apostrophes kept between them (don't, rock'n'roll). hashing.Batch.tokens
