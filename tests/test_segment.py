@@ -408,3 +408,15 @@ def test_fully_returned_purchases_net_to_exactly_zero():
     assert summary.loc["a", "excluded_reason"] == rfm.REASON_NON_POSITIVE
     assert summary.loc["b", "excluded_reason"] == rfm.REASON_NON_POSITIVE
     assert summary.loc["c", "total"] == 25.0 and summary.loc["c", "excluded_reason"] == ""
+
+
+def test_auto_k_with_too_few_profiles_does_not_claim_k_was_given():
+    rows = [
+        (c, f"{c}{i}", f"2024-01-{day:02d}", amount, False)
+        for c, day, amount in (("a", 2, 10.0), ("b", 2, 10.0), ("c", 20, 500.0))
+        for i in range(2)
+    ]
+    result = segment_customers(_frame(rows), SegmentOptions(seed=0))
+    clusters = result.summary["clusters"]
+    assert clusters["k"] == 2
+    assert clusters["chosen_by"] == "too few profiles to compare"

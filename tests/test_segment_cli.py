@@ -159,6 +159,9 @@ def test_apply_stored_model_and_migration(stored, tmp_path):
     assert summary["model"] == "rfm"
     assert summary["edges"] == model.edges
     assert summary["clv"]["r"] == pytest.approx(model.bgnbd.r)
+    # the clusters come from the model: no claim that k was chosen (or given) in this run
+    assert summary["clusters"]["chosen_by"] == "stored model"
+    assert "from the stored model" in result.stderr and "Silhouette by k" not in result.stderr
     migration = summary["migration"]
     counts = sum(map(sum, migration["counts"]))
     assert counts == 280  # every customer once: present in both, new, or gone

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 FORMATS = (".html", ".htm", ".md", ".json")
 CHART_TITLES = {"rfm_heatmap": "RFM heatmap", "cluster_scatter": "Cluster scatter"}
+CHOSEN_BY = {
+    "silhouette": "chosen by silhouette",
+    "given": "k given",
+    "stored model": "from the stored model",
+}
 TEXT_COLUMNS = ("name", "segment")  # left-aligned like the first column; numbers go right
 
 
@@ -114,11 +119,8 @@ def tables(summary: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
         out.append(
             (
                 f"Clusters (k = {clusters['k']}, "
-                + (
-                    "chosen by silhouette)"
-                    if clusters.get("chosen_by") == "silhouette"
-                    else "k given)"
-                ),
+                + CHOSEN_BY.get(clusters.get("chosen_by"), str(clusters.get("chosen_by")))
+                + ")",
                 [
                     "cluster",
                     "name",

@@ -247,6 +247,7 @@ def run_segmentation(
     clusters_summary: dict[str, Any]
     raw, feature_names, feature_ok = _cluster_inputs(cust, features, cluster_model)
     usable_for_clusters = usable & feature_ok
+    stored_clusters = cluster_model is not None
     if cluster_model is None and fit_clusters:
         from mktai.errors import InputError
         from mktai.tasks.clusters import choose_and_fit
@@ -267,11 +268,18 @@ def run_segmentation(
     if cluster_model is not None:
         from mktai.tasks.clusters import profiles
 
+        if stored_clusters:  # its silhouettes were computed at training time, not here
+            chosen_by, by_k = "stored model", {}
+        elif k is None:
+            chosen_by = "silhouette" if cluster_model.silhouette else "too few profiles to compare"
+            by_k = {str(c): s for c, s in cluster_model.silhouette.items()}
+        else:
+            chosen_by, by_k = "given", {}
         clusters_summary = {
             "k": cluster_model.k,
             "features": cluster_model.features,
-            "chosen_by": "silhouette" if cluster_model.silhouette else "given",
-            "silhouette_by_k": {str(c): s for c, s in cluster_model.silhouette.items()},
+            "chosen_by": chosen_by,
+            "silhouette_by_k": by_k,
             "profiles": profiles(raw, cluster, cluster_model, cust["total"].to_numpy()),
         }
         names = np.array(cluster_model.names + [""], dtype=object)
@@ -279,7 +287,10 @@ def run_segmentation(
         cust.loc[cluster < 0, "cluster"] = pd.NA
         cust["cluster_name"] = names[cluster]  # -1 picks the trailing ""
     else:
-        clusters_summary = {"skipped": "clustering off (--k off)" if not fit_clusters else ""}
+        off = (
+            "the stored model has no clusters" if model is not None else "clustering off (--k off)"
+        )
+        clusters_summary = {"skipped": off if not fit_clusters else ""}
         for w in warnings:
             if w.startswith("clustering skipped"):
                 clusters_summary["skipped"] = w.removeprefix("clustering skipped: ")
