@@ -49,6 +49,18 @@ def test_list_table_and_json(store: Store) -> None:
     assert [m["name"] for m in json.loads(after.stdout)] == ["reviews"]
 
 
+def test_list_survives_one_unreadable_aliases_file(store: Store) -> None:
+    (store.root / "churn" / "aliases.json").write_text("{broken", encoding="utf-8")
+    result = run(store, "list")
+    assert result.exit_code == 0, result.stderr
+    assert any(line.split()[:2] == ["reviews", "v1"] for line in result.stdout.splitlines())
+    assert "aliases.json is unreadable" in result.stderr
+    as_json = json.loads(run(store, "list", "--json").stdout)
+    assert [m["name"] for m in as_json] == ["churn", "reviews"]
+    assert "unreadable" in as_json[0]["error"]
+    assert run(store, "verify").exit_code == 3  # still a problem for verify
+
+
 def test_list_empty_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["models", "list", "--store", str(tmp_path / "none")])
     assert result.exit_code == 0 and result.stdout == "" and "no models" in result.stderr

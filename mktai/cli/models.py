@@ -78,6 +78,9 @@ def list_models(
     if not models:
         console.info(f"no models in {repo.root} (train one with `mktai train`)")
         return
+    for model in models:
+        if model.get("error"):
+            console.warn(model["error"])
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)

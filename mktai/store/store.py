@@ -444,7 +444,11 @@ class Store:
             self.resolve(name)
         models = []
         for model in [name] if name is not None else self.names():
-            aliases = self.aliases(model)
+            alias_error = None
+            try:
+                aliases = self.aliases(model)
+            except IntegrityError as exc:  # one bad aliases.json must not hide every model
+                aliases, alias_error = {}, str(exc)
             by_version: dict[int, list[str]] = {}
             for alias, number in aliases.items():
                 by_version.setdefault(number, []).append(alias)
@@ -474,15 +478,16 @@ class Store:
             if not versions:
                 continue
             latest = versions[-1]
-            models.append(
-                {
-                    "name": model,
-                    "kind": latest.get("kind"),
-                    "latest": latest["version"],
-                    "aliases": aliases,
-                    "versions": versions,
-                }
-            )
+            entry = {
+                "name": model,
+                "kind": latest.get("kind"),
+                "latest": latest["version"],
+                "aliases": aliases,
+                "versions": versions,
+            }
+            if alias_error:
+                entry["error"] = alias_error
+            models.append(entry)
         return models
 
     # ------------------------------------------------------------------ moving between stores
