@@ -209,3 +209,17 @@ def test_dotted_dates_are_day_first_and_offsets_become_utc(tmp_path):
     assert table.frame["date"].tolist() == [pd.Timestamp(2024, 1, 5), pd.Timestamp(2024, 2, 6)]
     assert table.report["columns"]["date"]["date_format"]["day_first"] is True
     assert table.frame["created_at"].iloc[0] == pd.Timestamp("2024-01-05 00:26")
+
+
+def test_type_inference_ignores_missing_words_and_dates_are_not_codes(tmp_path):
+    rows = [
+        ["05.01.2024", "1.5", "001"],
+        ["06.02.2024", "N/A", "002"],
+        ["07.03.2024", "2", "010"],
+        ["08.04.2024", "null", "011"],
+    ]
+    table = load_table(_write(tmp_path / "t.csv", ["signup", "spend", "branch"], rows))
+    types = {c: v["type"] for c, v in table.report["columns"].items()}
+    assert types == {"signup": "date", "spend": "number", "branch": "id"}
+    assert table.frame["spend"].isna().tolist() == [False, True, False, True]
+    assert "unparseable" not in table.report["columns"]["spend"]

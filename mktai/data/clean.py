@@ -151,24 +151,24 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
     if role in DATE_ROLES:
         plan.day_first[column] = parse.decide_day_first(values)
         return "date"
-    text = values.astype("string").str.strip()
-    present = text[(text != "") & text.notna()]
+    present = parse.normalise_text(values).dropna()  # 'N/A', 'null', '-' … do not count
     if present.empty:
         return "text"
-    if _ID_NAME.search(column) or present.str.match(r"^[+-]?0\d").any():
-        return "id"  # identifiers and codes with leading zeros are labels, not quantities
+    if _ID_NAME.search(column) or present.str.match(r"^0\d+$").any():
+        return "id"  # identifiers and digit codes with leading zeros are labels, not quantities
     if parse.boolean_share(present) >= 0.99:
         return "bool"
+    if present.str.contains(r"\d", regex=True).mean() < INFER_SHARE:
+        return "text"  # neither numbers nor dates without digits
     european = parse.looks_european(present)
     numbers, failed = parse.parse_numbers(present, european)
     if numbers.notna().mean() >= INFER_SHARE:
         plan.european[column] = european
         return "number"
-    if present.str.contains(r"\d", regex=True).mean() >= INFER_SHARE:
-        dates, failed, _ = parse.parse_dates(present)
-        if dates.notna().mean() >= INFER_SHARE:
-            plan.day_first[column] = parse.decide_day_first(present)
-            return "date"
+    dates, failed, _ = parse.parse_dates(present)
+    if dates.notna().mean() >= INFER_SHARE:
+        plan.day_first[column] = parse.decide_day_first(present)
+        return "date"
     return "text"
 
 

@@ -44,6 +44,9 @@ def _normalise(values: pd.Series) -> pd.Series:
     return text.mask(missing.astype(bool), pd.NA)
 
 
+normalise_text = _normalise
+
+
 def _arrow_strings(values: pd.Series) -> Any:
     """Trimmed pyarrow strings with empty values as null (input of the fast casts)."""
     import pyarrow as pa
