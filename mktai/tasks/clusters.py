@@ -2,7 +2,8 @@
 
 Automatic k fits every candidate on one seeded sample and scores it with the silhouette on a
 smaller seeded sample (silhouette is O(n^2)); every candidate's score is reported. The final
-model is fitted on all usable customers. Clusters are renumbered by value (0 = most valuable) so
+centroids are fitted on up to 200,000 usable customers (a seeded sample beyond that) and every
+customer is assigned to the nearest one. Clusters are renumbered by value (0 = most valuable) so
 numbering does not depend on k-means' arbitrary labels, and get readable names.
 """
 
