@@ -420,3 +420,20 @@ def test_auto_k_with_too_few_profiles_does_not_claim_k_was_given():
     clusters = result.summary["clusters"]
     assert clusters["k"] == 2
     assert clusters["chosen_by"] == "too few profiles to compare"
+
+
+def test_only_returns_file_gives_rfm_without_numpy_warnings_or_negative_shares():
+    import warnings
+
+    frame = _frame(
+        [
+            ("a", "C1", "2024-01-01", -10.0, True),
+            ("b", "C2", "2024-01-03", -7.0, True),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "Mean of empty slice" reached the user
+        result = segment_customers(frame, SegmentOptions(clv=True))
+    assert set(result.customers["excluded_reason"]) == {rfm.REASON_ONLY_RETURNS}
+    assert "no usable customer" in result.summary["clusters"]["skipped"]
+    assert all(s["revenue_share"] is None for s in result.summary["segments"])

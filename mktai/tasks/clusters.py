@@ -107,6 +107,11 @@ def _choose_and_fit(
     from mktai.errors import InputError
 
     logged = transform_features(raw, features)
+    if logged.shape[0] == 0:  # before the statistics: numpy warns on empty means
+        raise InputError(
+            "no usable customer (every one has only returns or a net total <= 0): nothing to "
+            "cluster"
+        )
     mean = logged.mean(axis=0)
     scale = logged.std(axis=0)
     scale[scale == 0] = 1.0

@@ -527,7 +527,10 @@ def _summary(
                 "customers": int(row["customers"]),
                 "share": int(row["customers"]) / n,
                 "revenue": float(row["revenue"]),
-                "revenue_share": float(row["revenue"]) / total_revenue if total_revenue else 0.0,
+                # a share of a non-positive total (only returns) means nothing
+                "revenue_share": float(row["revenue"]) / total_revenue
+                if total_revenue > 0
+                else None,
                 "mean_recency": float(row["recency"]),
                 "mean_frequency": float(row["frequency"]),
                 "mean_monetary": float(row["monetary"]),
