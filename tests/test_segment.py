@@ -437,3 +437,29 @@ def test_only_returns_file_gives_rfm_without_numpy_warnings_or_negative_shares()
     assert set(result.customers["excluded_reason"]) == {rfm.REASON_ONLY_RETURNS}
     assert "no usable customer" in result.summary["clusters"]["skipped"]
     assert all(s["revenue_share"] is None for s in result.summary["segments"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: p.pop("edges"),
+        lambda p: p.update(segment_map={"segments": "not a list"}),
+        lambda p: p["edges"].update(recency=[1.0]),
+        lambda p: p.update(bgnbd={"r": "x"}),
+    ],
+)
+def test_malformed_stored_model_is_a_store_error_not_a_traceback(tmp_path, change):
+    # An imported archive is self-consistent (checksums match) yet may hold any JSON.
+    from mktai.errors import StoreError
+
+    frame = _frame(
+        [(f"c{i}", f"o{i}{j}", f"2024-0{1 + j}-{1 + i % 27:02d}", 10.0 + i, False)
+         for i in range(30) for j in range(1 + i % 3)]
+    )  # fmt: skip
+    result = segment_customers(frame, SegmentOptions(clv=True, seed=0))
+    result.model.save(tmp_path)
+    payload = json.loads((tmp_path / "model.json").read_text())
+    change(payload)
+    (tmp_path / "model.json").write_text(json.dumps(payload))
+    with pytest.raises(StoreError, match="not a valid segments model"):
+        load_model(tmp_path, {})

@@ -173,21 +173,55 @@ class SegmentModel:
 
 def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> SegmentModel:
     """Read a stored segments model (JSON + .npz, no pickle)."""
-    import numpy as np
-
     from mktai.errors import StoreError
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD, GammaGamma
 
     try:
         payload = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise StoreError(f"{directory}: cannot read the segments model ({exc})") from None
+    if not isinstance(payload, dict):
+        raise StoreError(f"{directory}: model.json is not a segments model (not an object)")
     if payload.get("format") != FORMAT_VERSION:
         raise StoreError(
             f"{directory}: segments model format {payload.get('format')!r} is not supported "
             f"by this mktai (expects {FORMAT_VERSION}); retrain it"
         )
+    # An imported archive is checksummed but not trusted to be well-formed: a malformed
+    # model.json must be one clear store error, not a traceback.
+    from zipfile import BadZipFile
+
+    from mktai.errors import InputError
+
+    try:
+        return _parse(Path(directory), payload, manifest or {})
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        OSError,
+        BadZipFile,
+        InputError,
+    ) as exc:
+        raise StoreError(
+            f"{directory}: model.json is not a valid segments model ({type(exc).__name__}: "
+            f"{exc}); retrain it or import a good export"
+        ) from None
+
+
+def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -> SegmentModel:
+    import numpy as np
+
+    from mktai.tasks.clusters import ClusterModel
+    from mktai.tasks.clv import BGNBD, GammaGamma
+    from mktai.tasks.rfm_scores import validate_segment_map
+
+    validate_segment_map(payload["segment_map"], "stored segment map")
+    edges = {
+        k: [float(e) for e in payload["edges"][k]] for k in ("recency", "frequency", "monetary")
+    }
+    if any(len(v) != 4 for v in edges.values()):
+        raise ValueError("each of recency, frequency and monetary needs 4 quintile edges")
     clusters = None
     if payload.get("clusters"):
         info = payload["clusters"]
@@ -207,10 +241,9 @@ def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> Segme
             return None
         return cls(*(float(data[n]) for n in names), n=int(data.get("n", 0)))
 
-    manifest = manifest or {}
     return SegmentModel(
         monetary=payload["monetary"],
-        edges={k: [float(e) for e in v] for k, v in payload["edges"].items()},
+        edges=edges,
         segment_map=payload["segment_map"],
         clusters=clusters,
         bgnbd=params(payload.get("bgnbd"), ("r", "alpha", "a", "b"), BGNBD),
