@@ -19,6 +19,15 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# Where models of the families without a predict hook are applied.
+COMMANDS = {
+    "segments": "`mktai segment`",
+    "sentiment": "`mktai sentiment`",
+    "recommender": "`mktai recommend`",
+    "forecast": "`mktai forecast`",
+}
+
+
 def load_stored(store_root: Path, ref: str):
     """(Version, family module, fitted model) for a model reference; sha256 verified."""
     from mktai.errors import IntegrityError
@@ -49,9 +58,10 @@ def predict_table(
     version, module, model = load_stored(store_root, ref)
     apply = getattr(module, "predict", None)
     if apply is None:
+        command = COMMANDS.get(str(version.kind), "the command of its family")
         raise UsageError(
             f"{version.ref} is a {version.kind} model, which `mktai predict` cannot apply; "
-            f"use its own command (e.g. `mktai {version.kind}`)"
+            f"use {command} with --model {version.ref}"
         )
     table = load_for(
         version.kind, data, module=module, mapping=mapping, encoding=encoding, unlabelled=True
