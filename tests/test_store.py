@@ -218,6 +218,16 @@ def test_corrupt_manifest_is_integrity_error(store: Store) -> None:
     assert "error" in store.list()[0]["versions"][0]
 
 
+def test_save_succeeds_beside_an_unreadable_aliases_file(store: Store) -> None:
+    # The version is renamed into place before aliases.json is rewritten: failing then would
+    # report an error for a save that happened (and a retry would add yet another version).
+    store.save("m", "demand", writer(), {})
+    (store.root / "m" / "aliases.json").write_text("{broken", encoding="utf-8")
+    assert store.save("m", "demand", writer(), {}).version == 2
+    assert store.load("m").version == 2
+    assert [p.file for p in store.verify()] == ["aliases.json"]
+
+
 def test_record_evaluation_appends_atomically(store: Store) -> None:
     store.save("m", "demand", writer(), {"metrics": {"holdout": {"rmse": 1.5}}})
     store.record_evaluation("m", {"data": "a.csv", "metrics": {"rmse": 1.7}})

@@ -264,8 +264,12 @@ class Store:
             os.rename(staging, target)
             fsync_dir(name_dir)
             write_json_atomic(name_dir / COUNTER, {"next": number + 1})
-            aliases = self.aliases(name)
-            self._write_aliases(name, aliases)
+            try:
+                aliases = self.aliases(name)
+            except IntegrityError:
+                pass  # the version is published; 'latest' is derived from the directories
+            else:
+                self._write_aliases(name, aliases)
         return Version(name, number, target, manifest)
 
     def _update_manifest(self, ref: str, change: Callable[[dict[str, Any]], None]) -> Version:
