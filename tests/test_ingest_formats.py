@@ -562,3 +562,20 @@ def test_rejects_never_overwrite_inputs_or_output(tmp_path):
     out = tmp_path / "o.csv"
     result = ingest(str(src), "-o", str(out), "--rejects", str(out))
     assert result.exit_code == 2 and not out.exists()
+
+
+def test_unwritable_outputs_are_one_line_errors(tmp_path):
+    src = write_csv(tmp_path / "s.csv", HEADER, ROWS[:3])
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for args in (
+        ["-o", str(blocker / "out.csv")],
+        ["-o", str(tmp_path / "o.csv"), "--report", str(blocker / "r.json")],
+        ["-o", str(tmp_path / "o.csv"), "--rejects", str(blocker / "r.csv")],
+        ["-o", str(tmp_path)],
+    ):
+        result = ingest(str(src), *args)
+        assert result.exit_code == 2, args
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "o.csv").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -10,7 +10,7 @@ from typing import Any
 
 from mktai.data.clean import empty_rejects
 from mktai.data.load import open_stream
-from mktai.data.write import TableWriter, write_json
+from mktai.data.write import TableWriter, ensure_parent, write_json
 
 
 @dataclass
@@ -61,6 +61,10 @@ def ingest(
     stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
     rejects_path = rejects or default_rejects_path(output, str(sources[0]))
     _refuse_clobbering(rejects_path, output, sources)
+    # fail before the work (and before any temp file exists), not after outputs are published
+    for path in (rejects_path, report):
+        if path is not None:
+            ensure_parent(path)
     writer = TableWriter(output)
     reject_writer = TableWriter(rejects_path)
     background = _Background(writer.write)

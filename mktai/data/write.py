@@ -64,8 +64,11 @@ class TableWriter:
         self._handle: Any = None
         self._tmp: Path | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            ensure_parent(path)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror}") from None
             os.close(fd)
             self._tmp = Path(tmp)
 
@@ -172,8 +175,11 @@ def write_json(payload: Any, path: Path) -> None:
 
     from mktai.cli.console import _json_default
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    ensure_parent(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, ensure_ascii=False, default=_json_default)
         handle.write("\n")
@@ -181,6 +187,18 @@ def write_json(payload: Any, path: Path) -> None:
         os.fsync(handle.fileno())
     os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, path)
+
+
+def ensure_parent(path: Path) -> None:
+    """Create the folder of an output file, or say in one line why it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {path}: {exc.strerror} ({exc.filename}); choose another path"
+        ) from None
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory; give a file name")
 
 
 def _umask() -> int:
