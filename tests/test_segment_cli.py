@@ -222,6 +222,28 @@ def test_customer_features_join_the_clustering(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["clusters"]["features"] == ["recency", "frequency", "monetary", "tenure_years"]
     assert "mean_tenure_years" in summary["clusters"]["profiles"][0]
+    assert summary["clusters"]["customers_without_features"] == 0
+
+
+def test_customers_missing_from_the_features_file_are_reported(tmp_path):
+    raw = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    ids = sorted(set(raw["CustomerID"]) - {""})
+    customers = tmp_path / "customers.csv"
+    pd.DataFrame({"CustomerID": ids[:-10], "age": range(len(ids) - 10)}).to_csv(
+        customers, index=False
+    )
+    out = tmp_path / "c.csv"
+    result = run("segment", str(SAMPLE), "--customers", str(customers), "--features", "age",
+                 "--k", "3", "-o", str(out), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype={"customer": str})
+    usable = frame["excluded_reason"].isna()
+    missing = set(ids[-10:]) & set(frame.loc[usable, "customer"])
+    assert set(frame.loc[usable & frame["cluster"].isna(), "customer"]) == missing
+    assert json.loads(result.stdout)["clusters"]["customers_without_features"] == len(missing)
+    assert f"{len(missing)} customer(s) have no numeric value for a --features column (age)" in (
+        result.stderr
+    )
 
 
 def test_family_protocol_validates_extra_options(stored, tmp_path):

@@ -247,6 +247,12 @@ def run_segmentation(
     clusters_summary: dict[str, Any]
     raw, feature_names, feature_ok = _cluster_inputs(cust, features, cluster_model)
     usable_for_clusters = usable & feature_ok
+    no_features = int((usable & ~feature_ok).sum())
+    if no_features and (fit_clusters or cluster_model is not None):
+        warnings.append(
+            f"{no_features} customer(s) have no numeric value for a --features column "
+            f"({', '.join(feature_names[3:])}) and get no cluster; RFM and CLV still apply"
+        )
     stored_clusters = cluster_model is not None
     if cluster_model is None and fit_clusters:
         from mktai.errors import InputError
@@ -278,6 +284,7 @@ def run_segmentation(
         clusters_summary = {
             "k": cluster_model.k,
             "features": cluster_model.features,
+            "customers_without_features": no_features,
             "chosen_by": chosen_by,
             "silhouette_by_k": by_k,
             "profiles": profiles(raw, cluster, cluster_model, cust["total"].to_numpy()),
