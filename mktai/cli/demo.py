@@ -34,7 +34,11 @@ class Tour:
         from mktai.errors import UsageError
 
         argv = ["--store", str(self.store), *args]
-        console.info(f"\n[bold cyan]$ mktai {' '.join(args)}[/bold cyan]")
+        import shlex
+
+        from rich.markup import escape
+
+        console.info(f"\n[bold cyan]$ mktai {escape(shlex.join(args))}[/bold cyan]")
         command = typer.main.get_command(app)
         code = command.main(args=argv, prog_name="mktai", standalone_mode=False)
         if code not in (None, 0):
