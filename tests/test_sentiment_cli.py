@@ -65,6 +65,18 @@ def test_file_in_file_out_keeps_input_columns(tmp_path):
     assert (known["label"].to_numpy() == truth).mean() > 0.8  # trained on these sources
 
 
+def test_repeated_reviews_are_all_scored(tmp_path):
+    source = tmp_path / "reviews.csv"
+    source.write_text("review\nGreat phone!.\nGreat phone!.\nbroke after a week\n")
+    out = tmp_path / "scored.csv"
+    result = run("sentiment", "--input", str(source), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out)
+    assert scored["review"].tolist() == ["Great phone!.", "Great phone!.", "broke after a week"]
+    assert scored["label"].tolist() == ["positive", "positive", "negative"]
+    assert "rejected" not in result.stderr
+
+
 def test_labelled_file_with_explain_keeps_the_true_label(tmp_path):
     out = tmp_path / "scored.jsonl"
     result = run("sentiment", "--input", str(SAMPLE), "--explain", "-o", str(out))

@@ -42,7 +42,8 @@ def score_file(
     from mktai.errors import InputError
 
     mapping = {"text": column} if column else None
-    table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding)
+    # Two customers writing the same words are two reviews: scoring keeps every row.
+    table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False)
     if strict and len(table.rejects):
         raise InputError(
             f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
