@@ -103,9 +103,22 @@ def test_stdin_one_text_per_line():
 
 
 def test_broken_encoding_on_stdin_is_reported():
-    result = run("sentiment", "-", input=b"great value\n\xff\xfe\xfa\n")
+    result = run("sentiment", "-", input=b"great value\n\x81\x8d\x8f\n")
     assert result.exit_code == 0, result.output
     assert "undecodable" in result.stderr and "unknown" in result.stdout
+
+
+def test_gb18030_on_stdin_is_detected_or_given():
+    text = "很好吃，送餐很快\n质量很差，不会再买了\n"
+    for extra in ([], ["--encoding", "gb18030"]):
+        result = run("sentiment", "-", *extra, input=text.encode("gb18030"))
+        assert result.exit_code == 0, result.output
+        rows = [line.split(",") for line in result.stdout.strip().splitlines()[1:]]
+        assert [r[0] for r in rows] == text.split()
+        assert [r[2] for r in rows] == ["positive", "negative"]
+        assert "undecodable" not in result.stderr
+    bad = run("sentiment", "-", "--encoding", "klingon", input=b"ok\n")
+    assert bad.exit_code == 2 and "klingon" in bad.stderr
 
 
 def test_usage_errors_exit_2():

@@ -88,7 +88,7 @@ def sentiment(
             encoding=encoding, strict=strict,
         )  # fmt: skip
     else:
-        lines = _stdin_lines() if texts == ["-"] else texts
+        lines = _stdin_lines(encoding) if texts == ["-"] else texts
         frame, summary = apply.score_texts(scorer, lines, lang=lang, explain=explain)
     summary["model"] = model_name
     _report(summary)
@@ -168,13 +168,30 @@ def _report(summary: dict[str, Any]) -> None:
         )
 
 
-def _stdin_lines() -> list[str]:
-    """One text per line from stdin, decoded as UTF-8 (undecodable bytes become U+FFFD)."""
+def _stdin_lines(encoding: str | None = None) -> list[str]:
+    """One text per line from stdin, in --encoding or the one the cleaning layer detects.
+
+    Chinese exports are often GB18030; reading them as UTF-8 would score mojibake. Bytes that
+    still do not decode become U+FFFD and are counted.
+    """
+    import codecs
     import sys
+
+    from mktai.data.read import detect_encoding
+    from mktai.errors import UsageError
 
     stream = getattr(sys.stdin, "buffer", None)
     data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
-    text = data.decode("utf-8-sig", errors="replace")
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"--encoding {encoding!r} is not an encoding Python knows") from None
+    else:
+        encoding = detect_encoding(data, truncated=False)
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
+    text = data.decode(encoding, errors="replace")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
