@@ -439,6 +439,17 @@ def test_only_returns_file_gives_rfm_without_numpy_warnings_or_negative_shares()
     assert all(s["revenue_share"] is None for s in result.summary["segments"])
 
 
+@pytest.fixture(scope="module")
+def saved_small_model(tmp_path_factory):
+    frame = _frame(
+        [(f"c{i}", f"o{i}{j}", f"2024-0{1 + j}-{1 + i % 27:02d}", 10.0 + i, False)
+         for i in range(30) for j in range(1 + i % 3)]
+    )  # fmt: skip
+    directory = tmp_path_factory.mktemp("small_model")
+    segment_customers(frame, SegmentOptions(clv=True, seed=0)).model.save(directory)
+    return directory
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -448,16 +459,16 @@ def test_only_returns_file_gives_rfm_without_numpy_warnings_or_negative_shares()
         lambda p: p.update(bgnbd={"r": "x"}),
     ],
 )
-def test_malformed_stored_model_is_a_store_error_not_a_traceback(tmp_path, change):
+def test_malformed_stored_model_is_a_store_error_not_a_traceback(
+    saved_small_model, tmp_path, change
+):
     # An imported archive is self-consistent (checksums match) yet may hold any JSON.
+    import shutil
+
     from mktai.errors import StoreError
 
-    frame = _frame(
-        [(f"c{i}", f"o{i}{j}", f"2024-0{1 + j}-{1 + i % 27:02d}", 10.0 + i, False)
-         for i in range(30) for j in range(1 + i % 3)]
-    )  # fmt: skip
-    result = segment_customers(frame, SegmentOptions(clv=True, seed=0))
-    result.model.save(tmp_path)
+    shutil.copytree(saved_small_model, tmp_path, dirs_exist_ok=True)
+    load_model(tmp_path, {})  # intact: loads
     payload = json.loads((tmp_path / "model.json").read_text())
     change(payload)
     (tmp_path / "model.json").write_text(json.dumps(payload))
