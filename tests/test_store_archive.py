@@ -165,3 +165,15 @@ def test_imported_files_are_fsynced_before_they_become_visible(
     version = Store(tmp_path / "target").import_(archive)
     for rel in version.manifest["files"]:
         assert (version.path / rel).stat().st_ino in synced, rel
+
+
+def test_export_to_a_directory_or_unwritable_place_is_one_clear_error(
+    source: Store, tmp_path: Path
+) -> None:
+    # these were "internal error" (exit 70) with an OSError text
+    with pytest.raises(InputError, match="is a directory"):
+        source.export("churn", tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(InputError, match="cannot write the archive"):
+        source.export("churn", blocker / "sub" / "c.tar.gz")

@@ -34,10 +34,17 @@ def export_version(store: Store, ref: str, path: Path) -> Path:
     """Write a verified version to path (.tar.gz), atomically."""
     version = store.load(ref)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f"{version.name}-v{version.version}"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise InputError(f"-o {path} is a directory; give a file name such as {path}/model.tar.gz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the archive {path} ({exc.strerror or exc}); choose another -o"
+        ) from None
     os.close(fd)
+    prefix = f"{version.name}-v{version.version}"
     try:
         with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as archive:
             _add_file(archive, version.path / MANIFEST, f"{prefix}/{MANIFEST}")
