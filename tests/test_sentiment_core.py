@@ -194,8 +194,27 @@ def test_parallel_scoring_matches_serial(monkeypatch):
     monkeypatch.setattr(model_module, "PARALLEL_MIN", 10)
     monkeypatch.setenv("MKTAI_JOBS", "2")
     if model_module._jobs(len(texts)) < 2:
-        pytest.skip("needs Linux and at least two usable cores")
+        pytest.skip("needs Linux, two usable cores and no TensorFlow or threads loaded")
     parallel = default.score(texts, explain=True)
     assert parallel.label == serial.label and parallel.lang == serial.lang
     assert parallel.explanation == serial.explanation and parallel.unknown == serial.unknown
     np.testing.assert_allclose(parallel.probability, serial.probability, equal_nan=True)
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch):
+    import threading
+
+    from mktai.tasks.sentiment import model as model_module
+
+    monkeypatch.setenv("MKTAI_JOBS", "2")
+    if model_module._jobs(10**6) < 2:
+        pytest.skip("needs Linux, two usable cores and no TensorFlow or threads loaded")
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        assert model_module._jobs(10**6) == 1  # a forked child could inherit a held lock
+    finally:
+        release.set()
+        worker.join()
+    assert model_module._jobs(10**6) == 2

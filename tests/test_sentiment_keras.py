@@ -43,3 +43,12 @@ def test_keras_round_trip_on_sentences_with_unicode_separators(tmp_path):
     np.testing.assert_allclose(before.probability, after.probability, rtol=1e-5, equal_nan=True)
     report = loaded.evaluate(table)
     assert report["metrics"]["roc_auc"] > 0.7
+
+
+def test_no_fork_once_tensorflow_is_loaded(monkeypatch):
+    import tensorflow  # noqa: F401  (its runtime threads make fork() unsafe)
+
+    from mktai.tasks.sentiment import model as model_module
+
+    monkeypatch.setenv("MKTAI_JOBS", "2")
+    assert model_module._jobs(10**6) == 1

@@ -177,12 +177,32 @@ PARALLEL_MIN = 40_000
 _SHARED: dict[str, Any] = {}
 
 
+# Libraries whose runtimes hold locks in their own threads: a forked child can deadlock on them.
+FORK_UNSAFE = ("tensorflow", "torch", "jax")
+
+
+def _fork_safe() -> bool:
+    """Whether fork() cannot copy a lock some other thread holds.
+
+    fork() copies only the calling thread; a lock held at that moment by another Python thread
+    (a caller's worker pool) or by TensorFlow's runtime stays locked forever in the child. The
+    native pools of NumPy's OpenBLAS and of Arrow re-initialise after fork (pthread_atfork).
+    """
+    import sys
+    import threading
+
+    if threading.active_count() > 1:
+        return False
+    return not any(name in sys.modules for name in FORK_UNSAFE)
+
+
 def _jobs(n_texts: int) -> int:
-    """Worker processes for a batch: 1 below PARALLEL_MIN texts or off Linux (fork needed)."""
+    """Worker processes for a batch: 1 below PARALLEL_MIN texts, off Linux (fork needed), or
+    when forking is unsafe (other threads running, TensorFlow loaded)."""
     import os
     import sys
 
-    if n_texts < PARALLEL_MIN or not sys.platform.startswith("linux"):
+    if n_texts < PARALLEL_MIN or not sys.platform.startswith("linux") or not _fork_safe():
         return 1
     wanted = os.environ.get("MKTAI_JOBS")
     cores = len(os.sched_getaffinity(0))
