@@ -334,6 +334,7 @@ def transactions_frame_of(table):
         (["--monetary", "median"], "--monetary"),
         (["--k-max", "1"], "--k-max"),
         (["--segment-map", "no_such_map.json"], "segment map"),
+        (["--report", "."], ".html, .md or .json"),
     ],
 )
 def test_options_are_checked_before_the_data_is_read(tmp_path, args, message):
@@ -341,6 +342,14 @@ def test_options_are_checked_before_the_data_is_read(tmp_path, args, message):
     result = run("segment", str(tmp_path / "missing.csv"), *args, "-o", str(tmp_path / "o.csv"))
     assert result.exit_code == 2
     assert message in result.stderr and "missing.csv" not in result.stderr
+
+
+def test_report_path_that_is_a_directory_is_a_usage_error(tmp_path):
+    # was an "internal error" (exit 70) after all the work had been done
+    (tmp_path / "r.html").mkdir()
+    result = run("segment", str(tmp_path / "missing.csv"), "--report", str(tmp_path / "r.html"),
+                 "-o", str(tmp_path / "o.csv"))  # fmt: skip
+    assert result.exit_code == 2 and "is a directory" in result.stderr
 
 
 def test_stored_model_refuses_a_bad_horizon_or_discount(stored, tmp_path):

@@ -32,6 +32,8 @@ def check_report_path(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise UsageError(f"--report {path}: use a .html, .md or .json file name")
+    if path.is_dir():
+        raise UsageError(f"--report {path} is a directory; give a file name such as report.html")
     return suffix
 
 
@@ -43,10 +45,23 @@ def write_report(
     seed: int = 0,
 ) -> Path:
     """Write the report in the format given by the extension; returns the path."""
+    suffix = check_report_path(path)
+    try:
+        return _write(path, suffix, summary, customers, seed)
+    except OSError as exc:
+        from mktai.errors import InputError
+
+        raise InputError(
+            f"cannot write the report {path} ({exc.strerror or exc}); choose another --report"
+        ) from None
+
+
+def _write(
+    path: Path, suffix: str, summary: dict[str, Any], customers: pd.DataFrame, seed: int
+) -> Path:
     from mktai.data import write_json
     from mktai.evaluation.report import write_text_atomic
 
-    suffix = check_report_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".json":
         write_json(summary, path)
