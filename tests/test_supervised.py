@@ -103,6 +103,9 @@ def test_drop_removes_the_leaky_column(bank):
     model = sup.fit(bank, "propensity", opts)
     assert "duration" not in [c["name"] for c in model.schema["columns"]]
     assert model.extras["leak_warnings"] == []
+    assert model.schema["dropped"]["duration"] == "excluded with --drop"
+    # a column the user dropped on purpose is not a warning (cron logs stay quiet)
+    assert not any("duration" in w for w in model.extras["warnings"])
 
 
 def test_save_load_round_trip_and_independent_metrics(bank_model, bank, tmp_path):

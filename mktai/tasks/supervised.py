@@ -620,8 +620,10 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         total = sum(prep_stats["missing"].values())
         how = "handled natively by gbm" if algorithm == "gbm" else "imputed with the median"
         warnings.append(f"{total} missing feature value(s) {how}: {prep_stats['missing']}")
-    if schema["dropped"]:
-        dropped = ", ".join(f"{k} ({v})" for k, v in schema["dropped"].items())
+    # columns the user excluded with --drop are no news; the manifest's schema still lists them
+    unasked = {k: v for k, v in schema["dropped"].items() if k not in drop}
+    if unasked:
+        dropped = ", ".join(f"{k} ({v})" for k, v in unasked.items())
         warnings.append(f"columns not used as features: {dropped}")
     model.extras = {
         "preprocessing": {
