@@ -192,3 +192,15 @@ def test_demo_step(store: Store, tmp_path: Path) -> None:
     [(label, archive)] = tour.outputs
     assert "churn" in label and archive.is_file()
     assert Store(tmp_path / "x").import_(archive).manifest["algorithm"] == "mlp"
+
+
+def test_a_store_that_cannot_be_changed_is_exit_3_not_an_internal_error(store: Store) -> None:
+    # aliases.json replaced by a directory: the rename that moves an alias fails with an
+    # OSError, which used to surface as "internal error" (exit 70)
+    path = store.root / "churn" / "aliases.json"
+    path.unlink()
+    path.mkdir()
+    result = run(store, "tag", "churn@v1", "production")
+    assert result.exit_code == 3, result.stderr
+    assert "could not be changed" in result.stderr and "aliases.json" in result.stderr
+    assert "internal error" not in result.stderr
