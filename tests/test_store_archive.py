@@ -177,3 +177,18 @@ def test_export_to_a_directory_or_unwritable_place_is_one_clear_error(
     blocker.write_text("not a directory")
     with pytest.raises(InputError, match="cannot write the archive"):
         source.export("churn", blocker / "sub" / "c.tar.gz")
+
+
+def test_export_that_fails_midway_leaves_no_archive(
+    source: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(InputError, match="No space left"):
+        source.export("churn", tmp_path / "out" / "c.tar.gz")
+    assert list((tmp_path / "out").iterdir()) == []  # neither the archive nor its temp file

@@ -53,6 +53,11 @@ def export_version(store: Store, ref: str, path: Path) -> Path:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. the disk filled up: no half archive, one clear line
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write the archive {path} ({exc.strerror or exc}); choose another -o"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
