@@ -125,6 +125,12 @@ def import_version(store: Store, path: Path, name: str | None = None) -> Version
         }
         (staging / MANIFEST).unlink()
         return store._publish(target_name, staging, manifest)
+    except OSError as exc:  # e.g. the disk filled up while extracting
+        shutil.rmtree(staging, ignore_errors=True)
+        raise StoreError(
+            f"could not import {path} into the store {store.root} ({exc.strerror or exc}); "
+            "nothing was imported — check free space and permissions"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
