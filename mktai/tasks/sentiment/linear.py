@@ -46,9 +46,17 @@ class LinearTextModel:
         return x, np.asarray(x @ self.coef.T) + self.intercept
 
     def predict_proba(self, clean_texts: list[str]) -> np.ndarray:
-        return self._proba(self.scores(clean_texts)[1])
+        return self.proba_of(self.scores(clean_texts)[1])
 
-    def _proba(self, s: np.ndarray) -> np.ndarray:
+    def with_temperature(self, temperature: float) -> LinearTextModel:
+        """The same model with its scores divided by `temperature` (labels never change)."""
+        t = float(temperature)
+        return LinearTextModel(
+            self.features, self.coef / t, self.intercept / t, self.classes, self.link
+        )
+
+    def proba_of(self, s: np.ndarray) -> np.ndarray:
+        """Class probabilities from scores (X @ coef.T + intercept) through the link."""
         if self.link == "sigmoid":
             p = 1.0 / (1.0 + np.exp(-s[:, 0]))
             return np.column_stack([1.0 - p, p])

@@ -63,7 +63,11 @@ def fit_core(algorithm: str, texts: list[str], y: np.ndarray, classes: list[str]
 
 
 def cross_validate(algorithm, texts, y, classes, params, seed: int, folds: int) -> dict[str, Any]:
-    """Stratified shuffled k-fold accuracy and macro F1 ({metric: {mean, std}}, folds)."""
+    """Stratified shuffled k-fold accuracy and macro F1 ({metric: {mean, std}}, folds).
+
+    For the linear and nb scorers the out-of-fold scores also fit a probability temperature
+    ("calibration": {temperature, log_loss_before, log_loss_after}); see calibrate().
+    """
     from sklearn.model_selection import StratifiedKFold
 
     from mktai.evaluation.metrics import summarise_folds
@@ -73,11 +77,30 @@ def cross_validate(algorithm, texts, y, classes, params, seed: int, folds: int) 
     if folds < 2:
         return {}
     arr = np.array(texts, dtype=object)
-    results = []
+    results, oof, core = [], None, None
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(arr, y):
         core = fit_core(algorithm, list(arr[train]), y[train], classes, params, seed)
-        results.append(quick_scores(y[test], core.predict_proba(list(arr[test]))))
-    return {"folds": folds, **summarise_folds(results)}
+        if hasattr(core, "scores"):
+            scores = core.scores(list(arr[test]))[1]
+            if oof is None:
+                oof = np.zeros((len(arr), scores.shape[1]))
+            oof[test] = scores
+            proba = core.proba_of(scores)
+        else:
+            proba = core.predict_proba(list(arr[test]))
+        results.append(quick_scores(y[test], proba))
+    summary: dict[str, Any] = {"folds": folds, **summarise_folds(results)}
+    if oof is not None:
+        from mktai.tasks.sentiment.calibration import fit_temperature
+
+        summary["calibration"] = fit_temperature(oof, y, core.proba_of)
+    return summary
+
+
+def calibrate(core: Any, cv: dict[str, Any]) -> Any:
+    """The core with the cross-validated temperature folded in (unchanged without one)."""
+    temperature = (cv.get("calibration") or {}).get("temperature")
+    return core.with_temperature(temperature) if temperature else core
 
 
 def fit(table, kind: str, options) -> Any:
@@ -109,6 +132,7 @@ def fit(table, kind: str, options) -> Any:
         if options.cv and options.cv >= 2:
             metrics["cv"] = cross_validate(algorithm, texts, y, classes, params, seed, options.cv)
         core = fit_core(algorithm, texts, y, classes, params, seed)
+        core = calibrate(core, metrics.get("cv") or {})
     zh = int(is_zh[use].sum())
     langs = {k: v for k, v in (("en", len(texts) - zh), ("zh", zh)) if v}
     info = {
