@@ -122,27 +122,23 @@ def options_from_extra(
     import pandas as pd
 
     from mktai.errors import UsageError
+    from mktai.tasks.options import as_bool, as_float, as_int, normalise_extra, reject_unknown
     from mktai.tasks.rfm_scores import load_segment_map
 
     known = {"k", "k_max", "clv", "horizon", "discount", "as_of", "monetary", "segment_map"}
-    normalised = {str(k).lstrip("-").replace("-", "_").lower(): v for k, v in extra.items()}
-    unknown = sorted(set(normalised) - known)
-    if unknown:
-        raise UsageError(
-            f"unknown option(s) for segments: {', '.join('--' + u.replace('_', '-') for u in unknown)};"
-            f" segments take {', '.join('--' + k.replace('_', '-') for k in sorted(known))}"
-        )
+    normalised = normalise_extra(extra)
+    reject_unknown(normalised, known, "segments")
     opts = SegmentOptions(seed=seed, clv=clv_default)
     if "k" in normalised:
         opts.k, opts.clusters = parse_k(normalised["k"])
     if "k_max" in normalised:
-        opts.k_max = _int(normalised["k_max"], "--k-max")
+        opts.k_max = as_int(normalised["k_max"], "k_max")
     if "clv" in normalised:
-        opts.clv = _bool(normalised["clv"], "--clv")
+        opts.clv = as_bool(normalised["clv"], "clv")
     if "horizon" in normalised:
-        opts.horizon = _int(normalised["horizon"], "--horizon")
+        opts.horizon = as_int(normalised["horizon"], "horizon")
     if "discount" in normalised:
-        opts.discount = _float(normalised["discount"], "--discount")
+        opts.discount = as_float(normalised["discount"], "discount")
     if "monetary" in normalised:
         opts.monetary = str(normalised["monetary"]).lower()
     if "as_of" in normalised:
@@ -175,32 +171,3 @@ def parse_k(value: Any) -> tuple[int | None, bool]:
     if k < 1:
         raise UsageError(f"--k must be at least 1, not {k}")
     return k, True
-
-
-def _int(value: Any, name: str) -> int:
-    from mktai.errors import UsageError
-
-    try:
-        return int(str(value))
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
-
-
-def _float(value: Any, name: str) -> float:
-    from mktai.errors import UsageError
-
-    try:
-        return float(str(value))
-    except ValueError:
-        raise UsageError(f"{name} must be a number, not {value!r}") from None
-
-
-def _bool(value: Any, name: str) -> bool:
-    from mktai.errors import UsageError
-
-    text = str(value).strip().lower()
-    if text in ("", "true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise UsageError(f"{name} must be true or false, not {value!r}")
