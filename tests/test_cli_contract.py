@@ -65,3 +65,18 @@ def test_store_env_var_is_used(monkeypatch, tmp_path):
     assert str(resolve_store(None, None)) == str(tmp_path / "s")
     monkeypatch.delenv("MKTAI_STORE")
     assert str(resolve_store(None, None)) == "mktai-store"
+
+
+def test_output_to_dev_null_and_rejects_stay_in_the_working_dir(tmp_path, monkeypatch):
+    """-o /dev/null is a common way to only see the summary; it must not fail or touch /dev."""
+    import os
+
+    if not os.path.exists("/dev/null"):
+        return
+    data = tmp_path / "orders.csv"
+    data.write_text("customer_id,date,amount\nc1,2024-01-05,10\nc1,2024-01-05,10\nc2,,5\n")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["ingest", str(data), "-o", "/dev/null"])
+    assert result.exit_code == 0, result.output
+    rejects = (tmp_path / "orders.rejects.csv").read_text()
+    assert "exact duplicate" in rejects and "missing date" in rejects

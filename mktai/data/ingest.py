@@ -22,8 +22,10 @@ class IngestResult:
 
 
 def default_rejects_path(output: Path | None, first_input: str) -> Path:
-    """clean.parquet -> clean.rejects.csv; stdout output -> <input stem>.rejects.csv here."""
-    if output is not None:
+    """clean.parquet -> clean.rejects.csv; stdout or /dev/null -> <input stem>.rejects.csv here."""
+    from mktai.data.write import is_special
+
+    if output is not None and not is_special(output):
         return output.with_name(_stem(output.name) + ".rejects.csv")
     stem = _stem(Path(first_input).name) if first_input != "-" else "stdin"
     return Path(f"{stem}.rejects.csv")

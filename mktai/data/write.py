@@ -23,10 +23,20 @@ FORMATS = {
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_special(path: Path | None) -> bool:
+    """/dev/null, /dev/stdout, a named pipe: written in place, never via temp file + rename."""
+    try:
+        return path is not None and path.exists() and not path.is_file() and not path.is_dir()
+    except OSError:
+        return False
+
+
 def output_format(path: Path | None) -> str:
     if path is None:
         return "csv"
     fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None and is_special(path):
+        return "csv"
     if fmt is None:
         raise UsageError(
             f"{path}: unknown output format {path.suffix!r}; use .csv, .parquet, .json or .jsonl"
@@ -63,7 +73,8 @@ class TableWriter:
         self._schema: Any = None
         self._handle: Any = None
         self._tmp: Path | None = None
-        if path is not None:
+        self._direct: Path | None = path if is_special(path) else None
+        if path is not None and self._direct is None:
             ensure_parent(path)
             try:
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -97,22 +108,24 @@ class TableWriter:
 
     def _write_text(self, text: str) -> None:
         if self._handle is None:
-            if self._tmp is None:
+            target = self._tmp or self._direct
+            if target is None:
                 self._handle = sys.stdout
             else:
-                self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
+                self._handle = open(target, "w", encoding="utf-8", newline="")
         self._handle.write(text)
 
     def _write_parquet(self, frame: pd.DataFrame) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if self._tmp is None:
+        target = self._tmp or self._direct
+        if target is None:
             raise UsageError("parquet output needs a file: use -o FILE.parquet")
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._parquet is None:
             self._schema = table.schema
-            self._parquet = pq.ParquetWriter(str(self._tmp), self._schema, compression="snappy")
+            self._parquet = pq.ParquetWriter(str(target), self._schema, compression="snappy")
         else:
             try:
                 table = table.cast(self._schema)
@@ -141,7 +154,8 @@ class TableWriter:
             self._parquet.close()
         if self._handle is not None and self._handle is not sys.stdout:
             self._handle.flush()
-            os.fsync(self._handle.fileno())
+            if self._direct is None:
+                os.fsync(self._handle.fileno())
             self._handle.close()
         elif self._handle is sys.stdout:
             sys.stdout.flush()
