@@ -183,6 +183,9 @@ def test_default_model_directory_is_json_and_npz_only():
     model = load_directory(default_dir())
     assert model.classes == ["0", "1"]
     assert model.names == {"0": "negative", "1": "positive"}
+    for lang in ("en", "zh"):  # built with its probabilities calibrated out of fold
+        calibration = model.metrics[lang]["cv_5fold"]["calibration"]
+        assert calibration["log_loss_after"] <= calibration["log_loss_before"]
 
 
 def test_parallel_scoring_matches_serial(monkeypatch):
