@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -52,3 +53,19 @@ def test_no_fork_once_tensorflow_is_loaded(monkeypatch):
 
     monkeypatch.setenv("MKTAI_JOBS", "2")
     assert model_module._jobs(10**6) == 1
+
+
+def test_loading_tensorflow_keeps_stderr_clean():
+    import subprocess
+    import sys
+
+    code = (
+        "from mktai.tasks.sentiment.keras_model import _keras; "
+        "_keras(); import tensorflow as tf; tf.constant(['ok']); print('done')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "done", run.stderr
+    assert run.stderr == ""  # no absl/oneDNN start-up lines in cron logs
