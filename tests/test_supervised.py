@@ -37,8 +37,10 @@ def bank_model(bank):
 
 def test_target_errors_are_input_errors():
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1, 1, 1, 1]})
-    with pytest.raises(InputError, match="constant"):
+    with pytest.raises(InputError, match=r"constant \(every row is 1\)"):
         sup.fit(table_of(frame), "propensity", TrainOptions())
+    with pytest.raises(UsageError, match="--cv 1"):
+        sup.fit(table_of(frame.assign(y=[0, 1, 0, 1])), "propensity", TrainOptions(cv=1))
     frame["y"] = [0, 0, 0, 1]
     with pytest.raises(InputError, match="only one row"):
         sup.fit(table_of(frame), "propensity", TrainOptions())

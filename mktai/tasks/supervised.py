@@ -354,7 +354,7 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
     keep = column.notna().to_numpy()
     values = column[keep]
     if values.nunique() < 2:
-        only = f" (every row is {values.iloc[0]!r})" if len(values) else " (no values)"
+        only = f" (every row is {_label(values.iloc[0])!r})" if len(values) else " (no values)"
         raise InputError(
             f"{table.describe()}: target column {name!r} is constant{only}; a model needs at "
             "least two different outcomes"
@@ -540,6 +540,8 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
 
     # ---- cross-validation on the training part
     folds = int(options.cv or 0)
+    if folds < 0 or folds == 1:
+        raise UsageError(f"--cv {folds}: use 0 (no cross-validation) or 2 or more folds")
     if task != "regression" and folds > 1:
         smallest = int(np.bincount(y_train).min())
         if smallest < folds:
