@@ -169,6 +169,24 @@ def test_train_with_bad_label_values_exits_2_naming_them(tmp_path):
     assert "'maybe'" in result.stderr
 
 
+def test_a_few_maybe_labels_among_numbers_stop_training_and_evaluation(tmp_path):
+    store_dir = tmp_path / "store"
+    rows = [f"review number {i} was {'great' if i % 2 else 'awful'},{i % 2}" for i in range(60)]
+    data = tmp_path / "labelled.csv"
+    data.write_text("text,label\n" + "\n".join([*rows, "not sure about it,maybe"]) + "\n")
+    trained = run("train", "sentiment", str(data), "--name", "m", "--store", str(store_dir))
+    assert trained.exit_code == 2, trained.output
+    assert "'maybe'" in trained.stderr and "label" in trained.stderr
+    clean = tmp_path / "clean.csv"
+    clean.write_text("text,label\n" + "\n".join(rows) + "\n")
+    assert (
+        run("train", "sentiment", str(clean), "--name", "m", "--store", str(store_dir)).exit_code
+        == 0
+    )
+    evaluated = run("evaluate", "--model", "m", "--data", str(data), "--store", str(store_dir))
+    assert evaluated.exit_code == 2 and "'maybe'" in evaluated.stderr
+
+
 def test_keras_without_tensorflow_is_exit_4(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if mktai[deep] were not installed
     result = run(

@@ -46,6 +46,23 @@ def _listing(counts: pd.Series, limit: int = 8) -> str:
     return ", ".join(items) + more
 
 
+def check_coerced(table: object, *, where: str) -> None:
+    """Labels the cleaning layer could not read as the column's type raise InputError.
+
+    A column of 0/1 with a few 'maybe' is typed as numbers and the 'maybe' become missing;
+    training or evaluating would then skip those rows without a word.
+    """
+    column = getattr(table, "roles", {}).get("label")
+    info = ((getattr(table, "report", None) or {}).get("columns") or {}).get(column) or {}
+    bad = int(info.get("unparseable") or 0)
+    if bad:
+        example = info.get("unparseable_example")
+        raise InputError(
+            f"{where}: {bad} value(s) of label column {column!r} are not {info.get('type')}s "
+            f"like the rest (e.g. {example!r}); fix or remove those rows"
+        )
+
+
 def training_labels(
     values: pd.Series, *, where: str, expected: list[str] | None = None
 ) -> tuple[np.ndarray, list[str], np.ndarray]:

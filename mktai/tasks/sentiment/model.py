@@ -154,11 +154,12 @@ class SentimentModel:
 
     def evaluate(self, table) -> dict[str, Any]:
         """Accuracy, macro F1, per-class precision/recall, confusion matrix, ROC AUC (binary)."""
-        from mktai.tasks.sentiment.labels import evaluation_labels
+        from mktai.tasks.sentiment.labels import check_coerced, evaluation_labels
         from mktai.tasks.sentiment.scoring import classification_report
 
         table.require("text", "label")
         where = table.describe()
+        check_coerced(table, where=where)
         y = evaluation_labels(table.col("label"), self.classes, where=where, names=self.names)
         proba, unknown = self.probabilities(table.col("text").tolist())
         usable = (y >= 0) & ~unknown

@@ -105,7 +105,7 @@ def calibrate(core: Any, cv: dict[str, Any]) -> Any:
 
 def fit(table, kind: str, options) -> Any:
     """Family protocol: validate labels, cross-validate (or hold out for keras), fit on all."""
-    from mktai.tasks.sentiment.labels import training_labels
+    from mktai.tasks.sentiment.labels import check_coerced, training_labels
     from mktai.tasks.sentiment.model import SentimentModel
 
     algorithm = options.algorithm or "linear"
@@ -116,6 +116,7 @@ def fit(table, kind: str, options) -> Any:
     params, expected = parse_params(algorithm, dict(options.extra or {}))
     table.require("text", "label")
     where = table.describe()
+    check_coerced(table, where=where)
     codes, classes, missing = training_labels(table.col("label"), where=where, expected=expected)
     clean = [normalize(t) for t in table.col("text").tolist()]
     unknown, is_zh = analyse(clean)
