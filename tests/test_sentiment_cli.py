@@ -121,10 +121,13 @@ def test_gb18030_on_stdin_is_detected_or_given():
     assert bad.exit_code == 2 and "klingon" in bad.stderr
 
 
-def test_usage_errors_exit_2():
+def test_usage_errors_exit_2(tmp_path):
     assert run("sentiment").exit_code == 2
     assert run("sentiment", "ok", "--input", str(SAMPLE)).exit_code == 2
     assert run("sentiment", "ok", "--lang", "fr").exit_code == 2
+    unreadable = tmp_path / "missing.csv"  # checked before any file is read
+    json_no_output = run("sentiment", "--input", str(unreadable), "--json")
+    assert json_no_output.exit_code == 2 and "-o FILE" in json_no_output.stderr
     missing = run("sentiment", "--input", str(SAMPLE), "--column", "nope")
     assert missing.exit_code == 2 and "nope" in missing.stderr
 

@@ -78,6 +78,8 @@ def sentiment(
         raise UsageError("--column names a column of --input FILE; add --input")
     if "-" in texts and len(texts) > 1:
         raise UsageError("'-' (read stdin) cannot be combined with texts on the command line")
+    if json_out and input_file is not None and output is None:
+        raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
 
     from mktai.tasks.sentiment import apply
 
@@ -98,10 +100,8 @@ def sentiment(
     if output is not None:
         write_table(frame, output)
         console.info(f"wrote {len(frame):,} rows to {output}")
-    elif json_out and input_file is None:
-        summary["results"] = _records(frame)
     elif json_out:
-        raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
+        summary["results"] = _records(frame)
     elif input_file is None and texts != ["-"]:
         _print_table(frame)
     else:
