@@ -143,7 +143,10 @@ def test_evaluation_data_without_target_exits_2(setup, tmp_path):
     data = tmp_path / "no_target.csv"
     pd.read_csv(setup["holdout"], sep=";").drop(columns="y").to_csv(data, index=False)
     result = mktai("--store", setup["store"], "evaluate", "--model", "resp", "--data", data)
-    assert result.exit_code == 2 and "y" in result.stderr
+    assert result.exit_code == 2
+    # names the missing outcome column, not a --map option the user never gave
+    assert "no target column 'y'" in result.stderr and "--map target=y" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_regression_report_matches_sklearn(tmp_path):

@@ -95,6 +95,13 @@ def test_non_numeric_demand_target_exits_2(tmp_path):
     assert result.exit_code == 2 and "not numeric" in result.stderr
 
 
+def test_unknown_target_names_the_target_option(tmp_path):
+    result = mktai("--store", tmp_path / "s", "train", "propensity", SAMPLE, "--target", "nope",
+                   "--name", "d")  # fmt: skip
+    assert result.exit_code == 2
+    assert "no target column 'nope' (--target)" in result.stderr and "--map" not in result.stderr
+
+
 def test_unknown_family_option_and_algorithm_exit_2(tmp_path):
     result = mktai("--store", tmp_path, "train", "propensity", SAMPLE, "--target", "y",
                    "--name", "r", "--bogus-option", "1")  # fmt: skip

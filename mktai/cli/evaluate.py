@@ -28,8 +28,8 @@ def _baseline_ref(store, version, compare_to: str) -> str | None:
 
 
 def _evaluate_version(store_root: Path, ref: str, table) -> tuple[Any, dict, dict[str, float]]:
-    from mktai.cli.predict import load_stored
     from mktai.evaluation.metrics import flat_metrics
+    from mktai.tasks.stored import load_stored
 
     version, _module, model = load_stored(store_root, ref)
     result = model.evaluate(table)
@@ -49,13 +49,12 @@ def evaluate_model(
     record: bool = True,
 ) -> dict[str, Any]:
     """The canonical report dict (see mktai.evaluation.report); recorded in the manifest."""
-    from mktai.cli.predict import load_stored
-    from mktai.cli.train import load_for
     from mktai.errors import MktaiError, UsageError
     from mktai.evaluation import gates as eg
     from mktai.evaluation.metrics import flat_metrics
     from mktai.evaluation.report import build_report, comparison_table
     from mktai.store import Store
+    from mktai.tasks.stored import load_for, load_stored
 
     under = eg.parse_specs(fail_under, "--fail-under")
     drops = eg.parse_specs(max_drop, "--max-drop")
@@ -63,11 +62,12 @@ def evaluate_model(
         raise UsageError("--max-drop needs --compare-to previous or --compare-to NAME@vN")
     store = Store(store_root)
     version, module, model = load_stored(store_root, ref)
-    mapping = dict(mapping or {})
     target = version.manifest.get("target")
-    if isinstance(target, str) and "target" not in mapping:
-        mapping["target"] = target
-    table = load_for(version.kind, data, module=module, mapping=mapping, encoding=encoding)
+    if "target" in (mapping or {}):  # --map target=COLUMN names the outcome in this file
+        target = None
+    table = load_for(version.kind, data, module=module, mapping=mapping, encoding=encoding,
+                     target=target if isinstance(target, str) else None,
+                     target_from=f"the target {version.ref} was trained on")  # fmt: skip
     result = model.evaluate(table)
     metrics = flat_metrics(result)
     eg.check_names(metrics, (under, "--fail-under"), (drops, "--max-drop"))

@@ -28,21 +28,6 @@ COMMANDS = {
 }
 
 
-def load_stored(store_root: Path, ref: str):
-    """(Version, family module, fitted model) for a model reference; sha256 verified."""
-    from mktai.errors import IntegrityError
-    from mktai.store import Store
-    from mktai.tasks import family
-
-    version = Store(store_root).load(ref)
-    kind = version.kind
-    if not kind:
-        raise IntegrityError(f"{version.ref}: manifest has no kind; the version is damaged")
-    module = family(kind)
-    model = module.load_model(version.path, version.manifest)
-    return version, module, model
-
-
 def predict_table(
     store_root: Path,
     ref: str,
@@ -52,8 +37,8 @@ def predict_table(
     encoding: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Scored rows and a summary (ref, rows, unseen categories, missing values, rejects)."""
-    from mktai.cli.train import load_for
     from mktai.errors import UsageError
+    from mktai.tasks.stored import load_for, load_stored
 
     version, module, model = load_stored(store_root, ref)
     apply = getattr(module, "predict", None)

@@ -26,23 +26,6 @@ if TYPE_CHECKING:
     from mktai.cli.demo import Tour
     from mktai.data.table import CleanTable
 
-# Which dataset kind (cleaning rules, role detection) each model kind reads; a family module
-# may override it with a DATASET_KIND attribute.
-DATASET_KINDS = {
-    "propensity": "labelled",
-    "demand": "labelled",
-    "segments": "transactions",
-    "sentiment": "reviews",
-    "recommender": "ratings",
-    "forecast": "sales",
-}
-
-
-def dataset_kind(kind: str, module: Any = None) -> str | None:
-    """The cleaning layer's dataset kind for a model kind."""
-    declared = getattr(module, "DATASET_KIND", None) if module is not None else None
-    return declared if isinstance(declared, str) else DATASET_KINDS.get(kind)
-
 
 def parse_extra(args: list[str]) -> dict[str, str]:
     """['--class-weight', 'balanced', '--calibrate=isotonic', '--flag'] -> {key: value}."""
@@ -67,40 +50,6 @@ def parse_extra(args: list[str]) -> dict[str, str]:
         extra[key.replace("-", "_").lower()] = value
         i += 1
     return extra
-
-
-def load_for(
-    kind: str,
-    data: Path | str | list,
-    *,
-    module: Any = None,
-    mapping: dict[str, str] | None = None,
-    target: str | None = None,
-    encoding: str | None = None,
-    strict: bool = False,
-    unlabelled: bool = False,
-) -> CleanTable:
-    """Read data through the cleaning layer with the dataset kind the model kind expects.
-
-    unlabelled: rows to score have no target, so a labelled kind is read as a plain table.
-    """
-    from mktai.data import load_table
-    from mktai.errors import InputError
-
-    mapping = dict(mapping or {})
-    if target:
-        mapping["target"] = target
-    data_kind = dataset_kind(kind, module)
-    if unlabelled and data_kind == "labelled":
-        data_kind = "table"
-    table = load_table(data, kind=data_kind, mapping=mapping, encoding=encoding)
-    if strict and len(table.rejects):
-        first = table.rejects.iloc[0]
-        raise InputError(
-            f"{first['source']} row {first['row']}: {first['reason']} "
-            f"({len(table.rejects)} row(s) rejected; --strict refuses any reject)"
-        )
-    return table
 
 
 def cleaning_summary(table: CleanTable) -> dict[str, Any]:
@@ -133,6 +82,7 @@ def train_to_store(
     from mktai.store import Store, check_name
     from mktai.tasks import family
     from mktai.tasks.base import TrainOptions
+    from mktai.tasks.stored import load_for
 
     check_name(name)
     module = family(kind)
