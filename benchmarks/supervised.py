@@ -8,6 +8,8 @@ its preprocessing, stratified CV with the same seed), so the numbers are what `m
     .venv/bin/python benchmarks/supervised.py [--algorithms gbm,linear,mlp] [--rows N] [--no-leak]
 
 --no-leak adds both models without `duration` (known only after the call).
+--threads 1,2 instead times one gbm fit (mktai's defaults, all rows) per OpenMP thread count,
+median of --repeats, against the 1-thread fit: check `uptime` first, busy cores distort it.
 """
 
 from __future__ import annotations
@@ -68,6 +70,44 @@ def mktai_run(table, algorithm: str, folds: int, seed: int, drop: list[str]) -> 
     }
 
 
+def thread_timings(table, counts: list[int], repeats: int, seed: int) -> None:
+    """Median wall time of one gbm fit per OpenMP thread count (ratio against 1 thread)."""
+    import os
+    import statistics
+
+    from threadpoolctl import threadpool_limits
+
+    from mktai.tasks.supervised_estimators import GBM_DEFAULTS, build, passive_openmp
+
+    passive_openmp()  # as mktai does (OMP_WAIT_POLICY=ACTIVE in the environment overrides it)
+    from mktai.tasks.tabular_prep import categorical_names, feature_names, infer_schema, prepare
+
+    frame = table.frame
+    schema = infer_schema(frame, "y")
+    X, _ = prepare(frame, schema)
+    y = frame["y"].to_numpy()
+    categorical = categorical_names(schema)
+    numeric = [n for n in feature_names(schema) if n not in categorical]
+    print(f"gbm fit, {len(X):,} rows, load average {os.getloadavg()[0]:.2f}, "
+          f"{os.cpu_count()} cores, median of {repeats}, "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")  # fmt: skip
+    print(f"{'threads':>7} {'fit s':>7} {'vs 1 thread':>11}")
+    times: dict[int, list[float]] = {t: [] for t in counts}
+    for _ in range(repeats):  # interleaved, so a change of load hits every count alike
+        for threads in counts:
+            model = build("gbm", "binary", dict(GBM_DEFAULTS), numeric, categorical,
+                          seed=seed, class_weight=None)  # fmt: skip
+            start = time.perf_counter()
+            with threadpool_limits(threads, user_api="openmp"):
+                model.fit(X, y)
+            times[threads].append(time.perf_counter() - start)
+    base = statistics.median(times[counts[0]])
+    for threads in counts:
+        median = statistics.median(times[threads])
+        print(f"{threads:>7} {median:>7.2f} {median / base:>11.2f}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--algorithms", default="gbm,linear,mlp")
@@ -75,6 +115,8 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-leak", action="store_true", help="also run without duration")
+    parser.add_argument("--threads", default="", help="e.g. 1,2: time one gbm fit per count")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} not found (the shared real data sets are not present)")
@@ -84,6 +126,10 @@ def main() -> int:
     table = load_table(DATA, kind="labelled", mapping={"target": "y"})
     if args.rows:
         table.frame = table.frame.sample(args.rows, random_state=args.seed).reset_index(drop=True)
+    if args.threads:
+        counts = [int(t) for t in args.threads.split(",") if t.strip()]
+        thread_timings(table, counts, args.repeats, args.seed)
+        return 0
     frame, y = table.frame, table.frame["y"].to_numpy()
     print(
         f"bank_marketing: {len(frame):,} rows, positive rate {y.mean():.3f}, {args.folds}-fold CV"

@@ -202,3 +202,38 @@ def test_same_seed_same_metrics(bank):
     a = sup.fit(bank, "propensity", opts).metrics
     b = sup.fit(bank, "propensity", opts).metrics
     assert a == b
+
+
+def test_threads_default_to_every_usable_core_and_openmp_waits_passively(monkeypatch):
+    import os
+
+    from mktai.tasks.supervised_estimators import default_threads, passive_openmp
+
+    monkeypatch.delenv("MKTAI_THREADS", raising=False)
+    assert default_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("MKTAI_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.setenv("MKTAI_THREADS", "lots")  # not a number: every core, no crash
+    assert default_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # the user's choice wins
+    passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_passive_openmp_is_set_before_scikit_learn_loads():
+    """OpenMP reads OMP_WAIT_POLICY once, when scikit-learn loads it: the family sets it first."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; import mktai.tasks.supervised; "
+        "print('sklearn' in sys.modules, os.environ.get('OMP_WAIT_POLICY'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    assert out == ["False", "PASSIVE"]

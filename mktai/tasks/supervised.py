@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from mktai.errors import InputError, UsageError
 from mktai.tasks.base import TrainOptions
+from mktai.tasks.supervised_estimators import passive_openmp
+
+# Before anything here imports scikit-learn (loading a model imports it through skops).
+passive_openmp()
 
 if TYPE_CHECKING:
     import pandas as pd

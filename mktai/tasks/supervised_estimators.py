@@ -3,6 +3,7 @@
 linear: one-hot + median imputation + scaling, then LogisticRegression / LinearRegression.
 gbm:    HistGradientBoosting with native categorical handling and native missing values, tuned
         on bank marketing (5-fold CV ROC AUC ~0.940 vs ~0.935 for scikit-learn defaults).
+Threads: every usable core ($MKTAI_THREADS overrides), with OpenMP told to wait passively.
 Loading uses skops with an explicit list of trusted types: the file's types are listed with
 skops.io.get_untrusted_types and every one must be in ALLOWED_TYPES, else IntegrityError.
 """
@@ -166,24 +167,44 @@ def build(
     raise UsageError(f"unknown algorithm {algorithm!r}; choose linear, gbm or mlp")
 
 
-def limit_threads(rows: int):
-    """OpenMP threads for HistGradientBoosting: 1 unless $MKTAI_THREADS says otherwise.
+def default_threads() -> int:
+    """OpenMP threads for HistGradientBoosting: $MKTAI_THREADS, else every core this process may use."""
+    import os
 
-    Cron and CI runners share cores; with other processes busy, OpenMP threads spin waiting for
-    each other: on bank marketing (45k rows, 2 cores, load 7) a fit took 38 s with 2 threads and
-    2.2 s with 1. One thread per process is the predictable default; MKTAI_THREADS=N on an
-    idle many-core machine buys speed for large data.
+    raw = os.environ.get("MKTAI_THREADS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def passive_openmp() -> None:
+    """Let idle OpenMP threads sleep instead of spinning, unless the user chose otherwise.
+
+    With the default (spinning) policy, HistGradientBoosting's threads busy-wait for each other
+    between its many short parallel sections; when other processes hold the cores (shared cron
+    and CI machines) that made a 45k-row bank marketing fit take 78 s with 2 threads instead of
+    4.4 s with 1 (load average 4.5 on 2 cores). With OMP_WAIT_POLICY=PASSIVE the same fit took
+    8.8 s with 2 threads and 9.0 s with 1, so all cores can be the default. OpenMP reads the
+    variable once, when the runtime loads, so this runs before scikit-learn is imported.
     """
     import os
 
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def limit_threads(rows: int):
+    """Context manager: OpenMP threads for HistGradientBoosting (see default_threads)."""
+    passive_openmp()
     import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime so the limit can reach it
     from threadpoolctl import threadpool_limits
 
-    try:
-        threads = max(1, int(os.environ.get("MKTAI_THREADS", "1")))
-    except ValueError:
-        threads = 1
-    return threadpool_limits(limits=threads, user_api="openmp")
+    return threadpool_limits(limits=default_threads(), user_api="openmp")
 
 
 def save_skops(estimator: Any, path: Path) -> None:
