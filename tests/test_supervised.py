@@ -47,6 +47,9 @@ def test_target_errors_are_input_errors():
     frame["y"] = ["a", "b", "a", "b"]
     with pytest.raises(InputError, match="not numeric"):
         sup.fit(table_of(frame), "demand", TrainOptions())
+    yes_no = sup.fit(table_of(frame.assign(y=[0, 1] * 2)), "demand",
+                     TrainOptions(cv=0, extra={"test_size": "0"}))  # fmt: skip
+    assert any("use kind propensity" in w for w in yes_no.extras["warnings"])
     with pytest.raises(InputError, match="'nope' not found"):
         sup.fit(table_of(frame, "nope"), "propensity", TrainOptions())
     with pytest.raises(UsageError, match="--wat"):

@@ -479,6 +479,11 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     warnings: list[str] = []
     target = resolve_target(table, kind, options)
     task = target.task
+    if task == "regression" and set(np.unique(target.y)) <= {0.0, 1.0}:
+        warnings.append(
+            f"target {target.name!r} only takes the values 0 and 1 (yes/no): a demand model "
+            "predicts amounts; for an outcome that happens or not use kind propensity"
+        )
     threshold_metric = extra.get("threshold_metric", "f1")
     if threshold_metric not in ("f1", "youden"):
         raise UsageError(f"--threshold-metric {threshold_metric!r}: choose f1 or youden")
