@@ -204,5 +204,6 @@ def test_regression_report_has_residual_plot():
         gates=[],
     )
     html = render_html(report)
-    assert html.count("data:image/png;base64,") == 1 and "Residuals" in html
+    assert html.count("data:image/png;base64,") == 1 and "alt='Residuals'" in html
+    assert ">Residuals<" not in html  # the plot carries its title; no caption repeating it
     assert "| rmse |" in render_markdown(report)

@@ -298,9 +298,9 @@ def render_html(report: dict[str, Any]) -> str:
     if plots:
         parts.append("<h2>Plots</h2><div class='plots'>")
         for title, png in plots.items():
+            # the title is drawn inside the plot; a caption would repeat it
             parts.append(
-                f"<figure><img alt='{_h(title)}' src='data:image/png;base64,{png}'>"
-                f"<figcaption>{_h(title)}</figcaption></figure>"
+                f"<figure><img alt='{_h(title)}' src='data:image/png;base64,{png}'></figure>"
             )
         parts.append("</div>")
     matrix = evaluation.get("confusion_matrix")
