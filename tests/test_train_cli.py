@@ -146,6 +146,19 @@ def test_predict_counts_unseen_categories_and_keeps_extra_columns(trained, tmp_p
     assert scored["lead_id"].tolist() == list(range(50))
 
 
+def test_predict_scores_every_row_including_repeated_ones(trained, tmp_path):
+    store, _ = trained
+    frame = pd.read_csv(SAMPLE, sep=";").drop(columns="y").head(5)
+    frame = pd.concat([frame, frame.head(2)])  # the same lead twice is still two leads
+    data, out = tmp_path / "leads.csv", tmp_path / "s.csv"
+    frame.to_csv(data, index=False, sep=";")
+    result = mktai("--store", store, "predict", "--model", "resp@v1", data, "-o", out)
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out)
+    assert len(scored) == 7 and "rejected" not in result.stderr
+    assert scored["score"].iloc[5:].tolist() == scored["score"].iloc[:2].tolist()
+
+
 def test_predict_missing_column_exits_2_naming_it(trained, tmp_path):
     store, _ = trained
     data = tmp_path / "leads.csv"

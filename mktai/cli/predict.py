@@ -48,9 +48,9 @@ def predict_table(
             f"{version.ref} is a {version.kind} model, which `mktai predict` cannot apply; "
             f"use {command} with --model {version.ref}"
         )
-    table = load_for(
-        version.kind, data, module=module, mapping=mapping, encoding=encoding, unlabelled=True
-    )
+    # two identical leads are two leads: every input row gets a score, in input order
+    table = load_for(version.kind, data, module=module, mapping=mapping, encoding=encoding,
+                     unlabelled=True, dedupe=False)  # fmt: skip
     scored = apply(model, table)
     stats = getattr(model, "last_stats", {}) or {}
     summary = {

@@ -43,12 +43,14 @@ def load_for(
     encoding: str | None = None,
     strict: bool = False,
     unlabelled: bool = False,
+    dedupe: bool = True,
 ) -> CleanTable:
     """Read data through the cleaning layer with the dataset kind the model kind expects.
 
     target: the target column, named by `target_from` in errors ("--target", or "the model's
     target" when evaluate takes it from the manifest) rather than as a --map the user never
     wrote. unlabelled: rows to score have no target, so a labelled kind is read as a plain table.
+    dedupe=False keeps repeated rows (scoring owes every input row a score).
     """
     from mktai.data import load_table
     from mktai.errors import InputError, UsageError
@@ -60,7 +62,7 @@ def load_for(
     if unlabelled and data_kind == "labelled":
         data_kind = "table"
     try:
-        table = load_table(data, kind=data_kind, mapping=mapping, encoding=encoding)
+        table = load_table(data, kind=data_kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
     except UsageError as exc:
         prefix = f"--map target={target}: "
         if target is None or not str(exc).startswith(prefix):
