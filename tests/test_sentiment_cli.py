@@ -129,7 +129,8 @@ def test_usage_errors_exit_2(tmp_path):
     json_no_output = run("sentiment", "--input", str(unreadable), "--json")
     assert json_no_output.exit_code == 2 and "-o FILE" in json_no_output.stderr
     missing = run("sentiment", "--input", str(SAMPLE), "--column", "nope")
-    assert missing.exit_code == 2 and "nope" in missing.stderr
+    assert missing.exit_code == 2 and "--column nope" in missing.stderr
+    assert "--map" not in missing.stderr
 
 
 def test_forced_language_routes_to_that_model():

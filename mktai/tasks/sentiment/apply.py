@@ -39,11 +39,17 @@ def score_file(
     import numpy as np
 
     from mktai.data import load_table
-    from mktai.errors import InputError
+    from mktai.errors import InputError, UsageError
 
     mapping = {"text": column} if column else None
-    # Two customers writing the same words are two reviews: scoring keeps every row.
-    table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False)
+    try:
+        # Two customers writing the same words are two reviews: scoring keeps every row.
+        table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False)
+    except (InputError, UsageError) as exc:
+        if "--map text=" not in str(exc):
+            raise
+        # the cleaning layer names its own option; this command's is --column
+        raise type(exc)(str(exc).replace("--map text=", "--column ")) from None
     if strict and len(table.rejects):
         raise InputError(
             f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
