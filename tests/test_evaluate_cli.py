@@ -175,3 +175,18 @@ def test_regression_report_matches_sklearn(tmp_path):
     tight = mktai("--store", store, "evaluate", "--model", "sp", "--data", data,
                   "--fail-under", "rmse=0.5")  # fmt: skip
     assert tight.exit_code == 1 and "rmse" in tight.stderr
+
+
+def test_gate_on_a_metric_undefined_for_the_data_fails_as_na(setup, tmp_path):
+    """A holdout with one class has no ROC AUC: its gates fail (exit 1) saying so, not exit 2."""
+    data = tmp_path / "negatives.csv"
+    frame = pd.read_csv(setup["holdout"], sep=";")
+    frame[frame["y"] == "no"].to_csv(data, index=False)
+    junit = tmp_path / "gates.xml"
+    result = mktai("--store", setup["store"], "evaluate", "--model", "resp", "--data", data,
+                   "--fail-under", "roc_auc=0.5", "--compare-to", "previous",
+                   "--max-drop", "roc_auc=0.01", "--junit", junit)  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "undefined on this data" in result.stderr
+    failures = ET.parse(junit).getroot().iter("failure")
+    assert len(list(failures)) == 2

@@ -70,7 +70,11 @@ def evaluate_model(
                      target_from=f"the target {version.ref} was trained on")  # fmt: skip
     result = model.evaluate(table)
     metrics = flat_metrics(result)
-    eg.check_names(metrics, (under, "--fail-under"), (drops, "--max-drop"))
+    # a metric the model reports but that is undefined on this data (ROC AUC of a file with one
+    # class) fails its gate as n/a instead of being called unknown
+    undefined = {k: None for k, v in (result.get("metrics") or {}).items() if v is None}
+    gated = {**undefined, **metrics}
+    eg.check_names(gated, (under, "--fail-under"), (drops, "--max-drop"))
     warnings = list(version.manifest.get("warnings") or [])
     warnings = [w for w in warnings if "target leak" in w]
     if len(table.rejects):
@@ -97,7 +101,7 @@ def evaluate_model(
                 )
             baseline = base_version.ref
             comparison = comparison_table(metrics, baseline_metrics, baseline)
-    gates = eg.fail_under(metrics, under) + eg.max_drop(metrics, baseline_metrics, drops, baseline)
+    gates = eg.fail_under(gated, under) + eg.max_drop(gated, baseline_metrics, drops, baseline)
     fingerprint = dict(table.fingerprint)
     report = build_report(
         model={

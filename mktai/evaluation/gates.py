@@ -13,6 +13,8 @@ from typing import Any
 from mktai.errors import UsageError
 from mktai.evaluation.metrics import LOWER_IS_BETTER
 
+NA = "n/a: undefined on this data (e.g. ROC AUC needs both classes)"
+
 
 @dataclass
 class Gate:
@@ -76,7 +78,7 @@ def fail_under(metrics: dict[str, float], specs: dict[str, float]) -> list[Gate]
         lower = lower_is_better(metric)
         name = f"fail-under {metric}={limit:g}"
         if value is None:
-            gates.append(Gate(name, metric, "fail-under", limit, None, False, f"{metric} is n/a"))
+            gates.append(Gate(name, metric, "fail-under", limit, None, False, f"{metric} is {NA}"))
             continue
         passed = value <= limit if lower else value >= limit
         relation = "at most" if lower else "at least"
@@ -107,10 +109,10 @@ def max_drop(
                 )
             )  # fmt: skip
             continue
-        base = _lookup(baseline, metric, "--max-drop")
+        base = None if value is None else _lookup(baseline, metric, "--max-drop")
         if value is None or base is None:
             gates.append(
-                Gate(name, metric, "max-drop", limit, value, False, f"{metric} is n/a", base)
+                Gate(name, metric, "max-drop", limit, value, False, f"{metric} is {NA}", base)
             )
             continue
         drop = (value - base) if lower_is_better(metric) else (base - value)
