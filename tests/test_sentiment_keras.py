@@ -69,3 +69,17 @@ def test_loading_tensorflow_keeps_stderr_clean():
     )
     assert run.returncode == 0 and run.stdout.strip() == "done", run.stderr
     assert run.stderr == ""  # no absl/oneDNN start-up lines in cron logs
+
+
+def test_pooling_averages_real_tokens_not_padding():
+    # unmasked, a 1-word text is averaged with 99 padding vectors and a 3-word one with 97:
+    # the repeated word would score differently, and short sentences drown in padding
+    import tensorflow as tf
+
+    from mktai.tasks.sentiment.keras_model import KERAS_DEFAULTS, _keras, _network
+
+    keras = _keras()
+    x = tf.constant(["good food", "bad service", "good good good"])
+    network = _network(keras, x, dict(KERAS_DEFAULTS), 2, seed=0)
+    p = network.predict(tf.constant(["good", "good good good"]), verbose=0)[:, 0]
+    assert p[0] == pytest.approx(p[1], abs=1e-6)
