@@ -130,6 +130,9 @@ def test_compare_to_and_max_drop(setup):
         (["--fail-under", "ndcg=0.3"], "ndcg"),
         (["--fail-under", "roc_auc"], "metric=number"),
         (["--report", "r.pdf"], ".pdf"),
+        (["--report", "/proc/r.md"], "cannot write there"),
+        (["--junit", "/proc/gates.xml"], "cannot write there"),
+        (["--report", str(SAMPLE) + "/r.md"], "cannot write there"),
     ],
 )
 def test_usage_errors_exit_2(setup, extra, needle):

@@ -217,6 +217,9 @@ def evaluate(
         console.set_quiet(True)
     for path in report or []:
         er.report_format(path)  # a bad extension is a usage error before any work
+        er.check_writable(path, "--report")
+    if junit is not None:
+        er.check_writable(junit, "--junit")
     result = evaluate_model(
         resolve_store(ctx, store),
         model,

@@ -85,11 +85,34 @@ def report_format(path: Path) -> str:
     return fmt
 
 
+def check_writable(path: Path, option: str) -> None:
+    """Fail before any work (exit 2) when a report could not be written where asked."""
+    path = Path(path)
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; give a file name")
+    problem = None if parent.is_dir() else "is not a folder"
+    if problem is None:
+        try:  # a real probe: permission bits say nothing for root or special file systems
+            fd, probe = tempfile.mkstemp(prefix=".mktai-probe.", dir=parent)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problem = f"is not writable: {exc.strerror or exc}"
+    if problem:
+        raise UsageError(f"{option} {path}: cannot write there ({parent} {problem})")
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Readers (a CI artifact upload, a browser) never see half a report."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
