@@ -207,17 +207,21 @@ def test_same_seed_same_metrics(bank):
     assert a == b
 
 
-def test_threads_default_to_every_usable_core_and_openmp_waits_passively(monkeypatch):
+def test_threads_default_to_the_idle_cores_and_openmp_waits_passively(monkeypatch):
     import os
 
     from mktai.tasks.supervised_estimators import default_threads, passive_openmp
 
+    cores = len(os.sched_getaffinity(0))
     monkeypatch.delenv("MKTAI_THREADS", raising=False)
-    assert default_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))  # idle: every core
+    assert default_threads() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.0, 1.0, 1.0))  # busy: one
+    assert default_threads() == 1
     monkeypatch.setenv("MKTAI_THREADS", "3")
     assert default_threads() == 3
-    monkeypatch.setenv("MKTAI_THREADS", "lots")  # not a number: every core, no crash
-    assert default_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("MKTAI_THREADS", "lots")  # not a number: the default, no crash
+    assert default_threads() == 1
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     passive_openmp()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"

@@ -3,7 +3,8 @@
 linear: one-hot + median imputation + scaling, then LogisticRegression / LinearRegression.
 gbm:    HistGradientBoosting with native categorical handling and native missing values, tuned
         on bank marketing (5-fold CV ROC AUC ~0.940 vs ~0.935 for scikit-learn defaults).
-Threads: every usable core ($MKTAI_THREADS overrides), with OpenMP told to wait passively.
+Threads: the usable cores not busy with other work ($MKTAI_THREADS overrides), with OpenMP
+told to wait passively.
 Loading uses skops with an explicit list of trusted types: the file's types are listed with
 skops.io.get_untrusted_types and every one must be in ALLOWED_TYPES, else IntegrityError.
 """
@@ -168,7 +169,13 @@ def build(
 
 
 def default_threads() -> int:
-    """OpenMP threads for HistGradientBoosting: $MKTAI_THREADS, else every core this process may use."""
+    """OpenMP threads for HistGradientBoosting: $MKTAI_THREADS, else the cores not busy now.
+
+    Every core this process may use, less the ones other processes keep busy (the 1-minute load
+    average, counting this process as one): an idle machine gets all cores, a shared one just
+    1. Measured on bank marketing (45k rows, 2 cores, load average ~5 from other jobs): 4.3 s
+    with 1 thread, 7.0 s with 2 (passive waiting); on an idle machine the threads pay off.
+    """
     import os
 
     raw = os.environ.get("MKTAI_THREADS", "").strip()
@@ -178,9 +185,14 @@ def default_threads() -> int:
         except ValueError:
             pass
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):
+        others = 0.0
+    return int(min(cores, max(1, round(cores - others))))
 
 
 def passive_openmp() -> None:
@@ -189,9 +201,10 @@ def passive_openmp() -> None:
     With the default (spinning) policy, HistGradientBoosting's threads busy-wait for each other
     between its many short parallel sections; when other processes hold the cores (shared cron
     and CI machines) that made a 45k-row bank marketing fit take 78 s with 2 threads instead of
-    4.4 s with 1 (load average 4.5 on 2 cores). With OMP_WAIT_POLICY=PASSIVE the same fit took
-    8.8 s with 2 threads and 9.0 s with 1, so all cores can be the default. OpenMP reads the
-    variable once, when the runtime loads, so this runs before scikit-learn is imported.
+    4.4 s with 1 (load average 4.5 on 2 cores). With OMP_WAIT_POLICY=PASSIVE, 2 threads under
+    the same kind of load cost 1.0-1.6x the 1-thread time instead of 18x, so a wrong guess of
+    free cores costs little. OpenMP reads the variable once, when the runtime loads, so this
+    runs before scikit-learn is imported.
     """
     import os
 
