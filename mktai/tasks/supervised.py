@@ -303,31 +303,18 @@ class SupervisedModel:
 
 
 def _check_extra(extra: dict[str, str], algorithm: str) -> None:
+    from mktai.tasks.options import reject_unknown
     from mktai.tasks.supervised_estimators import GBM_TUNABLE, LINEAR_TUNABLE
     from mktai.tasks.supervised_mlp import MLP_TUNABLE
 
     tunable = {"gbm": GBM_TUNABLE, "linear": LINEAR_TUNABLE, "mlp": MLP_TUNABLE}[algorithm]
-    allowed = set(OPTIONS) | set(tunable)
-    unknown = sorted(set(extra) - allowed)
-    if unknown:
-        names = ", ".join("--" + k.replace("_", "-") for k in sorted(allowed))
-        raise UsageError(
-            f"unknown option(s) {', '.join('--' + k.replace('_', '-') for k in unknown)} for "
-            f"{algorithm} models; known: {names}"
-        )
+    reject_unknown(extra, set(OPTIONS) | set(tunable), f"{algorithm} models")
 
 
 def _float_option(extra: dict[str, str], key: str, default: float, low: float, high: float):
-    raw = extra.get(key)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value < high:
-        raise UsageError(f"--{key.replace('_', '-')} {raw!r} must be a number in [{low}, {high})")
-    return value
+    from mktai.tasks.options import as_float
+
+    return as_float(extra[key], key, low, high) if key in extra else default
 
 
 @dataclass
@@ -463,6 +450,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     import numpy as np
 
     from mktai.evaluation import metrics as em
+    from mktai.tasks.options import like, normalise_extra
     from mktai.tasks.supervised_estimators import tuned_params
     from mktai.tasks.supervised_mlp import MLP_DEFAULTS, MLP_TUNABLE
     from mktai.tasks.tabular_prep import infer_schema, leak_scan, prepare
@@ -472,7 +460,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     algorithm = (options.algorithm or "gbm").lower()
     if algorithm not in ALGORITHMS:
         raise UsageError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
-    extra = {k.replace("-", "_"): v for k, v in options.extra.items()}
+    extra = normalise_extra(options.extra)
     options = TrainOptions(options.seed, algorithm, options.target, options.cv, extra)
     _check_extra(extra, algorithm)
     seed = options.seed
@@ -503,7 +491,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         params = dict(MLP_DEFAULTS)
         for key, typ in MLP_TUNABLE.items():
             if key in extra:
-                params[key] = typ(extra[key])
+                params[key] = like(typ(), extra[key], key)
     else:
         params = tuned_params(algorithm, extra)
 

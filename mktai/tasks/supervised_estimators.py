@@ -73,19 +73,9 @@ ALLOWED_TYPES = frozenset(
 
 
 def _parse(value: str, kind: Any, option: str) -> Any:
-    if kind == "bool":
-        text = value.strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise UsageError(f"--{option.replace('_', '-')} {value!r} must be true or false")
-    try:
-        return kind(value)
-    except ValueError:
-        raise UsageError(
-            f"--{option.replace('_', '-')} {value!r} must be a {kind.__name__}"
-        ) from None
+    from mktai.tasks.options import as_bool, like
+
+    return as_bool(value, option) if kind == "bool" else like(kind(), value, option)
 
 
 def tuned_params(algorithm: str, extra: dict[str, str]) -> dict[str, Any]:
