@@ -244,16 +244,15 @@ def _parse_date(text: str | None) -> Any:
 def _load_model(ctx: typer.Context, store: Path | None, ref: str) -> Any:
     from mktai.cli.options import resolve_store
     from mktai.errors import UsageError
-    from mktai.store import Store
-    from mktai.tasks import segment as seg
+    from mktai.tasks.stored import load_stored
 
-    version = Store(resolve_store(ctx, store)).load(ref)
+    version, _, model = load_stored(resolve_store(ctx, store), ref)
     if version.kind != "segments":
         raise UsageError(
             f"model {version.ref} is a {version.kind!r} model, not segments; "
             "train one with `mktai train segments DATA --name NAME`"
         )
-    return seg.load_model(version.path, version.manifest)
+    return model
 
 
 def _features(customers: Path, features: str | None, encoding: str | None) -> pd.DataFrame:
