@@ -39,6 +39,20 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
 
+    def _cleaner(self, source: Source, deduper: Deduper, source_index: int) -> Cleaner:
+        """One Cleaner per source; they share the plan and the duplicate memory."""
+        assert self.plan is not None
+        cleaner = Cleaner(
+            self.plan,
+            source.name,
+            source.delimiter,
+            self.dedupe,
+            deduper=deduper,
+            source_index=source_index,
+        )
+        self.cleaners.append(cleaner)
+        return cleaner
+
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
         import pandas as pd
@@ -65,15 +79,7 @@ class Stream:
                 if self.plan is None:
                     self.plan = make_plan(raw, self.kind, self.mapping, self.required)
                 if cleaner is None:
-                    cleaner = Cleaner(
-                        self.plan,
-                        source.name,
-                        source.delimiter,
-                        self.dedupe,
-                        deduper=deduper,
-                        source_index=source_index,
-                    )
-                    self.cleaners.append(cleaner)
+                    cleaner = self._cleaner(source, deduper, source_index)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
                 offset += len(raw)
                 if multi:
@@ -87,15 +93,7 @@ class Stream:
                 if self.plan is None:
                     header = empty_frame(source)
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
-                cleaner = Cleaner(
-                    self.plan,
-                    source.name,
-                    source.delimiter,
-                    self.dedupe,
-                    deduper=deduper,
-                    source_index=source_index,
-                )
-                self.cleaners.append(cleaner)
+                cleaner = self._cleaner(source, deduper, source_index)
             if bad:
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
                 held = [renumber(frame) for frame in held]
