@@ -191,6 +191,20 @@ def test_a_few_maybe_labels_among_numbers_stop_training_and_evaluation(tmp_path)
     assert evaluated.exit_code == 2 and "'maybe'" in evaluated.stderr
 
 
+def test_family_options_are_matched_whatever_the_case_and_range_checked(tmp_path):
+    store = str(tmp_path / "s")
+    base = ("--store", store, "train", "sentiment", str(SAMPLE), "--name", "o", "--cv", "0")
+    documented = run(*base, "--C", "2")  # README: `--C`
+    assert documented.exit_code == 0, documented.output
+    manifest = Store(Path(store)).load("o").manifest
+    assert manifest["params"]["C"] == 2.0
+    for option in (["--nb-power", "nan"], ["--word-ngram", "3"], ["--C", "0"]):
+        bad = run(*base, *option)
+        assert bad.exit_code == 2 and option[0] in bad.stderr, (option, bad.output)
+    nb = run(*base, "--algorithm", "nb", "--alpha", "-1")
+    assert nb.exit_code == 2 and "--alpha" in nb.stderr
+
+
 def test_keras_without_tensorflow_is_exit_4(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if mktai[deep] were not installed
     result = run(

@@ -27,23 +27,53 @@ def defaults(algorithm: str) -> dict[str, Any]:
     return dict(KERAS_DEFAULTS, holdout=0.2)
 
 
+# (lowest, highest) value of every family option; NaN is always refused.
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "C": (1e-6, 1e6),
+    "min_df": (1, None),
+    "nb_power": (0.0, 4.0),
+    "char_max": (0, 8),
+    "word_ngram": (1, 2),
+    "max_features": (0, None),
+    "alpha": (1e-9, 1e6),
+    "max_tokens": (2, None),
+    "sequence_length": (1, None),
+    "embedding_dim": (1, None),
+    "hidden": (1, None),
+    "epochs": (1, None),
+    "batch_size": (1, None),
+    "patience": (0, None),
+    "validation_split": (0.01, 0.5),
+    "refit": (0, 1),
+    "learning_rate": (1e-7, 1.0),
+    "mask_zero": (0, 1),
+    "holdout": (0.0, 0.5),
+}
+
+
 def parse_params(algorithm: str, extra: dict[str, str]) -> tuple[dict[str, Any], list[str] | None]:
-    """Family options (--C 2, --min-df 3, --epochs 5, --labels neg,pos) over the defaults."""
+    """Family options (--C 2, --min-df 3, --epochs 5, --labels neg,pos) over the defaults.
+
+    Names match whatever the case (`train` may hand --C over as 'c'); values out of range are a
+    UsageError naming the flag, not a failure (or a silent no-op) deep inside a fit.
+    """
+    from mktai.tasks.options import as_float, as_int
+
     params = defaults(algorithm)
+    names = {k.lower(): k for k in params}
     expected = None
     for raw_key, raw in extra.items():
         key = raw_key.lstrip("-").replace("-", "_")
-        if key == "labels":
+        if key.lower() == "labels":
             expected = [v.strip() for v in str(raw).split(",") if v.strip()]
             continue
-        if key not in params:
+        name = names.get(key.lower())
+        if name is None:
             allowed = ", ".join(f"--{k.replace('_', '-')}" for k in [*params, "labels"])
             raise UsageError(f"unknown option --{raw_key} for {algorithm}; known: {allowed}")
-        kind = type(params[key])
-        try:
-            params[key] = kind(float(raw)) if kind is int else kind(raw)
-        except ValueError:
-            raise UsageError(f"--{raw_key} needs a number, got {raw!r}") from None
+        low, high = RANGES.get(name, (None, None))
+        parse = as_int if isinstance(params[name], int) else as_float
+        params[name] = parse(raw, name, low, high)
     return params, expected
 
 
