@@ -193,3 +193,19 @@ def test_gate_on_a_metric_undefined_for_the_data_fails_as_na(setup, tmp_path):
     assert "undefined on this data" in result.stderr
     failures = ET.parse(junit).getroot().iter("failure")
     assert len(list(failures)) == 2
+
+
+def test_repeated_rows_count_in_the_metrics(tmp_path):
+    """Evaluation data is not de-duplicated: two identical customers are two observations."""
+    import pandas as pd
+
+    from mktai.tasks.stored import load_for
+
+    rows = pd.DataFrame({"age": [30, 30, 40], "job": ["a", "a", "b"], "y": ["yes", "yes", "no"]})
+    path = tmp_path / "dup.csv"
+    rows.to_csv(path, index=False)
+    table = load_for("propensity", path, target="y")
+    assert len(table.frame) == 3 and len(table.rejects) == 0
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,invoice_no,date,amount\nc1,1,2024-01-02,5\nc1,1,2024-01-02,5\n")
+    assert len(load_for("segments", orders).frame) == 1  # a double-recorded line

@@ -43,14 +43,17 @@ def load_for(
     encoding: str | None = None,
     strict: bool = False,
     unlabelled: bool = False,
-    dedupe: bool = True,
+    dedupe: bool | None = None,
 ) -> CleanTable:
     """Read data through the cleaning layer with the dataset kind the model kind expects.
 
     target: the target column, named by `target_from` in errors ("--target", or "the model's
     target" when evaluate takes it from the manifest) rather than as a --map the user never
     wrote. unlabelled: rows to score have no target, so a labelled kind is read as a plain table.
-    dedupe=False keeps repeated rows (scoring owes every input row a score).
+    dedupe: None (default) drops exact duplicate lines only from transaction logs, where a
+    repeated line is a double-recorded event; elsewhere a repeated row is a real observation
+    (two customers alike, the same short review twice) and counts in training and metrics.
+    False keeps every row (scoring owes every input row a score).
     """
     from mktai.data import load_table
     from mktai.errors import InputError, UsageError
@@ -61,6 +64,8 @@ def load_for(
     data_kind = dataset_kind(kind, module)
     if unlabelled and data_kind == "labelled":
         data_kind = "table"
+    if dedupe is None:
+        dedupe = data_kind == "transactions"
     try:
         table = load_table(data, kind=data_kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
     except UsageError as exc:
