@@ -7,11 +7,8 @@ on a random 10% validation split restores the best weights; regression targets a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
-
-from mktai.errors import require
 
 # batch_size 0 = automatic: 256, smaller for small data so each epoch still takes ~50 steps
 MLP_DEFAULTS = {"epochs": 200, "batch_size": 0, "patience": 8, "learning_rate": 1e-3}
@@ -19,13 +16,9 @@ MLP_TUNABLE = {"epochs": int, "batch_size": int, "patience": int, "learning_rate
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # oneDNN's reordered float sums make runs differ slightly and log a notice on stderr
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    require("tensorflow", "deep", "tensorflow-cpu")
-    import keras
+    from mktai.tasks.deep import keras
 
-    return keras
+    return keras()
 
 
 class KerasNet:

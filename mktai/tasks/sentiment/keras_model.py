@@ -9,14 +9,12 @@ to reload ("repeated term"), and Chinese has no spaces to split on.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mktai.errors import require
 from mktai.tasks.sentiment.text import spaced
 
 KERAS_DEFAULTS = {
@@ -35,39 +33,9 @@ KERAS_DEFAULTS = {
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    _import_quietly("tensorflow")
-    require("tensorflow", "deep", "tensorflow-cpu")
-    import keras
+    from mktai.tasks.deep import keras
 
-    return keras
-
-
-def _import_quietly(name: str) -> None:
-    """Import a module with its C++ start-up notices kept off stderr (fd 2).
-
-    TensorFlow's absl/oneDNN lines ("WARNING: All log messages before absl::InitializeLog()")
-    ignore TF_CPP_MIN_LOG_LEVEL and would land in every cron log. If the import fails, what it
-    wrote is replayed and require() then reports the missing dependency.
-    """
-    import sys
-    import tempfile
-
-    if name in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            __import__(name)
-        except ImportError:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode("utf-8", "replace"))
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    return keras()
 
 
 def _inputs(clean_texts: list[str]) -> np.ndarray:
