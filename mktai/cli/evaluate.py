@@ -141,7 +141,7 @@ def evaluate_model(
 
 def print_summary(report: dict[str, Any]) -> None:
     from mktai.cli import console
-    from mktai.evaluation.report import ordered_metrics
+    from mktai.evaluation.report import format_metric, ordered_metrics
 
     if console.is_quiet():
         return
@@ -158,10 +158,12 @@ def print_summary(report: dict[str, Any]) -> None:
     for key in ordered_metrics(report["metrics"]):
         if key == "rows":
             continue
-        row = [key, f"{report['metrics'][key]:.4f}"]
+        row = [key, format_metric(report["metrics"][key])]
         if comparison:
             other = comparison.get(key)
-            row += [f"{other['baseline']:.4f}", f"{other['delta']:+.4f}"] if other else ["", ""]
+            row += (
+                [format_metric(other["baseline"]), f"{other['delta']:+.4f}"] if other else ["", ""]
+            )
         table.add_row(*row)
     console.err_console().print(table)
     for gate in report["gates"]:

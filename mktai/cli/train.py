@@ -131,6 +131,7 @@ def train_to_store(
 def print_metrics(metrics: dict[str, Any], title: str) -> None:
     """CV (mean ± std) and holdout metrics as one table on stderr."""
     from mktai.cli import console
+    from mktai.evaluation.report import format_metric
 
     if console.is_quiet() or not isinstance(metrics, dict) or not metrics:
         return
@@ -161,10 +162,10 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
             )
         if holdout:
             value = holdout.get(key)
-            row.append(f"{value:.4f}" if isinstance(value, (int, float)) else "")
+            row.append(format_metric(value) if isinstance(value, (int, float)) else "")
         if flat:
             value = flat.get(key)
-            row.append(f"{value:.4f}" if isinstance(value, (int, float)) else "")
+            row.append(format_metric(value) if isinstance(value, (int, float)) else "")
         if any(cell for cell in row[1:]):
             table.add_row(*row)
     console.err_console().print(table)

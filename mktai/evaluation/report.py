@@ -151,9 +151,14 @@ def write_reports(report: dict[str, Any], paths: Iterable[Path]) -> list[Path]:
 # --------------------------------------------------------------------------- Markdown
 
 
-def _fmt(value: Any) -> str:
+def format_metric(value: Any) -> str:
+    """How every report and summary prints a metric: counts as 1,234, rates with 4 decimals."""
     if value is None:
         return "n/a"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, float):
         if value.is_integer() and abs(value) >= 2:
             return f"{int(value):,}"
@@ -198,13 +203,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         for key, row in comparison["metrics"].items():
             lines.append(
-                f"| {key} | {_fmt(row['current'])} | {_fmt(row['baseline'])} | "
+                f"| {key} | {format_metric(row['current'])} | {format_metric(row['baseline'])} | "
                 f"{row['delta']:+.4f} |"
             )
     else:
         lines += ["### Metrics", "", "| metric | value |", "|---|---:|"]
         for key in ordered_metrics(report["metrics"]):
-            lines.append(f"| {key} | {_fmt(report['metrics'][key])} |")
+            lines.append(f"| {key} | {format_metric(report['metrics'][key])} |")
     lines.append("")
     matrix = evaluation.get("confusion_matrix")
     if matrix:
@@ -226,8 +231,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         for row in evaluation["lift"]:
             lines.append(
-                f"| {row['decile']} | {row['rows']} | {row['positives']} | {_fmt(row['rate'])} | "
-                f"{_fmt(row['lift'])} | {_fmt(row['cum_gain'])} | {_fmt(row['cum_lift'])} |"
+                f"| {row['decile']} | {row['rows']} | {row['positives']} | {format_metric(row['rate'])} | "
+                f"{format_metric(row['lift'])} | {format_metric(row['cum_gain'])} | {format_metric(row['cum_lift'])} |"
             )
         lines.append("")
     importance = model.get("importance") or []
@@ -240,7 +245,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         for row in importance:
             lines.append(
-                f"| {_md_escape(row['feature'])} | {_fmt(row['importance'])} | {_fmt(row['std'])} |"
+                f"| {_md_escape(row['feature'])} | {format_metric(row['importance'])} | {format_metric(row['std'])} |"
             )
         lines.append("")
     lines.append(f"<sub>mktai {report['mktai_version']}, {report['created_at']}</sub>")
@@ -309,13 +314,15 @@ def render_html(report: dict[str, Any]) -> str:
     parts.append("<h2>Metrics</h2>")
     if comparison and comparison.get("metrics"):
         rows = [
-            [_h(k), _fmt(r["current"]), _fmt(r["baseline"]), f"{r['delta']:+.4f}"]
+            [_h(k), format_metric(r["current"]), format_metric(r["baseline"]), f"{r['delta']:+.4f}"]
             for k, r in comparison["metrics"].items()
         ]
         headers = ["metric", "this model", _h(comparison["baseline"]), "change"]
         parts.append(_html_table(headers, rows))
     else:
-        rows = [[_h(k), _fmt(report["metrics"][k])] for k in ordered_metrics(report["metrics"])]
+        rows = [
+            [_h(k), format_metric(report["metrics"][k])] for k in ordered_metrics(report["metrics"])
+        ]
         parts.append(_html_table(["metric", "value"], rows))
     plots = report_plots(evaluation)
     if plots:
@@ -345,15 +352,18 @@ def render_html(report: dict[str, Any]) -> str:
         ]
     if evaluation.get("lift"):
         rows = [
-            [r["decile"], r["rows"], r["positives"], _fmt(r["rate"]), _fmt(r["lift"]),
-             _fmt(r["cum_gain"]), _fmt(r["cum_lift"])]
+            [r["decile"], r["rows"], r["positives"], format_metric(r["rate"]), format_metric(r["lift"]),
+             format_metric(r["cum_gain"]), format_metric(r["cum_lift"])]
             for r in evaluation["lift"]
         ]  # fmt: skip
         headers = ["decile", "rows", "positives", "rate", "lift", "cum. gain", "cum. lift"]
         parts += ["<h2>Decile lift and cumulative gains</h2>", _html_table(headers, rows, 0)]
     importance = model.get("importance") or []
     if importance:
-        rows = [[_h(r["feature"]), _fmt(r["importance"]), _fmt(r["std"])] for r in importance]
+        rows = [
+            [_h(r["feature"]), format_metric(r["importance"]), format_metric(r["std"])]
+            for r in importance
+        ]
         parts += [
             "<h2>Permutation importance</h2><p class='meta'>from training: drop in score when "
             "the column is shuffled</p>",
