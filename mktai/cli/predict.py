@@ -50,7 +50,7 @@ def predict_table(
         )
     # two identical leads are two leads: every input row gets a score, in input order
     table = load_for(version.kind, data, module=module, mapping=mapping, encoding=encoding,
-                     unlabelled=True, dedupe=False)  # fmt: skip
+                     unlabelled=True, dedupe=False, keep_raw=True)  # fmt: skip
     scored = apply(model, table)
     stats = getattr(model, "last_stats", {}) or {}
     summary = {

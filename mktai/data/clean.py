@@ -199,8 +199,11 @@ class Cleaner:
         *,
         deduper: Deduper | None = None,
         source_index: int | None = None,
+        keep_raw: bool = False,
     ) -> None:
         self.plan = plan
+        self.keep_raw = keep_raw
+        self.raw_kept: list[pd.DataFrame] = []  # kept rows as read, when keep_raw
         self.source_name = source_name
         self.delimiter = delimiter
         self.dedupe = dedupe
@@ -276,6 +279,9 @@ class Cleaner:
         for reason in rejects["reason"]:
             self.stats.rejected[_reason_key(reason)] += 1
         clean = frame[~rejected.to_numpy()]
+        if self.keep_raw:
+            as_read = raw[kept].set_axis(plan.original, axis=1)
+            self.raw_kept.append(as_read.reset_index(drop=True))
         self.stats.rows_out += len(clean)
         return clean.reset_index(drop=True), rejects
 

@@ -38,6 +38,7 @@ class Stream:
     report: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
+    keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
 
     def _cleaner(self, source: Source, deduper: Deduper, source_index: int) -> Cleaner:
         """One Cleaner per source; they share the plan and the duplicate memory."""
@@ -49,6 +50,7 @@ class Stream:
             self.dedupe,
             deduper=deduper,
             source_index=source_index,
+            keep_raw=self.keep_raw,
         )
         self.cleaners.append(cleaner)
         return cleaner
@@ -342,6 +344,7 @@ def open_stream(
     encoding: str | None = None,
     required: tuple[str, ...] = (),
     dedupe: bool = True,
+    keep_raw: bool = False,
 ) -> Stream:
     """Open every source (sniffing encoding and delimiter) without reading the data yet."""
     if isinstance(sources, (str, Path)):
@@ -349,7 +352,9 @@ def open_stream(
     if not sources:
         raise InputError("no input file given")
     opened = [open_source(s, encoding) for s in sources]
-    return Stream(opened, kind, dict(mapping or {}), tuple(required), dedupe=dedupe)
+    return Stream(
+        opened, kind, dict(mapping or {}), tuple(required), dedupe=dedupe, keep_raw=keep_raw
+    )
 
 
 def load_table(
@@ -360,8 +365,13 @@ def load_table(
     encoding: str | None = None,
     required: tuple[str, ...] = (),
     dedupe: bool = True,
+    keep_raw: bool = False,
 ) -> CleanTable:
-    """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory)."""
+    """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory).
+
+    keep_raw=True also keeps the kept rows as read (CleanTable.raw) for commands whose output
+    must give the user's own columns back unchanged.
+    """
     import pandas as pd
 
     stream = open_stream(
@@ -371,6 +381,7 @@ def load_table(
         encoding=encoding,
         required=required,
         dedupe=dedupe,
+        keep_raw=keep_raw,
     )
     try:
         frames, rejects = [], []
@@ -392,9 +403,29 @@ def load_table(
             report=stream.report,
             fingerprint=stream.fingerprint(),
             sources=[s.name for s in stream.sources],
+            raw=_raw_rows(stream, frame) if keep_raw else None,
         )
     finally:
         stream.close()
+
+
+def _raw_rows(stream: Stream, frame: pd.DataFrame) -> pd.DataFrame:
+    """The kept rows as read, in the order of `frame` (plus its source column if stacked)."""
+    import pandas as pd
+
+    parts = []
+    for cleaner in stream.cleaners:
+        for chunk in cleaner.raw_kept:
+            if len(stream.sources) > 1:
+                chunk = chunk.copy()
+                chunk.insert(0, frame.columns[0], cleaner.source_name)
+            parts.append(chunk)
+    plan = stream.plan
+    empty = pd.DataFrame(columns=plan.original if plan else [])
+    raw = pd.concat(parts, ignore_index=True) if parts else empty
+    if len(raw) != len(frame):  # never expected: fall back to the cleaned values
+        return frame.copy()
+    return raw
 
 
 def _tidy_labels(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:

@@ -23,6 +23,9 @@ class CleanTable:
     report    JSON-able cleaning report (rows in/out, rejects by reason, duplicates, per-column
               dtype and missing share, encoding, delimiter, date order, notes).
     fingerprint  {"sha256": hex of the input bytes, "rows": rows read}.
+    raw       with load_table(keep_raw=True): the kept rows exactly as read (original header
+              names and cell text), aligned row for row with `frame` — what scoring commands
+              hand back, so a user's 'yes' stays 'yes' and 'Customer ID' keeps its name.
     """
 
     frame: pd.DataFrame
@@ -32,6 +35,7 @@ class CleanTable:
     report: dict[str, Any] = field(default_factory=dict)
     fingerprint: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    raw: pd.DataFrame | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles and self.roles[role] in self.frame.columns

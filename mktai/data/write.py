@@ -20,6 +20,7 @@ FORMATS = {
     ".json": "json",
     ".jsonl": "jsonl",
 }
+PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -55,6 +56,11 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         text = values.astype("string")
         risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+        if risky.any():
+            # '-1' or '+3.5' kept as text (a user's own column given back) is a number, not a
+            # formula: a spreadsheet reads it as the number, so it is left alone
+            plain = text.str.fullmatch(PLAIN_NUMBER).fillna(False).astype(bool)
+            risky &= ~plain
         if risky.any():
             if out is frame:
                 out = frame.copy()

@@ -44,6 +44,7 @@ def load_for(
     strict: bool = False,
     unlabelled: bool = False,
     dedupe: bool | None = None,
+    keep_raw: bool = False,
 ) -> CleanTable:
     """Read data through the cleaning layer with the dataset kind the model kind expects.
 
@@ -67,7 +68,14 @@ def load_for(
     if dedupe is None:
         dedupe = data_kind == "transactions"
     try:
-        table = load_table(data, kind=data_kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
+        table = load_table(
+            data,
+            kind=data_kind,
+            mapping=mapping,
+            encoding=encoding,
+            dedupe=dedupe,
+            keep_raw=keep_raw,
+        )
     except UsageError as exc:
         prefix = f"--map target={target}: "
         if target is None or not str(exc).startswith(prefix):

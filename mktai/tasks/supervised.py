@@ -227,7 +227,8 @@ class SupervisedModel:
         frame = table.frame
         raw, stats = self.raw_scores(frame, table.describe())
         self.last_stats = stats
-        out = frame.copy()
+        # the user's columns as they wrote them (names, 'yes'), when the reader kept them
+        out = (table.raw if table.raw is not None else frame).copy()
         if self.task == "regression":
             out["score"] = raw
             out["prediction"] = raw

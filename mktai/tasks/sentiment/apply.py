@@ -44,7 +44,9 @@ def score_file(
     mapping = {"text": column} if column else None
     try:
         # Two customers writing the same words are two reviews: scoring keeps every row.
-        table = load_table(path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False)
+        table = load_table(
+            path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False, keep_raw=True
+        )
     except (InputError, UsageError) as exc:
         if "--map text=" not in str(exc):
             raise
@@ -63,7 +65,8 @@ def score_file(
         )
     texts = table.col("text").tolist()
     scored = scorer.score(texts, lang=lang, explain=explain)
-    frame = table.frame.copy()
+    # the user's columns as they wrote them (names, '好评'), not the cleaned values
+    frame = (table.raw if table.raw is not None else table.frame).copy()
     names = _result_names(frame)
     frame[names["label"]] = scored.label
     frame[names["probability"]] = np.round(scored.probability, 4)
