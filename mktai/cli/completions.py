@@ -246,7 +246,7 @@ def _path_kind(param: Any) -> str | None:
     type_name = type(ptype).__name__
     if type_name == "File":
         return "file"
-    if type_name == "Path":
+    if type_name in ("Path", "TyperPath"):  # typer <= 0.28 wraps click.Path as TyperPath
         if getattr(ptype, "dir_okay", True) and not getattr(ptype, "file_okay", True):
             return "dir"
         return "file"
