@@ -178,7 +178,7 @@ def _value_hint(param: Any, positional: bool) -> Value:
         ):
             return Value("dir")
         return Value("file")
-    if names & REF_PARAM_NAMES and _annotation(param) in (str, None):
+    if names & REF_PARAM_NAMES and _is_plain_str(param):
         return Value("ref")
     if positional and any(word in name for name in names for word in FILE_ARG_WORDS):
         return Value("file")
@@ -200,7 +200,7 @@ def _registry_choices(param: Any, positional: bool) -> list[str]:
     The KIND argument (`train KIND`) takes a model kind (mktai.tasks.KINDS); the shared --kind
     option takes a dataset kind (mktai.data.schema.KINDS).
     """
-    if "kind" not in _names(param) or _annotation(param) not in (str, None):
+    if "kind" not in _names(param) or not _is_plain_str(param):
         return []
     try:
         if positional:
@@ -210,6 +210,13 @@ def _registry_choices(param: Any, positional: bool) -> list[str]:
     except ImportError:  # a registry not built yet: no hint
         return []
     return sorted(KINDS)
+
+
+def _is_plain_str(param: Any) -> bool:
+    """A free-text value: typer's str annotation, or click's STRING type."""
+    if getattr(param, "type_descriptor", None) is not None:
+        return _annotation(param) is str
+    return type(getattr(param, "type", None)).__name__ == "StringParamType"
 
 
 def _annotation(param: Any) -> Any:
