@@ -1,0 +1,78 @@
+"""The only code that reads or writes model files: safe formats, one error for a bad file.
+
+Loading a model never executes code from it: JSON, NumPy .npz without pickle, parquet, skops
+with an explicit allow-list, .keras with safe_mode. A missing, truncated, tampered or unsupported
+model file is an IntegrityError (exit 3) naming the file, whichever family reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.errors import IntegrityError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+def _damaged(path: Path, exc: BaseException | str) -> IntegrityError:
+    return IntegrityError(f"{path}: not a readable model file ({exc}); retrain or re-import the model")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """A model's JSON file (inside a staging directory: the store makes the version atomic)."""
+    from mktai.store.jsonio import dumps
+
+    Path(path).write_text(dumps(payload) + "\n", encoding="utf-8")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise _damaged(Path(path), exc) from None
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray], *, compress: bool = True) -> None:
+    """Numeric / fixed-width string arrays only: object arrays would need pickle to load."""
+    import numpy as np
+
+    for key, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            raise TypeError(f"{path}: array {key!r} has dtype object; store strings as str arrays")
+    with open(path, "wb") as handle:
+        (np.savez_compressed if compress else np.savez)(handle, **arrays)
+
+
+def read_npz(path: Path, expected: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Every array of an .npz, loaded eagerly with allow_pickle=False; missing keys refused."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise _damaged(Path(path), exc) from None
+    missing = [key for key in expected if key not in arrays]
+    if missing:
+        raise _damaged(Path(path), f"missing array(s) {', '.join(missing)}")
+    return arrays
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    frame.to_parquet(path, index=False)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise _damaged(Path(path), exc) from None
