@@ -80,7 +80,7 @@ def train_to_store(
     on data with the same fingerprint means status "unchanged" and no training.
     """
     from mktai.store import Store, check_name
-    from mktai.tasks import family
+    from mktai.tasks import family, spec_for
     from mktai.tasks.base import TrainOptions
     from mktai.tasks.stored import load_for
 
@@ -101,8 +101,13 @@ def train_to_store(
                 "kind": existing.kind,
                 "training_data": table.fingerprint,
             }
+    spec = spec_for(kind)
+    params: dict[str, Any] = {}
+    if spec is not None:
+        algorithm = spec.check_algorithm(algorithm)
+        params = spec.parse_options(extra, algorithm)
     options = TrainOptions(seed=seed, algorithm=algorithm, target=target, cv=cv,
-                           extra=dict(extra or {}))  # fmt: skip
+                           extra=dict(extra or {}), params=params)  # fmt: skip
     model = module.fit(table, kind, options)
     fields = dict(model.manifest_fields())
     fields.setdefault("algorithm", getattr(model, "algorithm", algorithm))

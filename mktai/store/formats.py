@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 def _damaged(path: Path, exc: BaseException | str) -> IntegrityError:
-    return IntegrityError(f"{path}: not a readable model file ({exc}); retrain or re-import the model")
+    return IntegrityError(
+        f"{path}: not a readable model file ({exc}); retrain or re-import the model"
+    )
 
 
 def write_json(path: Path, payload: Any) -> None:

@@ -25,6 +25,10 @@ class TrainOptions:
     target: str | None = None
     cv: int = 5
     extra: dict[str, str] = field(default_factory=dict)
+    # family parameters parsed and checked against the family's FamilySpec (declared families)
+    params: dict[str, Any] = field(default_factory=dict)
+    # progress(label, done, total): optional callback; the api layer turns it into a bar
+    progress: Any = None
 
 
 class FittedModel(Protocol):

@@ -75,7 +75,11 @@ class Param:
         """One line for help: `--n-factors INT (default 100, 1..1000): latent factors`."""
         bits = [self.type.upper() if self.type != "list" else "A,B,..."]
         if self.default is not None:
-            shown = ",".join(map(str, self.default)) if isinstance(self.default, (list, tuple)) else self.default
+            shown = (
+                ",".join(map(str, self.default))
+                if isinstance(self.default, (list, tuple))
+                else self.default
+            )
             bits.append(f"default {str(shown).lower() if isinstance(shown, bool) else shown}")
         if self.choices:
             bits.append("|".join(self.choices))
@@ -130,7 +134,9 @@ class FamilySpec:
             )
         return chosen
 
-    def parse_options(self, extra: dict[str, Any] | None, algorithm: str | None = None) -> dict[str, Any]:
+    def parse_options(
+        self, extra: dict[str, Any] | None, algorithm: str | None = None
+    ) -> dict[str, Any]:
         """Every declared parameter, typed: given values parsed and checked, the rest defaults.
 
         Unknown options, and options that belong to another algorithm of the family, are a
@@ -146,8 +152,7 @@ class FamilySpec:
             if p.name in given:
                 if algorithm and p.algorithms and algorithm not in p.algorithms:
                     raise UsageError(
-                        f"{p.flag} applies to --algorithm {'/'.join(p.algorithms)}, "
-                        f"not {algorithm}"
+                        f"{p.flag} applies to --algorithm {'/'.join(p.algorithms)}, not {algorithm}"
                     )
                 parsed[p.name] = p.parse(given[p.name])
             else:

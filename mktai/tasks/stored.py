@@ -28,6 +28,11 @@ DATASET_KINDS = {
 
 def dataset_kind(kind: str, module: Any = None) -> str | None:
     """The cleaning layer's dataset kind for a model kind."""
+    from mktai.tasks import spec_for
+
+    spec = spec_for(kind)
+    if spec is not None:
+        return spec.dataset_kind
     declared = getattr(module, "DATASET_KIND", None) if module is not None else None
     return declared if isinstance(declared, str) else DATASET_KINDS.get(kind)
 
