@@ -117,8 +117,8 @@ def test_save_load_round_trip_and_independent_metrics(bank_model, bank, tmp_path
     bank_model.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.skops"]
     loaded = sup.load_model(tmp_path, {})
-    original = bank_model.predict(bank)
-    again = loaded.predict(bank)
+    original, _ = bank_model.predict(bank)
+    again, _ = loaded.predict(bank)
     np.testing.assert_allclose(original["score"], again["score"])
     result = loaded.evaluate(bank)
     y, score = bank.frame["y"].to_numpy(), again["score"].to_numpy()
@@ -156,7 +156,7 @@ def test_multiclass(algorithm):
     model = sup.fit(table_of(frame), "propensity",
                     TrainOptions(seed=0, cv=3, algorithm=algorithm, extra=dict(FAST) if algorithm == "gbm" else {}))  # fmt: skip
     assert model.task == "multiclass" and model.classes == ["high", "low", "mid"]
-    out = model.predict(table_of(frame))
+    out, _ = model.predict(table_of(frame))
     assert {"proba_high", "proba_low", "proba_mid"} <= set(out.columns)
     accuracy = (out["prediction"] == frame["y"]).mean()
     assert accuracy > 0.85
@@ -182,7 +182,7 @@ def test_demand_regression_with_missing_values(algorithm):
     assert model.task == "regression" and model.metrics["cv"]["r2"]["mean"] > 0.8
     assert model.extras["preprocessing"]["missing_values"]["visits"] > 0
     result = model.evaluate(table)
-    out = model.predict(table)
+    out, _ = model.predict(table)
     assert len(out) == n and out["score"].notna().all()
     assert result["metrics"]["rmse"] == pytest.approx(
         np.sqrt(skm.mean_squared_error(frame["amount"], out["score"])), abs=1e-4
@@ -194,7 +194,7 @@ def test_calibration_and_class_weights(bank):
     model = sup.fit(bank, "propensity", TrainOptions(seed=0, cv=3, extra=extra))
     assert model.calibration["method"] == "isotonic"
     assert model.params["class_weight"] == "balanced"
-    scores = model.predict(bank)["score"]
+    scores = model.predict(bank)[0]["score"]
     # isotonic calibration on out-of-fold scores keeps the mean near the base rate even though
     # balanced class weights push raw probabilities up
     assert abs(scores.mean() - bank.frame["y"].mean()) < 0.05

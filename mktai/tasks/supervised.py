@@ -157,7 +157,6 @@ class SupervisedModel:
     seed: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
-    last_stats: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ persistence
     def info(self) -> dict[str, Any]:
@@ -220,13 +219,13 @@ class SupervisedModel:
             raw = np.column_stack([1 - p, p])
         return raw, stats
 
-    def predict(self, table: CleanTable) -> pd.DataFrame:
-        """The input columns plus score and prediction (and proba_<class> for multi-class)."""
+    def predict(self, table: CleanTable) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """(the input columns plus score and prediction (and proba_<class> for multi-class),
+        preparation stats: unseen categories, imputed missing values, invalid numbers)."""
         import numpy as np
 
         frame = table.frame
         raw, stats = self.raw_scores(frame, table.describe())
-        self.last_stats = stats
         # the user's columns as they wrote them (names, 'yes'), when the reader kept them
         out = (table.raw if table.raw is not None else frame).copy()
         if self.task == "regression":
@@ -243,7 +242,7 @@ class SupervisedModel:
             out["prediction"] = labels[best]
             for i, label in enumerate(self.classes):
                 out[f"proba_{label}"] = raw[:, i]
-        return out
+        return out, stats
 
     def _truth(self, table: CleanTable):
         """(frame with a known target, true labels, rows without target) for evaluation."""
@@ -720,7 +719,3 @@ def _check_estimator(estimator: Any, algorithm: str, task: str, directory: Path)
             f"{expected[0].__name__} a {algorithm} model stores; retrain the model"
         )
 
-
-def predict(model: SupervisedModel, table: CleanTable) -> pd.DataFrame:
-    """Module-level apply hook used by `mktai predict` for every family that has one."""
-    return model.predict(table)
