@@ -25,6 +25,12 @@ def _export(module: str, *names: str) -> None:
 
 
 _export("result", "Result")
+_export("ingest", "ingest", "IngestResult")
+_export("train", "train", "TrainResult")
+_export("predict", "predict", "PredictResult")
+_export("evaluate", "evaluate", "EvaluateResult")
+_export("segment", "segment", "SegmentRunResult")
+_export("sentiment", "sentiment", "SentimentResult")
 _export("recommend", "recommend", "similar_items")
 _export("forecast", "forecast")
 

@@ -60,9 +60,9 @@ def ingest(
 
       cat orders.csv | mktai ingest - --kind transactions > clean.csv
     """
+    from mktai.api.ingest import ingest as run_ingest
     from mktai.cli import console
     from mktai.cli.summaries import print_cleaning_summary
-    from mktai.data.ingest import ingest as run_ingest
     from mktai.errors import InputError
 
     if quiet:
@@ -81,7 +81,7 @@ def ingest(
         rejects=rejects,
         report=report,
         strict=strict,
-        dedupe=not keep_duplicates,
+        keep_duplicates=keep_duplicates,
     )
     print_cleaning_summary(result.report)
     if result.rejects_path:
@@ -92,7 +92,7 @@ def ingest(
         console.info(f"report: {report}")
     if as_json:
         console.print_json(result.report)
-    rejected = result.report["rows_rejected"]
+    rejected = result.rows_rejected
     if strict and rejected:
         kept = f"; {output} was not written" if result.held_back else ""
         raise InputError(

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
     from mktai.cli.demo import Tour
 
-BUILTIN = "built-in"
-
 
 def sentiment(
     ctx: typer.Context,
@@ -59,6 +57,14 @@ def sentiment(
 
     Texts with nothing to read (empty, whitespace, numbers only) get the label "unknown".
     Without --model the built-in English + Chinese model is used (no training needed).
+
+    Examples:
+
+      mktai sentiment "Great product, fast delivery" "质量很差，不会再买了" --explain
+
+      mktai sentiment --input reviews.csv --column review -o scored.csv
+
+      cut -f2 reviews.tsv | mktai sentiment - > labels.csv
     """
     from mktai.cli import console
     from mktai.cli.options import resolve_flag
@@ -81,18 +87,16 @@ def sentiment(
     if json_out and input_file is not None and output is None:
         raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
 
-    from mktai.tasks.sentiment import apply
+    from mktai.api.sentiment import sentiment as run_sentiment
+    from mktai.cli.options import resolve_store
 
-    scorer, model_name = _model(ctx, store, model)
-    if input_file is not None:
-        frame, summary = apply.score_file(
-            scorer, input_file, column=column, lang=lang, explain=explain,
-            encoding=encoding, strict=strict,
-        )  # fmt: skip
-    else:
+    lines = None
+    if input_file is None:
         lines = _stdin_lines(encoding) if texts == ["-"] else texts
-        frame, summary = apply.score_texts(scorer, lines, lang=lang, explain=explain)
-    summary["model"] = model_name
+    result = run_sentiment(lines, input=input_file, column=column, model=model,
+                           store=resolve_store(ctx, store), lang=lang, explain=explain,
+                           encoding=encoding, strict=strict)  # fmt: skip
+    frame, summary = result.frame, result.summary
     _report(summary)
 
     from mktai.data import write_table
@@ -108,25 +112,6 @@ def sentiment(
         write_table(frame, None)
     if json_out:
         console.print_json(summary)
-
-
-def _model(ctx: typer.Context, store: Path | None, ref: str | None) -> tuple[Any, str]:
-    """The stored model named by --model, else the built-in default."""
-    from mktai.tasks import sentiment as family
-
-    if ref is None:
-        return family.default_model(), BUILTIN
-    from mktai.cli.options import resolve_store
-    from mktai.errors import UsageError
-    from mktai.store import Store
-
-    version = Store(resolve_store(ctx, store)).load(ref)
-    if version.kind != "sentiment":
-        raise UsageError(
-            f"model {version.ref} is a {version.kind!r} model, not sentiment; train one with "
-            "`mktai train sentiment REVIEWS.csv --name NAME`"
-        )
-    return family.load_model(version.path, version.manifest), version.ref
 
 
 def _report(summary: dict[str, Any]) -> None:
