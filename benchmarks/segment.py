@@ -83,8 +83,8 @@ def standard_frame(data: Path):
 
 def breakdown(frame) -> dict[str, float]:
     """Seconds of each stage of the library on an in-memory frame."""
-    from mktai.tasks import rfm
-    from mktai.tasks.segment import SegmentOptions, segment_customers
+    from mktai.tasks.segment import rfm as rfm
+    from mktai.tasks.segment.family import SegmentOptions, segment_customers
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -151,7 +151,7 @@ def aggregation_comparison(frame, subset: int) -> list[tuple[str, float]]:
     import numpy as np
     import pandas as pd
 
-    from mktai.tasks import rfm
+    from mktai.tasks.segment import rfm as rfm
 
     ids = np.sort(frame["customer"].unique())[:subset]
     part = frame[frame["customer"].isin(ids)].reset_index(drop=True)

@@ -121,7 +121,7 @@ def throughput_texts(n: int = 100_000) -> list[str]:
 def throughput() -> list[dict]:
     import pandas as pd
 
-    from mktai.tasks.sentiment import default_model
+    from mktai.tasks.sentiment.family import default_model
 
     texts = throughput_texts()
     model = default_model()

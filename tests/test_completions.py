@@ -232,7 +232,9 @@ def test_value_hints_from_the_click_types(tmp_path: Path, store: Path):
 @needs_bash
 def test_kind_values_come_from_the_registries(tmp_path: Path):
     from mktai.data.schema import KINDS as DATASET_KINDS
-    from mktai.tasks import KINDS as MODEL_KINDS
+    from mktai.tasks import kinds
+
+    MODEL_KINDS = kinds()
 
     script = tmp_path / "toy.bash"
     script.write_text(completions.render_bash(completions.describe_app(_toy_app())))

@@ -321,7 +321,7 @@ def test_family_options_reach_the_model(tmp_path):
 
 
 def transactions_frame_of(table):
-    from mktai.tasks.segment import transactions_frame
+    from mktai.tasks.segment.family import transactions_frame
 
     return transactions_frame(table)[0]
 

@@ -12,9 +12,9 @@ from sklearn import metrics as skm
 from mktai.data import load_table
 from mktai.data.table import CleanTable
 from mktai.errors import InputError, IntegrityError, UsageError
-from mktai.tasks import supervised as sup
 from mktai.tasks.base import TrainOptions
-from mktai.tasks.tabular_prep import infer_schema, prepare
+from mktai.tasks.common.tabular import infer_schema, prepare
+from mktai.tasks.supervised import family as sup
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "bank_sample.csv"
 FAST = {"max_iter": "60", "learning_rate": "0.1"}
@@ -210,7 +210,7 @@ def test_same_seed_same_metrics(bank):
 def test_threads_default_to_the_idle_cores_and_openmp_waits_passively(monkeypatch):
     import os
 
-    from mktai.tasks.supervised_estimators import default_threads, passive_openmp
+    from mktai.tasks.supervised.estimators import default_threads, passive_openmp
 
     cores = len(os.sched_getaffinity(0))
     monkeypatch.delenv("MKTAI_THREADS", raising=False)
@@ -237,7 +237,7 @@ def test_passive_openmp_is_set_before_scikit_learn_loads():
     import sys
 
     code = (
-        "import os, sys; import mktai.tasks.supervised; "
+        "import os, sys; import mktai.tasks.supervised.family; "
         "print('sklearn' in sys.modules, os.environ.get('OMP_WAIT_POLICY'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}

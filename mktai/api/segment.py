@@ -26,7 +26,7 @@ class SegmentRunResult(Result):
     customers: pd.DataFrame | None = internal()
 
     def to_dict(self) -> dict[str, Any]:
-        from mktai.tasks.segment import finite
+        from mktai.tasks.segment.family import finite
 
         return finite(self.summary)
 
@@ -69,7 +69,7 @@ def segment(
     """Segment the customers of transactions DATA (fit here, or apply the stored MODEL)."""
     from mktai.data import load_table
     from mktai.errors import InputError, UsageError
-    from mktai.tasks import segment as seg
+    from mktai.tasks.segment import family as seg
 
     if isinstance(features, (list, tuple)):
         features = ",".join(features)
@@ -89,7 +89,7 @@ def segment(
     seg.check_clv_options(horizon, discount)
     options = None
     if model is None:
-        from mktai.tasks.rfm_scores import load_segment_map
+        from mktai.tasks.segment.rfm_scores import load_segment_map
 
         options = seg.SegmentOptions(
             as_of=as_of_ts,
@@ -140,7 +140,7 @@ def segment(
     if compare_to is not None:
         assert fitted is not None
         previous = _previous_segments(Path(compare_to), fitted, mapping or {}, encoding)
-        from mktai.tasks.rfm_scores import segment_order
+        from mktai.tasks.segment.rfm_scores import segment_order
 
         order = segment_order(fitted.segment_map)
         matrix = seg.migration_matrix(previous, result.customers, order)
@@ -169,7 +169,7 @@ def _features(customers: Path, features: str | None, encoding: str | None) -> pd
     from mktai.data import load_table
     from mktai.data.schema import normalise_name
     from mktai.errors import InputError, UsageError
-    from mktai.tasks.rfm import customer_key
+    from mktai.tasks.segment.rfm import customer_key
 
     if not features:
         raise UsageError("--customers needs --features col1,col2 naming its numeric columns")
@@ -211,7 +211,7 @@ def _previous_segments(
     import pandas as pd
 
     from mktai.data import load_table
-    from mktai.tasks import segment as seg
+    from mktai.tasks.segment import family as seg
 
     table = load_table(path, encoding=encoding)
     if {"customer", "segment"} <= set(map(str, table.frame.columns)):

@@ -32,7 +32,7 @@ class SentimentResult(Result):
 
 def load_scorer(model: str | None, store: Path | str | None = None) -> tuple[Any, str]:
     """(scorer, its name): the stored sentiment model named by `model`, else the built-in one."""
-    from mktai.tasks import sentiment as family
+    from mktai.tasks.sentiment import family as family
 
     if model is None:
         return family.default_model(), BUILTIN

@@ -1,6 +1,6 @@
 """`mktai segment`: one row per customer with RFM, named segment, cluster and (optionally) CLV.
 
-A thin shell over mktai.tasks.segment: read through the cleaning layer, fit (or apply a stored
+A thin shell over mktai.tasks.segment.family: read through the cleaning layer, fit (or apply a stored
 segments model), write the per-customer table, print the summary on stderr.
 """
 
@@ -123,7 +123,7 @@ def segment(
             "add -o FILE for the customer table"
         )
     if report is not None:
-        from mktai.tasks.segment_report import check_report_path
+        from mktai.tasks.segment.report import check_report_path
 
         check_report_path(report)
     result = run_segment(
@@ -159,7 +159,7 @@ def segment(
     if output is not None:
         console.info(f"wrote {len(result.customers):,} customers to {output}")
     if report is not None:
-        from mktai.tasks.segment_report import write_report
+        from mktai.tasks.segment.report import write_report
 
         write_report(report, result.to_dict(), result.customers, seed=seed)
         console.info(f"wrote report {report}")
@@ -173,7 +173,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     from mktai.cli import console
-    from mktai.tasks.segment_report import tables
+    from mktai.tasks.segment.report import tables
 
     if console.is_quiet():
         return

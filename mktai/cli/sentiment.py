@@ -1,6 +1,6 @@
 """`mktai sentiment`: label + probability per review text (English and Chinese).
 
-A thin shell over mktai.tasks.sentiment: texts come from the arguments, from stdin (`-`, one per
+A thin shell over mktai.tasks.sentiment.family: texts come from the arguments, from stdin (`-`, one per
 line) or from a file read by the cleaning layer (--input); the built-in model scores them unless
 --model names a stored one. Results go to stdout or -o FILE; counts and warnings to stderr.
 """

@@ -24,12 +24,8 @@ FAMILIES: dict[str, str] = {
     "forecast": "mktai.tasks.forecast",
 }
 
-# Families not yet declared with a SPEC: kind -> family name (goes away as each gains a SPEC).
+# Kinds of families planned but not built in this version: kind -> family name.
 _LEGACY_KINDS: dict[str, str] = {
-    "propensity": "supervised",
-    "demand": "supervised",
-    "segments": "segment",
-    "sentiment": "sentiment",
     "recommender": "recommend",
     "forecast": "forecast",
 }

@@ -33,7 +33,7 @@ KERAS_DEFAULTS = {
 
 
 def _keras():
-    from mktai.tasks.deep import keras
+    from mktai.tasks.common.deep import keras
 
     return keras()
 

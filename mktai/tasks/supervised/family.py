@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mktai.errors import InputError, UsageError
 from mktai.tasks.base import TrainOptions
-from mktai.tasks.supervised_estimators import passive_openmp
+from mktai.tasks.supervised.estimators import passive_openmp
 
 # Before anything here imports scikit-learn (loading a model imports it through skops).
 passive_openmp()
@@ -64,7 +64,7 @@ class SkLearner:
         self.estimator, self.task, self.encoded, self.schema = estimator, task, encoded, schema
 
     def _input(self, X):
-        from mktai.tasks.tabular_prep import for_encoders
+        from mktai.tasks.common.tabular import for_encoders
 
         return for_encoders(X, self.schema) if self.encoded else X
 
@@ -85,13 +85,13 @@ class EncodedKeras:
         self.net, self.schema = net, schema
 
     def fit(self, X, y, class_weight=None) -> EncodedKeras:
-        from mktai.tasks.tabular_prep import for_encoders
+        from mktai.tasks.common.tabular import for_encoders
 
         self.net.fit(for_encoders(X, self.schema), y, class_weight=class_weight)
         return self
 
     def predict_raw(self, X):
-        from mktai.tasks.tabular_prep import for_encoders
+        from mktai.tasks.common.tabular import for_encoders
 
         return self.net.predict_raw(for_encoders(X, self.schema))
 
@@ -175,7 +175,7 @@ class SupervisedModel:
         }
 
     def save(self, directory: Path) -> None:
-        from mktai.tasks.supervised_estimators import save_skops
+        from mktai.tasks.supervised.estimators import save_skops
 
         info = self.info()
         if self.algorithm == "mlp":
@@ -204,8 +204,8 @@ class SupervisedModel:
         """(probabilities n x k or values, prepare stats) for a frame with the schema's columns."""
         import numpy as np
 
-        from mktai.tasks.supervised_estimators import limit_threads
-        from mktai.tasks.tabular_prep import check_columns, prepare
+        from mktai.tasks.common.tabular import check_columns, prepare
+        from mktai.tasks.supervised.estimators import limit_threads
 
         check_columns(frame, self.schema, source)
         X, stats = prepare(frame, self.schema)
@@ -304,8 +304,8 @@ class SupervisedModel:
 
 def _check_extra(extra: dict[str, str], algorithm: str) -> None:
     from mktai.tasks.options import reject_unknown
-    from mktai.tasks.supervised_estimators import GBM_TUNABLE, LINEAR_TUNABLE
-    from mktai.tasks.supervised_mlp import MLP_TUNABLE
+    from mktai.tasks.supervised.estimators import GBM_TUNABLE, LINEAR_TUNABLE
+    from mktai.tasks.supervised.mlp import MLP_TUNABLE
 
     tunable = {"gbm": GBM_TUNABLE, "linear": LINEAR_TUNABLE, "mlp": MLP_TUNABLE}[algorithm]
     reject_unknown(extra, set(OPTIONS) | set(tunable), f"{algorithm} models")
@@ -394,13 +394,13 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
 
 
 def _make_learner(algorithm, task, params, schema, seed, class_weight, n_classes):
-    from mktai.tasks.supervised_estimators import build
-    from mktai.tasks.tabular_prep import categorical_names, feature_names
+    from mktai.tasks.common.tabular import categorical_names, feature_names
+    from mktai.tasks.supervised.estimators import build
 
     categorical = categorical_names(schema)
     numeric = [n for n in feature_names(schema) if n not in categorical]
     if algorithm == "mlp":
-        from mktai.tasks.supervised_mlp import KerasNet
+        from mktai.tasks.supervised.mlp import KerasNet
 
         net = KerasNet(task, n_classes, params, seed, numeric, categorical)
         return EncodedKeras(net, schema)
@@ -440,7 +440,7 @@ def _splitter(task: str, folds: int, seed: int):
 
 def fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel:
     """Train a propensity (classification) or demand (regression) model; see module docstring."""
-    from mktai.tasks.supervised_estimators import limit_threads
+    from mktai.tasks.supervised.estimators import limit_threads
 
     with limit_threads(len(table.frame)):
         return _fit(table, kind, options)
@@ -450,10 +450,10 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     import numpy as np
 
     from mktai.evaluation import metrics as em
+    from mktai.tasks.common.tabular import infer_schema, leak_scan, prepare
     from mktai.tasks.options import like, normalise_extra
-    from mktai.tasks.supervised_estimators import tuned_params
-    from mktai.tasks.supervised_mlp import MLP_DEFAULTS, MLP_TUNABLE
-    from mktai.tasks.tabular_prep import infer_schema, leak_scan, prepare
+    from mktai.tasks.supervised.estimators import tuned_params
+    from mktai.tasks.supervised.mlp import MLP_DEFAULTS, MLP_TUNABLE
 
     if kind not in ("propensity", "demand"):
         raise UsageError(f"the supervised family trains propensity or demand models, not {kind!r}")
@@ -669,7 +669,7 @@ def _importance(model: SupervisedModel, X, y, seed: int, rows: int = 2000) -> li
 def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
     """Read a stored version back (skops with trusted types / .keras with safe_mode)."""
     from mktai.errors import IntegrityError
-    from mktai.tasks.supervised_estimators import load_skops
+    from mktai.tasks.supervised.estimators import load_skops
 
     try:
         info = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
@@ -682,7 +682,7 @@ def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
     schema = info["input_schema"]
     algorithm = info["algorithm"]
     if algorithm == "mlp":
-        from mktai.tasks.supervised_mlp import KerasNet
+        from mktai.tasks.supervised.mlp import KerasNet
 
         learner: Any = EncodedKeras(KerasNet.load(Path(directory), info), schema)
     else:
@@ -718,4 +718,3 @@ def _check_estimator(estimator: Any, algorithm: str, task: str, directory: Path)
             f"{directory}/model.skops holds a {type(estimator).__name__}, not the "
             f"{expected[0].__name__} a {algorithm} model stores; retrain the model"
         )
-

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mktai.data.table import CleanTable
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD, GammaGamma
-    from mktai.tasks.segment_run import SegmentResult
+    from mktai.tasks.segment.clusters import ClusterModel
+    from mktai.tasks.segment.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment.run import SegmentResult
 
 FORMAT_VERSION = 1
 
@@ -68,7 +68,7 @@ class SegmentModel:
     ) -> SegmentResult:
         """Score new transactions with the stored edges, centroids and CLV parameters."""
         from mktai.errors import UsageError
-        from mktai.tasks.segment_run import check_clv_options, run_segmentation
+        from mktai.tasks.segment.run import check_clv_options, run_segmentation
 
         check_clv_options(horizon, discount)
         want_clv = self.bgnbd is not None if clv is None else clv
@@ -154,8 +154,8 @@ class SegmentModel:
 
     def evaluate(self, table: CleanTable) -> dict[str, Any]:
         """Segment sizes, silhouette of the stored centroids and CLV holdout calibration."""
-        from mktai.tasks.segment_checks import add_holdout, silhouette
-        from mktai.tasks.segment_run import transactions_frame
+        from mktai.tasks.segment.checks import add_holdout, silhouette
+        from mktai.tasks.segment.run import transactions_frame
 
         frame, counts = transactions_frame(table)
         result = self.apply(frame, clv=False)
@@ -212,9 +212,9 @@ def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> Segme
 def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -> SegmentModel:
     import numpy as np
 
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD, GammaGamma
-    from mktai.tasks.rfm_scores import validate_segment_map
+    from mktai.tasks.segment.clusters import ClusterModel
+    from mktai.tasks.segment.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment.rfm_scores import validate_segment_map
 
     validate_segment_map(payload["segment_map"], "stored segment map")
     edges = {
