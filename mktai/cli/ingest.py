@@ -98,16 +98,3 @@ def ingest(
         raise InputError(
             f"{rejected:,} rows rejected (see {result.rejects_path}) and --strict is set{kept}"
         )
-
-
-def demo_step(tour) -> None:  # noqa: ANN001 - demo.Tour
-    out = tour.output("clean transactions", tour.out / "transactions.clean.parquet")
-    tour.output("ingest report", tour.out / "ingest.json")
-    tour.run(
-        "ingest",
-        str(tour.sample_data / "transactions_sample.csv"),
-        "-o",
-        str(out),
-        "--report",
-        str(tour.out / "ingest.json"),
-    )

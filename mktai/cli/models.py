@@ -303,16 +303,3 @@ def _done(as_json: bool, payload: dict[str, Any], message: str) -> None:
         console.print_json(payload)
     else:
         console.info(message)
-
-
-def demo_step(tour: Any) -> None:
-    """Last demo step: list what the tour trained, check every checksum, export the newest."""
-    from mktai.store import Store
-
-    tour.run("models", "list")
-    tour.run("models", "verify")
-    models = Store(tour.store).list()
-    if models:
-        first = models[0]["name"]
-        archive = tour.output(f"export of {first}", tour.out / f"{first}.tar.gz")
-        tour.run("models", "export", first, "-o", str(archive))

@@ -7,7 +7,7 @@ segments model), write the per-customer table, print the summary on stderr.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -21,9 +21,6 @@ from mktai.cli.options import (
     StoreOpt,
     StrictOpt,
 )
-
-if TYPE_CHECKING:
-    from mktai.cli.demo import Tour
 
 
 def segment(
@@ -194,20 +191,3 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*row)
         out.print(table)
-
-
-def demo_step(tour: Tour) -> None:
-    """Segment the sample with CLV; store a segments model; re-score a past snapshot with it
-    and print the migration matrix from that snapshot to today (the monthly cron pattern)."""
-    sample = str(tour.sample_data / "transactions_sample.csv")
-    seed = str(tour.seed)
-    customers = tour.output("segment: customers", tour.out / "customers_segments.csv")
-    report = tour.output("segment: report", tour.out / "segments_report.html")
-    tour.run("segment", sample, "--clv", "--horizon", "90", "--seed", seed,
-             "-o", str(customers), "--report", str(report))  # fmt: skip
-    tour.run("train", "segments", sample, "--name", "rfm", "--seed", seed)
-    october = tour.output("segment: 2011-10 snapshot", tour.out / "customers_2011-10.csv")
-    tour.run("segment", sample, "--model", "rfm", "--as-of", "2011-11-01", "-o", str(october))
-    scored = tour.output("segment: with model rfm", tour.out / "customers_scored.csv")
-    tour.run("segment", sample, "--model", "rfm", "--compare-to", str(october),
-             "-o", str(scored))  # fmt: skip

@@ -17,8 +17,6 @@ from mktai.cli.options import EncodingOpt, JsonOpt, OutputOpt, QuietOpt, StoreOp
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mktai.cli.demo import Tour
-
 
 def sentiment(
     ctx: typer.Context,
@@ -220,20 +218,3 @@ def _print_table(frame: pd.DataFrame) -> None:
             cells.append(str(record["explanation"]))
         table.add_row(*cells)
     Console(highlight=False, soft_wrap=False, width=160).print(table)
-
-
-def demo_step(tour: Tour) -> None:
-    """Score the sample reviews (English and Chinese) with the built-in model, then train one."""
-    reviews = str(tour.sample_data / "reviews.csv")
-    scored = tour.out / "reviews_scored.csv"
-    tour.run("sentiment", "Great product, fast delivery", "质量很差，不会再买了", "--explain")
-    tour.run("sentiment", "--input", reviews, "--column", "review", "--explain", "-o", str(scored))
-    tour.output("sentiment scores", scored)
-    from mktai.cli import console
-
-    console.info(
-        "\nA model of your own from labelled reviews (here only 120, so expect it to be weaker "
-        "than the built-in model, which learnt from 20,000):"
-    )
-    tour.run("train", "sentiment", reviews, "--name", "reviews", "--seed", str(tour.seed))
-    tour.run("sentiment", "--model", "reviews", "Love it, works great", "质量很差，很失望")
