@@ -17,6 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from mktai import __version__
 from mktai.cli import console
+from mktai.errors import MktaiError
 
 # name -> (module, attribute, one-line help shown in `mktai --help`, click context settings).
 # A command's module is imported only when that command runs or shows its own help, so
@@ -161,11 +162,15 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    console.guard_closed_stdout()
     try:
         app()
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(0) from None
+    except MktaiError as exc:  # raised outside a command, e.g. --help to a closed stdout
+        console.error_line(str(exc))
+        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

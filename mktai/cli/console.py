@@ -67,3 +67,34 @@ def _json_default(value: Any) -> Any:
 
 def debug_enabled() -> bool:
     return os.environ.get("MKTAI_DEBUG", "") not in ("", "0")
+
+
+class ClosedStdout:
+    """Stands in for sys.stdout when file descriptor 1 is closed (`mktai ingest f.csv >&-`).
+
+    Python then sets sys.stdout to None, and the first result written there was an internal
+    error (AttributeError, exit 70). Commands that write only to files still work; writing a
+    result to stdout is a usage error (exit 2) that says what to do.
+    """
+
+    closed = False
+
+    def write(self, text: str) -> int:
+        from mktai.errors import UsageError
+
+        raise UsageError(
+            "stdout is closed, so the results cannot be written there; "
+            "give -o FILE or redirect stdout (e.g. > out.csv)"
+        )
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def guard_closed_stdout() -> None:
+    """Install ClosedStdout when the process started without a stdout."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()

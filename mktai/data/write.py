@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import tempfile
@@ -68,6 +69,19 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _has_cr(frame: pd.DataFrame) -> bool:
+    """A text cell holding a CR: the csv module quotes only the line terminator's characters
+    (here LF), so such a cell would be written bare and read back as a broken row; this chunk
+    is then written with every text cell quoted."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "iufbmM":
+            continue
+        if values.astype("string").str.contains("\r", regex=False).fillna(False).any():
+            return True
+    return False
+
+
 class TableWriter:
     """Streams DataFrame chunks to one file, written to a temp file and renamed at close."""
 
@@ -93,9 +107,13 @@ class TableWriter:
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
+            safe = neutralise_formulas(frame)
             self._write_text(
-                neutralise_formulas(frame).to_csv(
-                    index=False, header=self.rows == 0, lineterminator="\n"
+                safe.to_csv(
+                    index=False,
+                    header=self.rows == 0,
+                    lineterminator="\n",
+                    quoting=csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL,
                 )
             )
         elif self.format == "jsonl":
