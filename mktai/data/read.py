@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 SNIFF_BYTES = 256 * 1024
 BLOCK_SIZE = 8 * 1024 * 1024
-# A field this large is almost always a quote that is never closed swallowing the rest of the file.
-MAX_FIELD_BYTES = 16 * 1024 * 1024
+# The one limit on a field (and a row): pyarrow cannot parse a row much longer than a block, and
+# a field this large is almost always a quote that is never closed swallowing the rest of the file.
+MAX_FIELD_BYTES = BLOCK_SIZE
 DELIMITERS = (",", ";", "\t", "|")
 CANDIDATE_ENCODINGS = ("utf-8", "gb18030", "cp1252")
 
@@ -323,6 +324,7 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
         previous_hook(report)
 
     sys.unraisablehook = hook
+    throttle: _Throttle | None = None
     try:
         # block_size counts decoded bytes; UTF-16/32 input takes 2-4 raw bytes for each
         wide = 4 if "32" in source.encoding else 2 if "16" in source.encoding else 1
@@ -368,6 +370,10 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             "pass the right --encoding (e.g. utf-8, gb18030, cp1252)"
         ) from None
     finally:
+        if throttle is not None:
+            # pyarrow's read-ahead thread may be parked in throttle.read(); left there, it wakes
+            # up during interpreter shutdown and aborts the process (PyGILState_Release)
+            throttle.stop()
         sys.unraisablehook = previous_hook
 
 
@@ -390,6 +396,8 @@ class _Throttle:
         self.read_bytes = 0
         self.consumed = 0
         self.waiting_since: float | None = None
+        self.stopped = False
+        self.active = 0  # reads in progress (in pyarrow's read-ahead thread)
         self.cond = threading.Condition()
 
     def batches(self, reader: Any) -> Iterator[Any]:
@@ -420,11 +428,30 @@ class _Throttle:
 
     def read(self, size: int = -1) -> bytes:
         with self.cond:
-            while not self._may_read():
+            while not self.stopped and not self._may_read():
                 self.cond.wait(0.1)
-        data = self.raw.read(size)
+            if self.stopped:
+                return b""  # end of file for the read-ahead: it stops asking
+            self.active += 1
+        try:
+            data = self.raw.read(size)
+        finally:
+            with self.cond:
+                self.active -= 1
+                self.cond.notify_all()
         self.read_bytes += len(data)
         return data
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the stream for pyarrow's read-ahead thread and wait until no read is running."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+            while self.active and time.monotonic() < deadline:
+                self.cond.wait(0.05)
 
     def readable(self) -> bool:
         return True
@@ -514,8 +541,8 @@ def _explain_arrow_error(source: Source, exc: Exception) -> str:
         )
     if "straddling" in message or "block size" in message.lower():
         return (
-            f"{source.name}: a field is larger than {BLOCK_SIZE // (1 << 20)} MB or a quote is "
-            "never closed; fix the quoting or split the file"
+            f"{source.name}: a row or field is larger than the {MAX_FIELD_BYTES >> 20} MB limit "
+            "(a quote that is never closed?); fix the quoting or split the field"
         )
     return f"{source.name}: cannot parse as CSV ({message.splitlines()[0]})"
 
