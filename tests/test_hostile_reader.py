@@ -82,3 +82,33 @@ def test_field_limit_is_one_number(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     stated = set(re.findall(r"field (?:or row )?over (\d+) MB", readme))
     assert stated == {str(LIMIT_MB)}
+
+
+def test_unclosed_quote_is_refused_at_the_line_it_opened(tmp_path: Path) -> None:
+    """The issue's input: `1,"never closed` then 99,998 ordinary lines used to be one row."""
+    path = tmp_path / "unclosed.csv"
+    body = "".join(f"{i},line {i}\n" for i in range(2, 100_000))
+    path.write_text('id,text\n1,"never closed\n' + body)
+    assert path.stat().st_size > 1_400_000
+    result = _mktai("ingest", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unclosed.csv: line 2:" in lines[0]
+    assert "never closed" in lines[0] and "'text'" in lines[0]
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_unclosed_quote_line_counts_earlier_multiline_fields(tmp_path: Path) -> None:
+    # a genuine review over 12 lines (commas in prose) is data, not a runaway quote
+    review = '"' + "\n".join(f"paragraph {i}, with a comma, or two" for i in range(12)) + '"'
+    rows = [f"{i},plain {i}" for i in range(1, 4)] + [f"4,{review}", "5,after"]
+    runaway = ['6,"opened here'] + [f"{i},swallowed {i}" for i in range(7, 40)]
+    path = tmp_path / "late.csv"
+    path.write_text("id,text\n" + "\n".join(rows + runaway) + "\n")
+    result = _mktai("sentiment", "--input", str(path), "-o", str(tmp_path / "s.csv"))
+    assert result.returncode == 2, result.stderr
+    # header 1, rows 1-3 on lines 2-4, the review on lines 5-16, row 5 on 17, row 6 on 18
+    assert "late.csv: line 18:" in result.stderr, result.stderr
+    path.write_text("id,text\n" + "\n".join(rows) + "\n")
+    kept = _mktai("ingest", str(path), "-o", str(tmp_path / "ok.csv"))
+    assert kept.returncode == 0 and "5 in, 5 out" in kept.stderr, kept.stderr

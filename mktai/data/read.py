@@ -336,6 +336,10 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             convert_options=convert_options,
         )
         rows = 0
+        # physical line of the next data row: after the header and the line breaks held in
+        # the fields before it (so an unclosed quote is reported where it opened)
+        line = 2 + sum(f.count("\n") for f in fields)
+        newline = _line_break(source)
         first = True
         for batch in throttle.batches(reader):
             if first and batch.num_rows:
@@ -348,6 +352,7 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
                     )
                 batch = batch.slice(1)
             _check_field_sizes(source, batch, header, rows)
+            line += batch.num_rows + _check_unclosed_quotes(source, batch, header, line, newline)
             rows += batch.num_rows
             yield pa.RecordBatch.from_arrays(batch.columns, names=header)
         if undecodable:  # a line was lost to a decoding failure: never finish silently
@@ -485,6 +490,68 @@ def _check_field_sizes(
                 f"{largest / (1 << 20):.1f} MB field (limit {MAX_FIELD_BYTES >> 20} MB); "
                 "a quote is probably never closed - fix the quoting or split the field"
             )
+
+
+# A quoted field spanning this many lines, most of which split into the header's columns, is a
+# quote that was never closed swallowing the rows after it.
+RUNAWAY_LINES = 10
+RUNAWAY_SHARE = 0.8
+
+
+def _line_break(source: Source) -> str:
+    """The line break that fields hold: '\n' (LF, CRLF) or '\r' for old Mac files."""
+    head = _head_bytes(source.path, source.compression)
+    return "\r" if b"\r" in head and b"\n" not in head else "\n"
+
+
+def _check_unclosed_quotes(
+    source: Source, batch: pa.RecordBatch, header: list[str], line: int, newline: str
+) -> int:
+    """Refuse a field that swallowed the following rows (exit 2, naming the line where its
+    quote opened); returns the line breaks held in the batch's fields for line numbering."""
+    import pyarrow.compute as pc
+
+    held = 0
+    suspects: list[tuple[int, int]] = []  # (row in batch, column)
+    for index, column in enumerate(batch.columns):
+        total = _count_in_values(column, newline)
+        held += total
+        if total < RUNAWAY_LINES or len(header) < 2:
+            continue
+        many = pc.greater_equal(pc.count_substring(column, newline), RUNAWAY_LINES)
+        for row in pc.indices_nonzero(many).to_pylist()[:20]:
+            suspects.append((row, index))
+    for row, index in sorted(suspects):
+        value = batch.column(index)[row].as_py() or ""
+        lines = value.split(newline)[1:1001]
+        like_rows = sum(1 for text in lines if text.count(source.delimiter) == len(header) - 1)
+        if like_rows >= RUNAWAY_LINES and like_rows >= RUNAWAY_SHARE * len(lines):
+            before = batch.slice(0, row)
+            opened = line + row + sum(_count_in_values(c, newline) for c in before.columns)
+            spans = value.count(newline) + 1
+            raise InputError(
+                f"{source.name}: line {opened:,}: the quote opened in column {header[index]!r} "
+                f"is never closed: the field runs on over {spans:,} lines that look like rows "
+                "of this file; close the quote (or double it inside the text) and run again"
+            )
+    return held
+
+
+def _count_in_values(column: pa.Array, text: str) -> int:
+    """How often `text` occurs in a string column, over its raw value bytes (one memchr-speed
+    pass; most columns hold no line break at all)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(column.type) or len(column) == 0:
+        return int(pc.sum(pc.count_substring(column, text)).as_py() or 0)
+    _validity, offsets, data = column.buffers()
+    if data is None:
+        return 0
+    bounds = np.frombuffer(offsets, dtype=np.int32)
+    start, end = int(bounds[column.offset]), int(bounds[column.offset + len(column)])
+    return memoryview(data)[start:end].tobytes().count(text.encode())
 
 
 def empty_frame(source: Source) -> Any:
