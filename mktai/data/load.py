@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -237,6 +238,13 @@ def prefetch(
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
             put(("error", exc))
+        finally:
+            # the consumer may stop early (an error while cleaning): close the reader here, in
+            # its own thread, so pyarrow's read-ahead is shut down before the interpreter exits
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     thread = threading.Thread(target=produce, daemon=True, name="mktai-read")
     thread.start()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,13 +17,12 @@ from typing import Any
 
 from mktai.errors import IntegrityError, ModelNotFound, StoreError, UsageError
 from mktai.store import layout
+from mktai.store import staging as staging_dirs
 from mktai.store.integrity import Problem, check_files, hash_tree
 from mktai.store.jsonio import fsync_dir, read_json, write_json_atomic
 from mktai.store.layout import ALIASES, COUNTER, LATEST, MANIFEST, STAGING, Ref, parse_ref
 from mktai.store.lock import store_lock
 from mktai.store.manifest import build_manifest, headline_metrics, utc_now
-
-STALE_STAGING_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -229,25 +227,18 @@ class Store:
             raise StoreError(
                 f"cannot write to the store {self.root} ({exc}); check --store or $MKTAI_STORE"
             ) from None
-        self._clean_staging(base)
-        path = base / f"{uuid.uuid4().hex}.{os.getpid()}"
-        path.mkdir()
-        return path
+        staging_dirs.reclaim(base)
+        try:
+            return staging_dirs.new_staging(base)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to the store {self.root} ({exc.strerror or exc}); check its "
+                "permissions and free space, or choose another --store"
+            ) from None
 
-    @staticmethod
-    def _clean_staging(base: Path) -> None:
-        """Remove half-written versions left by crashes (older than a day) and old trash."""
-        now = time.time()
-        for entry in base.iterdir():
-            try:
-                age = now - entry.lstat().st_mtime
-            except OSError:
-                continue
-            if entry.name.startswith("trash-") or age > STALE_STAGING_SECONDS:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+    def _reclaim_staging(self) -> None:
+        """Every store write first removes what killed writers left in .staging."""
+        staging_dirs.reclaim(self._staging())
 
     def _publish(self, name: str, staging: Path, manifest: dict[str, Any]) -> Version:
         """Under the lock: allocate vN, write the manifest, fsync, rename into place."""
@@ -275,6 +266,7 @@ class Store:
     def _update_manifest(self, ref: str, change: Callable[[dict[str, Any]], None]) -> Version:
         """Rewrite a published manifest; its temp file lives in .staging, never in the version
         directory, where a kill -9 would leave an unlisted file that fails every load."""
+        self._reclaim_staging()
         with store_lock(self.root):
             version = self.get(ref)
             change(version.manifest)
@@ -316,6 +308,7 @@ class Store:
         layout.check_alias(alias)
         if alias == LATEST:
             raise UsageError("'latest' always means the newest version and cannot be set by hand")
+        self._reclaim_staging()
         with store_lock(self.root):
             name, number = self.resolve(ref)
             aliases = self.aliases(name)
@@ -328,6 +321,7 @@ class Store:
         layout.check_alias(alias)
         if alias == LATEST:
             raise UsageError("'latest' always means the newest version and cannot be removed")
+        self._reclaim_staging()
         with store_lock(self.root):
             self.resolve(name)
             aliases = self.aliases(name)
@@ -355,6 +349,7 @@ class Store:
             raise UsageError("--all removes every version of a model: give a bare NAME")
         trash: list[Path] = []
         removed: list[str] = []
+        self._reclaim_staging()
         with store_lock(self.root):
             if all_versions:
                 self.resolve(parsed.name)
@@ -371,7 +366,7 @@ class Store:
                 )
             for number in numbers:
                 source = self._name_dir(parsed.name) / layout.version_dirname(number)
-                target = self._staging() / f"trash-{uuid.uuid4().hex}"
+                target = self._staging() / f"{staging_dirs.TRASH_PREFIX}{uuid.uuid4().hex}"
                 self._staging().mkdir(parents=True, exist_ok=True)
                 os.rename(source, target)
                 trash.append(target)
