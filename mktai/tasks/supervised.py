@@ -646,6 +646,13 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         warnings.append(f"{total} missing feature value(s) {how}: {prep_stats['missing']}")
     # columns the user excluded with --drop are no news; the manifest's schema still lists them
     unasked = {k: v for k, v in schema["dropped"].items() if k not in drop}
+    identifiers = {k: v for k, v in unasked.items() if v.startswith("identifier")}
+    if identifiers:
+        listed = ", ".join(
+            f"{k} ({v.removeprefix('identifier: ')})" for k, v in identifiers.items()
+        )
+        warnings.append(f"identifier column(s) left out of the features: {listed}")
+        unasked = {k: v for k, v in unasked.items() if k not in identifiers}
     if unasked:
         dropped = ", ".join(f"{k} ({v})" for k, v in unasked.items())
         warnings.append(f"columns not used as features: {dropped}")
@@ -657,6 +664,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
             "missing_values": prep_stats["missing"],
             "invalid_numbers": prep_stats["invalid"],
             "features": len(X_train.columns),
+            "identifiers": sorted(identifiers),
         },
         "permutation_importance": importance[:30],
         "leak_warnings": leaks,
