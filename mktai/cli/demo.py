@@ -144,8 +144,13 @@ def _split_bank(tour: Tour) -> None:
 
 
 def sample_data_dir() -> Path:
-    """sample_data/ of the source checkout (the demo runs from a clone)."""
-    return Path(__file__).resolve().parents[2] / "sample_data"
+    """The sample files: installed with the package (mktai/sample_data/, mapped from the
+    checkout's top-level sample_data/ by pyproject.toml), else the source checkout's."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "sample_data"
+    if (installed / "bank_sample.csv").is_file():
+        return installed
+    return package.parent / "sample_data"
 
 
 def demo(
@@ -162,7 +167,10 @@ def demo(
 
     data = sample_data_dir()
     if not data.is_dir():
-        raise InputError(f"sample data not found at {data}; run the demo from a source checkout")
+        raise InputError(
+            f"sample data not found at {data}: this installation of mktai is incomplete; "
+            "reinstall it (pip install --force-reinstall mktai)"
+        )
     out = out or Path(tempfile.mkdtemp(prefix="mktai-demo-"))
     out.mkdir(parents=True, exist_ok=True)
     tour = Tour(sample_data=data, out=out, store=out / "store", seed=seed)
