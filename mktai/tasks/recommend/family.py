@@ -161,7 +161,12 @@ def effective_params(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
 def _blend_weights(
     members: list[str], events: Interactions, params: dict[str, Any], seed: int
 ) -> np.ndarray:
-    """Least-squares weights (with intercept) of member predictions on an inner held-out fold."""
+    """Feature-weighted linear stacking (Sill et al. 2009) on an inner held-out fold.
+
+    Least squares over [1, p_m, p_m * log(1 + ratings of the user), p_m * log(1 + ratings of
+    the item)] for each member m: the weight of a member may depend on how much is known about
+    the user and the item (neighbours help dense items, factors dense users).
+    """
     import numpy as np
 
     from mktai.tasks.recommend import explicit
@@ -169,15 +174,29 @@ def _blend_weights(
     from mktai.tasks.recommend.scoring import Scorer
 
     inner_train, inner_test = split(events, BLEND_SHARE, "random", seed + 1)
-    columns = [np.ones(len(inner_test))]
     matrix = inner_train.matrix()
+    predictions = []
     for member in members:
         arrays = explicit.fit_algorithm(member, inner_train, params, seed)[1]
         scorer = Scorer(member, arrays, matrix, np.zeros(inner_train.n_items))
-        columns.append(scorer.predict(inner_test.u, inner_test.i))
-    design = np.column_stack(columns)
+        predictions.append(scorer.predict(inner_test.u, inner_test.i))
+    design = blend_design(predictions, matrix, inner_test.u, inner_test.i)
     weights, *_ = np.linalg.lstsq(design, inner_test.value, rcond=None)
     return weights
+
+
+def blend_design(predictions: list[Any], matrix: Any, u: Any, i: Any) -> np.ndarray:
+    """The stacking features of blend_weights for code pairs (u, i), support from `matrix`."""
+    import numpy as np
+
+    user_n = np.log1p(np.diff(matrix.indptr).astype(np.float64))
+    item_n = np.log1p(np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64))
+    lu = np.where(u >= 0, user_n[np.maximum(u, 0)], 0.0)
+    li = np.where(i >= 0, item_n[np.maximum(i, 0)], 0.0)
+    columns = [np.ones(len(u))]
+    for p in predictions:
+        columns += [p, p * lu, p * li]
+    return np.column_stack(columns)
 
 
 def tune(
@@ -371,8 +390,9 @@ class RecommenderModel:
     def manifest_fields(self) -> dict[str, Any]:
         recommender = {**self._meta(), "interactions": int(self.train.nnz), "counts": self.counts}
         if self.weights is not None:
+            names = [f"{m}{x}" for m in self.members for x in ("", "*log_n_user", "*log_n_item")]
             recommender["blend_weights"] = dict(
-                zip(["intercept", *self.members], map(float, self.weights), strict=True)
+                zip(["intercept", *names], map(float, self.weights), strict=True)
             )
         if self.tuning is not None:
             recommender["tuning"] = self.tuning

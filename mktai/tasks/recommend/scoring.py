@@ -220,28 +220,41 @@ class Scorer:
 
 
 class Blend:
-    """A linear stack of member scorers: intercept + sum of weight x member estimate."""
+    """Member scorers stacked with feature-weighted weights (family.blend_design)."""
 
     algorithm = "blend"
 
     def __init__(self, members: list[Scorer], weights: np.ndarray) -> None:
+        import numpy as np
+
         self.members = members
         self.weights = weights
         self.n_users, self.n_items = members[0].n_users, members[0].n_items
         self.train = members[0].train
         self.popularity = members[0].popularity
+        m = self.train
+        self.log_user = np.log1p(np.diff(m.indptr).astype(np.float64))
+        self.log_item = np.log1p(np.bincount(m.indices, minlength=self.n_items).astype(np.float64))
+
+    def _combine(self, estimates: list[Any], lu: Any, li: Any) -> Any:
+        total = self.weights[0]
+        for index, est in enumerate(estimates):
+            w, wu, wi = self.weights[1 + 3 * index : 4 + 3 * index]
+            total = total + est * (w + wu * lu + wi * li)
+        return total
 
     def predict(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        est = self.weights[0]
-        for w, member in zip(self.weights[1:], self.members, strict=True):
-            est = est + w * member.predict(u, i)
-        return est
+        import numpy as np
+
+        u, i = np.asarray(u, dtype=np.int64), np.asarray(i, dtype=np.int64)
+        lu = np.where(u >= 0, self.log_user[np.maximum(u, 0)], 0.0)
+        li = np.where(i >= 0, self.log_item[np.maximum(i, 0)], 0.0)
+        return self._combine([m.predict(u, i) for m in self.members], lu, li)
 
     def scores(self, users: np.ndarray) -> np.ndarray:
-        block = self.weights[0]
-        for w, member in zip(self.weights[1:], self.members, strict=True):
-            block = block + w * member.scores(users)
-        return block
+        lu = self.log_user[users][:, None]
+        li = self.log_item[None, :]
+        return self._combine([m.scores(users) for m in self.members], lu, li)
 
     def similar(self, item: int) -> tuple[np.ndarray, str] | None:
         for member in self.members:
