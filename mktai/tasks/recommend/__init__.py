@@ -96,7 +96,7 @@ SPEC = FamilySpec(
         Param(
             "members",
             "list",
-            ["svd", "knn-baseline", "baseline", "slope-one"],
+            ["svd", "knn-baseline", "baseline"],
             "algorithms stacked by blend",
             algorithms=("blend",),
             choices=EXPLICIT[:-1],
