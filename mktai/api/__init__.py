@@ -33,7 +33,11 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mktai.api' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    # importing mktai.api.recommend binds the submodule as this package's `recommend`
+    # attribute; put the function back so `from mktai.api import recommend` stays a function
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

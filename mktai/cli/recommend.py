@@ -100,7 +100,8 @@ def recommend(
     mktai recommend --model recs --all-users -n 20 -o recs.parquet;
     mktai recommend --model basket --similar-to 85123A.
     """
-    from mktai import api
+    from mktai.api.recommend import recommend as recommend_items
+    from mktai.api.recommend import similar_items
     from mktai.cli import console
     from mktai.cli.options import resolve_flag, resolve_store
     from mktai.data import write_table
@@ -115,12 +116,12 @@ def recommend(
     if similar_to is not None:
         if user or all_users or exclude_items or include_seen:
             raise UsageError("--similar-to takes only -n; drop --user/--all-users/--exclude-items")
-        result: Any = api.similar_items(model, similar_to, n=n, store=root)
+        result: Any = similar_items(model, similar_to, n=n, store=root)
         title = f"items similar to {result.item} ({result.method})"
     else:
         bar = LazyBar()
         try:
-            result = api.recommend(
+            result = recommend_items(
                 model, users=user, all_users=all_users, n=n, include_seen=include_seen,
                 exclude_items=exclude_items, store=root, progress=bar,
             )  # fmt: skip
