@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
@@ -50,19 +49,11 @@ def error_line(message: str) -> None:
 
 def print_json(payload: Any) -> None:
     """Machine-readable summary on stdout (--json)."""
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default))
+    from mktai.files import dumps
+
+    sys.stdout.write(dumps(payload))
     sys.stdout.write("\n")
     sys.stdout.flush()
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
 
 
 def debug_enabled() -> bool:

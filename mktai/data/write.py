@@ -208,23 +208,14 @@ def write_table(frame: pd.DataFrame, path: Path | None) -> None:
 
 
 def write_json(payload: Any, path: Path) -> None:
-    """Atomic JSON file (reports, summaries)."""
-    import json
-
-    from mktai.cli.console import _json_default
+    """Atomic JSON file (reports, summaries), created with the usual permissions."""
+    from mktai.files import output_mode, write_json_atomic
 
     ensure_parent(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_json_atomic(path, payload, mode=output_mode())
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, ensure_ascii=False, default=_json_default)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
 
 
 def ensure_parent(path: Path) -> None:

@@ -14,36 +14,33 @@ if TYPE_CHECKING:
     from mktai.data.table import CleanTable
     from mktai.store import Version
 
-# Which dataset kind (cleaning rules, role detection) each model kind reads; a family module
-# may override it with a DATASET_KIND attribute, or choose per file with
-# `dataset_kind_for(data, mapping=..., encoding=...) -> str | None` (recommend: a ratings file
-# or a transactions export).
-DATASET_KINDS = {
-    "propensity": "labelled",
-    "demand": "labelled",
-    "segments": "transactions",
-    "sentiment": "reviews",
-    "recommender": "ratings",
-    "forecast": "sales",
-}
 
+def dataset_kind(
+    kind: str,
+    data: Any = None,
+    *,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+) -> str:
+    """The cleaning layer's dataset kind a model kind reads (from its family's spec).
 
-def dataset_kind(kind: str, module: Any = None) -> str | None:
-    """The cleaning layer's dataset kind for a model kind."""
+    A family that reads more than one kind (recommend: a ratings file or a transactions
+    export) declares `chooses_dataset_kind` and decides from the file's header.
+    """
     from mktai.tasks import spec_for
 
     spec = spec_for(kind)
-    if spec is not None:
-        return spec.dataset_kind
-    declared = getattr(module, "DATASET_KIND", None) if module is not None else None
-    return declared if isinstance(declared, str) else DATASET_KINDS.get(kind)
+    if spec.chooses_dataset_kind and data is not None:
+        chosen = spec.implementation().dataset_kind_for(data, mapping=mapping, encoding=encoding)
+        if chosen:
+            return chosen
+    return spec.dataset_kind
 
 
 def load_for(
     kind: str,
     data: Path | str | list,
     *,
-    module: Any = None,
     mapping: dict[str, str] | None = None,
     target: str | None = None,
     target_from: str = "--target",
@@ -69,10 +66,7 @@ def load_for(
     mapping = dict(mapping or {})
     if target:
         mapping["target"] = target
-    data_kind = dataset_kind(kind, module)
-    chooser = getattr(module, "dataset_kind_for", None)
-    if callable(chooser):  # a family reading more than one kind (ratings or transactions)
-        data_kind = chooser(data, mapping=mapping, encoding=encoding) or data_kind
+    data_kind = dataset_kind(kind, data, mapping=mapping, encoding=encoding)
     if unlabelled and data_kind == "labelled":
         data_kind = "table"
     if dedupe is None:

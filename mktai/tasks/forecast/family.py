@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from mktai.data.table import CleanTable
     from mktai.tasks.base import TrainOptions
 
-DATASET_KIND = "sales"
 FORMAT = 1
 
 

@@ -25,6 +25,7 @@ SPEC = FamilySpec(
     name="recommend",
     kinds=("recommender",),
     dataset_kind="ratings",
+    chooses_dataset_kind=True,
     applies_with="recommend",
     module="mktai.tasks.recommend.family",
     algorithms=EXPLICIT + IMPLICIT,

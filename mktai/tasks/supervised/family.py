@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from mktai.data.table import CleanTable
 
-DATASET_KIND = "labelled"
 ALGORITHMS = ("gbm", "linear", "mlp")
 MODEL_FORMAT = 1
 # Family options (`mktai train propensity data.csv --name n --class-weight balanced ...`).
