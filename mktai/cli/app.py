@@ -169,6 +169,8 @@ def main() -> None:
         _silence_stdout()
         raise SystemExit(0) from None
     except MktaiError as exc:  # raised outside a command, e.g. --help to a closed stdout
+        if console.debug_enabled():
+            raise
         console.error_line(str(exc))
         raise SystemExit(exc.exit_code) from None
 

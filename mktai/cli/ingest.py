@@ -15,6 +15,7 @@ from mktai.cli.options import (
     OutputOpt,
     QuietOpt,
     StrictOpt,
+    json_needs_output,
     parse_mapping,
     resolve_flag,
 )
@@ -68,10 +69,7 @@ def ingest(
     if quiet:
         console.set_quiet(True)
     as_json = resolve_flag(ctx, "json", json_out)
-    if as_json and output is None:
-        from mktai.errors import UsageError
-
-        raise UsageError("--json prints the summary on stdout, so give the data an -o FILE")
+    json_needs_output(as_json, output, "the clean table")
     result = run_ingest(
         files,
         output,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mktai.cli.options import JsonOpt, OutputOpt, QuietOpt, StoreOpt
+from mktai.cli.options import JsonOpt, OutputOpt, QuietOpt, StoreOpt, json_needs_output
 
 SHOW_ROWS = 30
 
@@ -110,8 +110,7 @@ def recommend(
     if resolve_flag(ctx, "quiet", quiet):
         console.set_quiet(True)
     as_json = resolve_flag(ctx, "json", json_out)
-    if as_json and output is None:
-        raise UsageError("--json prints a summary on stdout, so write the table with -o FILE")
+    json_needs_output(as_json, output, "the recommendations")
     root = resolve_store(ctx, store)
     if similar_to is not None:
         if user or all_users or exclude_items or include_seen:

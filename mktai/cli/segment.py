@@ -20,6 +20,7 @@ from mktai.cli.options import (
     SeedOpt,
     StoreOpt,
     StrictOpt,
+    json_needs_output,
 )
 
 
@@ -109,16 +110,11 @@ def segment(
     from mktai.cli import console
     from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
     from mktai.data import write_table
-    from mktai.errors import UsageError
 
     if quiet:
         console.set_quiet(True)
     json_out = resolve_flag(ctx, "json", json_out)
-    if json_out and output is None:
-        raise UsageError(
-            "--json prints the summary on stdout, which already carries the customer CSV; "
-            "add -o FILE for the customer table"
-        )
+    json_needs_output(json_out, output, "the customer table")
     if report is not None:
         from mktai.tasks.segment.report import check_report_path
 

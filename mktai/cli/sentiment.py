@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mktai.cli.options import EncodingOpt, JsonOpt, OutputOpt, QuietOpt, StoreOpt, StrictOpt
+from mktai.cli.options import (
+    EncodingOpt,
+    JsonOpt,
+    OutputOpt,
+    QuietOpt,
+    StoreOpt,
+    StrictOpt,
+    json_needs_output,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,8 +90,8 @@ def sentiment(
         raise UsageError("--column names a column of --input FILE; add --input")
     if "-" in texts and len(texts) > 1:
         raise UsageError("'-' (read stdin) cannot be combined with texts on the command line")
-    if json_out and input_file is not None and output is None:
-        raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
+    if input_file is not None:
+        json_needs_output(json_out, output, "the scored rows")
 
     from mktai.api.sentiment import sentiment as run_sentiment
     from mktai.cli.options import resolve_store

@@ -20,7 +20,7 @@ from mktai.data.schema import (
     normalise_names,
     roles_for_kind,
 )
-from mktai.errors import InputError, UsageError
+from mktai.errors import ColumnNotFound, InputError, RoleNotFound, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,8 +84,7 @@ def resolve_mapping(
         elif column.strip().lower() in by_lower:
             resolved[role] = by_lower[column.strip().lower()]
         else:
-            shown = ", ".join(original[:25])
-            raise UsageError(f"--map {role}={column}: no column {column!r} (columns: {shown})")
+            raise ColumnNotFound(role, column, original)
     return resolved
 
 
@@ -114,11 +113,7 @@ def make_plan(
         need = need + ("amount",)
     missing = [r for r in need if r not in roles]
     if missing:
-        shown = ", ".join(original[:25])
-        raise InputError(
-            f"no column found for {', '.join(missing)} in a {kind} file (columns: {shown}); "
-            f"name it with --map {missing[0]}=COLUMN"
-        )
+        raise RoleNotFound(missing, original, kind=kind)
     frame = frame.set_axis(names, axis=1)
     role_of = {column: role for role, column in roles.items()}
     plan = Plan(original, names, roles, kind, {}, need)

@@ -61,7 +61,7 @@ def load_for(
     False keeps every row (scoring owes every input row a score).
     """
     from mktai.data import load_table
-    from mktai.errors import InputError, UsageError
+    from mktai.errors import ColumnNotFound, InputError
 
     mapping = dict(mapping or {})
     if target:
@@ -80,20 +80,15 @@ def load_for(
             dedupe=dedupe,
             keep_raw=keep_raw,
         )
-    except UsageError as exc:
-        prefix = f"--map target={target}: "
-        if target is None or not str(exc).startswith(prefix):
+    except ColumnNotFound as exc:
+        if target is None or exc.role != "target":
             raise
         source = data if isinstance(data, (str, Path)) else ", ".join(map(str, data))
         raise InputError(
-            f"{source}: no target column {target!r} ({target_from}); {str(exc)[len(prefix) :]}"
+            f"{source}: no target column {target!r} ({target_from}); no column "
+            f"{exc.column!r} (columns: {', '.join(exc.columns[:25])})"
         ) from None
-    if strict and len(table.rejects):
-        first = table.rejects.iloc[0]
-        raise InputError(
-            f"{first['source']} row {first['row']}: {first['reason']} "
-            f"({len(table.rejects)} row(s) rejected; --strict refuses any reject)"
-        )
+    table.check_strict(strict)
     return table
 
 
