@@ -50,9 +50,20 @@ def write_json_atomic(path: Path, payload: Any, *, tmp_dir: Path | None = None) 
     fsync_dir(path.parent)
 
 
-def read_json(path: Path) -> Any:
+# The store's own JSON files (manifests, aliases, counters) are small; a bigger one is hostile.
+MAX_JSON_BYTES = 16 << 20
+
+
+def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parsed JSON; ValueError for a file over max_bytes or nested too deep to parse."""
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise ValueError(f"{size:,} bytes, over the {max_bytes >> 20} MB a store file may have")
+        try:
+            return json.load(handle)
+        except RecursionError:
+            raise ValueError("nested too deeply to read") from None
 
 
 def _default(value: Any) -> Any:

@@ -23,6 +23,7 @@ from mktai.store.jsonio import fsync_dir, read_json, write_json_atomic
 from mktai.store.layout import ALIASES, COUNTER, LATEST, MANIFEST, STAGING, Ref, parse_ref
 from mktai.store.lock import store_lock
 from mktai.store.manifest import build_manifest, headline_metrics, utc_now
+from mktai.store.schema import ManifestError, validate_manifest
 
 
 @dataclass
@@ -73,7 +74,11 @@ class Store:
                 ) from None
             if not isinstance(data, dict):
                 raise IntegrityError(f"{path} is not a JSON object; fix or delete it")
-            stored = {str(k): v for k, v in data.items() if isinstance(v, int)}
+            stored = {
+                str(k): v
+                for k, v in data.items()
+                if isinstance(v, int) and not isinstance(v, bool) and v > 0
+            }
         numbers = layout.version_numbers(name_dir)
         stored.pop(LATEST, None)
         if numbers:
@@ -159,8 +164,13 @@ class Store:
                 f"damaged: restore it from an export or remove it with `mktai models rm "
                 f"{name}@v{number} --force`"
             ) from None
-        if not isinstance(manifest, dict):
-            raise IntegrityError(f"{path / MANIFEST} is not a JSON object; the version is damaged")
+        try:
+            validate_manifest(manifest)
+        except ManifestError as exc:
+            raise IntegrityError(
+                f"{path / MANIFEST} is damaged ({exc}); restore {name}@v{number} from an "
+                f"export or remove it with `mktai models rm {name}@v{number} --force`"
+            ) from None
         return Version(name, number, path, manifest)
 
     def get(self, ref: str) -> Version:

@@ -1,0 +1,133 @@
+"""Hostile store contents: damaged manifests, aliases and counters, mistyped model files,
+tampered and symlinked versions, missing stores. Everything is written for real on disk and
+run through the real CLI (typer's runner, in process): exit codes come from the error types.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mktai.cli.app import app
+from mktai.store import Store
+
+runner = CliRunner()
+DEEP = "[" * 100_000 + "]" * 100_000  # deeper than any JSON parser's recursion limit
+
+
+def _write(directory: Path) -> None:
+    (directory / "model.json").write_text(json.dumps({"coef": [0.1, 0.2]}))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    repo = Store(tmp_path / "store")
+    repo.save("churn", "propensity", _write, {"algorithm": "gbm", "metrics": {"auc": 0.8}})
+    repo.save("churn", "propensity", _write, {"algorithm": "linear"})
+    repo.save("reviews", "sentiment", _write, {"algorithm": "ngram"})
+    return repo
+
+
+def run(store: Store, *args: str):
+    return runner.invoke(app, ["--store", str(store.root), *args])
+
+
+def _edit_manifest(store: Store, ref: str, change) -> None:  # noqa: ANN001
+    path = store.get(ref).path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def _one_line(result) -> str:  # noqa: ANN001
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "internal error" not in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m["files"]["model.json"].update(bytes=None),
+        lambda m: m.update(files=["model.json"]),
+        lambda m: m.update(kind=["propensity"]),
+        lambda m: m.update(created_at=12),
+        lambda m: m.update(metrics={"deep": json.loads("[" * 50 + "]" * 50)}),
+    ],
+    ids=["bytes-null", "files-list", "kind-list", "created-int", "nested-50"],
+)
+def test_mistyped_manifest_is_a_damaged_version_not_a_crash(store: Store, damage) -> None:  # noqa: ANN001
+    _edit_manifest(store, "churn@v1", damage)
+    listed = run(store, "models", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    models = {m["name"]: m for m in json.loads(listed.stdout)}
+    assert (
+        "error" in models["churn"]["versions"][0]
+        and "damaged" in models["churn"]["versions"][0]["error"]
+    )
+    assert "error" not in models["churn"]["versions"][1] and "reviews" in models
+    table = run(store, "models", "list")
+    assert table.exit_code == 0 and "damaged" in table.stdout
+    verified = run(store, "models", "verify")
+    assert verified.exit_code == 3 and "churn@v1" in verified.stdout
+    loaded = run(store, "models", "export", "churn@v1", "-o", str(store.root.parent / "x.tar.gz"))
+    assert loaded.exit_code == 3 and "damaged" in _one_line(loaded)
+    assert (
+        run(
+            store, "models", "export", "reviews", "-o", str(store.root.parent / "r.tar.gz")
+        ).exit_code
+        == 0
+    )
+
+
+def test_deeply_nested_manifest_aliases_and_counter(store: Store) -> None:
+    (store.get("churn@v1").path / "manifest.json").write_text('{"files": {}, "x": ' + DEEP + "}")
+    (store.root / "churn" / "aliases.json").write_text(DEEP)
+    (store.root / "reviews" / "counter.json").write_text(DEEP)
+    listed = run(store, "models", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    churn = next(m for m in json.loads(listed.stdout) if m["name"] == "churn")
+    assert "nested too deeply" in churn["versions"][0]["error"] and "aliases.json" in churn["error"]
+    verified = run(store, "models", "verify")
+    assert verified.exit_code == 3, verified.output
+    shown = run(store, "models", "show", "churn@v1")
+    assert shown.exit_code == 3 and "nested too deeply" in _one_line(shown)
+    # a save still finds the next number (counter.json is only a hint)
+    assert store.save("reviews", "sentiment", _write, {}).version == 2
+
+
+def test_import_refuses_a_manifest_with_null_bytes(store: Store, tmp_path: Path) -> None:
+    archive = store.export("reviews", tmp_path / "r.tar.gz")
+    hostile = tmp_path / "null.tar.gz"
+    with tarfile.open(archive) as src, tarfile.open(hostile, "w:gz") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read()
+            if member.name.endswith("manifest.json"):
+                manifest = json.loads(data)
+                manifest["files"]["model.json"]["bytes"] = None
+                data = json.dumps(manifest).encode()
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+    target = Store(tmp_path / "target")
+    result = run(target, "models", "import", str(hostile))
+    assert result.exit_code == 2 and "bytes null" in _one_line(result)
+    assert target.names() == [] and run(target, "models", "list").exit_code == 0
+
+
+def test_model_file_without_its_schema_is_a_damaged_version(tmp_path: Path) -> None:
+    from mktai.tasks.supervised import MODEL_FORMAT
+
+    store = Store(tmp_path / "store")
+    info = {"format": MODEL_FORMAT, "kind": "propensity", "algorithm": "gbm", "task": "binary"}
+    store.save("p", "propensity", lambda d: (d / "model.json").write_text(json.dumps(info)), {})
+    data = tmp_path / "rows.csv"
+    data.write_text("age,balance\n30,100\n40,200\n")
+    result = run(store, "predict", str(data), "-m", "p", "-o", str(tmp_path / "scores.csv"))
+    assert result.exit_code == 3, result.output
+    assert "input_schema" in _one_line(result) and "p@v1" in result.stderr
