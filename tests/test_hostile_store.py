@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mktai.cli.app import app
 from mktai.store import Store
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
 DEEP = "[" * 100_000 + "]" * 100_000  # deeper than any JSON parser's recursion limit
 
 
@@ -131,3 +133,137 @@ def test_model_file_without_its_schema_is_a_damaged_version(tmp_path: Path) -> N
     result = run(store, "predict", str(data), "-m", "p", "-o", str(tmp_path / "scores.csv"))
     assert result.exit_code == 3, result.output
     assert "input_schema" in _one_line(result) and "p@v1" in result.stderr
+
+
+# ---------------------------------------------------------------- item 6: exit 2/3, never 70
+def _sentiment_version(store: Store, route_files: dict[str, bytes], algorithm: str) -> None:
+    """A stored sentiment version whose files are consistent with its manifest (as after an
+    import of a hostile but well-hashed archive)."""
+    meta = {
+        "format": "mktai-sentiment/1",
+        "algorithm": algorithm,
+        "classes": ["0", "1"],
+        "names": {"0": "negative", "1": "positive"},
+        "routes": {"*": "all"},
+    }
+
+    def write(directory: Path) -> None:
+        (directory / "model.json").write_text(json.dumps(meta))
+        (directory / "all").mkdir()
+        (directory / "all" / "classifier.json").write_text(
+            '{"classes": ["0", "1"], "link": "softmax"}'
+        )
+        for name, data in route_files.items():
+            (directory / "all" / name).write_bytes(data)
+
+    store.save("r", "sentiment", write, {"algorithm": algorithm})
+
+
+def test_sentiment_npz_with_an_object_array_is_exit_3(tmp_path: Path) -> None:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, coef=np.array([{"pickled": "object"}], dtype=object), intercept=np.zeros(2))
+    store = Store(tmp_path / "store")
+    _sentiment_version(store, {"classifier.npz": buffer.getvalue()}, "linear")
+    result = run(store, "sentiment", "--model", "r", "a great product")
+    assert result.exit_code == 3, result.output
+    assert "classifier.npz" in _one_line(result)
+
+
+def _keras_file(layer: dict) -> bytes:
+    import zipfile
+
+    config = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {"name": "s", "layers": [layer]},
+        "registered_name": None,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+    return buffer.getvalue()
+
+
+LAMBDA = {  # marshalled `lambda x: x * 2`, as Keras writes a Lambda layer
+    "module": "keras.layers",
+    "class_name": "Lambda",
+    "config": {
+        "name": "l",
+        "function": {
+            "class_name": "__lambda__",
+            "config": {
+                "code": "4wAAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMIAAAAfABkARQAUwA=",
+                "defaults": None,
+            },
+        },
+        "arguments": {},
+    },
+    "registered_name": None,
+}
+
+
+@pytest.mark.deep
+def test_keras_lambda_layer_or_module_reference_is_exit_3(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow", reason="the keras sentiment model needs TensorFlow")
+    marker = tmp_path / "PWNED"
+    module_ref = {
+        "module": "os",
+        "class_name": "system",
+        "config": {"command": f"touch {marker}"},
+        "registered_name": None,
+    }
+    for layer in (LAMBDA, module_ref):
+        store = Store(tmp_path / f"store-{layer['class_name']}")
+        _sentiment_version(store, {"model.keras": _keras_file(layer)}, "keras")
+        result = run(store, "sentiment", "--model", "r", "a great product")
+        assert result.exit_code == 3, result.output
+        assert "model.keras" in _one_line(result) and "safe mode" in result.stderr
+    assert not marker.exists()  # and nothing ran
+
+
+def test_staging_linked_out_of_the_store_is_refused_not_70(tmp_path: Path) -> None:
+    """A .staging that is a symlink to a read-only place (/sys refuses even root): train and
+    import would write, and clean up, outside the store."""
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("needs /sys (a read-only filesystem even for root)")
+    source = Store(tmp_path / "source")
+    source.save("churn", "propensity", _write, {})
+    archive = source.export("churn", tmp_path / "c.tar.gz")
+    store = Store(tmp_path / "store")
+    store.root.mkdir()
+    (store.root / ".staging").symlink_to("/sys/kernel")
+    imported = run(store, "models", "import", str(archive))
+    assert imported.exit_code == 3 and "symbolic link" in _one_line(imported)
+    reviews = ROOT / "sample_data" / "reviews.csv"
+    trained = run(store, "train", "sentiment", str(reviews), "--name", "r", "--cv", "0")
+    assert trained.exit_code == 3 and "symbolic link" in _one_line(trained)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_store_is_exit_3(tmp_path: Path) -> None:
+    source = Store(tmp_path / "source")
+    source.save("churn", "propensity", _write, {})
+    archive = source.export("churn", tmp_path / "c.tar.gz")
+    store = Store(tmp_path / "store")
+    store.save("other", "demand", _write, {})
+    (store.root / ".staging").chmod(0o555)
+    try:
+        imported = run(store, "models", "import", str(archive))
+        assert imported.exit_code == 3 and "permission" in _one_line(imported).lower()
+    finally:
+        (store.root / ".staging").chmod(0o755)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_disk_output_is_one_line_exit_2(tmp_path: Path) -> None:
+    data = ROOT / "sample_data" / "transactions_sample.csv"
+    ingested = runner.invoke(app, ["ingest", str(data), "-o", "/dev/full"])
+    assert ingested.exit_code == 2 and "No space left" in _one_line(ingested)
+    scored = runner.invoke(app, ["sentiment", "a great product", "-o", "/dev/full"])
+    # (sentiment prints its summary line before writing the results)
+    last = scored.stderr.strip().splitlines()[-1]
+    assert scored.exit_code == 2 and "No space left" in last and "internal" not in scored.stderr
+    assert list(Path("/dev").glob(".full.*")) == []

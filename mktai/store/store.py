@@ -232,7 +232,7 @@ class Store:
     def _new_staging(self) -> Path:
         base = self._staging()
         try:
-            base.mkdir(parents=True, exist_ok=True)
+            staging_dirs.checked_base(base)
         except OSError as exc:
             raise StoreError(
                 f"cannot write to the store {self.root} ({exc}); check --store or $MKTAI_STORE"
@@ -280,8 +280,7 @@ class Store:
         with store_lock(self.root):
             version = self.get(ref)
             change(version.manifest)
-            staging = self._staging()
-            staging.mkdir(parents=True, exist_ok=True)
+            staging = staging_dirs.checked_base(self._staging())
             write_json_atomic(version.path / MANIFEST, version.manifest, tmp_dir=staging)
         return version
 
@@ -376,8 +375,8 @@ class Store:
                 )
             for number in numbers:
                 source = self._name_dir(parsed.name) / layout.version_dirname(number)
-                target = self._staging() / f"{staging_dirs.TRASH_PREFIX}{uuid.uuid4().hex}"
-                self._staging().mkdir(parents=True, exist_ok=True)
+                base = staging_dirs.checked_base(self._staging())
+                target = base / f"{staging_dirs.TRASH_PREFIX}{uuid.uuid4().hex}"
                 os.rename(source, target)
                 trash.append(target)
                 removed.append(f"{parsed.name}@v{number}")
