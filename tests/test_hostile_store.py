@@ -5,6 +5,7 @@ run through the real CLI (typer's runner, in process): exit codes come from the 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -267,3 +268,108 @@ def test_full_disk_output_is_one_line_exit_2(tmp_path: Path) -> None:
     last = scored.stderr.strip().splitlines()[-1]
     assert scored.exit_code == 2 and "No space left" in last and "internal" not in scored.stderr
     assert list(Path("/dev").glob(".full.*")) == []
+
+
+# ---------------------------------------------------------------- item 7: manifest seals
+KEY_A = "a" * 32
+KEY_B = "b" * 32
+
+
+def _bump_threshold(manifest: dict) -> None:
+    manifest["threshold"] = 0.01
+    manifest.setdefault("metrics", {})["auc"] = 0.99
+
+
+def test_edited_manifest_is_refused_and_reported(store: Store, tmp_path: Path) -> None:
+    _edit_manifest(store, "churn@v1", _bump_threshold)  # file hashes left alone
+    verified = run(store, "models", "verify")
+    assert verified.exit_code == 3 and "churn@v1: manifest.json" in verified.stdout
+    assert "edited" in verified.stdout and "churn@v2" not in verified.stdout
+    loaded = run(store, "models", "export", "churn@v1", "-o", str(tmp_path / "x.tar.gz"))
+    assert loaded.exit_code == 3 and "edited" in _one_line(loaded)
+    listed = run(store, "models", "list")
+    assert listed.exit_code == 0 and "damaged" in listed.stdout and "edited" in listed.stderr
+    assert run(store, "models", "verify", "churn@v2").exit_code == 0
+
+
+@pytest.mark.parametrize("what", ["manifest", "version"])
+def test_symlink_to_a_copy_outside_the_store_is_refused(store: Store, tmp_path: Path, what) -> None:  # noqa: ANN001
+    import shutil
+
+    version = store.get("churn@v2").path
+    outside = tmp_path / "outside"
+    shutil.copytree(version, outside)
+    if what == "manifest":
+        (version / "manifest.json").unlink()
+        (version / "manifest.json").symlink_to(outside / "manifest.json")
+    else:
+        shutil.rmtree(version)
+        version.symlink_to(outside, target_is_directory=True)
+    verified = run(store, "models", "verify")
+    assert verified.exit_code == 3 and "symbolic link" in verified.stdout
+    loaded = run(store, "models", "export", "churn@v2", "-o", str(tmp_path / "x.tar.gz"))
+    assert loaded.exit_code == 3 and "symbolic link" in _one_line(loaded)
+    assert (
+        run(store, "models", "export", "churn@v1", "-o", str(tmp_path / "y.tar.gz")).exit_code == 0
+    )
+
+
+def test_signed_store_refuses_versions_it_did_not_sign(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    store = Store(tmp_path / "store")
+    store.save("plain", "demand", _write, {})  # no key: indexed only
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY_A)
+    store.save("churn", "propensity", _write, {"threshold": 0.5})
+    ok = run(store, "models", "verify", "churn")
+    assert ok.exit_code == 0 and "1 signed" in ok.stderr
+    unsigned = run(store, "models", "verify", "plain")
+    assert unsigned.exit_code == 3 and "not signed" in unsigned.stdout
+    # an edit that also rewrites the recorded hash still lacks a valid signature
+    _edit_manifest(store, "churn@v1", _bump_threshold)
+    index = store.root / "churn" / "index.json"
+    data = json.loads(index.read_text())
+    manifest = store.get("churn@v1").path / "manifest.json"
+    data["versions"]["1"]["sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    index.write_text(json.dumps(data))
+    forged = run(store, "models", "export", "churn", "-o", str(tmp_path / "x.tar.gz"))
+    assert forged.exit_code == 3 and "does not match its manifest" in _one_line(forged)
+    # another machine with another key refuses what this one signed
+    store.save("fresh", "demand", _write, {})
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY_B)
+    other = run(store, "models", "verify", "fresh")
+    assert other.exit_code == 3 and "another key" in other.stdout
+    # adopting a version: sign it under the current key after checking its files
+    assert run(store, "models", "sign", "plain").exit_code == 0
+    assert run(store, "models", "verify", "plain").exit_code == 0
+    monkeypatch.setenv("MKTAI_STORE_KEY", "short")
+    short = run(store, "models", "verify")
+    assert short.exit_code == 2 and "at least 16" in _one_line(short)
+
+
+def test_old_store_without_index_still_loads_as_unindexed(store: Store, tmp_path: Path) -> None:
+    for index in store.root.glob("*/index.json"):
+        index.unlink()  # a store written before manifest seals
+    verified = run(store, "models", "verify")
+    assert verified.exit_code == 0 and "3 unindexed" in verified.stderr
+    listed = json.loads(run(store, "models", "list", "--json").stdout)
+    assert {v["seal"] for m in listed for v in m["versions"]} == {"unindexed"}
+    assert run(store, "models", "export", "churn", "-o", str(tmp_path / "x.tar.gz")).exit_code == 0
+    store.record_evaluation("churn@v1", {"metrics": {"auc": 0.7}})  # still writable
+    assert store.load("churn@v1").manifest["evaluations"][-1]["metrics"] == {"auc": 0.7}
+
+
+def test_store_rewrites_and_imports_keep_seals_valid(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    store.record_evaluation("churn@v2", {"metrics": {"auc": 0.75}})
+    assert store.verify() == [] and store.seals()["churn@v2"] == "indexed"
+    archive = store.export("reviews", tmp_path / "r.tar.gz")
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY_A)  # the target machine signs what it imports
+    target = Store(tmp_path / "target")
+    imported = target.import_(archive)
+    assert target.seals() == {imported.ref: "signed"} and target.verify() == []
+    monkeypatch.delenv("MKTAI_STORE_KEY")
+    _edit_manifest(store, "churn@v1", _bump_threshold)
+    from mktai.errors import IntegrityError
+
+    with pytest.raises(IntegrityError, match="edited"):
+        store.record_evaluation("churn@v1", {"metrics": {}})  # never re-seals an edit
