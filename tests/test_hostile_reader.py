@@ -112,3 +112,31 @@ def test_unclosed_quote_line_counts_earlier_multiline_fields(tmp_path: Path) -> 
     path.write_text("id,text\n" + "\n".join(rows) + "\n")
     kept = _mktai("ingest", str(path), "-o", str(tmp_path / "ok.csv"))
     assert kept.returncode == 0 and "5 in, 5 out" in kept.stderr, kept.stderr
+
+
+def test_header_wider_than_the_sample_is_read_whole(tmp_path: Path) -> None:
+    from mktai.data.read import SNIFF_BYTES, iter_batches, open_source
+
+    names = [
+        f"a_long_and_descriptive_column_name_of_this_very_wide_marketing_export_{i:05d}"
+        for i in range(4_000)
+    ]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(str(i) for i in range(4_000)) + "\n")
+    assert len(",".join(names)) > SNIFF_BYTES  # the header alone is longer than the sample
+    source = open_source(path)
+    bad: list = []
+    batches = list(iter_batches(source, bad))
+    source.cleanup()
+    assert bad == [] and batches[0].schema.names == names
+    assert sum(b.num_rows for b in batches) == 1 and batches[0].column(3999)[0].as_py() == "3999"
+
+
+@pytest.mark.parametrize("columns", [300_000, 1_000_000])
+def test_absurdly_wide_header_is_refused_with_the_reason(tmp_path: Path, columns: int) -> None:
+    path = tmp_path / "matrix.csv"
+    path.write_text(",".join(f"c{i}" for i in range(columns)) + "\n" + "1," * columns + "\n")
+    result = _mktai("ingest", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{columns:,} columns" in lines[0], result.stderr

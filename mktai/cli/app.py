@@ -7,6 +7,7 @@ fast as typer itself.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,12 @@ COMMANDS: dict[str, tuple[str, str, str, dict]] = {
     "models": ("mktai.cli.models", "app", "Manage stored model versions: list, show, tag, rm, prune, verify, export, import.", {}),
     "demo": ("mktai.cli.demo", "demo", "Run the whole tour on sample_data/ into a throw-away store and list the outputs.", {}),
 }  # fmt: skip
+
+# OSErrors about the machine, not the code: a full disk or quota, a too-large or read-only
+# file, a forbidden path
+_ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+)
 
 
 class MktaiGroup(TyperGroup):
@@ -64,7 +71,7 @@ class MktaiGroup(TyperGroup):
             self._listing = False
 
     def invoke(self, ctx):  # noqa: D401 - click API
-        from mktai.errors import EXIT_INTERNAL, MktaiError
+        from mktai.errors import EXIT_INPUT, MktaiError
 
         try:
             return super().invoke(ctx)
@@ -78,14 +85,33 @@ class MktaiGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(0) from None
+        except OSError as exc:
+            if console.debug_enabled():
+                raise
+            if exc.errno not in _ENVIRONMENT_ERRNOS:
+                _internal_error(exc)
+            # a full disk, a quota, a read-only or forbidden path: the user's to fix, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            console.error_line(
+                f"{where}{exc.strerror or exc}; free some space, check permissions or choose "
+                "another path"
+            )
+            raise typer.Exit(EXIT_INPUT) from None
         except Exception as exc:
             if console.debug_enabled():
                 raise
-            console.error_line(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(rerun with MKTAI_DEBUG=1 for the traceback and please report it)"
-            )
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> None:
+    """A real bug: one line asking for a report, exit 70."""
+    from mktai.errors import EXIT_INTERNAL
+
+    console.error_line(
+        f"internal error: {type(exc).__name__}: {exc} "
+        "(rerun with MKTAI_DEBUG=1 for the traceback and please report it)"
+    )
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 _LOADED: dict[str, click.Command] = {}

@@ -92,6 +92,11 @@ def ingest(
             reject_writer.abort()
         if not reject_writer.rows:
             rejects_path = None
+    except OSError as exc:  # a full disk, /dev/full, a quota: one line naming the file, exit 2
+        background.cancel()
+        writer.abort()
+        reject_writer.abort()
+        raise cannot_write(exc, output or rejects_path) from None
     except BaseException:
         background.cancel()
         writer.abort()
@@ -117,6 +122,16 @@ def ingest(
         rejects_path=rejects_path,
         report=summary,
         held_back=held_back,
+    )
+
+
+def cannot_write(exc: OSError, path: Path | None) -> Exception:
+    """The UsageError (exit 2) for an output that could not be written."""
+    from mktai.errors import UsageError
+
+    where = exc.filename or path or "the output"
+    return UsageError(
+        f"cannot write {where}: {exc.strerror or exc}; free some space or choose another -o"
     )
 
 

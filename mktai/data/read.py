@@ -29,6 +29,8 @@ BLOCK_SIZE = 8 * 1024 * 1024
 # The one limit on a field (and a row): pyarrow cannot parse a row much longer than a block, and
 # a field this large is almost always a quote that is never closed swallowing the rest of the file.
 MAX_FIELD_BYTES = BLOCK_SIZE
+# Wider tables are exports of something else (a matrix, a pivot); cleaning keeps per-column state.
+MAX_COLUMNS = 5_000
 DELIMITERS = (",", ";", "\t", "|")
 CANDIDATE_ENCODINGS = ("utf-8", "gb18030", "cp1252")
 
@@ -173,7 +175,7 @@ def _is_parquet(path: Path) -> bool:
     return _starts_with(path, b"PAR1")
 
 
-def _head_bytes(path: Path, compression: str | None) -> bytes:
+def _head_bytes(path: Path, compression: str | None, size: int = SNIFF_BYTES) -> bytes:
     if compression == "gzip":
         import gzip
 
@@ -186,7 +188,7 @@ def _head_bytes(path: Path, compression: str | None) -> bytes:
         opener = open
     try:
         with opener(path, "rb") as handle:
-            return handle.read(SNIFF_BYTES)
+            return handle.read(size)
     except OSError as exc:
         raise InputError(
             f"{path}: cannot read ({exc}); is the file compressed correctly?"
@@ -575,16 +577,43 @@ def _open_stream(source: Source) -> Any:
 
 
 def _read_header_fields(source: Source) -> list[str]:
-    """The first CSV record as written (quote-aware, any of \\n, \\r\\n, \\r line ends)."""
+    """The first CSV record as written (quote-aware, any of \\n, \\r\\n, \\r line ends).
+
+    A header wider than the sniffing sample (300,000 columns) is read on to its end, up to the
+    field/row limit; past that it is refused, never cut into a shorter header.
+    """
     head = _head_bytes(source.path, source.compression)
     text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{source.name}: the file is empty; expected a header row and data")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    fields, complete = _first_record(source, text)
+    if not complete and len(head) >= SNIFF_BYTES:
+        head = _head_bytes(source.path, source.compression, MAX_FIELD_BYTES + 1)
+        text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
+        fields, complete = _first_record(source, text)
+        if not complete and len(head) > MAX_FIELD_BYTES:
+            raise InputError(
+                f"{source.name}: the header row is longer than the {MAX_FIELD_BYTES >> 20} MB "
+                f"row limit (over {len(fields):,} columns before the cut); keep the columns "
+                "you need (e.g. with `cut -d, -f1-100`) and run again"
+            )
+    if len(fields) > MAX_COLUMNS:
+        raise InputError(
+            f"{source.name}: the header row names {len(fields):,} columns, more than the "
+            f"{MAX_COLUMNS:,} mktai reads; keep the columns you need and run again"
+        )
+    return fields
+
+
+def _first_record(source: Source, text: str) -> tuple[list[str], bool]:
+    """(fields of the first record, whether text went on after it)."""
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=source.delimiter)
     try:
-        return next(reader)
+        fields = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise InputError(f"{source.name}: cannot read the header row ({exc})") from None
+    return fields, stream.tell() < len(text)
 
 
 def _header_names(source: Source, fields: list[str]) -> list[str]:

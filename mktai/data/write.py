@@ -188,12 +188,19 @@ class TableWriter:
             os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._handle is not None and self._handle is not sys.stdout:
-            self._handle.close()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
+        """Drop the output; the temp file goes even when closing fails (a full disk)."""
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._handle is not None and self._handle is not sys.stdout:
+                self._handle.close()
+        except OSError:
+            pass  # the error that made us abort is the one reported
+        finally:
+            self._parquet = None
+            self._handle = None
+            if self._tmp is not None:
+                self._tmp.unlink(missing_ok=True)
 
 
 def write_table(frame: pd.DataFrame, path: Path | None) -> None:

@@ -10,7 +10,6 @@ are never reused, and aliases are never imported): the manifest records where it
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tarfile
@@ -22,8 +21,10 @@ from typing import TYPE_CHECKING
 from mktai.errors import InputError, IntegrityError, StoreError, UsageError
 from mktai.store import layout
 from mktai.store.integrity import check_files
+from mktai.store.jsonio import read_json
 from mktai.store.layout import MANIFEST
 from mktai.store.manifest import utc_now
+from mktai.store.schema import ManifestError, validate_manifest
 
 if TYPE_CHECKING:
     from mktai.store.store import Store, Version
@@ -294,15 +295,19 @@ def _read_archived_manifest(staging: Path, path: Path) -> dict:
     manifest_path = staging / MANIFEST
     if not manifest_path.is_file():
         raise InputError(f"{path} has no {MANIFEST}; it is not a mktai export")
-    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise InputError(f"{path}: {MANIFEST} is implausibly large")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        manifest = read_json(manifest_path, max_bytes=MAX_MANIFEST_BYTES)
+    except ValueError as exc:
         raise InputError(f"{path}: {MANIFEST} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise InputError(f"{path}: {MANIFEST} has no 'files' record; not a mktai export")
-    return manifest
+    try:
+        return validate_manifest(manifest, published=False)
+    except ManifestError as exc:
+        raise InputError(
+            f"{path}: {MANIFEST} is damaged ({exc}); nothing was imported — export it again "
+            "from a store where `mktai models verify` passes"
+        ) from None
 
 
 def _sha256(path: Path) -> str:

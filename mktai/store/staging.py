@@ -30,6 +30,20 @@ def host_tag() -> str:
     return name[:40] or "host"
 
 
+def checked_base(base: Path) -> Path:
+    """STORE/.staging, created if needed; refused when it is a symlink (writes and clean-ups
+    would then happen outside the store). Raises OSError/StoreError."""
+    from mktai.errors import StoreError
+
+    if base.is_symlink():
+        raise StoreError(
+            f"{base} is a symbolic link (to {os.readlink(base)}); the store writes only inside "
+            "itself: remove the link and retry"
+        )
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
 def new_staging(base: Path) -> Path:
     """A fresh, empty staging directory owned by this process."""
     path = base / f"{uuid.uuid4().hex}.{os.getpid()}.{host_tag()}"
@@ -82,6 +96,8 @@ def is_stale(entry: Path, now: float | None = None) -> bool:
 def reclaim(base: Path) -> list[str]:
     """Delete stale staging entries; returns their names. Never raises for a busy entry."""
     removed: list[str] = []
+    if base.is_symlink():
+        return removed  # never delete through a link out of the store (see checked_base)
     try:
         entries = list(base.iterdir())
     except OSError:

@@ -103,5 +103,21 @@ def load_stored(store_root: Path, ref: str) -> tuple[Version, Any, Any]:
     if not kind:
         raise IntegrityError(f"{version.ref}: manifest has no kind; the version is damaged")
     module = family(kind)
-    model = module.load_model(version.path, version.manifest)
+    model = load_checked(module, version)
     return version, module, model
+
+
+def load_checked(module: Any, version: Version) -> Any:
+    """module.load_model, with a model file that lacks a field or has one of the wrong type
+    (the files are hashed, but an imported archive is only as sound as its writer) reported
+    as a damaged version (exit 3) instead of an internal error."""
+    from mktai.errors import IntegrityError
+
+    try:
+        return module.load_model(version.path, version.manifest)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise IntegrityError(
+            f"model {version.ref} is damaged: its model files do not have the shape this mktai "
+            f"writes ({type(exc).__name__}: {detail}); retrain it or re-import a sound export"
+        ) from None
