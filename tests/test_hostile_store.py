@@ -373,3 +373,17 @@ def test_store_rewrites_and_imports_keep_seals_valid(
 
     with pytest.raises(IntegrityError, match="edited"):
         store.record_evaluation("churn@v1", {"metrics": {}})  # never re-seals an edit
+
+
+# ---------------------------------------------------------------- item 8: missing store
+def test_verify_of_a_missing_or_plain_file_store_is_exit_3(tmp_path: Path) -> None:
+    plain = tmp_path / "store.txt"
+    plain.write_text("not a store")
+    for path, what in ((tmp_path / "typo-store", "does not exist"), (plain, "is a file")):
+        verified = runner.invoke(app, ["--store", str(path), "models", "verify"])
+        assert verified.exit_code == 3 and what in _one_line(verified)
+        listed = runner.invoke(app, ["--store", str(path), "models", "list"])
+        assert listed.exit_code == 0 and what in listed.stderr and listed.stdout == ""
+        as_json = runner.invoke(app, ["--store", str(path), "models", "list", "--json"])
+        assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+    assert not (tmp_path / "typo-store").exists()  # looking did not create it

@@ -76,7 +76,10 @@ def list_models(
         console.print_json(models)
         return
     if not models:
-        console.info(f"no models in {repo.root} (train one with `mktai train`)")
+        if repo.missing():  # a note, not an error: listing an empty place is not wrong
+            console.warn(f"{repo.missing()}: no models (check --store or $MKTAI_STORE)")
+        else:
+            console.info(f"no models in {repo.root} (train one with `mktai train`)")
         return
     for model in models:
         if model.get("error"):
