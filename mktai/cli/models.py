@@ -40,10 +40,8 @@ def _stdout_console():
     """Tables are results, so they go to stdout; wide when piped so rows are not wrapped."""
     import sys
 
-    from rich.console import Console
-
     width = None if sys.stdout.isatty() else 160
-    return Console(highlight=False, width=width)
+    return console.safe_console(highlight=False, width=width)
 
 
 def _size(num: int | None) -> str:
@@ -76,7 +74,10 @@ def list_models(
         console.print_json(models)
         return
     if not models:
-        console.info(f"no models in {repo.root} (train one with `mktai train`)")
+        if repo.missing():  # a note, not an error: listing an empty place is not wrong
+            console.warn(f"{repo.missing()}: no models (check --store or $MKTAI_STORE)")
+        else:
+            console.info(f"no models in {repo.root} (train one with `mktai train`)")
         return
     for model in models:
         if model.get("error"):
@@ -250,7 +251,7 @@ def verify(
         console.print_json({"ok": not problems, "problems": [p.as_dict() for p in problems]})
     else:
         for problem in problems:
-            typer.echo(str(problem))
+            typer.echo(console.visible(str(problem), one_line=True))
     if problems:
         raise IntegrityError(
             f"{len(problems)} problem(s) in {scope}; restore the damaged versions from an export "

@@ -506,7 +506,12 @@ class Store:
 
     # ------------------------------------------------------------------ inspecting
     def verify(self, ref: str | None = None) -> list[Problem]:
-        """Every problem found: damaged files, unreadable manifests, dangling aliases."""
+        """Every problem found: damaged files, unreadable manifests, dangling aliases.
+
+        A store path that does not exist (or is a file) is a StoreError, not "all is well":
+        a typo in CI must not pass."""
+        if not self.root.is_dir():
+            raise StoreError(f"{self.missing()}; check --store or $MKTAI_STORE")
         if ref is None:
             targets = [(n, self.versions(n)) for n in self.names()]
         else:
@@ -540,6 +545,13 @@ class Store:
                 if found.problem:
                     problems.append(Problem(version.ref, MANIFEST, found.problem))
         return problems
+
+    def missing(self) -> str:
+        """Why self.root is not a store ("" when it is a directory)."""
+        if self.root.is_dir():
+            return ""
+        what = "is a file, not a store directory" if self.root.exists() else "does not exist"
+        return f"the store {self.root} {what}"
 
     def seals(self, ref: str | None = None) -> dict[str, str]:
         """{NAME@vN: signed | indexed | unindexed} for every readable version in scope."""
