@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mktai.data.clean import (
+    SAMPLE_ROWS,
     Cleaner,
     Deduper,
     Plan,
@@ -22,6 +23,7 @@ from mktai.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass
@@ -71,19 +73,19 @@ class Stream:
             held: list[pd.DataFrame] = []
             source_index = deduper.add_source(source.name)
 
-            def find_duplicates(frame: pd.DataFrame, first_row: int, index: int = source_index):
+            def find_duplicates(batch: pa.RecordBatch, first_row: int, index: int = source_index):
                 # runs in the reader thread, batch after batch in file order
-                frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-                return deduper.check(frame, index)
+                return deduper.check(batch, index, first_row)
 
             prepare = find_duplicates if self.dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
-                    self.plan = make_plan(raw, self.kind, self.mapping, self.required)
+                    sample = raw.slice(0, SAMPLE_ROWS).to_pandas()
+                    self.plan = make_plan(sample, self.kind, self.mapping, self.required)
                 if cleaner is None:
                     cleaner = self._cleaner(source, deduper, source_index)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
-                offset += len(raw)
+                offset += raw.num_rows
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
                     clean.insert(0, source_column, source.name)
@@ -249,10 +251,10 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
 def prefetch(
     batches: Iterator[Any],
     depth: int = 2,
-    prepare: Callable[[pd.DataFrame, int], Any] | None = None,
-) -> Iterator[tuple[pd.DataFrame, Any]]:
-    """Parse and convert the next batches in a thread (plus `prepare(frame, first_row)`, e.g.
-    the duplicate check) while the caller cleans this one.
+    prepare: Callable[[pa.RecordBatch, int], Any] | None = None,
+) -> Iterator[tuple[pa.RecordBatch, Any]]:
+    """Parse the next Arrow batches in a thread (plus `prepare(batch, first_row)`, e.g. the
+    duplicate check) while the caller cleans this one.
 
     pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
     queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
@@ -277,10 +279,9 @@ def prefetch(
         try:
             first_row = 0
             for batch in batches:
-                frame = batch.to_pandas()
-                extra = prepare(frame, first_row) if prepare is not None else None
-                first_row += len(frame)
-                if not put(("batch", (frame, extra))):
+                extra = prepare(batch, first_row) if prepare is not None else None
+                first_row += batch.num_rows
+                if not put(("batch", (batch, extra))):
                     return
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
