@@ -32,6 +32,7 @@ DATE_ROLES = frozenset({"date", "timestamp"})
 TYPED = frozenset({"number", "date", "bool"})
 # More than this share of a typed column's values unreadable is a parsing gap, not bad data.
 GAP_SHARE = 0.5
+DRIFT_MIN = 100  # unreadable values in one batch before its share counts as a change of format
 INFER_SHARE = 0.95
 SAMPLE_ROWS = 20_000
 # Invoice numbers of cancellations: 'C' then a digit (C536379), as in most retail exports.
@@ -96,7 +97,7 @@ def make_plan(
     mapping: dict[str, str],
     required: tuple[str, ...],
 ) -> Plan:
-    """Decide names, roles, kind and column types from the first batch of strings."""
+    """Decide names, roles, kind and column types from a sample of the raw strings."""
     from mktai.data.schema import KINDS
 
     original = [str(c) for c in frame.columns]
@@ -123,7 +124,7 @@ def make_plan(
     frame = frame.set_axis(names, axis=1)
     role_of = {column: role for role, column in roles.items()}
     plan = Plan(original, names, roles, kind, {}, need)
-    sample = frame.head(SAMPLE_ROWS)
+    sample = frame  # the caller's sample (load.py: first rows plus rows from across the file)
     for column in names:
         plan.types[column] = _infer_type(sample[column], role_of.get(column), plan, column)
     if kind == "transactions":
@@ -209,6 +210,8 @@ class CleanStats:
     present: Counter = field(default_factory=Counter)
     failed: Counter = field(default_factory=Counter)
     failed_examples: dict[str, list[str]] = field(default_factory=dict)
+    drift_row: dict[str, int] = field(default_factory=dict)  # where most values stopped parsing
+    failing_since: dict[str, int] = field(default_factory=dict)
 
 
 class Cleaner:
@@ -328,9 +331,18 @@ class Cleaner:
 
         stats = self.stats
         bad = int(failed.sum())
-        stats.present[column] += int((~_isna(values)).sum()) + bad
+        present = int((~_isna(values)).sum()) + bad
+        stats.present[column] += present
+        if not bad:
+            stats.failing_since.pop(column, None)
         if bad:
             stats.failed[column] += bad
+            # the first failure of this run of batches with failures: where the format changed
+            since = stats.failing_since.setdefault(
+                column, cells.first_row + int(np.flatnonzero(failed)[0]) + 1
+            )
+            if bad >= DRIFT_MIN and bad > GAP_SHARE * present:
+                stats.drift_row.setdefault(column, since)
             examples = stats.failed_examples.setdefault(column, [])
             if len(examples) < 3:
                 rows = np.flatnonzero(failed)[: 3 - len(examples)]
@@ -457,7 +469,13 @@ class _Cells:
         return self._frame
 
     def arrow(self, column: str) -> pa.Array | None:
-        return self.raw.column(column) if self.strings else None
+        """The column as Arrow strings (CSV input; parquet's text columns), else None."""
+        import pyarrow as pa
+
+        array = self.raw.column(column)
+        if pa.types.is_large_string(array.type):  # parquet written by pandas
+            array = array.cast(pa.string())
+        return array if pa.types.is_string(array.type) else None
 
     def series(self, column: str) -> pd.Series:
         import pandas as pd
