@@ -166,10 +166,10 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
         return "bool"
     if present.str.contains(r"\d", regex=True).mean() < INFER_SHARE:
         return "text"  # neither numbers nor dates without digits
-    european = parse.looks_european(present)
-    numbers, failed = parse.parse_numbers(present, european)
+    found = parse.decimal_evidence(present)
+    numbers, failed = parse.parse_numbers(present, parse.looks_european(present, found))
     if numbers.notna().mean() >= INFER_SHARE:
-        plan.european[column] = _decimal_mark(present, plan, column)
+        plan.european[column] = _decimal_mark(present, plan, column, found)
         return "number"
     dates, failed, _ = parse.parse_dates(present)
     if dates.notna().mean() >= INFER_SHARE:
@@ -178,11 +178,13 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
     return "text"
 
 
-def _decimal_mark(values: pd.Series, plan: Plan, column: str) -> bool:
+def _decimal_mark(
+    values: pd.Series, plan: Plan, column: str, found: dict[str, int] | None = None
+) -> bool:
     """Decimal comma or point for the whole column, from its sample (see parse.looks_european);
     a decision made only on ambiguous values ('1,234') is noted in the report."""
-    found = parse.decimal_evidence(values)
-    european = parse.looks_european(values)
+    found = found or parse.decimal_evidence(values)
+    european = parse.looks_european(values, found)
     if not (found["comma"] or found["point"]) and (found["comma_group"] or found["point_group"]):
         example = "1.234" if european else "1,234"
         plan.notes.append(
@@ -393,7 +395,6 @@ class Cleaner:
     def _transactions(self, out: dict[str, Any], keep: np.ndarray) -> None:
         """Cancellations and returns flagged (not mixed into revenue); amount derived if absent."""
         import numpy as np
-        import pyarrow.compute as pc
 
         roles = self.plan.roles
         counts = self.stats.transactions
@@ -411,8 +412,7 @@ class Cleaner:
         if "order" in roles:
             orders = out[roles["order"]]
             if _is_arrow(orders):
-                matched = pc.fill_null(pc.match_substring_regex(orders, CANCELLED_ORDER), False)
-                cancelled = np.asarray(matched, dtype=bool)
+                cancelled = _cancelled(orders)
             else:
                 matched = orders.str.match(CANCELLED_ORDER)
                 cancelled = matched.to_numpy(dtype=bool, na_value=False)
@@ -565,6 +565,21 @@ def _trimmed(array: pa.Array) -> pa.Array:
     if pc.any(empty).as_py():
         text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
     return text
+
+
+def _cancelled(orders: pa.Array) -> np.ndarray:
+    """CANCELLED_ORDER matched on Arrow strings; the regex only runs on ids starting with C."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    starts = pc.fill_null(pc.or_(pc.starts_with(orders, "C"), pc.starts_with(orders, "c")), False)
+    cancelled = np.asarray(starts, dtype=bool).copy()
+    rows = np.flatnonzero(cancelled)
+    if len(rows):
+        matched = pc.match_substring_regex(orders.take(pa.array(rows)), CANCELLED_ORDER)
+        cancelled[rows] = np.asarray(pc.fill_null(matched, False), dtype=bool)
+    return cancelled
 
 
 def _is_arrow(values: Any) -> bool:
