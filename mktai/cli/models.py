@@ -255,6 +255,22 @@ def verify(
     console.info(f"verified {scope}: every file matches its sha256")
 
 
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def check_archive_name(path: Path) -> None:
+    """The archive is a gzip-compressed tar: a name saying otherwise (.zip, .tar) is refused."""
+    from mktai.errors import UsageError
+
+    name = path.name.lower()
+    if not name.endswith(ARCHIVE_SUFFIXES):
+        stem = path.name.split(".")[0] or "model"
+        raise UsageError(
+            f"-o {path}: models export writes a gzip-compressed tar archive, not "
+            f"{path.suffix or 'a file without extension'}; name it {stem}.tar.gz (or .tgz)"
+        )
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,
@@ -265,6 +281,7 @@ def export(
     quiet: QuietOpt = False,
 ) -> None:
     """Write one verified version to a .tar.gz that `mktai models import` accepts anywhere."""
+    check_archive_name(output)
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.load(ref)
     path = repo.export(version.ref, output)
