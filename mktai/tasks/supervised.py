@@ -365,6 +365,19 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
     import pandas as pd
 
     frame = table.frame
+    if len(frame) == 0:
+        rejects = table.rejects
+        rejected = len(rejects) if rejects is not None else 0
+        why = "the file has a header but no data rows"
+        if rejected:
+            reasons = (
+                rejects["reason"].astype(str).value_counts().head(3) if "reason" in rejects else {}
+            )
+            listed = "; ".join(f"{reason}: {n}" for reason, n in dict(reasons).items())
+            why = f"all {rejected} row(s) were rejected by cleaning" + (
+                f" ({listed})" if listed else ""
+            )
+        raise InputError(f"{table.describe()}: no data rows to train on ({why})")
     name = table.roles.get("target") or options.target
     if not name:
         raise InputError(f"{table.describe()}: no target column; name it with --target COLUMN")
@@ -378,7 +391,12 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
     keep = column.notna().to_numpy()
     values = column[keep]
     if values.nunique() < 2:
-        only = f" (every row is {_label(values.iloc[0])!r})" if len(values) else " (no values)"
+        if not len(values):
+            raise InputError(
+                f"{table.describe()}: target column {name!r} is empty in all {len(frame)} "
+                "row(s); a model needs known outcomes"
+            )
+        only = f" (every row is {_label(values.iloc[0])!r})"
         raise InputError(
             f"{table.describe()}: target column {name!r} is constant{only}; a model needs at "
             "least two different outcomes"
