@@ -39,15 +39,29 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
     keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
+    not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
 
-    def _cleaner(self, source: Source, deduper: Deduper, source_index: int) -> Cleaner:
+    def _dedupes(self, source: Source) -> bool:
+        """Whether to drop exact duplicates of this source: not again in a file `mktai ingest`
+        wrote (it de-duplicated, or was told --keep-duplicates: either way it decided)."""
+        if not self.dedupe:
+            return False
+        metadata = ingest_metadata(source)
+        if metadata is not None and metadata.get("ingested"):
+            self.not_deduplicated_again.append(source.name)
+            return False
+        return True
+
+    def _cleaner(
+        self, source: Source, deduper: Deduper, source_index: int, dedupe: bool = True
+    ) -> Cleaner:
         """One Cleaner per source; they share the plan and the duplicate memory."""
         assert self.plan is not None
         cleaner = Cleaner(
             self.plan,
             source.name,
             source.delimiter,
-            self.dedupe,
+            dedupe,
             deduper=deduper,
             source_index=source_index,
             keep_raw=self.keep_raw,
@@ -76,12 +90,13 @@ class Stream:
                 frame.index = pd.RangeIndex(first_row, first_row + len(frame))
                 return deduper.check(frame, index)
 
-            prepare = find_duplicates if self.dedupe else None
+            dedupe = self._dedupes(source)
+            prepare = find_duplicates if dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
                     self.plan = make_plan(raw, self.kind, self.mapping, self.required)
                 if cleaner is None:
-                    cleaner = self._cleaner(source, deduper, source_index)
+                    cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
                 offset += len(raw)
                 if multi:
@@ -95,7 +110,7 @@ class Stream:
                 if self.plan is None:
                     header = empty_frame(source)
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
-                cleaner = self._cleaner(source, deduper, source_index)
+                cleaner = self._cleaner(source, deduper, source_index, dedupe)
             if bad:
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
                 held = [renumber(frame) for frame in held]
@@ -169,6 +184,8 @@ class Stream:
             "rejected_by_reason": dict(rejected.most_common()),
             "duplicates_removed": int(rejected.get("exact duplicate", 0)),
             "deduplicated": self.dedupe,
+            # ingested parquet files, cleaned by `mktai ingest` already: not de-duplicated again
+            "not_deduplicated_again": list(self.not_deduplicated_again),
             "columns": columns,
         }
         if self.notes:
@@ -334,6 +351,25 @@ def _locate_malformed(source: Source, expected: int) -> list[tuple[int, int]] | 
     except (OSError, csv.Error, KeyError):
         return None
     return found
+
+
+def ingest_metadata(source: Source) -> dict[str, Any] | None:
+    """What `mktai ingest` recorded in a parquet file it wrote (see write.MKTAI_METADATA_KEY)."""
+    import json
+
+    if source.format != "parquet":
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mktai.data.write import MKTAI_METADATA_KEY
+
+    try:
+        metadata = pq.read_schema(str(source.path)).metadata or {}
+        value = json.loads(metadata.get(MKTAI_METADATA_KEY, b"null").decode("utf-8"))
+    except (pa.ArrowInvalid, OSError, ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def open_stream(
