@@ -98,6 +98,7 @@ class Stream:
                 if cleaner is None:
                     cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
+                _refuse_small_serial_dates(cleaner, clean, source)
                 offset += len(raw)
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
@@ -351,6 +352,31 @@ def _locate_malformed(source: Source, expected: int) -> list[tuple[int, int]] | 
     except (OSError, csv.Error, KeyError):
         return None
     return found
+
+
+# Whole numbers read as Excel day serials must give a date from here on: smaller ones (6, 38,
+# 365) are counts of days (recency, T) or other integers, not dates in 1900.
+PLAUSIBLE_SERIAL_FROM = "1910-01-01"  # serial 3654
+
+
+def _refuse_small_serial_dates(cleaner: Cleaner, clean: pd.DataFrame, source: Source) -> None:
+    """A date column read as Excel serials whose values all fall before 1910 is an error."""
+    import pandas as pd
+
+    for column, info in cleaner.stats.date_info.items():
+        if info.get("format") != "excel-serial" or column not in clean.columns:
+            continue
+        dates = clean[column].dropna()
+        if not len(dates) or dates.max() >= pd.Timestamp(PLAUSIBLE_SERIAL_FROM):
+            continue
+        days = (dates - pd.Timestamp("1899-12-30")).dt.days
+        raise InputError(
+            f"{source.name}: column {column!r} is used as a date but holds small whole numbers "
+            f"({int(days.min())}..{int(days.max())}), which as Excel day serials would be dates "
+            f"in {dates.min().year}; they look like counts of days (recency, T), not dates. "
+            "Map a real date column, or give a customer summary table (frequency, recency, T, "
+            "monetary_value) to `mktai segment --clv` as it is"
+        )
 
 
 def ingest_metadata(source: Source) -> dict[str, Any] | None:
