@@ -730,6 +730,10 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         "leak_warnings": leaks,
         "warnings": warnings,
     }
+    from mktai.tasks.overlap import row_sketch
+
+    sketch_columns = [c["name"] for c in schema["columns"]] + [target.name]
+    model.extras["training_rows_sketch"] = row_sketch(train_frame, sketch_columns)
     if run is not None:
         if run.selection is not None:
             model.extras["selection"] = run.selection
