@@ -43,9 +43,11 @@ def score_file(
 
     mapping = {"text": column} if column else None
     try:
-        # Two customers writing the same words are two reviews: scoring keeps every row.
+        # Two customers writing the same words are two reviews, and a review without words is
+        # still a row ("unknown"): scoring keeps every row, in order, so the output lines up
+        # with the input. A plain table (roles detected as for reviews, none required) does.
         table = load_table(
-            path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False, keep_raw=True
+            path, kind="table", mapping=mapping, encoding=encoding, dedupe=False, keep_raw=True
         )
     except (InputError, UsageError) as exc:
         if "--map text=" not in str(exc):
@@ -63,7 +65,7 @@ def score_file(
             f"{table.describe()}: no text column found (columns: {names}); "
             "name it with --column COLUMN"
         )
-    texts = table.col("text").tolist()
+    texts = table.col("text").astype(object).where(table.col("text").notna(), "").tolist()
     scored = scorer.score(texts, lang=lang, explain=explain)
     # the user's columns as they wrote them (names, '好评'), not the cleaned values
     frame = (table.raw if table.raw is not None else table.frame).copy()
