@@ -57,6 +57,12 @@ def _key(value: Any) -> str:
     return str(_label(value))
 
 
+def _keys(values: pd.Series) -> pd.Series:
+    """_key of every value, computed once per distinct value (a target has few of them)."""
+    lookup = {value: _key(value) for value in values.unique()}
+    return values.map(lookup)
+
+
 # --------------------------------------------------------------------------- learners
 
 
@@ -319,7 +325,7 @@ def _label_keys(truth: pd.Series, classes: list[Any]) -> tuple[pd.Series, bool]:
     the whole column as text: compare 'Yes'/'No' with the model's 1/0 all the same, so only the
     stray value is reported.
     """
-    keys = truth.map(_key)
+    keys = _keys(truth)
     if {_key(c) for c in classes} <= {"0", "1"} and not set(keys) <= {"0", "1"}:
         from mktai.data.parse import parse_booleans
 
@@ -410,7 +416,7 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
                 "demand models predict numbers, use kind propensity for classes"
             )
         return Target(name, "regression", numbers.to_numpy(dtype=float), [], None, keep)
-    keys = values.map(_key)
+    keys = _keys(values)
     counts = keys.value_counts()
     lonely = counts[counts < 2]
     if len(lonely):
@@ -424,7 +430,7 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
             "like a number to predict: use kind demand"
         )
     first = {}
-    for value in values:
+    for value in values.unique():  # first-seen order, as iterating the rows gave
         first.setdefault(_key(value), _label(value))
     ordered = sorted(first, key=lambda k: (isinstance(first[k], str), first[k]))
     if len(ordered) == 2:

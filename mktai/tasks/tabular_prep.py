@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 MAX_CATEGORIES = 200  # histogram GBM handles at most 255 categories per feature
 RARE_KEEP = 2000  # rare training values remembered so they are not reported as unseen
 OTHER = "__other__"
+LEAK_SCAN_ROWS = 20_000  # rows the leak scan looks at (a seeded sample of larger tables)
 MISSING = "__missing__"
 DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear")
 MONTHS = {m: i for i, m in enumerate(
@@ -343,6 +344,9 @@ def leak_scan(
 
     found = []
     y = np.asarray(y)
+    if len(y) > LEAK_SCAN_ROWS:  # a single-column AUC of 0.8 is as clear on 20,000 rows
+        pick = np.sort(np.random.default_rng(seed).choice(len(y), LEAK_SCAN_ROWS, replace=False))
+        prepared, y = prepared.iloc[pick], y[pick]
     if task == "binary":
         rng = np.random.default_rng(seed)
         folds = rng.integers(0, 5, len(y))
