@@ -124,3 +124,38 @@ def _summary(scored: Any, rows: int, texts: list[Any]) -> dict[str, Any]:
         "languages": scored.by_lang,
         "broken_encoding": broken,
     }
+
+
+def csv_text_column(lines: list[str]) -> str | None:
+    """The text column when lines read from stdin are a CSV whose header names one, else None.
+
+    `mktai sentiment - < reviews.csv` would otherwise score the header and the label digits as
+    review text. A CSV is recognised by a header of two or more fields, one of them a usual
+    text column name (text, review, comment, 评论...), and data lines with as many fields.
+    """
+    import csv
+
+    from mktai.data.read import sniff_delimiter
+    from mktai.data.schema import ROLE_ALIASES
+
+    if len(lines) < 2:
+        return None
+    delimiter = sniff_delimiter("\n".join(lines[:50]) + "\n")
+    try:
+        header = next(csv.reader([lines[0].lstrip("\ufeff")], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return None
+    if len(header) < 2:
+        return None
+    names = set(ROLE_ALIASES.get("text", ()))
+    column = next((h for h in header if h.strip().lower().replace(" ", "_") in names), None)
+    if column is None:
+        return None
+    sample = [line for line in lines[1:51] if line.strip()]
+    try:
+        widths = [len(next(csv.reader([line], delimiter=delimiter))) for line in sample]
+    except csv.Error:
+        return None
+    if not widths or sum(w == len(header) for w in widths) < 0.8 * len(widths):
+        return None
+    return column
