@@ -67,7 +67,14 @@ def list_models(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """List every model version with its aliases, kind, algorithm, date, size and metrics."""
+    """List every model version with its aliases, kind, algorithm, date, size and metrics.
+
+    Examples:
+
+      mktai models list
+
+      mktai models list churn --json
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     models = repo.list(name)
     if as_json:
@@ -115,7 +122,14 @@ def show(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Show one version's manifest (parameters, schema, data fingerprint, metrics, files)."""
+    """Show one version's manifest (parameters, schema, data fingerprint, metrics, files).
+
+    Examples:
+
+      mktai models show churn
+
+      mktai models show churn@v2 --json
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.get(ref)
     if as_json:
@@ -157,7 +171,12 @@ def tag(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Point NAME@ALIAS at a version (moves the alias if it already exists)."""
+    """Point NAME@ALIAS at a version (moves the alias if it already exists).
+
+    Examples:
+
+      mktai models tag churn@v3 production
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     name = ref.partition("@")[0]
     before = repo.aliases(name).get(alias) if repo.versions(name) else None
@@ -179,7 +198,12 @@ def untag(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove an alias (the version itself stays)."""
+    """Remove an alias (the version itself stays).
+
+    Examples:
+
+      mktai models untag churn@production
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     number = repo.untag(name, alias)
     _done(
@@ -203,7 +227,14 @@ def rm(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove a version, or every version of a model with --all. Numbers are never reused."""
+    """Remove a version, or every version of a model with --all. Numbers are never reused.
+
+    Examples:
+
+      mktai models rm churn@v1
+
+      mktai models rm churn --all
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     removed = repo.remove(ref, all_versions=all_versions, force=force)
     _done(as_json, {"removed": removed}, f"removed {', '.join(removed)}")
@@ -223,7 +254,12 @@ def prune(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove old versions, keeping the newest --keep N plus every aliased version."""
+    """Remove old versions, keeping the newest --keep N plus every aliased version.
+
+    Examples:
+
+      mktai models prune churn --keep 3
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     removed = repo.prune(name, keep=keep, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
@@ -241,7 +277,14 @@ def verify(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Check every file's sha256 and every alias; exit 3 and list each problem if any."""
+    """Check every file's sha256 and every alias; exit 3 and list each problem if any.
+
+    Examples:
+
+      mktai models verify
+
+      mktai models verify churn --json
+    """
     from mktai.errors import IntegrityError
 
     repo, as_json = _open(ctx, store, json_out, quiet)
@@ -288,6 +331,22 @@ def sign(
     _done(as_json, {"ref": version.ref, "seal": found.status}, f"{version.ref}: {found.status}")
 
 
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def check_archive_name(path: Path) -> None:
+    """The archive is a gzip-compressed tar: a name saying otherwise (.zip, .tar) is refused."""
+    from mktai.errors import UsageError
+
+    name = path.name.lower()
+    if not name.endswith(ARCHIVE_SUFFIXES):
+        stem = path.name.split(".")[0] or "model"
+        raise UsageError(
+            f"-o {path}: models export writes a gzip-compressed tar archive, not "
+            f"{path.suffix or 'a file without extension'}; name it {stem}.tar.gz (or .tgz)"
+        )
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,
@@ -297,7 +356,13 @@ def export(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write one verified version to a .tar.gz that `mktai models import` accepts anywhere."""
+    """Write one verified version to a .tar.gz that `mktai models import` accepts anywhere.
+
+    Examples:
+
+      mktai models export churn@production -o churn-prod.tar.gz
+    """
+    check_archive_name(output)
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.load(ref)
     path = repo.export(version.ref, output)
@@ -319,7 +384,14 @@ def import_model(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import an exported version as the next version number of its name (verified first)."""
+    """Import an exported version as the next version number of its name (verified first).
+
+    Examples:
+
+      mktai models import churn-prod.tar.gz
+
+      mktai models import churn-prod.tar.gz --name churn-copy
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.import_(archive, name=name)
     origin = version.manifest.get("imported", {}).get("from")

@@ -42,15 +42,29 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
     keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
+    not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
 
-    def _cleaner(self, source: Source, deduper: Deduper, source_index: int) -> Cleaner:
+    def _dedupes(self, source: Source) -> bool:
+        """Whether to drop exact duplicates of this source: not again in a file `mktai ingest`
+        wrote (it de-duplicated, or was told --keep-duplicates: either way it decided)."""
+        if not self.dedupe:
+            return False
+        metadata = ingest_metadata(source)
+        if metadata is not None and metadata.get("ingested"):
+            self.not_deduplicated_again.append(source.name)
+            return False
+        return True
+
+    def _cleaner(
+        self, source: Source, deduper: Deduper, source_index: int, dedupe: bool = True
+    ) -> Cleaner:
         """One Cleaner per source; they share the plan and the duplicate memory."""
         assert self.plan is not None
         cleaner = Cleaner(
             self.plan,
             source.name,
             source.delimiter,
-            self.dedupe,
+            dedupe,
             deduper=deduper,
             source_index=source_index,
             keep_raw=self.keep_raw,
@@ -78,14 +92,16 @@ class Stream:
                 # runs in the reader thread, batch after batch in file order
                 return deduper.check(batch, index, first_row)
 
-            prepare = find_duplicates if self.dedupe else None
+            dedupe = self._dedupes(source)
+            prepare = find_duplicates if dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
                     sample = _plan_sample(source, raw)
                     self.plan = make_plan(sample, self.kind, self.mapping, self.required)
                 if cleaner is None:
-                    cleaner = self._cleaner(source, deduper, source_index)
+                    cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
+                _refuse_small_serial_dates(cleaner, clean, source)
                 offset += raw.num_rows
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
@@ -98,7 +114,7 @@ class Stream:
                 if self.plan is None:
                     header = empty_frame(source)
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
-                cleaner = self._cleaner(source, deduper, source_index)
+                cleaner = self._cleaner(source, deduper, source_index, dedupe)
             if bad:
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
                 held = [renumber(frame) for frame in held]
@@ -182,6 +198,8 @@ class Stream:
             "rejected_by_reason": dict(rejected.most_common()),
             "duplicates_removed": int(rejected.get("exact duplicate", 0)),
             "deduplicated": self.dedupe,
+            # ingested parquet files, cleaned by `mktai ingest` already: not de-duplicated again
+            "not_deduplicated_again": list(self.not_deduplicated_again),
             "columns": columns,
         }
         gaps = parsing_gaps(plan, present, failed, failed_examples, drift)
@@ -422,6 +440,50 @@ def _locate_malformed(source: Source, expected: int) -> list[tuple[int, int]] | 
     except (OSError, csv.Error, KeyError):
         return None
     return found
+
+
+# Whole numbers read as Excel day serials must give a date from here on: smaller ones (6, 38,
+# 365) are counts of days (recency, T) or other integers, not dates in 1900.
+PLAUSIBLE_SERIAL_FROM = "1910-01-01"  # serial 3654
+
+
+def _refuse_small_serial_dates(cleaner: Cleaner, clean: pd.DataFrame, source: Source) -> None:
+    """A date column read as Excel serials whose values all fall before 1910 is an error."""
+    import pandas as pd
+
+    for column, info in cleaner.stats.date_info.items():
+        if info.get("format") != "excel-serial" or column not in clean.columns:
+            continue
+        dates = clean[column].dropna()
+        if not len(dates) or dates.max() >= pd.Timestamp(PLAUSIBLE_SERIAL_FROM):
+            continue
+        days = (dates - pd.Timestamp("1899-12-30")).dt.days
+        raise InputError(
+            f"{source.name}: column {column!r} is used as a date but holds small whole numbers "
+            f"({int(days.min())}..{int(days.max())}), which as Excel day serials would be dates "
+            f"in {dates.min().year}; they look like counts of days (recency, T), not dates. "
+            "Map a real date column, or give a customer summary table (frequency, recency, T, "
+            "monetary_value) to `mktai segment --clv` as it is"
+        )
+
+
+def ingest_metadata(source: Source) -> dict[str, Any] | None:
+    """What `mktai ingest` recorded in a parquet file it wrote (see write.MKTAI_METADATA_KEY)."""
+    import json
+
+    if source.format != "parquet":
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mktai.data.write import MKTAI_METADATA_KEY
+
+    try:
+        metadata = pq.read_schema(str(source.path)).metadata or {}
+        value = json.loads(metadata.get(MKTAI_METADATA_KEY, b"null").decode("utf-8"))
+    except (pa.ArrowInvalid, OSError, ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def open_stream(

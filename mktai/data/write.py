@@ -82,11 +82,21 @@ def _has_cr(frame: pd.DataFrame) -> bool:
     return False
 
 
-class TableWriter:
-    """Streams DataFrame chunks to one file, written to a temp file and renamed at close."""
+# Key of the JSON that `mktai ingest` stores in a parquet's schema metadata ({"ingested": true,
+# "deduplicated": bool, "mktai": version}), read back by data/load.py.
+MKTAI_METADATA_KEY = b"mktai"
 
-    def __init__(self, path: Path | None) -> None:
+
+class TableWriter:
+    """Streams DataFrame chunks to one file, written to a temp file and renamed at close.
+
+    metadata: JSON-able facts stored in a parquet file's schema metadata (MKTAI_METADATA_KEY);
+    ignored for text formats.
+    """
+
+    def __init__(self, path: Path | None, metadata: dict[str, Any] | None = None) -> None:
         self.path = path
+        self.metadata = metadata
         self.format = output_format(path)
         self.rows = 0
         self._parquet: Any = None
@@ -150,6 +160,14 @@ class TableWriter:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._parquet is None:
             self._schema = table.schema
+            if self.metadata:
+                import json
+
+                extra = {MKTAI_METADATA_KEY: json.dumps(self.metadata).encode("utf-8")}
+                self._schema = self._schema.with_metadata(
+                    {**(self._schema.metadata or {}), **extra}
+                )
+                table = table.cast(self._schema)
             self._parquet = pq.ParquetWriter(str(target), self._schema, compression="snappy")
         else:
             try:
