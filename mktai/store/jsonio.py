@@ -66,6 +66,21 @@ def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES) -> Any:
             raise ValueError("nested too deeply to read") from None
 
 
+def read_json_hashed(path: Path, max_bytes: int = MAX_JSON_BYTES) -> tuple[Any, str]:
+    """(parsed JSON, sha256 of the bytes parsed): what was checked is what was hashed."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise ValueError(f"{size:,} bytes, over the {max_bytes >> 20} MB a store file may have")
+        data = handle.read()
+    try:
+        return json.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
+
+
 def _default(value: Any) -> Any:
     """numpy scalars/arrays, dates and paths that callers put in manifests become plain JSON."""
     if hasattr(value, "item") and callable(value.item):
