@@ -58,7 +58,7 @@ _mktai_spec() {
             _mktai_vopts='--out --seed'
             ;;
         'models')
-            _mktai_subs='list show tag untag rm prune verify export import'
+            _mktai_subs='list show tag untag rm prune verify sign export import'
             _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
@@ -93,6 +93,11 @@ _mktai_spec() {
             _mktai_vopts='--keep --store'
             ;;
         'models verify')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q --help -h'
+            _mktai_vopts='--store'
+            ;;
+        'models sign')
             _mktai_subs=''
             _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
@@ -179,6 +184,7 @@ _mktai_value() {
         'models prune|--keep') _mktai_complete none ;;
         'models prune|--store') _mktai_complete dir ;;
         'models verify|--store') _mktai_complete dir ;;
+        'models sign|--store') _mktai_complete dir ;;
         'models export|--output'|'models export|-o') _mktai_complete file ;;
         'models export|--store') _mktai_complete dir ;;
         'models import|--name') _mktai_complete ref ;;
@@ -191,7 +197,7 @@ _mktai_arg() {
     # $1: command path, $2: index of the positional argument being completed
     case "$1|$2" in
         'ingest|'*) _mktai_complete file ;;
-        'train|0') _mktai_complete words 'demand forecast propensity recommender segments sentiment' ;;
+        'train|0') _mktai_complete none ;;
         'train|1') _mktai_complete file ;;
         'segment|'*) _mktai_complete file ;;
         'sentiment|'*) _mktai_complete file ;;
@@ -205,6 +211,7 @@ _mktai_arg() {
         'models rm|0') _mktai_complete ref ;;
         'models prune|0') _mktai_complete ref ;;
         'models verify|0') _mktai_complete ref ;;
+        'models sign|0') _mktai_complete ref ;;
         'models export|0') _mktai_complete ref ;;
         'models import|0') _mktai_complete file ;;
         *) COMPREPLY=() ;;

@@ -8,7 +8,7 @@ function __mktai_subs --description 'mktai: sub-commands of the command path $ar
         case ''
             printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'demo' 'models'
         case 'models'
-            printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'export' 'import'
+            printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'sign' 'export' 'import'
     end
 end
 
@@ -43,6 +43,8 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
         case 'models prune'
             printf '%s\n' '--keep' '--store'
         case 'models verify'
+            printf '%s\n' '--store'
+        case 'models sign'
             printf '%s\n' '--store'
         case 'models export'
             printf '%s\n' '--output' '-o' '--store'
@@ -176,7 +178,7 @@ complete -c mktai -n '__mktai_at \'train\'' -l 'store' -r -f -a '(__fish_complet
 complete -c mktai -n '__mktai_at \'train\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'help' -s 'h' -d 'Show this message and exit.'
-complete -c mktai -n '__mktai_arg \'train\' 0' -f -a 'demand forecast propensity recommender segments sentiment' -d 'kind'
+complete -c mktai -n '__mktai_arg \'train\' 0' -f -d 'kind'
 complete -c mktai -n '__mktai_arg \'train\' 1' -F -d 'data'
 
 # mktai segment
@@ -264,6 +266,7 @@ complete -c mktai -n '__mktai_at \'models\'' -a 'untag' -d 'Remove an alias (the
 complete -c mktai -n '__mktai_at \'models\'' -a 'rm' -d 'Remove a version, or every version of a model with --all.'
 complete -c mktai -n '__mktai_at \'models\'' -a 'prune' -d 'Remove old versions, keeping the newest --keep N plus every aliased...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'verify' -d 'Check every file\'s sha256 and every alias; exit 3 and list each...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'sign' -d 'Record a version\'s current manifest in the store index, signed with...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'export' -d 'Write one verified version to a .tar.gz that `mktai models import`...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'import' -d 'Import an exported version as the next version number of its name...'
 complete -c mktai -n '__mktai_at \'models\'' -l 'help' -s 'h' -d 'Show this message and exit.'
@@ -322,6 +325,13 @@ complete -c mktai -n '__mktai_at \'models verify\'' -l 'json' -d 'Print a machin
 complete -c mktai -n '__mktai_at \'models verify\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'models verify\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models verify\' 0' -f -a '(__mktai_refs)' -d 'ref'
+
+# mktai models sign
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'help' -s 'h' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models sign\' 0' -f -a '(__mktai_refs)' -d 'ref'
 
 # mktai models export
 complete -c mktai -n '__mktai_at \'models export\'' -l 'output' -s 'o' -r -F -d 'Archive to write (.tar.gz).'
