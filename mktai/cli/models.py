@@ -288,6 +288,8 @@ def verify(
     from mktai.errors import IntegrityError
 
     repo, as_json = _open(ctx, store, json_out, quiet)
+    if repo.missing():  # a typo in CI must not pass as "every file matches"
+        raise IntegrityError(f"{repo.missing()}; check --store or $MKTAI_STORE")
     problems = repo.verify(ref)
     scope = ref or f"the store {repo.root}"
     if as_json:
