@@ -648,7 +648,7 @@ class Deduper:
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
-    RUN_CAP = 1 << 22  # entries in one sorted run (96 MB): bounds the memory a merge needs
+    RUN_CAP = 1 << 21  # entries in one sorted run (48 MB): bounds the memory a merge needs
 
     def __init__(self) -> None:
         self.sources: list[str] = []
@@ -779,15 +779,22 @@ def _merge(
     older: tuple[np.ndarray, np.ndarray, np.ndarray],
     newer: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge two sorted (h1, h2, tags) runs: a stable sort of the two runs end to end is one
-    linear merge pass for timsort (older entries first among equal hashes)."""
+    """Merge two sorted (h1, h2, tags) runs in linear time and little extra memory (the result,
+    one position array and one mask: no sort, no permutation of both runs)."""
     import numpy as np
 
-    hashes = np.concatenate([older[0], newer[0]])
-    order = np.argsort(hashes, kind="stable")
-    seconds = np.concatenate([older[1], newer[1]])[order]
-    tags = np.concatenate([older[2], newer[2]])[order]
-    return hashes[order], seconds, tags
+    (a, a_second, a_tags), (b, b_second, b_tags) = older, newer
+    at = np.searchsorted(a, b, side="right") + np.arange(len(b))  # b after equal a values
+    total = len(a) + len(b)
+    from_a = np.ones(total, dtype=bool)
+    from_a[at] = False
+    merged = []
+    for old, new in ((a, b), (a_second, b_second), (a_tags, b_tags)):
+        out = np.empty(total, dtype=old.dtype)
+        out[at] = new
+        out[from_a] = old
+        merged.append(out)
+    return merged[0], merged[1], merged[2]
 
 
 def join_raw(raw: pd.DataFrame, delimiter: str) -> pd.Series:

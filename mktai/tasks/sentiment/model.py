@@ -275,7 +275,7 @@ def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int
     import multiprocessing
 
     n = len(texts)
-    size = max(1_000, min(CHUNK, -(-n // (jobs * 4))))
+    size = max(1, min(CHUNK, -(-n // (jobs * 4))))  # at least 4 tasks per worker
     bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
     _SHARED["args"] = (model, texts, lang, explain)
     try:
