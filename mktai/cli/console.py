@@ -56,6 +56,8 @@ def print_json(payload: Any) -> None:
 
 
 def _json_default(value: Any) -> Any:
+    if getattr(value, "ndim", 0) and hasattr(value, "tolist"):  # arrays: .item() needs size 1
+        return value.tolist()
     if hasattr(value, "item"):
         return value.item()
     if hasattr(value, "isoformat"):
