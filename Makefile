@@ -23,6 +23,15 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz MKTAI_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -n 2 -q \
 		tests/test_data_fuzz.py tests/test_store.py
 
+# Mutation testing (mutmut) of the contract modules configured in pyproject.toml [tool.mutmut];
+# MUTANTS='mktai.evaluation.gates* mktai.data.write*' limits the run. Slow: not part of `make test`.
+MUTANTS ?=
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutate]'
+	rm -rf mutants
+	MKTAI_THREADS=1 $(BIN)/mutmut run $(MUTANTS) || true
+	$(BIN)/python tools/mutation_report.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -90,3 +90,111 @@ def test_evaluate_gates_regression_metrics_in_the_right_direction(demand, metric
     assert report["gates"][0]["metric"] == metric and not report["gates"][0]["passed"]
     code, report = _evaluate(store, data, "--fail-under", f"{metric}={looser}")
     assert code == 0 and report["passed"] is True
+
+
+# --------------------------------------------------------------------------- what a gate says
+# (the JUnit cases, the JSON report and the exit-1 line are built from these records)
+
+
+def test_parse_specs_reads_metric_value_pairs_and_refuses_anything_else():
+    from mktai.errors import UsageError
+
+    assert gates.parse_specs(["roc_auc=0.9", " recall = 0.5"], "--fail-under") == {
+        "roc_auc": 0.9,
+        "recall": 0.5,
+    }
+    assert gates.parse_specs(None, "--max-drop") == {}
+    for bad in ["roc_auc", "=0.9", " =0.9", "roc_auc=", "roc_auc=abc", "auc=0.9=1"]:
+        with pytest.raises(UsageError) as caught:
+            gates.parse_specs(["recall=0.5", bad], "--max-drop")
+        assert str(caught.value) == (
+            f"--max-drop {bad!r} must look like metric=number (e.g. roc_auc=0.9)"
+        )
+
+
+def test_a_metric_the_model_does_not_report_is_a_usage_error_naming_the_option():
+    from mktai.errors import UsageError
+
+    metrics = {"holdout.roc_auc": 0.8, "cv.roc_auc": 0.7, "holdout.f1": 0.4}
+    assert gates.fail_under(metrics, {"f1": 0.3})[0].value == 0.4  # unique suffix
+    assert gates.fail_under(metrics, {"cv.roc_auc": 0.5})[0].value == 0.7  # exact name
+    names = "cv.roc_auc, holdout.f1, holdout.roc_auc"
+    for call, option in [
+        (lambda: gates.fail_under(metrics, {"recall": 0.5}), "--fail-under"),
+        (lambda: gates.max_drop(metrics, metrics, {"recall": 0.1}, "m@v1"), "--max-drop"),
+        (
+            lambda: gates.check_names(metrics, ({}, "--x"), ({"recall": 1}, "--max-drop")),
+            "--max-drop",
+        ),
+        (lambda: gates.fail_under(metrics, {"roc_auc": 0.5}), "--fail-under"),  # ambiguous
+    ]:
+        with pytest.raises(UsageError) as caught:
+            call()
+        assert str(caught.value).startswith(f"{option} names metric ")
+        assert str(caught.value).endswith(f", which this model does not report: {names}")
+    gates.check_names(metrics, ({"f1": 1}, "--fail-under"), ({"cv.roc_auc": 1}, "--max-drop"))
+    with pytest.raises(UsageError, match="does not report: none$"):
+        gates.check_names({}, ({"f1": 1}, "--fail-under"))
+
+
+def test_an_undefined_metric_fails_its_gate_and_the_next_specs_still_get_theirs():
+    na = "n/a: undefined on this data (e.g. ROC AUC needs both classes)"
+    metrics = {"roc_auc": None, "recall": 0.9}
+    under = gates.fail_under(metrics, {"roc_auc": 0.5, "recall": 0.5})
+    assert [(g.metric, g.passed, g.value) for g in under] == [
+        ("roc_auc", False, None),
+        ("recall", True, 0.9),
+    ]
+    assert under[0].message == f"roc_auc is {na}" and under[0].kind == "fail-under"
+    baseline = {"roc_auc": 0.7, "recall": None, "f1": 0.5}
+    metrics = {"roc_auc": None, "recall": 0.9, "f1": 0.4}
+    drops = gates.max_drop(metrics, baseline, {"roc_auc": 0.1, "recall": 0.1, "f1": 0.2}, "m@v1")
+    assert [g.to_dict() for g in drops] == [
+        {"name": "max-drop roc_auc=0.1", "metric": "roc_auc", "kind": "max-drop", "limit": 0.1,
+         "value": None, "passed": False, "message": f"roc_auc is {na}", "baseline": None,
+         "skipped": False},
+        {"name": "max-drop recall=0.1", "metric": "recall", "kind": "max-drop", "limit": 0.1,
+         "value": 0.9, "passed": False, "message": f"recall is {na}", "baseline": None,
+         "skipped": False},
+        {"name": "max-drop f1=0.2", "metric": "f1", "kind": "max-drop", "limit": 0.2,
+         "value": 0.4, "passed": True,
+         "message": "f1 0.4000 vs 0.5000 in m@v1: drop 0.1000 within the allowed 0.2",
+         "baseline": 0.5, "skipped": False},
+    ]  # fmt: skip
+
+
+def test_gate_records_and_the_exit_1_line_say_exactly_what_happened():
+    (under,) = gates.fail_under({"holdout.roc_auc": 0.8}, {"roc_auc": 0.9})
+    assert under.to_dict() == {
+        "name": "fail-under roc_auc=0.9", "metric": "roc_auc", "kind": "fail-under",
+        "limit": 0.9, "value": 0.8, "passed": False,
+        "message": "roc_auc 0.8000 fails at least 0.9", "baseline": None, "skipped": False,
+    }  # fmt: skip
+    (ok,) = gates.fail_under({"mae": 2.0}, {"mae": 2.5})
+    assert ok.message == "mae 2.0000 meets at most 2.5"
+    dropped, improved = gates.max_drop(
+        {"roc_auc": 0.80, "brier": 0.10}, {"roc_auc": 0.85, "brier": 0.12},
+        {"roc_auc": 0.01, "brier": 0.01}, "churn@v3",
+    )  # fmt: skip
+    assert (
+        dropped.message
+        == "roc_auc 0.8000 vs 0.8500 in churn@v3: drop 0.0500 exceeds the allowed 0.01"
+    )
+    assert (
+        improved.message
+        == "brier 0.1000 vs 0.1200 in churn@v3: change 0.0200 within the allowed 0.01"
+    )
+    assert improved.passed and improved.baseline == 0.12
+    skipped = gates.max_drop({"roc_auc": 0.8, "f1": 0.5}, None, {"roc_auc": 0.01, "f1": 0.1}, None)
+    assert [g.to_dict() for g in skipped] == [
+        {"name": f"max-drop {m}={limit:g}", "metric": m, "kind": "max-drop", "limit": limit,
+         "value": value, "passed": True,
+         "message": f"skipped: no baseline version to compare {m} with", "baseline": None,
+         "skipped": True}
+        for m, limit, value in [("roc_auc", 0.01, 0.8), ("f1", 0.1, 0.5)]
+    ]  # fmt: skip
+    assert gates.failures([dropped, improved, under]) == [dropped, under]
+    assert gates.failure_message([dropped, improved, under]) == (
+        f"2 evaluation gate(s) failed: {dropped.message}; {under.message}"
+    )
+    assert gates.lower_is_better("holdout.MAE") and not gates.lower_is_better("mae.roc_auc")
