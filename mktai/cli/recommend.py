@@ -130,7 +130,7 @@ def recommend(
         title = f"recommendations from {result.model} ({result.algorithm})"
     for warning in result.warnings:
         console.warn(warning)
-    if output is not None or not all_users:
+    if not all_users:  # --all-users: the count line below is the summary
         _show(result.frame, title)
     write_table(result.frame, output)
     where = str(output) if output else "stdout"

@@ -100,12 +100,14 @@ def extract(name: str, algo: Any, data: Any, n_users: int, n_items: int) -> dict
     """The learned arrays, reindexed from Surprise's inner ids to mktai codes."""
     import numpy as np
 
-    u_of = np.full(n_users, -1, dtype=np.int64)  # code -> inner id
-    for raw, inner in data._raw2inner_id_users.items():
-        u_of[int(raw)] = inner
-    i_of = np.full(n_items, -1, dtype=np.int64)
-    for raw, inner in data._raw2inner_id_items.items():
-        i_of[int(raw)] = inner
+    def inner_of(mapping: dict, size: int) -> np.ndarray:  # code -> Surprise inner id
+        out = np.full(size, -1, dtype=np.int64)
+        raw = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+        out[raw] = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+        return out
+
+    u_of = inner_of(data._raw2inner_id_users, n_users)
+    i_of = inner_of(data._raw2inner_id_items, n_items)
     known_u, known_i = u_of >= 0, i_of >= 0
 
     def users(values: Any) -> np.ndarray:
