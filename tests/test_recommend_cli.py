@@ -192,3 +192,54 @@ def test_seed_decides_the_factors(work, tmp_path):
     c = read_npz(paths[1] / "arrays.npz")["m0__pu"]
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
+
+
+def test_tune_records_the_grid_and_winner(work):
+    from mktai.store import Store
+
+    root, store, _ratings, _r, _b = work
+    for name, data, extra in (("tuned-basket", "orders.csv", []),
+                              ("tuned-recs", "ratings.csv", ["--cv", "2"])):  # fmt: skip
+        result = run("--store", store, "train", "recommender", root / data, "--name", name,
+                     "--tune", *extra, "--json")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        tuning = Store(store).load(name).manifest["recommender"]["tuning"]
+        assert tuning["results"] and set(tuning["best"]) == set(tuning["grid"])
+        (param, value), *_ = tuning["best"].items()
+        assert value in tuning["grid"][param]
+        assert Store(store).load(name).manifest["params"][param] == value
+
+
+def test_purchases_without_price_time_split_and_implicit_ratings(work, tmp_path):
+    root, store, _ratings, _r, _b = work
+    sample = pd.read_csv(root / "orders.csv", dtype=str)
+    bare = sample.rename(columns={"CustomerID": "customer_id", "StockCode": "sku",
+                                  "InvoiceDate": "order_date", "Quantity": "qty"})  # fmt: skip
+    bare[["customer_id", "sku", "order_date", "qty"]].to_csv(tmp_path / "bare.csv", index=False)
+    result = run("--store", store, "train", "recommender", tmp_path / "bare.csv", "--name",
+                 "bare", "--split", "time", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["algorithm"] == "ease" and summary["metrics"]["holdout"]["users_evaluated"] > 0
+    assert any("no positive quantity" in w or "return" in w for w in summary["warnings"])
+    implicit = run("--store", store, "train", "recommender", root / "ratings.csv", "--name",
+                   "clicks", "--feedback", "implicit", "--algorithm", "item-knn", "--json")  # fmt: skip
+    assert implicit.exit_code == 0, implicit.output
+    assert "rmse" not in json.loads(implicit.stdout)["metrics"]["holdout"]
+
+
+def test_python_api_with_progress(work):
+    from mktai.api import recommend, similar_items
+
+    _root, store, ratings, _r, _b = work
+    calls = []
+    result = recommend("recs", all_users=True, n=3, store=store,
+                       progress=lambda label, done, total: calls.append((done, total)))  # fmt: skip
+    assert len(result.frame) == 3 * ratings["user_id"].nunique()
+    assert calls and calls[-1][0] == calls[-1][1] == result.users
+    assert "frame" not in result.to_dict() and result.to_dict()["n"] == 3
+    seen = recommend("recs", users=["5"], n=5, include_seen=True, store=store)
+    rated = set(ratings.loc[ratings["user_id"] == 5, "item_id"].astype(str))
+    assert rated & set(seen.frame["item"])  # include_seen lets rated items back in
+    near = similar_items("basket", "85123A", n=4, store=store)
+    assert near.rows == 4 and near.method.startswith("item-item")

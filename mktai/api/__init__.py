@@ -13,6 +13,8 @@ Functions are imported lazily so `import mktai.api` costs nothing.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 # public name -> module that defines it
@@ -33,12 +35,22 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mktai.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    # importing mktai.api.recommend binds the submodule as this package's `recommend`
-    # attribute; put the function back so `from mktai.api import recommend` stays a function
-    globals()[name] = value
-    return value
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:
     return sorted(_EXPORTS)
+
+
+class _Api(types.ModuleType):
+    """Importing mktai.api.recommend would bind the submodule as this package's `recommend`
+    attribute, shadowing the function of the same name; such bindings are dropped, so
+    `from mktai.api import recommend` is the function whatever was imported before."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Api
