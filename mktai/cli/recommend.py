@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mktai.cli.options import JsonOpt, OutputOpt, QuietOpt, StoreOpt
+
+if TYPE_CHECKING:
+    from mktai.cli.demo import Tour
 
 SHOW_ROWS = 30
 
@@ -137,3 +140,24 @@ def recommend(
     console.info(f"{result.rows:,} row(s) from {result.model} -> {where}")
     if as_json:
         console.print_json({**result.to_dict(), "output": str(output)})
+
+
+def demo_step(tour: Tour) -> None:
+    """Purchases before / from 2011-10-01 of the transactions sample: train ease, recommend for
+    every customer, items similar to the best seller, evaluate on the later orders with a gate."""
+    import pandas as pd
+
+    lines = pd.read_csv(tour.sample_data / "transactions_sample.csv", dtype=str)
+    later = pd.to_datetime(lines["InvoiceDate"]) >= pd.Timestamp("2011-10-01")
+    orders, orders_later = tour.out / "orders_train.csv", tour.out / "orders_test.csv"
+    lines[~later].to_csv(orders, index=False)
+    lines[later].to_csv(orders_later, index=False)
+    tour.output("purchases until 2011-09-30", orders)
+    tour.output("purchases from 2011-10-01", orders_later)
+    tour.run("train", "recommender", str(orders), "--name", "basket", "--seed", str(tour.seed))
+    recs = tour.out / "recommendations.csv"
+    tour.run("recommend", "--model", "basket", "--all-users", "-n", "10", "-o", str(recs))
+    tour.output("top-10 per customer", recs)
+    tour.run("recommend", "--model", "basket", "--similar-to", "85123A", "-n", "5")
+    tour.run("evaluate", "--model", "basket", "--data", str(orders_later),
+             "--fail-under", "ndcg_at_10=0.02")  # fmt: skip
