@@ -254,3 +254,13 @@ def test_demo_step_runs_through_the_real_cli(tmp_path):
     recs = pd.read_csv(tmp_path / "recommendations.csv", dtype=str)
     assert recs.groupby("user").size().eq(10).all()
     assert {label for label, _ in tour.outputs} >= {"top-10 per customer"}
+
+
+def test_evaluate_on_unknown_customers_is_na_not_a_crash(work, tmp_path):
+    _root, store, _ratings, _r, _b = work
+    cold = tmp_path / "cold.csv"
+    cold.write_text("CustomerID,StockCode,InvoiceDate,Quantity,UnitPrice,InvoiceNo\n"
+                    "new1,85123A,2011-12-01,1,2.5,9\nnew2,22423,2011-12-01,1,2.5,9\n")  # fmt: skip
+    result = run("--store", store, "evaluate", "--model", "basket", "--data", cold,
+                 "--fail-under", "ndcg_at_10=0.05")  # fmt: skip
+    assert result.exit_code == 1 and "n/a" in result.stderr

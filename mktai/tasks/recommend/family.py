@@ -282,6 +282,9 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
         pop_recs = top_n(pop, users, k).items
         for name, value in ranking_metrics(pop_recs, relevant, K, model.n_items).items():
             metrics[f"popularity.{name}"] = value
+    else:  # no known user with a relevant held-out item: undefined here (gates say n/a)
+        for name in ranking_metrics([], [], K, model.n_items):
+            metrics[name] = metrics[f"popularity.{name}"] = None
     metrics["users_evaluated"] = int(len(users))
     result["metrics"] = metrics
     return result
