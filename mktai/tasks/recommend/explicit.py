@@ -194,7 +194,12 @@ def tune(
     frame = pd.DataFrame({"u": events.u, "i": events.i, "r": events.value})
     data = s.Dataset.load_from_df(frame, s.Reader(rating_scale=events.scale))
     fixed = {k: v for k, v in constructor_args(name, params, seed).items() if k not in grid}
-    search_grid = {**{k: [v] for k, v in fixed.items()}, **grid}
+    # GridSearchCV wants sim_options / bsl_options as dicts of lists, the rest as lists
+    search_grid = {
+        **{k: ({o: [x] for o, x in v.items()} if isinstance(v, dict) else [v])
+           for k, v in fixed.items()},
+        **grid,
+    }  # fmt: skip
     algo_class = getattr(s, SURPRISE_NAMES[name])
     search = s.model_selection.GridSearchCV(
         algo_class, search_grid, measures=["rmse", "mae"],
