@@ -271,7 +271,9 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
         relevant_mask = known.copy()
     u, i = test.u[relevant_mask], test.i[relevant_mask]
     if len(u):
-        seen = np.asarray(model.train[u, i]).ravel() != 0
+        structure = model.train.copy()
+        structure.data[:] = 1.0  # a stored rating of 0 is still a rating
+        seen = np.asarray(structure[u, i]).ravel() != 0
         u, i = u[~seen], i[~seen]
     users, inverse = np.unique(u, return_inverse=True)
     relevant = (
