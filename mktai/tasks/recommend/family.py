@@ -262,13 +262,15 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
     scorer = model.scorer()
     metrics: dict[str, Any] = {}
     known = (test.u >= 0) & (test.i >= 0)
+    history = np.diff(model.train.indptr) > 0  # users with training events (warm users)
+    warm = known & history[np.maximum(test.u, 0)]
     if model.feedback == "explicit":
         low, high = model.scale or (-np.inf, np.inf)
         predicted = np.clip(scorer.predict(test.u, test.i), low, high)
         metrics.update(rating_metrics(test.value, predicted))
-        relevant_mask = known & (test.value >= relevance_threshold(model.scale))
+        relevant_mask = warm & (test.value >= relevance_threshold(model.scale))
     else:
-        relevant_mask = known.copy()
+        relevant_mask = warm
     u, i = test.u[relevant_mask], test.i[relevant_mask]
     if len(u):
         structure = model.train.copy()
@@ -289,6 +291,8 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
         "test_events": int(len(test)),
         "events_unknown_user": int((test.u < 0).sum()),
         "events_unknown_item": int((test.i < 0).sum()),
+        # ranking metrics cover warm users; cold ones get the popularity fallback
+        "cold_users": int(len(np.unique(test.u[(test.u < 0) | ~history[np.maximum(test.u, 0)]]))),
     }
     if model.feedback == "explicit":
         result["relevant_from_rating"] = relevance_threshold(model.scale)
