@@ -3,8 +3,9 @@
 The tour is data: STEPS lists each command line (argv with {sample}, {out} and {seed}
 placeholders) and the outputs it produces, in order, grouped by section. Each step runs through
 the real CLI in-process, so the demo is also a smoke test of the user contract. Nothing else
-imports this module. Two steps are actions rather than command lines: splitting the bank sample
-into training and holdout files, and naming the first stored model for the export.
+imports this module. A few steps are actions rather than command lines: splitting the bank
+sample into training and holdout files and the transactions sample by date, and naming the
+first stored model for the export.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Step:
     argv: tuple[str, ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()
     note: str = ""
-    action: str = ""  # "split_bank": prepare files instead of running a command
+    action: str = ""  # "split_bank" / "split_orders": prepare files instead of a command
 
 
 STEPS: tuple[Step, ...] = (
@@ -61,6 +62,15 @@ STEPS: tuple[Step, ...] = (
                       "--junit", "{out}/evaluation-junit.xml", "--fail-under", "roc_auc=0.80"),
          (("evaluation report (HTML)", "{out}/evaluation.html"), ("evaluation report (Markdown)", "{out}/evaluation.md"),
           ("JUnit gates", "{out}/evaluation-junit.xml"))),
+    Step("recommend", action="split_orders",
+         outputs=(("purchases until 2011-09-30", "{out}/orders_train.csv"),
+                  ("purchases from 2011-10-01", "{out}/orders_test.csv"))),
+    Step("recommend", ("train", "recommender", "{out}/orders_train.csv", "--name", "basket", "--seed", "{seed}")),
+    Step("recommend", ("recommend", "--model", "basket", "--all-users", "-n", "10", "-o", "{out}/recommendations.csv"),
+         (("top-10 per customer", "{out}/recommendations.csv"),)),
+    Step("recommend", ("recommend", "--model", "basket", "--similar-to", "85123A", "-n", "5")),
+    Step("recommend", ("evaluate", "--model", "basket", "--data", "{out}/orders_test.csv",
+                       "--fail-under", "ndcg_at_10=0.02")),
     Step("models", ("models", "list")),
     Step("models", ("models", "verify")),
     Step("models", ("models", "export", "{first_model}", "-o", "{out}/{first_model}.tar.gz"),
@@ -119,6 +129,8 @@ class Tour:
             console.info(step.note)
         if step.action == "split_bank":
             _split_bank(self)
+        elif step.action == "split_orders":
+            _split_orders(self)
         elif step.argv:
             self.run(*(self.fill(arg) for arg in step.argv))
         for label, template in step.outputs:
@@ -129,6 +141,17 @@ class Tour:
         for step in STEPS:
             if step.section == name:
                 self.step(step)
+
+
+def _split_orders(tour: Tour) -> None:
+    """Purchases before 2011-10-01 of the transactions sample to train on, the later ones to
+    evaluate the recommendations against (a time split, as a recommender is judged)."""
+    import pandas as pd
+
+    lines = pd.read_csv(tour.sample_data / "transactions_sample.csv", dtype=str)
+    later = pd.to_datetime(lines["InvoiceDate"]) >= pd.Timestamp("2011-10-01")
+    lines[~later].to_csv(tour.out / "orders_train.csv", index=False)
+    lines[later].to_csv(tour.out / "orders_test.csv", index=False)
 
 
 def _split_bank(tour: Tour) -> None:

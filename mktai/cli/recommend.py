@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mktai.cli.options import JsonOpt, OutputOpt, QuietOpt, StoreOpt, json_needs_output
+
+if TYPE_CHECKING:
 
 SHOW_ROWS = 30
 
@@ -129,7 +131,7 @@ def recommend(
         title = f"recommendations from {result.model} ({result.algorithm})"
     for warning in result.warnings:
         console.warn(warning)
-    if output is not None or not all_users:
+    if not all_users:  # --all-users: the count line below is the summary
         _show(result.frame, title)
     write_table(result.frame, output)
     where = str(output) if output else "stdout"
