@@ -224,7 +224,7 @@ _mktai_arg() {
     # $1: command path, $2: index of the positional argument being completed
     case "$1|$2" in
         'ingest|'*) _mktai_complete file ;;
-        'train|0') _mktai_complete none ;;
+        'train|0') _mktai_complete words 'demand forecast propensity recommender segments sentiment' ;;
         'train|1') _mktai_complete file ;;
         'segment|'*) _mktai_complete file ;;
         'forecast|0') _mktai_complete file ;;

@@ -182,7 +182,7 @@ complete -c mktai -n '__mktai_at \'train\'' -l 'store' -r -f -a '(__fish_complet
 complete -c mktai -n '__mktai_at \'train\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'help' -s 'h' -d 'Show this message and exit.'
-complete -c mktai -n '__mktai_arg \'train\' 0' -f -d 'kind'
+complete -c mktai -n '__mktai_arg \'train\' 0' -f -a 'demand forecast propensity recommender segments sentiment' -d 'kind'
 complete -c mktai -n '__mktai_arg \'train\' 1' -F -d 'data'
 
 # mktai segment

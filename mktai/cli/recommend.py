@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mktai.cli.options import JsonOpt, OutputOpt, QuietOpt, StoreOpt, json_needs_output
-
-if TYPE_CHECKING:
 
 SHOW_ROWS = 30
 
