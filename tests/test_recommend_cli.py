@@ -252,10 +252,9 @@ def test_python_api_with_progress(work):
 
 def test_demo_step_runs_through_the_real_cli(tmp_path):
     from mktai.cli.demo import Tour, sample_data_dir
-    from mktai.cli.recommend import demo_step
 
     tour = Tour(sample_data=sample_data_dir(), out=tmp_path, store=tmp_path / "store", seed=0)
-    demo_step(tour)
+    tour.section("recommend")
     recs = pd.read_csv(tmp_path / "recommendations.csv", dtype=str)
     assert recs.groupby("user").size().eq(10).all()
     assert {label for label, _ in tour.outputs} >= {"top-10 per customer"}
