@@ -58,6 +58,10 @@ class Panel:
             return ["series"] * len(self.n)
         return ["/".join(map(str, row)) for row in self.keys.itertuples(index=False)]
 
+    def phase(self) -> np.ndarray:
+        """Calendar position of each series' first period in the season (Mondays align)."""
+        return np.array([int(p.ordinal) % max(self.m, 1) for p in self.start], dtype=int)
+
     def dates(self, i: int, offset: int, count: int) -> list[Any]:
         """Timestamps of periods offset..offset+count-1 of series i."""
         import pandas as pd
