@@ -150,7 +150,7 @@ def run(
     elif fixed_choice is not None:
         wanted = {part for name in fixed_choice.tolist() for part in name.split("+")}
         if "comb" in wanted:
-            wanted |= set(engine.COMBINED) & set(engine.available())
+            wanted = (wanted - {"comb"}) | (set(engine.COMBINED) & set(engine.available()))
         models = tuple(dict.fromkeys([*sorted(wanted), "naive2", "naive"]))
     else:
         models = engine.models_for("auto", with_x)
@@ -236,12 +236,14 @@ def run(
 
 
 def _unclipped(org: engine.Origins, choice: np.ndarray) -> np.ndarray:
+    """Origin-0 forecasts of each series' choice before clipping ("a+b": the mean of both)."""
     raw = org.raw
     out = np.zeros((len(choice), org.h))
     for name in np.unique(choice):
-        if name in raw:
+        parts = [raw[p] for p in str(name).split("+") if p in raw]
+        if parts:
             rows = choice == name
-            out[rows] = raw[name][rows]
+            out[rows] = np.mean(parts, axis=0)[rows]
     return out
 
 
