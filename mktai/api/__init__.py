@@ -33,7 +33,11 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mktai.api' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    # importing mktai.api.forecast binds the *module* as mktai.api.forecast; bind the function
+    # over it, or `from mktai.api import forecast` would hand back the module
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
