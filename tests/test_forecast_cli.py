@@ -167,7 +167,7 @@ def test_bad_input_handling(tmp_path):
                       "sales": np.maximum(100 - 1.5 * np.arange(60) + rng.normal(0, 1, 60), 0)}),
     ]  # fmt: skip
     frame = pd.concat(parts, ignore_index=True).astype({"sales": object})
-    frame.loc[5, "sales"] = "n/a?"
+    frame.loc[140, "sales"] = "n/a?"  # a day of the "falling" shop
     path = tmp_path / "bad.csv"
     frame.to_csv(path, index=False)
     out = tmp_path / "fc.csv"
@@ -176,7 +176,7 @@ def test_bad_input_handling(tmp_path):
     summary = json.loads(res.stdout)
     text = res.stderr
     assert "1 input row(s) rejected" in text and "non-numeric value 'n/a?'" in text
-    assert summary["rejects"][0]["row"] == 6  # 1-based data row
+    assert summary["rejects"][0]["row"] == 141  # 1-based data row
     assert "shorter than two seasons" in text and "young" in text
     assert "horizon 30 is longer than the history" in text
     assert "constant series forecast by naive" in text

@@ -48,6 +48,9 @@ class Config:
 
     @classmethod
     def from_params(cls, params: dict[str, Any], algorithm: str | None) -> Config:
+        params = dict(params)
+        if "level" in params:  # the option is --level, as for `mktai forecast`
+            params["levels"] = params.pop("level")
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__ and v is not None}
         if "levels" in known:
             known["levels"] = parse_levels(known["levels"])
@@ -303,6 +306,8 @@ def _frame(panel: Panel, choice, mean, bands, levels, ets_form) -> pd.DataFrame:
     labels = [_label(str(c), str(f)) for c, f in zip(choice, forms, strict=True)]
     cols["model"] = np.repeat(np.array(labels, dtype=object), h)
     frame = pd.DataFrame(cols)
+    numbers = [c for c in frame.columns if c == "forecast" or c[:3] in ("lo_", "hi_")]
+    frame[numbers] = frame[numbers].round(4)
     for k in panel.key_names:
         frame[k] = frame[k].astype("string")
     return frame
