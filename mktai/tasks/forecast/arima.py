@@ -69,7 +69,11 @@ def _ols(Z: np.ndarray, y: np.ndarray, mask: np.ndarray):
     """Batched least squares: coef (N, p), residuals (N, T), rss (N,)."""
     p = Z.shape[2]
     Zm = Z * mask[..., None]
-    A = np.einsum("ntp,ntq->npq", Zm, Z) + 1e-8 * np.eye(p)[None]
+    A = np.einsum("ntp,ntq->npq", Zm, Z)
+    # a ridge relative to each series' own scale: a series with fewer rows than columns (too
+    # short for the long autoregression) stays solvable instead of singular
+    diag = np.trace(A, axis1=1, axis2=2) / p
+    A = A + (1e-7 * diag + 1e-8)[:, None, None] * np.eye(p)[None]
     b = np.einsum("ntp,nt->np", Zm, y)
     coef = np.linalg.solve(A, b[..., None])[..., 0]
     resid = (y - np.einsum("ntp,np->nt", Z, coef)) * mask
@@ -88,7 +92,8 @@ def fit(Y, n, m, h, **_) -> Fit:
     d = d1.astype(int)
     constant = (D + d) <= 1
     # long autoregression for the innovations
-    k_long = int(min(max(m + 2, 8), max(2, (n.min() - m - 2) // 4))) if N else 2
+    # fixed, not from the shortest series: a series' fit must not depend on the others
+    k_long = max(m + 2, 8)
     lagsW = [_lag(W2, k) for k in range(1, k_long + 1)]
     mask_long = v2.copy()
     for k in range(1, k_long + 1):

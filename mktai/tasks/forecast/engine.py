@@ -119,6 +119,39 @@ def _truth(Y: np.ndarray, n_o: np.ndarray, n_full: np.ndarray, h: int) -> np.nda
     return np.where(inside, vals, np.nan)
 
 
+def _jobs(cells: int, tasks: int) -> int:
+    """Worker processes for the origins: MKTAI_JOBS, else the cores (2 at most) for big panels."""
+    import os
+
+    wanted = os.environ.get("MKTAI_JOBS")
+    if wanted and wanted.isdigit():
+        return max(1, min(int(wanted), tasks))
+    if cells < 100_000 or tasks < 2:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 2, tasks))
+
+
+def _fit_origin(Y, n_o, m, h, models, X, seed, phase, fixed) -> dict[str, Fit]:
+    """Every model at one origin (n_o), expanded back to all series (NaN where too short)."""
+    N = len(n_o)
+    fits: dict[str, Fit] = {}
+    ok = n_o >= MIN_LENGTH
+    if ok.any():
+        rows = np.flatnonzero(ok)
+        Yj = Y[rows, : int(n_o[rows].max())]
+        Xj = X[rows] if X is not None else None
+        for name in models:
+            extra: dict[str, Any] = {"X": Xj, "seed": seed}
+            if phase is not None:
+                extra["phase"] = phase[rows]
+            if fixed is not None and name in fixed:
+                extra["fixed"] = {k: v[rows] for k, v in fixed[name].items()}
+            fits[name] = _expand(FITTERS[name](Yj, n_o[rows], m, h, **extra), rows, N, h)
+    for name in models:
+        fits.setdefault(name, Fit(np.full((N, h), np.nan), np.full((N, h), np.nan)))
+    return fits
+
+
 def fit_origins(
     Y: np.ndarray,
     n: np.ndarray,
@@ -134,31 +167,28 @@ def fit_origins(
     phase: np.ndarray | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> Origins:
-    """Fit `models` at origin 0 and `origins` earlier ones (step h)."""
+    """Fit `models` at origin 0 and `origins` earlier ones (step h).
+
+    Origins are independent, so big panels fit them in parallel worker processes (joblib);
+    each series' result does not depend on the others or on the number of workers.
+    """
     out = Origins(h=h, m=m)
-    total = (origins + 1) * len(models)
-    done = 0
-    for j in range(origins + 1):
+    tasks = origins + 1
+    args = [(Y, n - j * h, m, h, models, X, seed, phase, fixed if j == 0 else None)
+            for j in range(tasks)]  # fmt: skip
+    jobs = _jobs(Y.size * tasks, tasks)
+    if jobs > 1:
+        from joblib import Parallel, delayed
+
+        runner = Parallel(n_jobs=jobs, return_as="generator")
+        results = runner(delayed(_fit_origin)(*a) for a in args)
+    else:
+        results = (_fit_origin(*a) for a in args)
+    for j, fits in enumerate(results):
         n_o = n - j * h
-        ok = n_o >= MIN_LENGTH
-        fits: dict[str, Fit] = {}
-        if ok.any():
-            rows = np.flatnonzero(ok)
-            Yj = Y[rows, : int(n_o[rows].max())]
-            Xj = X[rows] if X is not None else None
-            for name in models:
-                extra: dict[str, Any] = {"X": Xj, "seed": seed}
-                if phase is not None:
-                    extra["phase"] = phase[rows]
-                if fixed is not None and j == 0 and name in fixed:
-                    extra["fixed"] = {k: v[rows] for k, v in fixed[name].items()}
-                fit = FITTERS[name](Yj, n_o[rows], m, h, **extra)
-                fits[name] = _expand(fit, rows, len(n), h)
-                done += 1
-                if progress is not None:
-                    progress("fits", done, total)
+        if progress is not None:
+            progress("origins", j + 1, tasks)
         for name in models:
-            fits.setdefault(name, Fit(np.full((len(n), h), np.nan), np.full((len(n), h), np.nan)))
             if j == 0:
                 out.raw[name] = fits[name].mean.copy()
             if nonneg is not None:
