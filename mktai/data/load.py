@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +16,7 @@ from mktai.data.clean import (
     free_name,
     make_plan,
 )
-from mktai.data.read import BadRow, Source, empty_frame, iter_batches, open_source
+from mktai.data.read import BadRow, InMemory, Source, empty_frame, iter_batches, open_source
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
 
@@ -39,6 +39,8 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
     keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
+    # header -> plan decided earlier (a server's stream of small requests): reused, not re-inferred
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None
 
     def _cleaner(self, source: Source, deduper: Deduper, source_index: int) -> Cleaner:
         """One Cleaner per source; they share the plan and the duplicate memory."""
@@ -54,6 +56,20 @@ class Stream:
         )
         self.cleaners.append(cleaner)
         return cleaner
+
+    def _plan_for(self, raw: pd.DataFrame) -> Plan:
+        """The plan for this header: a copy of one decided before (plans), else a new one."""
+        import copy
+
+        if self.plans is None:
+            return make_plan(raw, self.kind, self.mapping, self.required)
+        header = tuple(map(str, raw.columns))
+        known = self.plans.get(header)
+        if known is not None:
+            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
+        plan = make_plan(raw, self.kind, self.mapping, self.required)
+        self.plans[header] = copy.deepcopy(plan)
+        return plan
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
@@ -79,7 +95,7 @@ class Stream:
             prepare = find_duplicates if self.dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
-                    self.plan = make_plan(raw, self.kind, self.mapping, self.required)
+                    self.plan = self._plan_for(raw)
                 if cleaner is None:
                     cleaner = self._cleaner(source, deduper, source_index)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
@@ -337,7 +353,7 @@ def _locate_malformed(source: Source, expected: int) -> list[tuple[int, int]] | 
 
 
 def open_stream(
-    sources: Sequence[str | Path] | str | Path,
+    sources: Sequence[str | Path | InMemory] | str | Path | InMemory,
     *,
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -345,20 +361,31 @@ def open_stream(
     required: tuple[str, ...] = (),
     dedupe: bool = True,
     keep_raw: bool = False,
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None,
 ) -> Stream:
-    """Open every source (sniffing encoding and delimiter) without reading the data yet."""
-    if isinstance(sources, (str, Path)):
+    """Open every source (sniffing encoding and delimiter) without reading the data yet.
+
+    plans: a cache header -> Plan shared by calls with the same kind and mapping; a header seen
+    before is cleaned with the types decided then (as later batches of one file are).
+    """
+    if isinstance(sources, (str, Path, InMemory)):
         sources = [sources]
     if not sources:
         raise InputError("no input file given")
     opened = [open_source(s, encoding) for s in sources]
     return Stream(
-        opened, kind, dict(mapping or {}), tuple(required), dedupe=dedupe, keep_raw=keep_raw
+        opened,
+        kind,
+        dict(mapping or {}),
+        tuple(required),
+        dedupe=dedupe,
+        keep_raw=keep_raw,
+        plans=plans,
     )
 
 
 def load_table(
-    sources: Sequence[str | Path] | str | Path,
+    sources: Sequence[str | Path | InMemory] | str | Path | InMemory,
     *,
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -366,6 +393,7 @@ def load_table(
     required: tuple[str, ...] = (),
     dedupe: bool = True,
     keep_raw: bool = False,
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None,
 ) -> CleanTable:
     """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory).
 
@@ -382,6 +410,7 @@ def load_table(
         required=required,
         dedupe=dedupe,
         keep_raw=keep_raw,
+        plans=plans,
     )
     try:
         frames, rejects = [], []
