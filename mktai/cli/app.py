@@ -97,6 +97,7 @@ def _register() -> None:
         recommend,
         segment,
         sentiment,
+        serve,
         train,
     )
 
@@ -113,6 +114,7 @@ def _register() -> None:
     app.command("evaluate")(evaluate.evaluate)
     app.add_typer(models.app, name="models")
     app.command("demo")(demo.demo)
+    app.command("serve")(serve.serve)
 
 
 _register()
