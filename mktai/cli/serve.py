@@ -68,8 +68,6 @@ def serve(
     from mktai.errors import require
     from mktai.serve.config import ServeConfig, parse_models, parse_size
 
-    require("fastapi", "serve")
-    require("uvicorn", "serve")
     names = parse_models(models)
     config = ServeConfig(
         store=str(resolve_store(ctx, store) or "mktai-store"),
@@ -84,6 +82,9 @@ def serve(
         max_rows=max_rows,
         timeout=timeout,
     )
+    config.check()  # options first: a wrong flag is named even without the extra installed
+    require("fastapi", "serve")
+    require("uvicorn", "serve")
     from mktai.serve.run import run
 
-    run(config.check())
+    run(config)

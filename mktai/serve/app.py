@@ -316,7 +316,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             result = run_segment(InMemory(rows, "request body"), model=loaded.ref,
                                  store=cache.root)  # fmt: skip
             customers = result.customers
-            return answer({"model": loaded.ref, "summary": result.to_dict(),
+            return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
                            "customers": _records(customers)}, loaded)  # fmt: skip
 
         return await guarded(work)
@@ -349,11 +349,24 @@ def _short(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
+    """A cell or summary value as JSON: NaN/NA -> null, numpy scalars -> Python, dates -> ISO."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
         return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
         return _plain(value.item())
-    return value
+    return str(value)
 
 
 def _records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -390,7 +403,7 @@ def _sentiment_payload(result: Any, loaded: LoadedModel, mlflow: bool) -> dict[s
     predictions = _records(result.frame, columns)
     if mlflow:
         return {"predictions": predictions, "model": loaded.ref}
-    return {"model": loaded.ref, "predictions": predictions, "summary": result.summary}
+    return {"model": loaded.ref, "predictions": predictions, "summary": _plain(result.summary)}
 
 
 def _csv_records(body: bytes) -> list[dict[str, str]]:

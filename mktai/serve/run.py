@@ -7,6 +7,7 @@ SIGTERM / SIGINT: uvicorn stops accepting connections, lets in-flight requests f
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from mktai.serve.config import ENV_CONFIG, ServeConfig
@@ -44,6 +45,9 @@ def run(config: ServeConfig) -> None:
         from mktai.serve.app import create_app
 
         server = uvicorn.Server(uvicorn.Config(create_app(config), **uvicorn_options(config)))
+        # uvicorn re-raises the signal it shut down on; a clean SIGTERM shutdown exits 0
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
         server.run()
         return
     uvicorn.run("mktai.serve.app:factory", factory=True, workers=config.workers,
