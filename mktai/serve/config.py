@@ -39,6 +39,8 @@ class ServeConfig:
     timeout: float = 60.0  # seconds for reading the body and answering
     verify_every: float = 60.0  # seconds between full sha256 re-checks of a cached model
     log_requests: bool = True
+    http: str = "auto"  # uvicorn's HTTP parser: auto (httptools if installed) | h11 | httptools
+    loop: str = "auto"  # uvicorn's event loop: auto (uvloop if installed) | asyncio | uvloop
 
     def check(self) -> ServeConfig:
         """Refuse unsafe or impossible settings with the one-line message the CLI prints."""

@@ -24,6 +24,8 @@ def uvicorn_options(config: ServeConfig) -> dict:
         "limit_concurrency": 1024,
         "server_header": False,
         "proxy_headers": False,
+        "http": config.http,
+        "loop": config.loop,
     }
 
 
