@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mktai.api.result import store_root
+from mktai.data.read import InMemory  # re-exported: request bodies are read as InMemory
 
 if TYPE_CHECKING:
     from mktai.api.predict import PredictResult
     from mktai.api.sentiment import SentimentResult
-    from mktai.data.read import InMemory
+
+__all__ = ["InMemory", "LoadedModel", "load", "predict_rows", "reverify", "sentiment_texts"]
 
 MAX_PLANS = 16  # distinct headers remembered per model (hostile clients cannot grow it)
 BUILTIN = "built-in"
@@ -131,6 +133,40 @@ def load(model: str, *, store: Path | str | None = None) -> LoadedModel:
                        path=version.path, manifest=version.manifest, module=module,
                        fitted=fitted, content_hash=content_hash(version.manifest), stamp=stamp,
                        plans=SchemaPlans(schema if isinstance(schema, dict) else None))  # fmt: skip
+
+
+def reverify(loaded: LoadedModel, *, store: Path | str | None = None) -> LoadedModel:
+    """Re-hash the version's files: the same content keeps the fitted model (no reload), other
+    content is loaded afresh; IntegrityError when a file no longer matches its sha256."""
+    from mktai.store import Store
+
+    version = Store(store_root(store)).load(loaded.ref)
+    if content_hash(version.manifest) == loaded.content_hash:
+        loaded.manifest = version.manifest
+        loaded.stamp = file_stamp(version.path)
+        return loaded
+    return load(loaded.ref, store=store)
+
+
+def resolve(model: str, *, store: Path | str | None = None) -> tuple[str, int]:
+    """(name, version number) a reference names now (ModelNotFound if none)."""
+    from mktai.store import Store
+
+    return Store(store_root(store)).resolve(model)
+
+
+def model_names(*, store: Path | str | None = None) -> list[str]:
+    """Names with at least one complete version in the store."""
+    from mktai.store import Store
+
+    return Store(store_root(store)).names()
+
+
+def check_ref(model: str) -> str:
+    """The model name of a reference; UsageError for anything that is not NAME[@v3|@alias]."""
+    from mktai.store.layout import parse_ref
+
+    return parse_ref(model).name
 
 
 def builtin_sentiment() -> LoadedModel:

@@ -1,7 +1,8 @@
 """`mktai serve`: the stored models as an HTTP API (needs the `serve` extra).
 
-A thin shell: options -> mktai.serve.config.ServeConfig -> mktai.serve.run. Importing this
-module (for --help) loads neither FastAPI nor pandas.
+A thin shell: the options go to `python -m mktai.serve` (as JSON in $MKTAI_SERVE_CONFIG),
+which replaces this process; cli/ never imports serve/. Importing this module (for --help)
+loads neither FastAPI nor pandas.
 """
 
 from __future__ import annotations
@@ -64,27 +65,37 @@ def serve(
 
       MKTAI_SERVE_TOKEN=$(cat token) mktai serve --host 0.0.0.0 --workers 2 --all
     """
-    from mktai.cli.options import resolve_store
-    from mktai.errors import require
-    from mktai.serve.config import ServeConfig, parse_models, parse_size
+    import json
+    import os
+    import sys
 
-    names = parse_models(models)
-    config = ServeConfig(
-        store=str(resolve_store(ctx, store) or "mktai-store"),
-        host=host,
-        port=port,
-        workers=workers,
-        models=names,
-        all_models=all_models or not names,
-        default_model=default_model,
-        token_file=str(token_file) if token_file else None,
-        max_body=parse_size(max_body, "--max-body"),
-        max_rows=max_rows,
-        timeout=timeout,
-    )
-    config.check()  # options first: a wrong flag is named even without the extra installed
+    from mktai.cli.options import resolve_store
+    from mktai.errors import UsageError, require
+
+    if models and all_models:
+        raise UsageError("give either --models NAME,... or --all, not both")
+    options = {
+        "store": str(resolve_store(ctx, store)),
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "models": models or "",
+        "all_models": all_models or not models,
+        "default_model": default_model,
+        "token_file": str(token_file) if token_file else None,
+        "max_body": max_body,
+        "max_rows": max_rows,
+        "timeout": timeout,
+    }
     require("fastapi", "serve")
     require("uvicorn", "serve")
-    from mktai.serve.run import run
+    # cli/ and serve/ are independent layers: hand the options over and become the server
+    os.environ["MKTAI_SERVE_CONFIG"] = json.dumps(options)
+    argv = [sys.executable, "-m", "mktai.serve"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "nt":  # no exec on Windows: run it and pass its exit code on
+        import subprocess
 
-    run(config)
+        raise SystemExit(subprocess.call(argv))
+    os.execv(sys.executable, argv)

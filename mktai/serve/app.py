@@ -22,8 +22,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from mktai import __version__
-from mktai.api.loaded import BUILTIN, LoadedModel, example_rows, predict_rows, sentiment_texts
-from mktai.data.read import InMemory
+from mktai.api.loaded import (
+    BUILTIN,
+    InMemory,
+    LoadedModel,
+    example_rows,
+    predict_rows,
+    sentiment_texts,
+)
 from mktai.errors import MktaiError, UsageError
 from mktai.serve import bodies
 from mktai.serve.cache import ModelCache
@@ -184,7 +190,10 @@ def _health_routes(app: FastAPI, readiness: Readiness) -> None:
     @app.get("/readyz", tags=["health"], summary="Every served model loaded, verified, warm")
     async def readyz():
         ready, models = await run_in_threadpool(readiness.check)
-        body = {"ready": ready, "models": models}
+        body: dict[str, Any] = {"ready": ready, "models": models}
+        refused = {ref: state for ref, state in readiness.cache.status().items() if state != "ok"}
+        if refused:  # damaged after start: refused per request, the others still served
+            body["refused"] = refused
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/ping", tags=["mlflow"], summary="MLflow health check")

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mktai.api.loaded import BUILTIN, LoadedModel, builtin_sentiment, content_hash, file_stamp, load
+from mktai.api.loaded import (
+    BUILTIN,
+    LoadedModel,
+    builtin_sentiment,
+    check_ref,
+    file_stamp,
+    load,
+    model_names,
+    resolve,
+    reverify,
+)
 from mktai.errors import IntegrityError, ModelNotFound
 
 MAX_LOADED = 16  # versions kept in memory beyond the served defaults (oldest use dropped)
@@ -42,10 +52,7 @@ class ModelCache:
     def __init__(
         self, store: Path | str, served: list[str], *, all_models: bool, verify_every: float = 60.0
     ) -> None:
-        from mktai.store import Store
-
         self.root = Path(store)
-        self.store = Store(self.root)
         self.served = list(served)  # default refs ("response", "reviews@production")
         self.all_models = all_models
         self.verify_every = verify_every
@@ -61,27 +68,25 @@ class ModelCache:
     def served_names(self) -> list[str]:
         """Names of the served models (every name in the store with --all)."""
         if self.all_models:
-            return self.store.names()
+            return model_names(store=self.root)
         return [ref.split("@", 1)[0] for ref in self.served]
 
     def default_refs(self) -> list[str]:
-        return self.store.names() if self.all_models else list(self.served)
+        return model_names(store=self.root) if self.all_models else list(self.served)
 
     def ref_for(self, ref: str) -> str:
         """A URL ref -> the ref to resolve: a bare served name means its configured ref."""
-        from mktai.store.layout import parse_ref
-
         try:
-            parsed = parse_ref(ref)
+            name = check_ref(ref)
         except Exception as exc:  # a malformed ref is the client's mistake, named
             raise ModelNotFound(f"{ref!r} is not a model reference ({exc})") from None
         if not self.all_models:
             by_name = {r.split("@", 1)[0]: r for r in self.served}
-            if parsed.name not in by_name:
+            if name not in by_name:
                 shown = ", ".join(by_name) or "none"
-                raise ModelNotFound(f"model {parsed.name!r} is not served here (served: {shown})")
-            if ref == parsed.name:
-                return by_name[parsed.name]
+                raise ModelNotFound(f"model {name!r} is not served here (served: {shown})")
+            if ref == name:
+                return by_name[name]
         return ref
 
     # ---------------------------------------------------------------- resolving, cheaply
@@ -105,7 +110,7 @@ class ModelCache:
         known = self._resolved.get(ref)
         if known is not None and known.signature == signature:
             return known.name, known.version
-        resolved_name, number = self.store.resolve(ref)
+        resolved_name, number = resolve(ref, store=self.root)
         if len(self._resolved) > 1024:
             self._resolved.clear()
         self._resolved[ref] = _Resolved(signature, resolved_name, number)
@@ -150,7 +155,7 @@ class ModelCache:
             raise failure.error  # unchanged since it failed: refuse again without re-hashing
         try:
             if entry is not None:
-                fresh = self._reverify(entry[0])
+                fresh = reverify(entry[0], store=self.root)
             else:
                 fresh = load(f"{name}@v{number}", store=self.root)
         except IntegrityError as exc:
@@ -164,15 +169,6 @@ class ModelCache:
             self._used[key] = now
             self._evict()
         return fresh
-
-    def _reverify(self, loaded: LoadedModel) -> LoadedModel:
-        """Re-hash the files; the same content keeps the fitted model, other content reloads."""
-        version = self.store.load(loaded.ref)  # IntegrityError when a file no longer matches
-        if content_hash(version.manifest) == loaded.content_hash:
-            loaded.manifest = version.manifest
-            loaded.stamp = file_stamp(version.path)
-            return loaded
-        return load(loaded.ref, store=self.root)
 
     def _evict(self) -> None:
         keep = set()

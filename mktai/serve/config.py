@@ -82,9 +82,19 @@ class ServeConfig:
         raw = os.environ.get(ENV_CONFIG)
         if not raw:
             return cls()
-        data = json.loads(raw)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise UsageError(f"${ENV_CONFIG} is not valid JSON") from None
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        if isinstance(values.get("models"), str):  # as the CLI passes --models
+            values["models"] = parse_models(values["models"])
+        if isinstance(values.get("max_body"), str):
+            values["max_body"] = parse_size(values["max_body"], "--max-body")
+        if "all_models" not in values:
+            values["all_models"] = not values.get("models")
+        return cls(**values)
 
 
 def read_token_file(path: str) -> str:
