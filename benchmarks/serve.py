@@ -144,6 +144,11 @@ class Server:
             time.sleep(0.1)
         raise SystemExit(f"{self.url}{path} not ready in {timeout} s")
 
+    def cpu_seconds(self) -> float:
+        """user + system CPU seconds of the serving process so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         """RSS of the serving process (the worker, with --workers 1 the process itself)."""
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -192,18 +197,40 @@ async def load_test(url: str, path: str, payload: dict, connections: int, count:
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    return latencies, time.perf_counter() - started
+
+
+def summary(latencies: list[float], elapsed: float, cpu: float | None = None) -> dict:
+    latencies = sorted(latencies)
 
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
 
-    return {"n": len(latencies), "rps": len(latencies) / elapsed, "p50": pct(0.50),
-            "p95": pct(0.95), "p99": pct(0.99)}  # fmt: skip
+    out = {"n": len(latencies), "rps": len(latencies) / elapsed, "p50": pct(0.50),
+           "p95": pct(0.95), "p99": pct(0.99)}  # fmt: skip
+    out["per_cpu_s"] = len(latencies) / cpu if cpu else float("nan")
+    return out
 
 
-def measure(url: str, path: str, payload: dict, connections: int, count: int, seconds: float):
-    return asyncio.run(load_test(url, path, payload, connections, count, seconds))
+def measure(url: str, path: str, payload: dict, connections: int, count: int,
+            seconds: float) -> dict:  # fmt: skip
+    latencies, elapsed = asyncio.run(load_test(url, path, payload, connections, count, seconds))
+    return summary(latencies, elapsed)
+
+
+def interleaved(routes: dict[str, tuple[Server, str, dict]], connections: int, count: int,
+                seconds: float, rounds: int = 4) -> dict[str, dict]:  # fmt: skip
+    """Alternate short slices of each app so a shared machine's load hits them alike; server
+    CPU seconds are read from /proc around each slice (requests per server CPU-second)."""
+    pooled: dict[str, tuple[list[float], float, float]] = {app: ([], 0.0, 0.0) for app in routes}
+    for _ in range(rounds):
+        for app, (srv, path, payload) in routes.items():
+            before = srv.cpu_seconds()
+            latencies, elapsed = asyncio.run(load_test(
+                srv.url, path, payload, connections, count // rounds, seconds / rounds))  # fmt: skip
+            lat, total, cpu = pooled[app]
+            pooled[app] = (lat + latencies, total + elapsed, cpu + srv.cpu_seconds() - before)
+    return {app: summary(lat, total, cpu) for app, (lat, total, cpu) in pooled.items()}
 
 
 def row_payload() -> dict:
@@ -222,6 +249,7 @@ def main() -> None:
     args = parser.parse_args()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {CLIENT_CPU})
+    sys.stdout.reconfigure(line_buffering=True)
     print(f"load average before: {os.getloadavg()[0]:.1f} (cores: {os.cpu_count()})")
     tmp = Path(tempfile.mkdtemp(prefix="mktai-bench-serve-"))
     store = str(tmp / "store")
@@ -239,30 +267,28 @@ def main() -> None:
         servers["mktai"].wait("/readyz")
         servers["minimal"].wait("/")
         for name, (path, payload) in paths.items():
+            routes = {"mktai": (servers["mktai"], path, payload),
+                      "minimal": (servers["minimal"], *minimal_paths[name])}  # fmt: skip
+            for srv, route, body in routes.values():
+                measure(srv.url, route, body, 4, 20, 5)  # warm-up
             for conns in (1, 4, 16):
-                cell = {}
-                for app, srv in servers.items():
-                    route = (path, payload) if app == "mktai" else minimal_paths[name]
-                    measure(srv.url, route[0], route[1], conns, 20, 5)  # warm connections
-                    cell[app] = measure(srv.url, *route, conns, args.requests, args.seconds)
-                rows.append((name, conns, cell))
+                rows.append((name, conns, interleaved(routes, conns, args.requests, args.seconds)))
     finally:
         for srv in servers.values():
             srv.stop()
 
     print("\n## single-row requests, one worker (server CPU 1, client CPU 0)\n")
-    print(
-        "| endpoint | conns | mktai req/s | minimal req/s | ratio | mktai p50 / p95 / p99 ms "
-        "| minimal p50 / p95 / p99 ms | requests (mktai, minimal) |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+    print("| endpoint | conns | mktai req/s | minimal req/s | ratio | mktai req/CPU-s | minimal "
+          "req/CPU-s | ratio | mktai p50 / p95 / p99 ms | minimal p50 / p95 / p99 ms "
+          "| requests (mktai, minimal) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, conns, cell in rows:
         m, b = cell["mktai"], cell["minimal"]
-        print(
-            f"| {name} | {conns} | {m['rps']:.1f} | {b['rps']:.1f} | {m['rps'] / b['rps']:.2f}x "
-            f"| {m['p50']:.1f} / {m['p95']:.1f} / {m['p99']:.1f} "
-            f"| {b['p50']:.1f} / {b['p95']:.1f} / {b['p99']:.1f} | {m['n']}, {b['n']} |"
-        )
+        print(f"| {name} | {conns} | {m['rps']:.1f} | {b['rps']:.1f} | {m['rps'] / b['rps']:.2f}x "
+              f"| {m['per_cpu_s']:.1f} | {b['per_cpu_s']:.1f} "
+              f"| {m['per_cpu_s'] / b['per_cpu_s']:.2f}x "
+              f"| {m['p50']:.1f} / {m['p95']:.1f} / {m['p99']:.1f} "
+              f"| {b['p50']:.1f} / {b['p95']:.1f} / {b['p99']:.1f} | {m['n']}, {b['n']} |")  # fmt: skip
 
     print("\n## --workers 2 at 4 connections (client unpinned)\n")
     two = Server("cli", store, workers=2)
@@ -281,16 +307,22 @@ def main() -> None:
         two.stop()
 
     print("\n## uvicorn parsers, mktai sentiment at 4 connections (one worker)\n")
-    print("| http / loop | req/s | p50 / p99 ms |")
-    print("|---|---|---|")
-    for http, loop in (("h11", "asyncio"), ("httptools", "uvloop")):
-        srv = Server("mktai", store, http=http, loop=loop)
-        try:
+    print("| http / loop | req/s | req/CPU-s | p50 / p99 ms | requests |")
+    print("|---|---|---|---|---|")
+    parsers = {f"{h} / {lo}": Server("mktai", store, http=h, loop=lo)
+               for h, lo in (("h11", "asyncio"), ("httptools", "uvloop"))}  # fmt: skip
+    try:
+        for srv in parsers.values():
             srv.wait("/readyz")
             measure(srv.url, *texts, 4, 40, 5)
-            r = measure(srv.url, *texts, 4, args.requests, args.seconds)
-            print(f"| {http} / {loop} | {r['rps']:.1f} | {r['p50']:.1f} / {r['p99']:.1f} |")
-        finally:
+        routes = {label: (srv, *texts) for label, srv in parsers.items()}
+        for label, r in interleaved(routes, 4, args.requests, args.seconds).items():
+            print(
+                f"| {label} | {r['rps']:.1f} | {r['per_cpu_s']:.1f} | {r['p50']:.1f} / "
+                f"{r['p99']:.1f} | {r['n']} |"
+            )
+    finally:
+        for srv in parsers.values():
             srv.stop()
 
     print("\n## batch: 10,000 rows\n")
