@@ -29,6 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "sample_data" / "bank_sample.csv"
 TRANSACTIONS = ROOT / "sample_data" / "transactions_sample.csv"
 TOKEN = "test-token-0123456789abcdef"
+DAILY = ROOT / "sample_data" / "daily_sales.csv"
+
+
+def has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+HAS_RECOMMEND = has("mktai.api.recommend") and has("mktai.tasks.recommend")
+HAS_FORECAST = has("mktai.api.forecast") and has("mktai.tasks.forecast") and DAILY.exists()
+FAMILIES = ["recs"] * HAS_RECOMMEND + ["weekly"] * HAS_FORECAST
 
 
 def free_port() -> int:
@@ -101,6 +113,10 @@ def store(tmp_path_factory) -> Path:
     train("propensity", BANK, name="response", target="y", store=root, cv=0, seed=0,
           params={"max_iter": 25})  # fmt: skip
     train("segments", TRANSACTIONS, name="rfm", store=root, seed=0)
+    if HAS_RECOMMEND:  # purchases -> EASE
+        train("recommender", TRANSACTIONS, name="recs", store=root, seed=0)
+    if HAS_FORECAST:
+        train("forecast", DAILY, name="weekly", store=root, seed=0, params={"horizon": 7})
     saved = Store(root)
     archive = saved.export("response@v1", root.parent / "response.tar.gz")
     saved.import_(archive)  # response@v2: same content, another version number
@@ -111,7 +127,8 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(store: Path) -> Iterator[Server]:
-    srv = Server(store, "--models", "response,victim,rfm", "--default-model", "response",
+    served = ",".join(["response", "victim", "rfm", *FAMILIES])
+    srv = Server(store, "--models", served, "--default-model", "response",
                  "--max-body", "512KB", "--max-rows", "20000")  # fmt: skip
     try:
         srv.wait("/readyz")
@@ -158,8 +175,8 @@ def test_health_mlflow_probes_and_docs(client: httpx.Client) -> None:
     assert client.get("/livez").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["models"] == {"built-in": "ok", "response": "ok", "victim": "ok",
-                                      "rfm": "ok"}  # fmt: skip
+    expected = {"built-in": "ok", "response": "ok", "victim": "ok", "rfm": "ok"}
+    assert ready.json()["models"] == {**expected, **{name: "ok" for name in FAMILIES}}
     assert client.get("/ping").status_code == 200
     assert client.get("/health").status_code == 200
     assert client.get("/version").text.strip()
@@ -171,7 +188,8 @@ def test_health_mlflow_probes_and_docs(client: httpx.Client) -> None:
 def test_models_list_and_show(client: httpx.Client) -> None:
     listed = client.get("/v1/models").json()
     refs = [m["ref"] for m in listed["models"]]
-    assert refs == ["response@v2", "victim@v1", "rfm@v1", "built-in"]
+    assert refs == ["response@v2", "victim@v1", "rfm@v1", *[f"{f}@v1" for f in FAMILIES],
+                    "built-in"]  # fmt: skip
     assert listed["default_model"] == "response"
     shown = client.get("/v1/models/response@v1")
     assert shown.status_code == 200 and shown.headers["x-mktai-model"] == "response@v1"
@@ -180,9 +198,8 @@ def test_models_list_and_show(client: httpx.Client) -> None:
     assert "age" in [c["name"] for c in body["input_schema"]["columns"]]
     missing = client.get("/v1/models/nope")
     assert missing.status_code == 404
-    assert (
-        missing.json()["error"] == "model 'nope' is not served here (served: response, victim, rfm)"
-    )
+    served = ", ".join(["response", "victim", "rfm", *FAMILIES])
+    assert missing.json()["error"] == f"model 'nope' is not served here (served: {served})"
     assert client.get("/v1/models/response@v9").status_code == 404
     route = client.get("/no/such/route")
     assert route.status_code == 404 and route.json()["error"].startswith("no such endpoint")
@@ -210,6 +227,16 @@ def test_predict_equals_the_cli(client: httpx.Client, store: Path, leads, tmp_pa
                          headers={"content-type": "text/csv"})  # fmt: skip
     assert as_csv.status_code == 200
     assert scores(as_csv.json()) == scores(body)
+    # a malformed line is a reject with its row number and reason, the others are scored
+    lines = path.read_bytes().splitlines(keepends=True)
+    broken = b"".join([*lines[:3], lines[3].rstrip(b"\r\n") + b",extra,fields\r\n", *lines[4:6]])
+    partial = client.post("/v1/models/response@v1/predict", content=broken,
+                          headers={"content-type": "text/csv"})  # fmt: skip
+    assert partial.status_code == 200, partial.text
+    assert partial.json()["rows"] == 4 and partial.json()["rows_rejected"] == 1
+    reject = partial.json()["rejects"][0]
+    assert reject["row"] == 3 and reject["reason"].startswith("malformed line")
+    assert scores(partial.json()) == scores(body)[:2] + scores(body)[3:5]
     # the order is the input order: reversed rows, reversed scores
     backwards = client.post("/v1/models/response@v1/predict", json={"records": typed(rows)[::-1]})
     assert scores(backwards.json()) == scores(body)[::-1]
@@ -260,6 +287,8 @@ def test_sentiment_builtin_and_routing(client: httpx.Client) -> None:
     assert [p["lang"] for p in body["predictions"]] == ["en", "zh"]
     stored = client.post("/v1/models/built-in/sentiment", json={"texts": ["awful"]})
     assert stored.json()["predictions"][0]["label"] == "negative"
+    mlflow = client.post("/v1/models/built-in/invocations", json={"inputs": ["awful", "great"]})
+    assert [p["label"] for p in mlflow.json()["predictions"]] == ["negative", "positive"]
     wrong = client.post("/v1/models/response/sentiment", json={"texts": ["good"]})
     assert wrong.status_code == 400
     assert "not sentiment" in wrong.json()["error"]
@@ -282,6 +311,51 @@ def test_segment_route(client: httpx.Client, store: Path) -> None:
         known = {r["CustomerID"] for r in csv.DictReader(handle) if r["CustomerID"]}
     assert ids <= known and len(ids) > 10
     assert all(c["segment"] for c in customers)
+
+
+@pytest.mark.skipif(
+    not HAS_RECOMMEND, reason="the recommend family (mktai.api.recommend) is absent"
+)
+def test_recommend_and_similar_routes(client: httpx.Client, store: Path) -> None:
+    from mktai.api.recommend import recommend, similar_items
+
+    with open(TRANSACTIONS, newline="", encoding="utf-8") as handle:
+        first = next(r for r in csv.DictReader(handle) if r["CustomerID"])
+    user, item = first["CustomerID"], first["StockCode"]
+    answer = client.post("/v1/models/recs/recommend", json={"user": user, "n": 5})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model"] == "recs@v1" and answer.headers["x-mktai-model"] == "recs@v1"
+    direct = recommend("recs", users=[user], n=5, store=store).frame
+    assert [r["item"] for r in body["recommendations"]] == [str(i) for i in direct["item"]]
+    assert [r["rank"] for r in body["recommendations"]] == [1, 2, 3, 4, 5]
+    stranger = client.post("/v1/models/recs/recommend", json={"users": ["no-such-user"], "n": 3})
+    assert {r["source"] for r in stranger.json()["recommendations"]} == {"popularity"}
+    bad = client.post("/v1/models/recs/recommend", json={"user": user, "n": 0})
+    assert bad.status_code == 400 and '"n" must be an integer' in bad.json()["error"]
+    wrong = client.post("/v1/models/response/recommend", json={"user": user})
+    assert wrong.status_code == 400 and "not recommend" in wrong.json()["error"]
+    alike = client.post("/v1/models/recs/similar", json={"item": item, "n": 4})
+    assert alike.status_code == 200, alike.text
+    expected = similar_items("recs", item, n=4, store=store).frame
+    assert [r["item"] for r in alike.json()["similar"]] == [str(i) for i in expected["item"]]
+
+
+@pytest.mark.skipif(not HAS_FORECAST, reason="the forecast family (mktai.api.forecast) is absent")
+def test_forecast_route(client: httpx.Client, store: Path) -> None:
+    from mktai.api.forecast import forecast
+
+    answer = client.post("/v1/models/weekly/forecast", json={"horizon": 7})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model"] == "weekly@v1" and body["horizon"] == 7
+    direct = forecast(None, horizon=7, model="weekly", store=store).frame
+    assert len(body["forecast"]) == len(direct)
+    got = [row["forecast"] for row in body["forecast"]]
+    assert got == pytest.approx(direct["forecast"].tolist(), rel=1e-12)
+    assert {"lo_80", "hi_95"} <= set(body["forecast"][0])
+    bad = client.post("/v1/models/weekly/forecast", json={"horizon": "soon"})
+    assert bad.status_code == 400 and '"horizon" must be an integer' in bad.json()["error"]
 
 
 # --------------------------------------------------------------------------- bad requests
@@ -360,6 +434,8 @@ def test_tampered_artifact_is_refused_and_others_still_served(
         assert refused.json()["detail"]["type"] == "IntegrityError"
         again = client.post("/v1/models/victim/predict", json={"records": records})
         assert again.status_code == 503
+        ready = client.get("/readyz")  # still ready: the other models are served
+        assert ready.status_code == 200 and "victim@v1" in ready.json()["refused"]
         served = client.post("/v1/models/response/predict", json={"records": records})
         assert served.status_code == 200 and served.json()["model"] == "response@v2"
     finally:

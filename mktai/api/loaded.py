@@ -25,7 +25,16 @@ if TYPE_CHECKING:
     from mktai.api.predict import PredictResult
     from mktai.api.sentiment import SentimentResult
 
-__all__ = ["InMemory", "LoadedModel", "load", "predict_rows", "reverify", "sentiment_texts"]
+__all__ = [
+    "InMemory",
+    "LoadedModel",
+    "load",
+    "predict_rows",
+    "recommend_users",
+    "reverify",
+    "sentiment_texts",
+    "similar_to",
+]
 
 MAX_PLANS = 16  # distinct headers remembered per model (hostile clients cannot grow it)
 BUILTIN = "built-in"
@@ -244,6 +253,48 @@ def sentiment_texts(
     frame, summary = apply.score_texts(loaded.fitted, list(texts), lang=lang, explain=explain)
     summary["model"] = loaded.ref
     return SentimentResult(model=loaded.ref, summary=summary, frame=frame)
+
+
+def recommend_users(
+    loaded: LoadedModel,
+    users: list[str],
+    *,
+    n: int = 10,
+    include_seen: bool = False,
+    exclude_items: list[str] | None = None,
+) -> Any:
+    """Top-n items per user from a loaded recommender (as `recommend` answers)."""
+    from mktai.api.recommend import RecommendResult
+    from mktai.errors import UsageError
+    from mktai.tasks.recommend.apply import recommendations
+
+    check_applies(loaded, "recommend")
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, not {n}")
+    if not users:
+        raise UsageError("give at least one user id")
+    frame, counts, warnings = recommendations(loaded.fitted, [str(u) for u in users], n,
+                                              include_seen=include_seen, exclude=exclude_items)  # fmt: skip
+    return RecommendResult(
+        model=loaded.ref, algorithm=loaded.fitted.algorithm, n=counts["n"], users=counts["users"],
+        rows=counts["rows"], fallback_users=counts["fallback_users"],
+        padded_rows=counts["padded_rows"], frame=frame, warnings=warnings,
+    )  # fmt: skip
+
+
+def similar_to(loaded: LoadedModel, item: str, *, n: int = 10) -> Any:
+    """The n items most similar to `item` from a loaded recommender (as `similar_items`)."""
+    from mktai.api.recommend import SimilarResult
+    from mktai.errors import UsageError
+    from mktai.tasks.recommend.apply import similar
+
+    check_applies(loaded, "recommend")
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, not {n}")
+    frame, method, warnings = similar(loaded.fitted, str(item).strip(), n)
+    return SimilarResult(model=loaded.ref, algorithm=loaded.fitted.algorithm,
+                         item=str(item).strip(), method=method, rows=int(len(frame)),
+                         frame=frame, warnings=warnings)  # fmt: skip
 
 
 def example_rows(loaded: LoadedModel) -> bytes:

@@ -59,6 +59,30 @@ SENTIMENT_BODY = {
     }
 }
 
+RECOMMEND_BODY = {
+    "requestBody": {
+        "description": '{"user": "42", "n": 10} or {"users": ["42", "7"], "n": 10, '
+        '"include_seen": false, "exclude_items": ["85123A"]}',
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+SIMILAR_BODY = {
+    "requestBody": {
+        "description": '{"item": "85123A", "n": 10}',
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+FORECAST_BODY = {
+    "requestBody": {
+        "description": '{"horizon": 13, "levels": [80, 95]} (optionally "records": recent rows '
+        "of the series, read like the training file)",
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
 
 class Readiness:
     """Warm-up state: every served model loaded, verified and answering once."""
@@ -103,6 +127,10 @@ def warm_up(loaded: LoadedModel) -> None:
     """One prediction on an example built from the model's stored input schema."""
     if loaded.kind == "sentiment":
         sentiment_texts(loaded, ["good value, fast delivery"])
+    elif loaded.kind == "recommender":
+        from mktai.api.loaded import recommend_users
+
+        recommend_users(loaded, ["mktai-warm-up"], n=1)  # an unknown user: popularity
     elif callable(getattr(loaded.fitted, "predict", None)) and loaded.manifest.get("input_schema"):
         predict_rows(loaded, InMemory(example_rows(loaded), "warm-up example"))
 
@@ -327,6 +355,81 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             customers = result.customers
             return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
                            "customers": _records(customers)}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    async def json_body(request: Request, example: str) -> dict[str, Any]:
+        _kind, body = await read(request, csv_ok=False)
+        return bodies.object_body(bodies.parse_json(body, depth), example)
+
+    @app.post("/v1/models/{ref}/recommend", tags=["score"], openapi_extra=RECOMMEND_BODY,
+              summary="Top-N items per user from a stored recommender")  # fmt: skip
+    async def recommend(ref: str, request: Request):
+        try:
+            value = await json_body(request, '{"user": "42", "n": 10}')
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            from mktai.api.loaded import recommend_users
+
+            users = bodies.users_of(value, max_rows)
+            loaded = cache.get(ref)
+            result = recommend_users(loaded, users, n=bodies.integer(value, "n", 10),
+                                     include_seen=bool(value.get("include_seen")),
+                                     exclude_items=bodies.strings(value, "exclude_items"))  # fmt: skip
+            return answer({"model": loaded.ref, "recommendations": _records(result.frame),
+                           **_plain(result.to_dict())}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    @app.post("/v1/models/{ref}/similar", tags=["score"], openapi_extra=SIMILAR_BODY,
+              summary="Items most similar to an item (stored recommender)")  # fmt: skip
+    async def similar(ref: str, request: Request):
+        try:
+            value = await json_body(request, '{"item": "85123A", "n": 10}')
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            from mktai.api.loaded import similar_to
+
+            item = value.get("item")
+            if not isinstance(item, (str, int)) or isinstance(item, bool):
+                raise UsageError('send {"item": "85123A", "n": 10}: the item id as a string')
+            loaded = cache.get(ref)
+            result = similar_to(loaded, str(item), n=bodies.integer(value, "n", 10))
+            return answer({"model": loaded.ref, "similar": _records(result.frame),
+                           **_plain(result.to_dict())}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    @app.post("/v1/models/{ref}/forecast", tags=["score"], openapi_extra=FORECAST_BODY,
+              summary="Future values per series from a stored forecast model")  # fmt: skip
+    async def forecast(ref: str, request: Request):
+        try:
+            value = await json_body(request, '{"horizon": 13}')
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            from mktai.api.forecast import forecast as run_forecast
+            from mktai.api.loaded import check_applies
+
+            loaded = cache.get(ref)
+            check_applies(loaded, "forecast")
+            horizon = bodies.integer(value, "horizon", None, high=10_000)
+            levels = value.get("levels", [80, 95])
+            if not isinstance(levels, list) or not all(isinstance(v, int) for v in levels):
+                raise UsageError('"levels" must be a list of interval levels, e.g. [80, 95]')
+            records = value.get("records")
+            data = (InMemory(bodies.records_csv(records, max_rows), "request body")
+                    if records is not None else None)  # fmt: skip
+            result = run_forecast(data, horizon=horizon, model=loaded.ref, store=cache.root,
+                                  levels=tuple(levels))  # fmt: skip
+            summary = {k: v for k, v in result.to_dict().items() if k not in ("frame", "detail")}
+            return answer({**_plain(summary), "model": loaded.ref,
+                           "forecast": _records(result.frame)}, loaded)  # fmt: skip
 
         return await guarded(work)
 

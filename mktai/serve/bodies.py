@@ -237,3 +237,33 @@ def mlflow_texts(body: dict[str, Any], max_rows: int) -> list[str]:
     if pick is None:
         raise InputError(f"no text column among {', '.join(header)}; name it 'text'")
     return [row[pick] for row in reader]
+
+
+def users_of(body: dict[str, Any], max_rows: int) -> list[str]:
+    """{"user": "42"} or {"users": ["42", 7]} -> ["42", "7"]."""
+    users = body.get("users", [body["user"]] if "user" in body else None)
+    if not isinstance(users, list) or not users:
+        raise UsageError('send {"user": "42", "n": 10} or {"users": ["42", "7"], "n": 10}')
+    if not all(isinstance(u, (str, int)) and not isinstance(u, bool) for u in users):
+        raise UsageError('"users" must be ids (strings or integers)')
+    check_rows(len(users), max_rows)
+    return [str(u) for u in users]
+
+
+def integer(body: dict[str, Any], key: str, default: int | None, high: int = 1_000) -> Any:
+    """An integer field between 1 and `high` (default when absent)."""
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise UsageError(f'"{key}" must be an integer between 1 and {high:,}, not {value!r}')
+    return value
+
+
+def strings(body: dict[str, Any], key: str) -> list[str] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise UsageError(f'"{key}" must be a list of ids')
+    return [str(v) for v in value]
