@@ -358,19 +358,19 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
 
         return await guarded(work)
 
-    async def json_body(request: Request, example: str) -> dict[str, Any]:
-        _kind, body = await read(request, csv_ok=False)
+    def parse_object(body: bytes, example: str) -> dict[str, Any]:
         return bodies.object_body(bodies.parse_json(body, depth), example)
 
     @app.post("/v1/models/{ref}/recommend", tags=["score"], openapi_extra=RECOMMEND_BODY,
               summary="Top-N items per user from a stored recommender")  # fmt: skip
     async def recommend(ref: str, request: Request):
         try:
-            value = await json_body(request, '{"user": "42", "n": 10}')
+            _kind, body = await read(request, csv_ok=False)
         except MktaiError as exc:
             return failure(exc)
 
         def work():
+            value = parse_object(body, '{"user": "42", "n": 10}')
             from mktai.api.loaded import recommend_users
 
             users = bodies.users_of(value, max_rows)
@@ -387,11 +387,12 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
               summary="Items most similar to an item (stored recommender)")  # fmt: skip
     async def similar(ref: str, request: Request):
         try:
-            value = await json_body(request, '{"item": "85123A", "n": 10}')
+            _kind, body = await read(request, csv_ok=False)
         except MktaiError as exc:
             return failure(exc)
 
         def work():
+            value = parse_object(body, '{"item": "85123A", "n": 10}')
             from mktai.api.loaded import similar_to
 
             item = value.get("item")
@@ -408,11 +409,12 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
               summary="Future values per series from a stored forecast model")  # fmt: skip
     async def forecast(ref: str, request: Request):
         try:
-            value = await json_body(request, '{"horizon": 13}')
+            _kind, body = await read(request, csv_ok=False)
         except MktaiError as exc:
             return failure(exc)
 
         def work():
+            value = parse_object(body, '{"horizon": 13}')
             from mktai.api.forecast import forecast as run_forecast
             from mktai.api.loaded import check_applies
 
