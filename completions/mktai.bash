@@ -29,8 +29,8 @@ _mktai_spec() {
             ;;
         'recommend')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--model -m --user -u --all-users --similar-to --top -n --include-seen --exclude-items --output -o --store --json --quiet -q --help -h'
+            _mktai_vopts='--model -m --user -u --similar-to --top -n --exclude-items --output -o --store'
             ;;
         'forecast')
             _mktai_subs=''
@@ -147,6 +147,13 @@ _mktai_value() {
         'segment|--map') _mktai_complete none ;;
         'segment|--encoding') _mktai_complete none ;;
         'segment|--store') _mktai_complete dir ;;
+        'recommend|--model'|'recommend|-m') _mktai_complete ref ;;
+        'recommend|--user'|'recommend|-u') _mktai_complete none ;;
+        'recommend|--similar-to') _mktai_complete none ;;
+        'recommend|--top'|'recommend|-n') _mktai_complete none ;;
+        'recommend|--exclude-items') _mktai_complete file ;;
+        'recommend|--output'|'recommend|-o') _mktai_complete file ;;
+        'recommend|--store') _mktai_complete dir ;;
         'sentiment|--input'|'sentiment|-i') _mktai_complete file ;;
         'sentiment|--column'|'sentiment|-c') _mktai_complete none ;;
         'sentiment|--output'|'sentiment|-o') _mktai_complete file ;;
@@ -191,7 +198,7 @@ _mktai_arg() {
     # $1: command path, $2: index of the positional argument being completed
     case "$1|$2" in
         'ingest|'*) _mktai_complete file ;;
-        'train|0') _mktai_complete words 'demand forecast propensity recommender segments sentiment' ;;
+        'train|0') _mktai_complete none ;;
         'train|1') _mktai_complete file ;;
         'segment|'*) _mktai_complete file ;;
         'sentiment|'*) _mktai_complete file ;;

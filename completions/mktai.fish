@@ -22,6 +22,8 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--name' '-n' '--target' '--algorithm' '-a' '--cv' '--seed' '--map' '--test-size' '--encoding' '--store'
         case 'segment'
             printf '%s\n' '--output' '-o' '--as-of' '--monetary' '--k' '--k-max' '--horizon' '--discount' '--segment-map' '--customers' '--features' '--model' '--compare-to' '--report' '--seed' '--map' '--encoding' '--store'
+        case 'recommend'
+            printf '%s\n' '--model' '-m' '--user' '-u' '--similar-to' '--top' '-n' '--exclude-items' '--output' '-o' '--store'
         case 'sentiment'
             printf '%s\n' '--input' '-i' '--column' '-c' '--output' '-o' '--model' '-m' '--lang' '--encoding' '--store'
         case 'predict'
@@ -134,7 +136,7 @@ complete -c mktai -f
 complete -c mktai -n '__mktai_at \'\'' -a 'ingest' -d 'Clean raw exports: detect encoding, delimiter, column roles and...'
 complete -c mktai -n '__mktai_at \'\'' -a 'train' -d 'Train a model on DATA and store it as a new version NAME@vN.'
 complete -c mktai -n '__mktai_at \'\'' -a 'segment' -d 'RFM scores, named segments, k-means clusters and CLV per customer.'
-complete -c mktai -n '__mktai_at \'\'' -a 'recommend' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'recommend' -d 'Recommend items: columns user, rank, item, score, source...'
 complete -c mktai -n '__mktai_at \'\'' -a 'forecast' -d 'Not built yet: exits 2.'
 complete -c mktai -n '__mktai_at \'\'' -a 'sentiment' -d 'Score review texts: label and probability of that label, per text.'
 complete -c mktai -n '__mktai_at \'\'' -a 'predict' -d 'Score DATA with a stored model: input columns + score + prediction...'
@@ -176,7 +178,7 @@ complete -c mktai -n '__mktai_at \'train\'' -l 'store' -r -f -a '(__fish_complet
 complete -c mktai -n '__mktai_at \'train\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'help' -s 'h' -d 'Show this message and exit.'
-complete -c mktai -n '__mktai_arg \'train\' 0' -f -a 'demand forecast propensity recommender segments sentiment' -d 'kind'
+complete -c mktai -n '__mktai_arg \'train\' 0' -f -d 'kind'
 complete -c mktai -n '__mktai_arg \'train\' 1' -F -d 'data'
 
 # mktai segment
@@ -205,6 +207,17 @@ complete -c mktai -n '__mktai_at \'segment\'' -l 'help' -s 'h' -d 'Show this mes
 complete -c mktai -n '__mktai_arg \'segment\' 0+' -F -d 'data'
 
 # mktai recommend
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'model' -s 'm' -r -f -a '(__mktai_refs)' -d 'Stored recommender: name, name@v3 or name@alias.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'user' -s 'u' -r -f -d 'User / customer id; repeatable.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'all-users' -d 'Recommend for every user the model knows.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'similar-to' -r -f -d 'Items most similar to this item id.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'top' -s 'n' -r -f -d 'Items per user (default 10).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'include-seen' -d 'Allow items the user already rated/bought.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'exclude-items' -r -F -d 'File of item ids never to recommend (out of stock).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'output' -s 'o' -r -F -d 'Write results here; format from the extension (.csv, .parquet, .json, .jsonl).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'recommend\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai forecast

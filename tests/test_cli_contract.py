@@ -32,7 +32,7 @@ def test_version_prints_and_exits_zero():
 
 
 def test_unbuilt_command_exits_2_with_one_line():
-    result = _mktai("recommend")
+    result = _mktai("forecast")  # recommend is built (issue #10)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "not built yet" in lines[0]

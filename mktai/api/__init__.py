@@ -16,6 +16,7 @@ from __future__ import annotations
 from mktai.api.evaluate import EvaluateResult, evaluate
 from mktai.api.ingest import IngestResult, ingest
 from mktai.api.predict import PredictResult, predict
+from mktai.api.recommend import RecommendResult, SimilarResult, recommend, similar_items
 from mktai.api.result import Result
 from mktai.api.segment import SegmentRunResult, segment
 from mktai.api.sentiment import SentimentResult, sentiment
@@ -25,14 +26,18 @@ __all__ = [
     "EvaluateResult",
     "IngestResult",
     "PredictResult",
+    "RecommendResult",
     "Result",
     "SegmentRunResult",
     "SentimentResult",
+    "SimilarResult",
     "TrainResult",
     "evaluate",
     "ingest",
     "predict",
+    "recommend",
     "segment",
     "sentiment",
+    "similar_items",
     "train",
 ]

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from mktai.store import Version
 
 # Which dataset kind (cleaning rules, role detection) each model kind reads; a family module
-# may override it with a DATASET_KIND attribute.
+# may override it with a DATASET_KIND attribute, or choose per file with
+# `dataset_kind_for(data, mapping=..., encoding=...) -> str | None` (recommend: a ratings file
+# or a transactions export).
 DATASET_KINDS = {
     "propensity": "labelled",
     "demand": "labelled",
@@ -70,6 +72,9 @@ def load_for(
     if target:
         mapping["target"] = target
     data_kind = dataset_kind(kind, module)
+    chooser = getattr(module, "dataset_kind_for", None)
+    if callable(chooser):  # a family reading more than one kind (ratings or transactions)
+        data_kind = chooser(data, mapping=mapping, encoding=encoding) or data_kind
     if unlabelled and data_kind == "labelled":
         data_kind = "table"
     if dedupe is None:
