@@ -14,6 +14,7 @@ imported here eagerly: that also binds each name to its function rather than to 
 from __future__ import annotations
 
 from mktai.api.evaluate import EvaluateResult, evaluate
+from mktai.api.forecast import ForecastResult, forecast
 from mktai.api.ingest import IngestResult, ingest
 from mktai.api.predict import PredictResult, predict
 from mktai.api.recommend import RecommendResult, SimilarResult, recommend, similar_items
@@ -24,6 +25,7 @@ from mktai.api.train import TrainResult, train
 
 __all__ = [
     "EvaluateResult",
+    "ForecastResult",
     "IngestResult",
     "PredictResult",
     "RecommendResult",
@@ -33,6 +35,7 @@ __all__ = [
     "SimilarResult",
     "TrainResult",
     "evaluate",
+    "forecast",
     "ingest",
     "predict",
     "recommend",
