@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from mktai.data.clean import (
     free_name,
     make_plan,
 )
-from mktai.data.read import BadRow, Source, empty_frame, iter_batches, open_source
+from mktai.data.read import BadRow, InMemory, Source, empty_frame, iter_batches, open_source
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
 
@@ -43,6 +43,22 @@ class Stream:
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
     keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
     not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
+    # header -> plan decided earlier (a server's stream of small requests): reused, not re-inferred
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None
+
+    def _plan_for(self, source: Source, raw: Any) -> Plan:
+        """The plan for this header: a copy of one decided before (plans), else a new one."""
+        import copy
+
+        if self.plans is None:
+            return make_plan(_plan_sample(source, raw), self.kind, self.mapping, self.required)
+        header = tuple(map(str, raw.schema.names))
+        known = self.plans.get(header)
+        if known is not None:
+            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
+        plan = make_plan(_plan_sample(source, raw), self.kind, self.mapping, self.required)
+        self.plans[header] = copy.deepcopy(plan)
+        return plan
 
     def _dedupes(self, source: Source) -> bool:
         """Whether to drop exact duplicates of this source: not again in a file `mktai ingest`
@@ -72,6 +88,20 @@ class Stream:
         self.cleaners.append(cleaner)
         return cleaner
 
+    def _plan_for(self, raw: pd.DataFrame) -> Plan:
+        """The plan for this header: a copy of one decided before (plans), else a new one."""
+        import copy
+
+        if self.plans is None:
+            return make_plan(raw, self.kind, self.mapping, self.required)
+        header = tuple(map(str, raw.columns))
+        known = self.plans.get(header)
+        if known is not None:
+            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
+        plan = make_plan(raw, self.kind, self.mapping, self.required)
+        self.plans[header] = copy.deepcopy(plan)
+        return plan
+
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
         import pandas as pd
@@ -96,8 +126,7 @@ class Stream:
             prepare = find_duplicates if dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
-                    sample = _plan_sample(source, raw)
-                    self.plan = make_plan(sample, self.kind, self.mapping, self.required)
+                    self.plan = self._plan_for(source, raw)
                 if cleaner is None:
                     cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
@@ -487,7 +516,7 @@ def ingest_metadata(source: Source) -> dict[str, Any] | None:
 
 
 def open_stream(
-    sources: Sequence[str | Path] | str | Path,
+    sources: Sequence[str | Path | InMemory] | str | Path | InMemory,
     *,
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -495,20 +524,31 @@ def open_stream(
     required: tuple[str, ...] = (),
     dedupe: bool = True,
     keep_raw: bool = False,
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None,
 ) -> Stream:
-    """Open every source (sniffing encoding and delimiter) without reading the data yet."""
-    if isinstance(sources, (str, Path)):
+    """Open every source (sniffing encoding and delimiter) without reading the data yet.
+
+    plans: a cache header -> Plan shared by calls with the same kind and mapping; a header seen
+    before is cleaned with the types decided then (as later batches of one file are).
+    """
+    if isinstance(sources, (str, Path, InMemory)):
         sources = [sources]
     if not sources:
         raise InputError("no input file given")
     opened = [open_source(s, encoding) for s in sources]
     return Stream(
-        opened, kind, dict(mapping or {}), tuple(required), dedupe=dedupe, keep_raw=keep_raw
+        opened,
+        kind,
+        dict(mapping or {}),
+        tuple(required),
+        dedupe=dedupe,
+        keep_raw=keep_raw,
+        plans=plans,
     )
 
 
 def load_table(
-    sources: Sequence[str | Path] | str | Path,
+    sources: Sequence[str | Path | InMemory] | str | Path | InMemory,
     *,
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -516,6 +556,7 @@ def load_table(
     required: tuple[str, ...] = (),
     dedupe: bool = True,
     keep_raw: bool = False,
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None,
 ) -> CleanTable:
     """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory).
 
@@ -532,6 +573,7 @@ def load_table(
         required=required,
         dedupe=dedupe,
         keep_raw=keep_raw,
+        plans=plans,
     )
     try:
         frames, rejects = [], []

@@ -12,8 +12,20 @@ from typing import Any
 
 # Metrics where a smaller value is better (gates invert their comparison for these).
 LOWER_IS_BETTER = frozenset(
-    {"log_loss", "brier", "mae", "rmse", "mse", "mape", "smape", "mase", "wape", "bias",
-     "rmsse", "owa"}  # fmt: skip
+    {
+        "log_loss",
+        "brier",
+        "mae",
+        "rmse",
+        "mse",
+        "mape",
+        "smape",
+        "mase",
+        "wape",
+        "bias",
+        "rmsse",
+        "owa",
+    }  # fmt: skip
 )
 CURVE_POINTS = 200
 
