@@ -88,20 +88,6 @@ class Stream:
         self.cleaners.append(cleaner)
         return cleaner
 
-    def _plan_for(self, raw: pd.DataFrame) -> Plan:
-        """The plan for this header: a copy of one decided before (plans), else a new one."""
-        import copy
-
-        if self.plans is None:
-            return make_plan(raw, self.kind, self.mapping, self.required)
-        header = tuple(map(str, raw.columns))
-        known = self.plans.get(header)
-        if known is not None:
-            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
-        plan = make_plan(raw, self.kind, self.mapping, self.required)
-        self.plans[header] = copy.deepcopy(plan)
-        return plan
-
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
         import pandas as pd
