@@ -165,15 +165,15 @@ def baselines(frame, target: str, y, folds: int, seed: int, drop: list[str]) -> 
 def default_folds(rows: int) -> int:
     """The folds `mktai train` uses without --cv (5 before this mktai had a size rule)."""
     try:
-        from mktai.tasks.supervised import default_folds as rule
+        from mktai.tasks.supervised.family import default_folds as rule
     except ImportError:
         return 5
     return rule(rows)
 
 
 def mktai_run(table, algorithm: str | None, folds: int, seed: int, drop: list[str]) -> dict:
-    from mktai.tasks import supervised
     from mktai.tasks.base import TrainOptions
+    from mktai.tasks.supervised import family as supervised
 
     extra = {"test_size": "0"}
     if drop:
@@ -203,10 +203,10 @@ def thread_timings(table, counts: list[int], repeats: int, seed: int) -> None:
 
     from threadpoolctl import threadpool_limits
 
-    from mktai.tasks.supervised_estimators import GBM_DEFAULTS, build, passive_openmp
+    from mktai.tasks.supervised.estimators import GBM_DEFAULTS, build, passive_openmp
 
     passive_openmp()  # as mktai does (OMP_WAIT_POLICY=ACTIVE in the environment overrides it)
-    from mktai.tasks.tabular_prep import categorical_names, feature_names, infer_schema, prepare
+    from mktai.tasks.common.tabular import categorical_names, feature_names, infer_schema, prepare
 
     frame = table.frame
     schema = infer_schema(frame, "y")

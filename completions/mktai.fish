@@ -6,9 +6,9 @@
 function __mktai_subs --description 'mktai: sub-commands of the command path $argv[1]'
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'demo' 'models'
+            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'models' 'demo'
         case 'models'
-            printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'export' 'import'
+            printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'sign' 'export' 'import'
     end
 end
 
@@ -22,14 +22,16 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--name' '-n' '--target' '--algorithm' '-a' '--cv' '--seed' '--map' '--test-size' '--encoding' '--store'
         case 'segment'
             printf '%s\n' '--output' '-o' '--as-of' '--monetary' '--k' '--k-max' '--horizon' '--discount' '--segment-map' '--customers' '--features' '--model' '--compare-to' '--report' '--seed' '--map' '--encoding' '--store'
+        case 'recommend'
+            printf '%s\n' '--model' '-m' '--user' '-u' '--similar-to' '--top' '-n' '--exclude-items' '--output' '-o' '--store'
+        case 'forecast'
+            printf '%s\n' '--horizon' '--by' '--freq' '--agg' '--fill' '--value' '--model' '-m' '--algorithm' '-a' '--exog' '--future' '--level' '--intervals' '--backtest' '--origins' '--plot' '--output' '-o' '--seed' '--map' '--encoding' '--store'
         case 'sentiment'
             printf '%s\n' '--input' '-i' '--column' '-c' '--output' '-o' '--model' '-m' '--lang' '--encoding' '--store'
         case 'predict'
             printf '%s\n' '--model' '-m' '--output' '-o' '--map' '--encoding' '--store'
         case 'evaluate'
             printf '%s\n' '--model' '-m' '--data' '-d' '--report' '--junit' '--fail-under' '--compare-to' '--max-drop' '--map' '--encoding' '--store'
-        case 'demo'
-            printf '%s\n' '--out' '--seed'
         case 'models list'
             printf '%s\n' '--store'
         case 'models show'
@@ -44,10 +46,14 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--keep' '--store'
         case 'models verify'
             printf '%s\n' '--store'
+        case 'models sign'
+            printf '%s\n' '--store'
         case 'models export'
             printf '%s\n' '--output' '-o' '--store'
         case 'models import'
             printf '%s\n' '--name' '--store'
+        case 'demo'
+            printf '%s\n' '--out' '--seed'
     end
 end
 
@@ -134,13 +140,13 @@ complete -c mktai -f
 complete -c mktai -n '__mktai_at \'\'' -a 'ingest' -d 'Clean raw exports: detect encoding, delimiter, column roles and...'
 complete -c mktai -n '__mktai_at \'\'' -a 'train' -d 'Train a model on DATA and store it as a new version NAME@vN.'
 complete -c mktai -n '__mktai_at \'\'' -a 'segment' -d 'RFM scores, named segments, k-means clusters and CLV per customer.'
-complete -c mktai -n '__mktai_at \'\'' -a 'recommend' -d 'Not built yet: exits 2.'
-complete -c mktai -n '__mktai_at \'\'' -a 'forecast' -d 'Not built yet: exits 2.'
+complete -c mktai -n '__mktai_at \'\'' -a 'recommend' -d 'Recommend items: columns user, rank, item, score, source...'
+complete -c mktai -n '__mktai_at \'\'' -a 'forecast' -d 'Forecast every series of DATA with prediction intervals; choose...'
 complete -c mktai -n '__mktai_at \'\'' -a 'sentiment' -d 'Score review texts: label and probability of that label, per text.'
 complete -c mktai -n '__mktai_at \'\'' -a 'predict' -d 'Score DATA with a stored model: input columns + score + prediction...'
 complete -c mktai -n '__mktai_at \'\'' -a 'evaluate' -d 'Evaluate a stored model on labelled data; reports for CI and gates...'
-complete -c mktai -n '__mktai_at \'\'' -a 'demo' -d 'Run the whole tour on sample_data/ into a throw-away store and list...'
 complete -c mktai -n '__mktai_at \'\'' -a 'models' -d 'Manage stored model versions: list, show, tag, rm, prune, verify,...'
+complete -c mktai -n '__mktai_at \'\'' -a 'demo' -d 'Run the whole tour on sample_data/ into a throw-away store and list...'
 complete -c mktai -n '__mktai_at \'\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'\'' -l 'json' -d 'Machine-readable summary on stdout.'
@@ -205,10 +211,46 @@ complete -c mktai -n '__mktai_at \'segment\'' -l 'help' -s 'h' -d 'Show this mes
 complete -c mktai -n '__mktai_arg \'segment\' 0+' -F -d 'data'
 
 # mktai recommend
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'model' -s 'm' -r -f -a '(__mktai_refs)' -d 'Stored recommender: name, name@v3 or name@alias.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'user' -s 'u' -r -f -d 'User / customer id; repeatable.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'all-users' -d 'Recommend for every user the model knows.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'similar-to' -r -f -d 'Items most similar to this item id.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'top' -s 'n' -r -f -d 'Items per user (default 10).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'include-seen' -d 'Allow items the user already rated/bought.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'exclude-items' -r -F -d 'File of item ids never to recommend (out of stock).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'output' -s 'o' -r -F -d 'Write results here; format from the extension (.csv, .parquet, .json, .jsonl).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'recommend\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'recommend\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai forecast
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'horizon' -r -f -d 'Periods ahead (a stored model: its own).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'by' -r -f -d 'Series key column(s), e.g. store,product.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'freq' -r -f -d 'D, W, M or Q (default: inferred; coarser re-aggregates).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'agg' -r -f -d 'sum (default) or mean: duplicates and re-aggregation.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'fill' -r -f -d 'Missing periods: zero (default) or interpolate.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'wide' -d 'One column per series.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'value' -r -f -d 'Column to forecast (default: amount/sales).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'model' -s 'm' -r -f -a '(__mktai_refs)' -d 'A method (auto, ets, ...) or a stored model name.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'algorithm' -s 'a' -r -f -d 'auto (default), naive, snaive, drift, ets, theta, arima, linear, gbm, comb.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'exog' -r -f -d 'Regressor columns, e.g. price,promo.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'future' -r -F -d 'Future regressor values: date, keys, --exog columns.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'level' -r -f -d 'Interval levels in percent, e.g. 80,95.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'intervals' -r -f -d 'conformal (backtest residuals, default) or model.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'backtest' -r -f -d 'Rolling origins for an accuracy table (0 = none).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'detail' -d 'With --backtest: per-series accuracy too.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'origins' -r -f -d 'Origins auto uses to choose per series.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'plot' -r -F -d 'Draw history, forecast and intervals (.png/.html).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'output' -s 'o' -r -F -d 'Write results here; format from the extension (.csv, .parquet, .json, .jsonl).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'seed' -r -f -d 'Random seed: same data + seed = same result.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'map' -r -f -d 'Set a column role explicitly, e.g. --map amount=Total --map date=OrderDate.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'encoding' -r -f -d 'Input encoding (default: detected; e.g. utf-8, gb18030).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'forecast\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'forecast\'' -l 'help' -s 'h' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'forecast\' 0' -F -d 'data'
 
 # mktai sentiment
 complete -c mktai -n '__mktai_at \'sentiment\'' -l 'input' -s 'i' -r -F -d 'File of reviews (CSV/parquet/JSON lines...).'
@@ -251,11 +293,6 @@ complete -c mktai -n '__mktai_at \'evaluate\'' -l 'json' -d 'Print a machine-rea
 complete -c mktai -n '__mktai_at \'evaluate\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'evaluate\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
-# mktai demo
-complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'
-complete -c mktai -n '__mktai_at \'demo\'' -l 'seed' -r -f -d 'Random seed for every step.'
-complete -c mktai -n '__mktai_at \'demo\'' -l 'help' -s 'h' -d 'Show this message and exit.'
-
 # mktai models
 complete -c mktai -n '__mktai_at \'models\'' -a 'list' -d 'List every model version with its aliases, kind, algorithm, date,...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'show' -d 'Show one version\'s manifest (parameters, schema, data fingerprint,...'
@@ -264,6 +301,7 @@ complete -c mktai -n '__mktai_at \'models\'' -a 'untag' -d 'Remove an alias (the
 complete -c mktai -n '__mktai_at \'models\'' -a 'rm' -d 'Remove a version, or every version of a model with --all.'
 complete -c mktai -n '__mktai_at \'models\'' -a 'prune' -d 'Remove old versions, keeping the newest --keep N plus every aliased...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'verify' -d 'Check every file\'s sha256 and every alias; exit 3 and list each...'
+complete -c mktai -n '__mktai_at \'models\'' -a 'sign' -d 'Record a version\'s current manifest in the store index, signed with...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'export' -d 'Write one verified version to a .tar.gz that `mktai models import`...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'import' -d 'Import an exported version as the next version number of its name...'
 complete -c mktai -n '__mktai_at \'models\'' -l 'help' -s 'h' -d 'Show this message and exit.'
@@ -323,6 +361,13 @@ complete -c mktai -n '__mktai_at \'models verify\'' -l 'quiet' -s 'q' -d 'Silenc
 complete -c mktai -n '__mktai_at \'models verify\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models verify\' 0' -f -a '(__mktai_refs)' -d 'ref'
 
+# mktai models sign
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
+complete -c mktai -n '__mktai_at \'models sign\'' -l 'help' -s 'h' -d 'Show this message and exit.'
+complete -c mktai -n '__mktai_arg \'models sign\' 0' -f -a '(__mktai_refs)' -d 'ref'
+
 # mktai models export
 complete -c mktai -n '__mktai_at \'models export\'' -l 'output' -s 'o' -r -F -d 'Archive to write (.tar.gz).'
 complete -c mktai -n '__mktai_at \'models export\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
@@ -338,3 +383,8 @@ complete -c mktai -n '__mktai_at \'models import\'' -l 'json' -d 'Print a machin
 complete -c mktai -n '__mktai_at \'models import\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'models import\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models import\' 0' -F -d 'archive'
+
+# mktai demo
+complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'
+complete -c mktai -n '__mktai_at \'demo\'' -l 'seed' -r -f -d 'Random seed for every step.'
+complete -c mktai -n '__mktai_at \'demo\'' -l 'help' -s 'h' -d 'Show this message and exit.'

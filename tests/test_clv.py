@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate, stats
 from scipy.optimize import approx_fprime
 
-from mktai.tasks import clv
+from mktai.tasks.segment import clv as clv
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "transactions.csv.gz"
 
@@ -136,8 +136,8 @@ def real_summary():
     if not DATA.exists():
         pytest.skip(f"real data not found: {DATA}")
     from mktai.data import load_table
-    from mktai.tasks import rfm
-    from mktai.tasks.segment import transactions_frame
+    from mktai.tasks.segment import rfm as rfm
+    from mktai.tasks.segment.family import transactions_frame
 
     frame, _ = transactions_frame(load_table(DATA, kind="transactions"))
     summary, _ = rfm.summarise(frame)

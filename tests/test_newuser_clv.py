@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mktai.cli.app import app
-from mktai.tasks.clv import fit_bgnbd, fit_gamma_gamma
+from mktai.tasks.segment.clv import fit_bgnbd, fit_gamma_gamma
 
 runner = CliRunner()
 START = pd.Timestamp("1997-01-01")

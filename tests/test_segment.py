@@ -12,20 +12,20 @@ import pandas as pd
 import pytest
 
 from mktai.errors import InputError, UsageError
-from mktai.tasks import rfm
-from mktai.tasks.rfm_scores import (
-    assign_segments,
-    fm_score,
-    load_segment_map,
-    quintile_edges,
-    score,
-)
-from mktai.tasks.segment import (
+from mktai.tasks.segment import rfm as rfm
+from mktai.tasks.segment.family import (
     SegmentOptions,
     load_model,
     migration_matrix,
     segment_customers,
     transactions_frame,
+)
+from mktai.tasks.segment.rfm_scores import (
+    assign_segments,
+    fm_score,
+    load_segment_map,
+    quintile_edges,
+    score,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "transactions.csv.gz"

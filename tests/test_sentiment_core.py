@@ -12,7 +12,7 @@ import pytest
 
 from mktai.errors import InputError, UsageError
 from mktai.tasks.base import TrainOptions
-from mktai.tasks.sentiment import default_model, fit, load_model
+from mktai.tasks.sentiment.family import default_model, fit, load_model
 from mktai.tasks.sentiment.features import fit_features, word_grams
 from mktai.tasks.sentiment.labels import training_labels
 from mktai.tasks.sentiment.model import load_directory
@@ -175,7 +175,7 @@ def test_default_model_on_out_of_domain_chinese_reviews():
 
 
 def test_default_model_directory_is_json_and_npz_only():
-    from mktai.tasks.sentiment import default_dir
+    from mktai.tasks.sentiment.family import default_dir
 
     files = [p for p in default_dir().rglob("*") if p.is_file()]
     assert {p.suffix for p in files} <= {".json", ".npz", ".md"}
@@ -191,7 +191,8 @@ def test_default_model_directory_is_json_and_npz_only():
 PARALLEL_CHECK = """
 import json, sys, threading
 import numpy as np, pandas as pd
-from mktai.tasks.sentiment import default_model, model as m
+from mktai.tasks.sentiment import model as m
+from mktai.tasks.sentiment.family import default_model
 texts = pd.read_csv(sys.argv[1])["review"].fillna("").tolist() * 3
 default = default_model()
 serial = default.score(texts, explain=True)

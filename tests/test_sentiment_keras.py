@@ -14,7 +14,7 @@ pytest.importorskip("tensorflow", reason="TensorFlow (mktai[deep]) is not instal
 
 from mktai.data.table import CleanTable  # noqa: E402
 from mktai.tasks.base import TrainOptions  # noqa: E402
-from mktai.tasks.sentiment import fit, load_model  # noqa: E402
+from mktai.tasks.sentiment.family import fit, load_model  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

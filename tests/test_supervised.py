@@ -12,9 +12,9 @@ from sklearn import metrics as skm
 from mktai.data import load_table
 from mktai.data.table import CleanTable
 from mktai.errors import InputError, IntegrityError, UsageError
-from mktai.tasks import supervised as sup
 from mktai.tasks.base import TrainOptions
-from mktai.tasks.tabular_prep import infer_schema, prepare
+from mktai.tasks.common.tabular import infer_schema, prepare
+from mktai.tasks.supervised import family as sup
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "bank_sample.csv"
 FAST = {"max_iter": "60", "learning_rate": "0.1"}
@@ -117,8 +117,8 @@ def test_save_load_round_trip_and_independent_metrics(bank_model, bank, tmp_path
     bank_model.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.skops"]
     loaded = sup.load_model(tmp_path, {})
-    original = bank_model.predict(bank)
-    again = loaded.predict(bank)
+    original, _ = bank_model.predict(bank)
+    again, _ = loaded.predict(bank)
     np.testing.assert_allclose(original["score"], again["score"])
     result = loaded.evaluate(bank)
     y, score = bank.frame["y"].to_numpy(), again["score"].to_numpy()
@@ -156,7 +156,7 @@ def test_multiclass(algorithm):
     model = sup.fit(table_of(frame), "propensity",
                     TrainOptions(seed=0, cv=3, algorithm=algorithm, extra=dict(FAST) if algorithm == "gbm" else {}))  # fmt: skip
     assert model.task == "multiclass" and model.classes == ["high", "low", "mid"]
-    out = model.predict(table_of(frame))
+    out, _ = model.predict(table_of(frame))
     assert {"proba_high", "proba_low", "proba_mid"} <= set(out.columns)
     accuracy = (out["prediction"] == frame["y"]).mean()
     assert accuracy > 0.85
@@ -182,7 +182,7 @@ def test_demand_regression_with_missing_values(algorithm):
     assert model.task == "regression" and model.metrics["cv"]["r2"]["mean"] > 0.8
     assert model.extras["preprocessing"]["missing_values"]["visits"] > 0
     result = model.evaluate(table)
-    out = model.predict(table)
+    out, _ = model.predict(table)
     assert len(out) == n and out["score"].notna().all()
     assert result["metrics"]["rmse"] == pytest.approx(
         np.sqrt(skm.mean_squared_error(frame["amount"], out["score"])), abs=1e-4
@@ -194,7 +194,7 @@ def test_calibration_and_class_weights(bank):
     model = sup.fit(bank, "propensity", TrainOptions(seed=0, cv=3, extra=extra))
     assert model.calibration["method"] == "isotonic"
     assert model.params["class_weight"] == "balanced"
-    scores = model.predict(bank)["score"]
+    scores = model.predict(bank)[0]["score"]
     # isotonic calibration on out-of-fold scores keeps the mean near the base rate even though
     # balanced class weights push raw probabilities up
     assert abs(scores.mean() - bank.frame["y"].mean()) < 0.05
@@ -210,7 +210,7 @@ def test_same_seed_same_metrics(bank):
 def test_threads_default_to_the_idle_cores_and_openmp_waits_passively(monkeypatch):
     import os
 
-    from mktai.tasks.supervised_estimators import default_threads, passive_openmp
+    from mktai.tasks.supervised.estimators import default_threads, passive_openmp
 
     cores = len(os.sched_getaffinity(0))
     monkeypatch.delenv("MKTAI_THREADS", raising=False)
@@ -237,7 +237,7 @@ def test_passive_openmp_is_set_before_scikit_learn_loads():
     import sys
 
     code = (
-        "import os, sys; import mktai.tasks.supervised; "
+        "import os, sys; import mktai.tasks.supervised.family; "
         "print('sklearn' in sys.modules, os.environ.get('OMP_WAIT_POLICY'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mktai.data import load_table
-from mktai.tasks import supervised as sup
 from mktai.tasks.base import TrainOptions
+from mktai.tasks.supervised import family as sup
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank_marketing.csv"
 pytestmark = pytest.mark.skipif(

@@ -7,34 +7,43 @@
 
 cli/ and serve/ are its two clients. Nothing here prints; warnings come back in
 `result.warnings`, progress through an optional `progress(label, done, total)` callback.
-Functions are imported lazily so `import mktai.api` costs nothing.
+The operation modules are light (heavy libraries load inside the functions), so they are
+imported here eagerly: that also binds each name to its function rather than to its module.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mktai.api.evaluate import EvaluateResult, evaluate
+from mktai.api.forecast import ForecastResult, forecast
+from mktai.api.ingest import IngestResult, ingest
+from mktai.api.models import list_models, open_store
+from mktai.api.predict import PredictResult, predict
+from mktai.api.recommend import RecommendResult, SimilarResult, recommend, similar_items
+from mktai.api.result import Result
+from mktai.api.segment import SegmentRunResult, segment
+from mktai.api.sentiment import SentimentResult, sentiment
+from mktai.api.train import TrainResult, train
 
-# public name -> module that defines it
-_EXPORTS: dict[str, str] = {}
-
-
-def _export(module: str, *names: str) -> None:
-    for name in names:
-        _EXPORTS[name] = f"mktai.api.{module}"
-
-
-_export("result", "Result")
-_export("recommend", "recommend", "similar_items")
-_export("forecast", "forecast")
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mktai.api' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(_EXPORTS)
+__all__ = [
+    "EvaluateResult",
+    "ForecastResult",
+    "IngestResult",
+    "PredictResult",
+    "RecommendResult",
+    "Result",
+    "SegmentRunResult",
+    "SentimentResult",
+    "SimilarResult",
+    "TrainResult",
+    "evaluate",
+    "forecast",
+    "ingest",
+    "list_models",
+    "open_store",
+    "predict",
+    "recommend",
+    "segment",
+    "sentiment",
+    "similar_items",
+    "train",
+]

@@ -1,7 +1,7 @@
 """evaluate: is the evaluation data the training data, or mostly made of it?
 
 Metrics on training rows are optimistic and pass gates they should fail. The manifest holds the
-training file's sha256 (the same file) and a sketch of the training rows (mktai.tasks.overlap:
+training file's sha256 (the same file) and a sketch of the training rows (mktai.tasks.common.overlap:
 a copy, a re-export, a superset); either gives one loud warning line, which the summary and
 every report carry, and --strict turns into exit 2.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 def training_data_warning(manifest: dict[str, Any], table: Any) -> str | None:
     """The warning for evaluating `table` with the model of `manifest`, or None."""
-    from mktai.tasks.overlap import HEAVY_OVERLAP, training_share
+    from mktai.tasks.common.overlap import HEAVY_OVERLAP, training_share
 
     data = manifest.get("training_data")
     trained_sha = data.get("sha256") if isinstance(data, dict) else None

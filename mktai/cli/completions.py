@@ -11,7 +11,7 @@ Regenerate after changing any command or option (a test fails while they are sta
 
 What a value completes to is decided from the click parameter:
 - a fixed set of choices (Enum / Literal annotations, click.Choice) -> those words; the KIND
-  argument -> model kinds (mktai.tasks.KINDS), a --kind option -> dataset kinds
+  argument -> model kinds (mktai.tasks.kinds()), a --kind option -> dataset kinds
   (mktai.data.schema.KINDS);
 - a Path (or File) -> file names; directories only when the parameter is directory-only, named
   `store` / `*_dir`, or its help starts with "Directory";
@@ -197,18 +197,17 @@ def _names(param: Any) -> set[str]:
 def _registry_choices(param: Any, positional: bool) -> list[str]:
     """Plain-str parameters whose values are a registry of the code base.
 
-    The KIND argument (`train KIND`) takes a model kind (mktai.tasks.KINDS); the shared --kind
+    The KIND argument (`train KIND`) takes a model kind (mktai.tasks.kinds()); the shared --kind
     option takes a dataset kind (mktai.data.schema.KINDS).
     """
     if "kind" not in _names(param) or not _is_plain_str(param):
         return []
-    try:
-        if positional:
-            from mktai.tasks import KINDS
-        else:
-            from mktai.data.schema import KINDS
-    except ImportError:  # a registry not built yet: no hint
-        return []
+    if positional:
+        from mktai.tasks import kinds
+
+        return kinds()
+    from mktai.data.schema import KINDS
+
     return sorted(KINDS)
 
 

@@ -15,6 +15,7 @@ from mktai.cli.options import (
     OutputOpt,
     QuietOpt,
     StrictOpt,
+    json_needs_output,
     parse_mapping,
     resolve_flag,
 )
@@ -60,18 +61,15 @@ def ingest(
 
       cat orders.csv | mktai ingest - --kind transactions > clean.csv
     """
+    from mktai.api.ingest import ingest as run_ingest
     from mktai.cli import console
     from mktai.cli.summaries import print_cleaning_summary
-    from mktai.data.ingest import ingest as run_ingest
     from mktai.errors import InputError
 
     if quiet:
         console.set_quiet(True)
     as_json = resolve_flag(ctx, "json", json_out)
-    if as_json and output is None:
-        from mktai.errors import UsageError
-
-        raise UsageError("--json prints the summary on stdout, so give the data an -o FILE")
+    json_needs_output(as_json, output, "the clean table")
     result = run_ingest(
         files,
         output,
@@ -81,7 +79,7 @@ def ingest(
         rejects=rejects,
         report=report,
         strict=strict,
-        dedupe=not keep_duplicates,
+        keep_duplicates=keep_duplicates,
     )
     print_cleaning_summary(result.report)
     if result.rejects_path:
@@ -92,22 +90,9 @@ def ingest(
         console.info(f"report: {report}")
     if as_json:
         console.print_json(result.report)
-    rejected = result.report["rows_rejected"]
+    rejected = result.rows_rejected
     if strict and rejected:
         kept = f"; {output} was not written" if result.held_back else ""
         raise InputError(
             f"{rejected:,} rows rejected (see {result.rejects_path}) and --strict is set{kept}"
         )
-
-
-def demo_step(tour) -> None:  # noqa: ANN001 - demo.Tour
-    out = tour.output("clean transactions", tour.out / "transactions.clean.parquet")
-    tour.output("ingest report", tour.out / "ingest.json")
-    tour.run(
-        "ingest",
-        str(tour.sample_data / "transactions_sample.csv"),
-        "-o",
-        str(out),
-        "--report",
-        str(tour.out / "ingest.json"),
-    )

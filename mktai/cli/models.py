@@ -1,6 +1,6 @@
 """`mktai models`: list, show, tag, untag, rm, prune, verify, export and import stored models.
 
-A thin shell over mktai.store.Store. Only the store (stdlib + filelock) and rich are imported,
+A thin shell over the store (mktai.api.models.open_store -> mktai.store.Store). Only the store (stdlib + filelock) and rich are imported,
 so `mktai models list` starts as fast as typer itself: no pandas, NumPy, scikit-learn or TF.
 """
 
@@ -29,21 +29,19 @@ def _open(
     ctx: typer.Context, store: Path | None, json_out: bool, quiet: bool
 ) -> tuple[Store, bool]:
     """The Store named by --store/$MKTAI_STORE and whether --json is on (command or app level)."""
-    from mktai.store import Store
+    from mktai.api.models import open_store
 
     if resolve_flag(ctx, "quiet", quiet):
         console.set_quiet(True)
-    return Store(resolve_store(ctx, store)), resolve_flag(ctx, "json", json_out)
+    return open_store(resolve_store(ctx, store)), resolve_flag(ctx, "json", json_out)
 
 
 def _stdout_console():
     """Tables are results, so they go to stdout; wide when piped so rows are not wrapped."""
     import sys
 
-    from rich.console import Console
-
     width = None if sys.stdout.isatty() else 160
-    return Console(highlight=False, width=width)
+    return console.safe_console(highlight=False, width=width)
 
 
 def _size(num: int | None) -> str:
@@ -83,11 +81,18 @@ def list_models(
         console.print_json(models)
         return
     if not models:
-        console.info(f"no models in {repo.root} (train one with `mktai train`)")
+        if repo.missing():  # a note, not an error: listing an empty place is not wrong
+            console.warn(f"{repo.missing()}: no models (check --store or $MKTAI_STORE)")
+        else:
+            console.info(f"no models in {repo.root} (train one with `mktai train`)")
         return
     for model in models:
         if model.get("error"):
             console.warn(model["error"])
+        for entry in model["versions"]:
+            if entry.get("error"):
+                console.warn(entry["error"])
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -101,7 +106,7 @@ def list_models(
                 f"v{entry['version']}",
                 ",".join(entry["aliases"]),
                 entry.get("kind") or "",
-                entry.get("algorithm") or ("[red]damaged[/red]" if "error" in entry else ""),
+                "[red]damaged[/red]" if "error" in entry else escape(entry.get("algorithm") or ""),
                 (entry.get("created_at") or "").replace("T", " ").rstrip("Z"),
                 _size(entry.get("bytes")),
                 _metrics_text(entry.get("metrics")),
@@ -289,13 +294,41 @@ def verify(
         console.print_json({"ok": not problems, "problems": [p.as_dict() for p in problems]})
     else:
         for problem in problems:
-            typer.echo(str(problem))
+            typer.echo(console.visible(str(problem), one_line=True))
     if problems:
         raise IntegrityError(
             f"{len(problems)} problem(s) in {scope}; restore the damaged versions from an export "
             "or retrain them, and remove them with `mktai models rm NAME@vN --force`"
         )
-    console.info(f"verified {scope}: every file matches its sha256")
+    seals = repo.seals(ref)
+    counts = {s: list(seals.values()).count(s) for s in ("signed", "indexed", "unindexed")}
+    told = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    console.info(
+        f"verified {scope}: every file matches its sha256; manifests: {told or 'none'}"
+        + (
+            " (unindexed: published before manifest seals; `mktai models sign` records them)"
+            if counts["unindexed"]
+            else ""
+        )
+    )
+
+
+@app.command("sign")
+def sign(
+    ctx: typer.Context,
+    ref: RefArg,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record a version's current manifest in the store index, signed with $MKTAI_STORE_KEY
+    (or the file named by $MKTAI_STORE_KEY_FILE) when set. Every file must match first.
+
+    Example: MKTAI_STORE_KEY=$(cat ~/.mktai-key) mktai models sign churn@v3
+    """
+    repo, as_json = _open(ctx, store, json_out, quiet)
+    version, found = repo.sign(ref)
+    _done(as_json, {"ref": version.ref, "seal": found.status}, f"{version.ref}: {found.status}")
 
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -375,16 +408,3 @@ def _done(as_json: bool, payload: dict[str, Any], message: str) -> None:
         console.print_json(payload)
     else:
         console.info(message)
-
-
-def demo_step(tour: Any) -> None:
-    """Last demo step: list what the tour trained, check every checksum, export the newest."""
-    from mktai.store import Store
-
-    tour.run("models", "list")
-    tour.run("models", "verify")
-    models = Store(tour.store).list()
-    if models:
-        first = models[0]["name"]
-        archive = tour.output(f"export of {first}", tour.out / f"{first}.tar.gz")
-        tour.run("models", "export", first, "-o", str(archive))

@@ -1,6 +1,6 @@
 """`mktai sentiment`: label + probability per review text (English and Chinese).
 
-A thin shell over mktai.tasks.sentiment: texts come from the arguments, from stdin (`-`, one per
+A thin shell over mktai.tasks.sentiment.family: texts come from the arguments, from stdin (`-`, one per
 line) or from a file read by the cleaning layer (--input); the built-in model scores them unless
 --model names a stored one. Results go to stdout or -o FILE; counts and warnings to stderr.
 """
@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mktai.cli.options import EncodingOpt, JsonOpt, OutputOpt, QuietOpt, StoreOpt, StrictOpt
+from mktai.cli.options import (
+    EncodingOpt,
+    JsonOpt,
+    OutputOpt,
+    QuietOpt,
+    StoreOpt,
+    StrictOpt,
+    json_needs_output,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from mktai.cli.demo import Tour
-
-BUILTIN = "built-in"
 
 
 def sentiment(
@@ -59,6 +63,14 @@ def sentiment(
 
     Texts with nothing to read (empty, whitespace, numbers only) get the label "unknown".
     Without --model the built-in English + Chinese model is used (no training needed).
+
+    Examples:
+
+      mktai sentiment "Great product, fast delivery" "质量很差，不会再买了" --explain
+
+      mktai sentiment --input reviews.csv --column review -o scored.csv
+
+      cut -f2 reviews.tsv | mktai sentiment - > labels.csv
     """
     from mktai.cli import console
     from mktai.cli.options import resolve_flag
@@ -78,21 +90,19 @@ def sentiment(
         raise UsageError("--column names a column of --input FILE; add --input")
     if "-" in texts and len(texts) > 1:
         raise UsageError("'-' (read stdin) cannot be combined with texts on the command line")
-    if json_out and input_file is not None and output is None:
-        raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
-
-    from mktai.tasks.sentiment import apply
-
-    scorer, model_name = _model(ctx, store, model)
     if input_file is not None:
-        frame, summary = apply.score_file(
-            scorer, input_file, column=column, lang=lang, explain=explain,
-            encoding=encoding, strict=strict,
-        )  # fmt: skip
-    else:
+        json_needs_output(json_out, output, "the scored rows")
+
+    from mktai.api.sentiment import sentiment as run_sentiment
+    from mktai.cli.options import resolve_store
+
+    lines = None
+    if input_file is None:
         lines = _stdin_lines(encoding) if texts == ["-"] else texts
-        frame, summary = apply.score_texts(scorer, lines, lang=lang, explain=explain)
-    summary["model"] = model_name
+    result = run_sentiment(lines, input=input_file, column=column, model=model,
+                           store=resolve_store(ctx, store), lang=lang, explain=explain,
+                           encoding=encoding, strict=strict)  # fmt: skip
+    frame, summary = result.frame, result.summary
     _report(summary)
 
     from mktai.data import write_table
@@ -108,25 +118,6 @@ def sentiment(
         write_table(frame, None)
     if json_out:
         console.print_json(summary)
-
-
-def _model(ctx: typer.Context, store: Path | None, ref: str | None) -> tuple[Any, str]:
-    """The stored model named by --model, else the built-in default."""
-    from mktai.tasks import sentiment as family
-
-    if ref is None:
-        return family.default_model(), BUILTIN
-    from mktai.cli.options import resolve_store
-    from mktai.errors import UsageError
-    from mktai.store import Store
-
-    version = Store(resolve_store(ctx, store)).load(ref)
-    if version.kind != "sentiment":
-        raise UsageError(
-            f"model {version.ref} is a {version.kind!r} model, not sentiment; train one with "
-            "`mktai train sentiment REVIEWS.csv --name NAME`"
-        )
-    return family.load_model(version.path, version.manifest), version.ref
 
 
 def _report(summary: dict[str, Any]) -> None:
@@ -235,20 +226,3 @@ def _print_table(frame: pd.DataFrame) -> None:
             cells.append(str(record["explanation"]))
         table.add_row(*cells)
     Console(highlight=False, soft_wrap=False, width=160).print(table)
-
-
-def demo_step(tour: Tour) -> None:
-    """Score the sample reviews (English and Chinese) with the built-in model, then train one."""
-    reviews = str(tour.sample_data / "reviews.csv")
-    scored = tour.out / "reviews_scored.csv"
-    tour.run("sentiment", "Great product, fast delivery", "质量很差，不会再买了", "--explain")
-    tour.run("sentiment", "--input", reviews, "--column", "review", "--explain", "-o", str(scored))
-    tour.output("sentiment scores", scored)
-    from mktai.cli import console
-
-    console.info(
-        "\nA model of your own from labelled reviews (here only 120, so expect it to be weaker "
-        "than the built-in model, which learnt from 20,000):"
-    )
-    tour.run("train", "sentiment", reviews, "--name", "reviews", "--seed", str(tour.seed))
-    tour.run("sentiment", "--model", "reviews", "Love it, works great", "质量很差，很失望")

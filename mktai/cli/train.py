@@ -1,16 +1,16 @@
 """`mktai train KIND DATA --name N`: fit any registered model family and store a new version.
 
-A thin shell over `train_to_store`, which a user can call from Python: read the data through the
-cleaning layer, skip if --if-changed and the data was already trained on, fit the family, save
-the version atomically. Family options arrive as extra `--key value` pairs (TrainOptions.extra).
+A thin shell over `mktai.api.train`. Family options arrive as extra `--key value` pairs, parsed
+here into a dict and checked by the family's declared parameter spec.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from mktai.cli.options import (
     EncodingOpt,
@@ -21,10 +21,6 @@ from mktai.cli.options import (
     StoreOpt,
     StrictOpt,
 )
-
-if TYPE_CHECKING:
-    from mktai.cli.demo import Tour
-    from mktai.data.table import CleanTable
 
 
 def parse_extra(args: list[str]) -> dict[str, str]:
@@ -50,87 +46,6 @@ def parse_extra(args: list[str]) -> dict[str, str]:
         extra[key.replace("-", "_").lower()] = value
         i += 1
     return extra
-
-
-def cleaning_summary(table: CleanTable) -> dict[str, Any]:
-    report = table.report or {}
-    keys = ("rows_in", "rows_out", "rows_rejected", "rejected_by_reason", "duplicates_removed")
-    return {k: report[k] for k in keys if k in report}
-
-
-def train_to_store(
-    kind: str,
-    data: Path | str,
-    *,
-    name: str,
-    store_root: Path,
-    target: str | None = None,
-    algorithm: str | None = None,
-    cv: int = 5,
-    seed: int = 0,
-    mapping: dict[str, str] | None = None,
-    extra: dict[str, str] | None = None,
-    encoding: str | None = None,
-    if_changed: bool = False,
-    strict: bool = False,
-) -> dict[str, Any]:
-    """Train KIND on DATA and save NAME@vN; returns a JSON-able summary (status, ref, metrics).
-
-    Nothing is written to the store unless fitting succeeded. With if_changed, a version trained
-    on data with the same fingerprint means status "unchanged" and no training.
-    """
-    from mktai.store import Store, check_name
-    from mktai.tasks import family, spec_for
-    from mktai.tasks.base import TrainOptions
-    from mktai.tasks.stored import load_for
-
-    check_name(name)
-    module = family(kind)
-    table = load_for(kind, data, module=module, mapping=mapping, target=target,
-                     encoding=encoding, strict=strict)  # fmt: skip
-    store = Store(store_root)
-    sha = table.fingerprint.get("sha256")
-    if if_changed and sha:
-        existing = store.find_fingerprint(name, sha)
-        if existing is not None:
-            return {
-                "status": "unchanged",
-                "ref": existing.ref,
-                "name": name,
-                "version": existing.version,
-                "kind": existing.kind,
-                "training_data": table.fingerprint,
-            }
-    spec = spec_for(kind)
-    params: dict[str, Any] = {}
-    if spec is not None:
-        algorithm = spec.check_algorithm(algorithm)
-        params = spec.parse_options(extra, algorithm)
-    options = TrainOptions(seed=seed, algorithm=algorithm, target=target, cv=cv,
-                           extra=dict(extra or {}), params=params)  # fmt: skip
-    model = module.fit(table, kind, options)
-    fields = dict(model.manifest_fields())
-    fields.setdefault("algorithm", getattr(model, "algorithm", algorithm))
-    fields.update(
-        seed=seed,
-        training_data=dict(table.fingerprint),
-        cleaning=cleaning_summary(table),
-        options={"cv": cv, **dict(extra or {})},
-    )
-    version = store.save(name, kind, model.save, fields)
-    return {
-        "status": "trained",
-        "ref": version.ref,
-        "name": name,
-        "version": version.version,
-        "kind": kind,
-        "algorithm": fields.get("algorithm"),
-        "metrics": fields.get("metrics", {}),
-        "warnings": fields.get("warnings", []),
-        "training_data": table.fingerprint,
-        "rows_rejected": int(len(table.rejects)),
-        "path": str(version.path),
-    }
 
 
 def print_metrics(metrics: dict[str, Any], title: str) -> None:
@@ -176,6 +91,43 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
     console.err_console().print(table)
 
 
+class TrainCommand(TyperCommand):
+    """`mktai train KIND --help` ends with KIND's family options, from the family's spec."""
+
+    def parse_args(self, ctx, args):  # noqa: ANN001 - click API
+        kind = next((a for a in args if not a.startswith("-")), None)
+        self.epilog = family_options_help(kind)
+        return super().parse_args(ctx, args)
+
+
+def family_options_help(kind: str | None) -> str:
+    """Help paragraphs listing a kind's options (every family's kinds when KIND is not given)."""
+    from rich.markup import escape
+
+    from mktai.errors import UsageError
+    from mktai.tasks import FAMILIES, spec_for, spec_of_family
+
+    try:
+        spec = spec_for(kind) if kind else None
+    except UsageError:
+        spec = None
+    if spec is None:
+        lines = ["Model kinds (`mktai train KIND --help` lists the options of one):"]
+        for family_name in FAMILIES:
+            declared = spec_of_family(family_name)
+            if declared is not None:
+                lines.append(f"{', '.join(declared.kinds)}: {declared.summary}")
+        return escape("\n\n".join(lines))
+    algorithms = ", ".join(spec.algorithms)
+    default = f" (default {spec.default_algorithm})" if spec.default_algorithm else ""
+    lines = [
+        f"Options of {kind} ({spec.summary}), given after the others as --key value; "
+        f"--algorithm {algorithms}{default}:",
+        *spec.params_help(),
+    ]
+    return escape("\n\n".join(lines))
+
+
 def train(
     ctx: typer.Context,
     kind: Annotated[
@@ -212,9 +164,15 @@ def train(
 ) -> None:
     """Train a model on DATA and store it as a new version NAME@vN.
 
-    Family options go after the others as --key value, e.g. for propensity/demand:
-    --class-weight balanced, --calibrate isotonic, --threshold-metric youden, --drop duration,
-    --positive yes, --learning-rate 0.05, --max-iter 300, --epochs 50 (mlp).
+    Family options go after the others as --key value; `mktai train KIND --help` lists them.
+
+    Examples:
+
+      mktai train propensity bank.csv --target y --name response --class-weight balanced
+
+      mktai train segments orders.csv --name rfm --k auto --horizon 90
+
+      mktai train sentiment reviews.csv --name reviews --algorithm nb --if-changed
     """
     from mktai.cli import console
     from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
@@ -224,52 +182,37 @@ def train(
     extra = parse_extra(list(ctx.args))
     if test_size is not None:
         extra["test_size"] = str(test_size)
-    summary = train_to_store(
+    from mktai.api.train import train as run_train
+
+    result = run_train(
         kind,
         data,
         name=name,
-        store_root=resolve_store(ctx, store),
+        store=resolve_store(ctx, store),
         target=target,
         algorithm=algorithm,
         cv=cv,
         seed=seed,
         mapping=parse_mapping(mapping),
-        extra=extra,
+        params=extra,
         encoding=encoding,
         if_changed=if_changed,
         strict=strict,
     )
-    if summary["status"] == "unchanged":
+    if result.status == "unchanged":
         console.info(
-            f"unchanged: {summary['ref']} was trained on identical data "
-            f"(sha256 {summary['training_data'].get('sha256', '')[:12]}); nothing to do"
+            f"unchanged: {result.ref} was trained on identical data "
+            f"(sha256 {result.training_data.get('sha256', '')[:12]}); nothing to do"
         )
     else:
-        if summary["rows_rejected"]:
-            console.warn(f"{summary['rows_rejected']} input row(s) rejected by cleaning")
-        for message in summary["warnings"]:
+        if result.rows_rejected:
+            console.warn(f"{result.rows_rejected} input row(s) rejected by cleaning")
+        for message in result.warnings:
             console.warn(message)
-        print_metrics(summary["metrics"], f"{kind} {summary['algorithm']}")
-        console.info(f"saved [bold]{summary['ref']}[/bold]")
+        print_metrics(result.metrics, f"{kind} {result.algorithm}")
+        console.info(f"saved [bold]{result.ref}[/bold]")
     if resolve_flag(ctx, "json", json_out):
-        console.print_json(summary)
+        console.print_json(result.to_dict())
 
 
-def demo_step(tour: Tour) -> None:
-    """Split the bank sample into training and holdout files, train a propensity model, score."""
-    from mktai.data import load_table, write_table
-
-    table = load_table(tour.sample_data / "bank_sample.csv", kind="labelled",
-                       mapping={"target": "y"})  # fmt: skip
-    frame = table.frame.sample(frac=1.0, random_state=tour.seed)
-    cut = int(len(frame) * 0.75)
-    train_path, holdout_path = tour.out / "bank_train.csv", tour.out / "bank_holdout.csv"
-    write_table(frame.iloc[:cut].sort_index(), train_path)
-    write_table(frame.iloc[cut:].sort_index(), holdout_path)
-    tour.output("bank training split", train_path)
-    tour.output("bank holdout split", holdout_path)
-    tour.run("train", "propensity", str(train_path), "--target", "y", "--name", "response",
-             "--seed", str(tour.seed), "--max-iter", "200")  # fmt: skip
-    leads = tour.out / "bank_scores.csv"
-    tour.run("predict", "--model", "response", str(holdout_path), "-o", str(leads))
-    tour.output("propensity scores", leads)
+train.command_class = TrainCommand  # how cli/app.py builds this command

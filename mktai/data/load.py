@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mktai.data.clean import (
+    SAMPLE_ROWS,
     Cleaner,
     Deduper,
     Plan,
@@ -22,6 +24,7 @@ from mktai.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass
@@ -85,21 +88,21 @@ class Stream:
             held: list[pd.DataFrame] = []
             source_index = deduper.add_source(source.name)
 
-            def find_duplicates(frame: pd.DataFrame, first_row: int, index: int = source_index):
+            def find_duplicates(batch: pa.RecordBatch, first_row: int, index: int = source_index):
                 # runs in the reader thread, batch after batch in file order
-                frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-                return deduper.check(frame, index)
+                return deduper.check(batch, index, first_row)
 
             dedupe = self._dedupes(source)
             prepare = find_duplicates if dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
-                    self.plan = make_plan(raw, self.kind, self.mapping, self.required)
+                    sample = _plan_sample(source, raw)
+                    self.plan = make_plan(sample, self.kind, self.mapping, self.required)
                 if cleaner is None:
                     cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
                 _refuse_small_serial_dates(cleaner, clean, source)
-                offset += len(raw)
+                offset += raw.num_rows
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
                     clean.insert(0, source_column, source.name)
@@ -138,7 +141,17 @@ class Stream:
         examples: dict[str, str] = {}
         transactions: Counter = Counter()
         date_info: dict[str, Any] = {}
+        present: Counter = Counter()
+        failed: Counter = Counter()
+        failed_examples: dict[str, list[str]] = {}
+        drift: dict[str, int] = {}
         for cleaner in self.cleaners:
+            for key, row in cleaner.stats.drift_row.items():
+                drift.setdefault(key, row)
+            present.update(cleaner.stats.present)
+            failed.update(cleaner.stats.failed)
+            for key, values in cleaner.stats.failed_examples.items():
+                failed_examples.setdefault(key, []).extend(values)
             rejected.update(cleaner.stats.rejected)
             missing.update(cleaner.stats.missing)
             unparseable.update(cleaner.stats.unparseable)
@@ -189,8 +202,12 @@ class Stream:
             "not_deduplicated_again": list(self.not_deduplicated_again),
             "columns": columns,
         }
-        if self.notes:
-            report["notes"] = list(self.notes)
+        gaps = parsing_gaps(plan, present, failed, failed_examples, drift)
+        notes = list(plan.notes) + [gap["warning"] for gap in gaps] + list(self.notes)
+        if gaps:
+            report["parsing_gaps"] = gaps
+        if notes:
+            report["notes"] = notes
         if transactions:
             tx = {
                 k: (round(v, 2) if isinstance(v, float) else int(v))
@@ -210,6 +227,71 @@ class Stream:
             source.cleanup()
 
 
+def parsing_gaps(
+    plan: Plan,
+    present: dict[str, int],
+    failed: dict[str, int],
+    examples: dict[str, list[str]],
+    drift: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Typed columns where more than half of the present values could not be read, or where
+    from some batch on (drift: column -> first row) most of them could not.
+
+    That is almost always a format the parsers do not know (e.g. a currency written a new way),
+    not bad data, so the report says so loudly and `ingest --strict` fails on it.
+    """
+    from mktai.data.clean import GAP_SHARE
+
+    gaps = []
+    for column in plan.names:
+        bad, seen = failed.get(column, 0), present.get(column, 0)
+        from_row = (drift or {}).get(column)
+        if not seen or (bad <= GAP_SHARE * seen and from_row is None):
+            continue
+        shown = ", ".join(repr(e) for e in examples.get(column, [])[:3])
+        kind = plan.types[column]
+        required = column in {plan.roles.get(r) for r in plan.required}
+        effect = "those rows were rejected" if required else "those values were left empty"
+        gaps.append(
+            {
+                "column": column,
+                "type": kind,
+                "unreadable": bad,
+                "present": seen,
+                "examples": examples.get(column, [])[:3],
+                "warning": (
+                    f"column {column}: {bad:,} of {seen:,} values ({bad / seen:.0%}) could not "
+                    f"be read as {kind} (e.g. {shown}) and {effect}"
+                    + (
+                        f"; from row {from_row:,} on most values do not read as {kind} (its "
+                        "type was decided from a sample of the file)"
+                        if from_row is not None and bad <= GAP_SHARE * seen
+                        else "; that many is almost certainly a format mktai does not read, "
+                        "not bad data"
+                    )
+                    + ": check the column and report the format"
+                ),
+            }
+        )
+        if from_row is not None:
+            gaps[-1]["from_row"] = from_row
+    return gaps
+
+
+def _plan_sample(source: Source, first: pa.RecordBatch) -> pd.DataFrame:
+    """What column types are decided on: the first SAMPLE_ROWS rows plus, for a plain CSV file,
+    rows from across the whole file (mktai.data.sample)."""
+    import pandas as pd
+
+    from mktai.data.sample import spread_rows
+
+    sample = first.slice(0, SAMPLE_ROWS).to_pandas()
+    spread = spread_rows(source, first.num_columns)
+    if spread is None:
+        return sample
+    return pd.concat([sample, spread.set_axis(sample.columns, axis=1)], ignore_index=True)
+
+
 def _empty_like(plan: Plan | None) -> pd.DataFrame:
     import pandas as pd
 
@@ -219,10 +301,10 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
 def prefetch(
     batches: Iterator[Any],
     depth: int = 2,
-    prepare: Callable[[pd.DataFrame, int], Any] | None = None,
-) -> Iterator[tuple[pd.DataFrame, Any]]:
-    """Parse and convert the next batches in a thread (plus `prepare(frame, first_row)`, e.g.
-    the duplicate check) while the caller cleans this one.
+    prepare: Callable[[pa.RecordBatch, int], Any] | None = None,
+) -> Iterator[tuple[pa.RecordBatch, Any]]:
+    """Parse the next Arrow batches in a thread (plus `prepare(batch, first_row)`, e.g. the
+    duplicate check) while the caller cleans this one.
 
     pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
     queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
@@ -247,14 +329,20 @@ def prefetch(
         try:
             first_row = 0
             for batch in batches:
-                frame = batch.to_pandas()
-                extra = prepare(frame, first_row) if prepare is not None else None
-                first_row += len(frame)
-                if not put(("batch", (frame, extra))):
+                extra = prepare(batch, first_row) if prepare is not None else None
+                first_row += batch.num_rows
+                if not put(("batch", (batch, extra))):
                     return
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
             put(("error", exc))
+        finally:
+            # the consumer may stop early (an error while cleaning): close the reader here, in
+            # its own thread, so pyarrow's read-ahead is shut down before the interpreter exits
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     thread = threading.Thread(target=produce, daemon=True, name="mktai-read")
     thread.start()
@@ -454,8 +542,10 @@ def load_table(
                 rejects.append(rejected)
         plan = stream.plan
         assert plan is not None
-        frame = pd.concat(frames, ignore_index=True) if frames else _empty_like(plan)
+        frame = stack_frames(frames) if frames else _empty_like(plan)
+        del frames
         frame = _tidy_labels(frame, plan)
+        release_memory()
         all_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_rejects()
         return CleanTable(
             frame=frame,
@@ -469,6 +559,40 @@ def load_table(
         )
     finally:
         stream.close()
+
+
+def stack_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat of the chunks, one column at a time, each column's chunks dropped once it is
+    stacked: the peak is the table plus one column, not two tables (pd.concat holds both)."""
+    import pandas as pd
+
+    if len(frames) == 1:
+        return frames.pop().reset_index(drop=True)
+    columns = list(frames[0].columns)
+    stacked = {}
+    for column in columns:
+        parts = [chunk.pop(column) for chunk in frames]
+        stacked[column] = pd.concat(parts, ignore_index=True)
+        del parts
+    frames.clear()
+    return pd.DataFrame(stacked, copy=False)
+
+
+def release_memory() -> None:
+    """Hand memory freed by the cleaning (batches, hashes, parser buffers) back to the system.
+
+    Arrow's pool and glibc's heap keep freed pages for reuse, so a big load otherwise leaves
+    hundreds of MB resident that the command running next cannot use."""
+    import contextlib
+    import ctypes
+    import sys
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _raw_rows(stream: Stream, frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import tempfile
@@ -68,6 +69,19 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _has_cr(frame: pd.DataFrame) -> bool:
+    """A text cell holding a CR: the csv module quotes only the line terminator's characters
+    (here LF), so such a cell would be written bare and read back as a broken row; this chunk
+    is then written with every text cell quoted."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "iufbmM":
+            continue
+        if values.astype("string").str.contains("\r", regex=False).fillna(False).any():
+            return True
+    return False
+
+
 # Key of the JSON that `mktai ingest` stores in a parquet's schema metadata ({"ingested": true,
 # "deduplicated": bool, "mktai": version}), read back by data/load.py.
 MKTAI_METADATA_KEY = b"mktai"
@@ -92,8 +106,9 @@ class TableWriter:
         self._direct: Path | None = path if is_special(path) else None
         if path is not None and self._direct is None:
             ensure_parent(path)
+            reclaim_temps(path)
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
             except OSError as exc:
                 raise UsageError(f"cannot write {path}: {exc.strerror}") from None
             os.close(fd)
@@ -103,9 +118,13 @@ class TableWriter:
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
+            safe = neutralise_formulas(frame)
             self._write_text(
-                neutralise_formulas(frame).to_csv(
-                    index=False, header=self.rows == 0, lineterminator="\n"
+                safe.to_csv(
+                    index=False,
+                    header=self.rows == 0,
+                    lineterminator="\n",
+                    quoting=csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL,
                 )
             )
         elif self.format == "jsonl":
@@ -188,12 +207,19 @@ class TableWriter:
             os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._handle is not None and self._handle is not sys.stdout:
-            self._handle.close()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
+        """Drop the output; the temp file goes even when closing fails (a full disk)."""
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._handle is not None and self._handle is not sys.stdout:
+                self._handle.close()
+        except OSError:
+            pass  # the error that made us abort is the one reported
+        finally:
+            self._parquet = None
+            self._handle = None
+            if self._tmp is not None:
+                self._tmp.unlink(missing_ok=True)
 
 
 def write_table(frame: pd.DataFrame, path: Path | None) -> None:
@@ -208,23 +234,62 @@ def write_table(frame: pd.DataFrame, path: Path | None) -> None:
 
 
 def write_json(payload: Any, path: Path) -> None:
-    """Atomic JSON file (reports, summaries)."""
-    import json
-
-    from mktai.cli.console import _json_default
+    """Atomic JSON file (reports, summaries), created with the usual permissions."""
+    from mktai.files import output_mode, write_json_atomic
 
     ensure_parent(path)
+    reclaim_temps(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_json_atomic(path, payload, mode=output_mode())
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, ensure_ascii=False, default=_json_default)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
+
+
+# A temp file of an output that nothing has touched for this long belongs to no live writer.
+STALE_TEMP_SECONDS = 3600.0
+
+
+def temp_prefix(path: Path) -> str:
+    """.NAME.PID. : the hidden temp file of an output names the process writing it."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def reclaim_temps(path: Path) -> list[Path]:
+    """Remove temp files of this same output left by killed runs (kill -9, OOM): at once when
+    the writer that named itself in the file is gone, else when untouched for an hour."""
+    import glob
+    import time
+
+    removed = []
+    prefix = f".{path.name}."
+    try:
+        candidates = list(path.parent.glob(f"{glob.escape(prefix)}*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for temp in candidates:
+        middle = temp.name[len(prefix) : -len(".tmp")]
+        pid_text = middle.split(".", 1)[0] if "." in middle else ""
+        try:
+            stale = now - temp.lstat().st_mtime > STALE_TEMP_SECONDS
+            if pid_text.isdigit() and int(pid_text) != os.getpid():
+                stale = stale or not _alive(int(pid_text))
+            if stale and temp.is_file() and not temp.is_symlink():
+                temp.unlink()
+                removed.append(temp)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def ensure_parent(path: Path) -> None:

@@ -35,6 +35,7 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     algorithms: tuple[str, ...] | None = None
+    spelling: str | None = None  # how users write the flag when it is not the name ("C")
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
@@ -42,7 +43,7 @@ class Param:
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return "--" + (self.spelling or self.name.replace("_", "-"))
 
     def parse(self, value: Any) -> Any:
         """The typed value of `value` (a string from the command line, or already typed)."""
@@ -50,12 +51,13 @@ class Param:
 
         if value is None:
             return None
+        key = self.spelling or self.name  # what error messages call the flag
         if self.type == "int":
-            parsed: Any = opt.as_int(value, self.name, self.low, self.high)
+            parsed: Any = opt.as_int(value, key, self.low, self.high)
         elif self.type == "float":
-            parsed = opt.as_float(value, self.name, self.low, self.high)
+            parsed = opt.as_float(value, key, self.low, self.high)
         elif self.type == "bool":
-            parsed = opt.as_bool(value, self.name)
+            parsed = opt.as_bool(value, key)
         elif self.type == "list":
             items = value if isinstance(value, (list, tuple)) else str(value).split(",")
             parsed = [str(v).strip() for v in items if str(v).strip()]
@@ -111,6 +113,8 @@ class FamilySpec:
     default_algorithm: str | None
     params: tuple[Param, ...] = ()
     summary: str = ""
+    # the module's dataset_kind_for(data, mapping=, encoding=) picks the kind from the header
+    chooses_dataset_kind: bool = False
 
     def implementation(self) -> ModuleType:
         """The module with fit / load_model (heavy: imported only when needed)."""

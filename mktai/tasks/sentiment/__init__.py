@@ -1,41 +1,43 @@
 """Sentiment family: review texts in English and Chinese -> label + probability.
 
-Algorithms: linear (default; word + char n-gram TF-IDF, NB-scaled logistic regression), nb
-(multinomial naive Bayes on tokens), keras (the seeds' TextVectorization + Embedding network).
-Models persist as JSON + .npz (linear, nb) or .keras (safe_mode), never pickle. A default model
-trained on redistributable data ships in mktai/resources/sentiment_default/.
+The implementation is mktai.tasks.sentiment.family (fit / load_model / default_model); this
+module only declares the family. The ranges here are the ones training enforces.
 """
 
-from __future__ import annotations
+from mktai.tasks.spec import FamilySpec, Param
 
-from pathlib import Path
-from typing import Any
+_LIN = ("linear",)
+_KERAS = ("keras",)
 
-from mktai.tasks.sentiment.model import SentimentModel, load_directory
-from mktai.tasks.sentiment.training import fit
-
-__all__ = ["SentimentModel", "default_model", "fit", "load_model"]
-
-
-def load_model(directory: Path, manifest: dict[str, Any]) -> SentimentModel:
-    """Family protocol: read a stored version back."""
-    model = load_directory(Path(directory))
-    model.input_schema = dict(manifest.get("input_schema") or {})
-    return model
-
-
-def default_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "sentiment_default"
-
-
-def default_model() -> SentimentModel:
-    """The shipped default (English + Chinese routes); works with no training step."""
-    from mktai.errors import MktaiError
-
-    directory = default_dir()
-    if not (directory / "model.json").is_file():
-        raise MktaiError(
-            f"the built-in sentiment model is missing from {directory}; reinstall mktai or "
-            "rebuild it with: python benchmarks/build_sentiment_default.py"
-        )
-    return load_directory(directory)
+SPEC = FamilySpec(
+    name="sentiment",
+    kinds=("sentiment",),
+    dataset_kind="reviews",
+    applies_with="sentiment",
+    module="mktai.tasks.sentiment.family",
+    algorithms=("linear", "nb", "keras"),
+    default_algorithm="linear",
+    summary="review text -> label + probability (English and Chinese)",
+    params=(
+        Param("labels", "list", None, "the label values expected, e.g. neg,pos (others are refused)"),
+        Param("c", "float", 4.0, "inverse regularisation strength", 1e-6, 1e6, algorithms=_LIN, spelling="C"),
+        Param("min_df", "int", None, "linear 2, nb 1: documents a term must appear in", 1, None, algorithms=("linear", "nb")),
+        Param("nb_power", "float", 0.5, "naive-Bayes log-count-ratio scaling power", 0.0, 4.0, algorithms=_LIN),
+        Param("char_max", "int", 5, "longest character n-gram (0 = none)", 0, 8, algorithms=_LIN),
+        Param("word_ngram", "int", 2, "longest word n-gram", 1, 2, algorithms=("linear", "nb")),
+        Param("max_features", "int", 0, "vocabulary size limit (0 = none)", 0, None, algorithms=_LIN),
+        Param("alpha", "float", 1.0, "additive smoothing", 1e-9, 1e6, algorithms=("nb",)),
+        Param("max_tokens", "int", 10000, "vocabulary size", 2, None, algorithms=_KERAS),
+        Param("sequence_length", "int", 100, "tokens per text", 1, None, algorithms=_KERAS),
+        Param("embedding_dim", "int", 16, "embedding width", 1, None, algorithms=_KERAS),
+        Param("hidden", "int", 16, "dense layer width", 1, None, algorithms=_KERAS),
+        Param("epochs", "int", 80, "epochs at most (early stopping)", 1, None, algorithms=_KERAS),
+        Param("batch_size", "int", 32, "texts per batch", 1, None, algorithms=_KERAS),
+        Param("patience", "int", 6, "epochs without validation gain before stopping", 0, None, algorithms=_KERAS),
+        Param("validation_split", "float", 0.1, "share of training texts for early stopping", 0.01, 0.5, algorithms=_KERAS),
+        Param("refit", "int", 1, "refit on all rows for the early-stopped epoch count (1) or not (0)", 0, 1, algorithms=_KERAS),
+        Param("learning_rate", "float", 1e-3, "Adam step size", 1e-7, 1.0, algorithms=_KERAS),
+        Param("mask_zero", "int", 1, "mask padding in the embedding (1) or not (0)", 0, 1, algorithms=_KERAS),
+        Param("holdout", "float", 0.2, "share of rows held out for the holdout metrics", 0.0, 0.5, algorithms=_KERAS),
+    ),
+)  # fmt: skip

@@ -8,7 +8,6 @@ to reload ("repeated term"), and Chinese has no spaces to split on.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ KERAS_DEFAULTS = {
 
 
 def _keras():
-    from mktai.tasks.deep import keras
+    from mktai.tasks.common.deep import keras
 
     return keras()
 
@@ -62,15 +61,18 @@ class KerasTextModel:
         return [""] * len(clean_texts)  # no per-token attribution for the neural model
 
     def save(self, directory: Path) -> None:
+        from mktai.store.formats import write_json
+
         self.model.save(directory / "model.keras")
         meta = {"classes": self.classes}
-        (directory / "classifier.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+        write_json(directory / "classifier.json", meta)
 
     @classmethod
     def load(cls, directory: Path) -> KerasTextModel:
-        keras = _keras()
-        meta = json.loads((directory / "classifier.json").read_text())
-        model = keras.saving.load_model(directory / "model.keras", safe_mode=True)
+        from mktai.store.formats import read_json, read_keras
+
+        meta = read_json(directory / "classifier.json")
+        model = read_keras(_keras(), directory / "model.keras")
         return cls(model, list(meta["classes"]))
 
 

@@ -10,14 +10,13 @@ the holdout, and records permutation importance and possible target leaks. Algor
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mktai.errors import InputError, UsageError
 from mktai.tasks.base import TrainOptions
-from mktai.tasks.supervised_estimators import passive_openmp
+from mktai.tasks.supervised.estimators import passive_openmp
 
 # Before anything here imports scikit-learn (loading a model imports it through skops).
 passive_openmp()
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 
     from mktai.data.table import CleanTable
 
-DATASET_KIND = "labelled"
 ALGORITHMS = ("auto", "gbm", "linear", "mlp")
 DEFAULT_ALGORITHM = "auto"
 MODEL_FORMAT = 1
@@ -75,7 +73,7 @@ class SkLearner:
         self.codes = not encoded and getattr(estimator, "categorical_features", "") != "from_dtype"
 
     def _input(self, X):
-        from mktai.tasks.tabular_prep import as_codes, for_encoders
+        from mktai.tasks.common.tabular import as_codes, for_encoders
 
         if self.encoded:
             return for_encoders(X, self.schema)
@@ -98,13 +96,13 @@ class EncodedKeras:
         self.net, self.schema = net, schema
 
     def fit(self, X, y, class_weight=None) -> EncodedKeras:
-        from mktai.tasks.tabular_prep import for_encoders
+        from mktai.tasks.common.tabular import for_encoders
 
         self.net.fit(for_encoders(X, self.schema), y, class_weight=class_weight)
         return self
 
     def predict_raw(self, X):
-        from mktai.tasks.tabular_prep import for_encoders
+        from mktai.tasks.common.tabular import for_encoders
 
         return self.net.predict_raw(for_encoders(X, self.schema))
 
@@ -170,7 +168,6 @@ class SupervisedModel:
     seed: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
-    last_stats: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ persistence
     def info(self) -> dict[str, Any]:
@@ -189,14 +186,15 @@ class SupervisedModel:
         }
 
     def save(self, directory: Path) -> None:
-        from mktai.tasks.supervised_estimators import save_skops
+        from mktai.store.formats import write_json
+        from mktai.tasks.supervised.estimators import save_skops
 
         info = self.info()
         if self.algorithm == "mlp":
             info["mlp"] = self.learner.net.save(directory)
         else:
             save_skops(self.learner.estimator, directory / "model.skops")
-        (directory / "model.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        write_json(directory / "model.json", info)
 
     def manifest_fields(self) -> dict[str, Any]:
         return {
@@ -218,8 +216,8 @@ class SupervisedModel:
         """(probabilities n x k or values, prepare stats) for a frame with the schema's columns."""
         import numpy as np
 
-        from mktai.tasks.supervised_estimators import limit_threads
-        from mktai.tasks.tabular_prep import check_columns, prepare
+        from mktai.tasks.common.tabular import check_columns, prepare
+        from mktai.tasks.supervised.estimators import limit_threads
 
         check_columns(frame, self.schema, source)
         X, stats = prepare(frame, self.schema)
@@ -233,13 +231,13 @@ class SupervisedModel:
             raw = np.column_stack([1 - p, p])
         return raw, stats
 
-    def predict(self, table: CleanTable) -> pd.DataFrame:
-        """The input columns plus score and prediction (and proba_<class> for multi-class)."""
+    def predict(self, table: CleanTable) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """(the input columns plus score and prediction (and proba_<class> for multi-class),
+        preparation stats: unseen categories, imputed missing values, invalid numbers)."""
         import numpy as np
 
         frame = table.frame
         raw, stats = self.raw_scores(frame, table.describe())
-        self.last_stats = stats
         # the user's columns as they wrote them (names, 'yes'), when the reader kept them
         out = (table.raw if table.raw is not None else frame).copy()
         if self.task == "regression":
@@ -256,7 +254,7 @@ class SupervisedModel:
             out["prediction"] = labels[best]
             for i, label in enumerate(self.classes):
                 out[f"proba_{label}"] = raw[:, i]
-        return out
+        return out, stats
 
     def _truth(self, table: CleanTable):
         """(frame with a known target, true labels, rows without target) for evaluation."""
@@ -342,8 +340,8 @@ def _label_keys(truth: pd.Series, classes: list[Any]) -> tuple[pd.Series, bool]:
 
 def _check_extra(extra: dict[str, str], algorithm: str) -> None:
     from mktai.tasks.options import reject_unknown
-    from mktai.tasks.supervised_estimators import GBM_TUNABLE, LINEAR_TUNABLE
-    from mktai.tasks.supervised_mlp import MLP_TUNABLE
+    from mktai.tasks.supervised.estimators import GBM_TUNABLE, LINEAR_TUNABLE
+    from mktai.tasks.supervised.mlp import MLP_TUNABLE
 
     tunable = {"gbm": GBM_TUNABLE, "linear": LINEAR_TUNABLE, "mlp": MLP_TUNABLE,
                "auto": {**GBM_TUNABLE, **LINEAR_TUNABLE}}[algorithm]  # fmt: skip
@@ -451,13 +449,13 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
 
 
 def _make_learner(algorithm, task, params, schema, seed, class_weight, n_classes):
-    from mktai.tasks.supervised_estimators import build
-    from mktai.tasks.tabular_prep import categorical_names, feature_names
+    from mktai.tasks.common.tabular import categorical_names, feature_names
+    from mktai.tasks.supervised.estimators import build
 
     categorical = categorical_names(schema)
     numeric = [n for n in feature_names(schema) if n not in categorical]
     if algorithm == "mlp":
-        from mktai.tasks.supervised_mlp import KerasNet
+        from mktai.tasks.supervised.mlp import KerasNet
 
         net = KerasNet(task, n_classes, params, seed, numeric, categorical)
         return EncodedKeras(net, schema)
@@ -509,7 +507,7 @@ def _splitter(task: str, folds: int, seed: int):
 
 def fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel:
     """Train a propensity (classification) or demand (regression) model; see module docstring."""
-    from mktai.tasks.supervised_estimators import limit_threads
+    from mktai.tasks.supervised.estimators import limit_threads
 
     with limit_threads(len(table.frame)):
         return _fit(table, kind, options)
@@ -519,10 +517,10 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     import numpy as np
 
     from mktai.evaluation import metrics as em
+    from mktai.tasks.common.tabular import infer_schema, leak_scan, prepare
     from mktai.tasks.options import like, normalise_extra
-    from mktai.tasks.supervised_estimators import tuned_params
-    from mktai.tasks.supervised_mlp import MLP_DEFAULTS, MLP_TUNABLE
-    from mktai.tasks.tabular_prep import infer_schema, leak_scan, prepare
+    from mktai.tasks.supervised.estimators import tuned_params
+    from mktai.tasks.supervised.mlp import MLP_DEFAULTS, MLP_TUNABLE
 
     if kind not in ("propensity", "demand"):
         raise UsageError(f"the supervised family trains propensity or demand models, not {kind!r}")
@@ -627,7 +625,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     oof = None
     run = None
     if folds >= 2:
-        from mktai.tasks.supervised_cv import CANDIDATES, cross_validate
+        from mktai.tasks.supervised.cv import CANDIDATES, cross_validate
 
         parts = list(_splitter(task, folds, seed).split(X_train, y_train))
         candidates = CANDIDATES if algorithm == "auto" else (algorithm,)
@@ -665,7 +663,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
 
     # ---- final model: the fold models (linear, gbm) or a refit on the training part (mlp)
     if run is not None and algorithm != "mlp":
-        from mktai.tasks.supervised_cv import FoldEnsemble
+        from mktai.tasks.supervised.cv import FoldEnsemble
 
         learner = FoldEnsemble(run.members)
     else:
@@ -736,7 +734,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         "leak_warnings": leaks,
         "warnings": warnings,
     }
-    from mktai.tasks.overlap import row_sketch
+    from mktai.tasks.common.overlap import row_sketch
 
     sketch_columns = [c["name"] for c in schema["columns"]] + [target.name]
     model.extras["training_rows_sketch"] = row_sketch(train_frame, sketch_columns)
@@ -784,12 +782,12 @@ def _importance(model: SupervisedModel, X, y, seed: int, rows: int = 1000) -> li
 def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
     """Read a stored version back (skops with trusted types / .keras with safe_mode)."""
     from mktai.errors import IntegrityError
-    from mktai.tasks.supervised_estimators import load_skops
+    from mktai.store.formats import read_json
+    from mktai.tasks.supervised.estimators import load_skops
 
-    try:
-        info = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IntegrityError(f"{directory}/model.json is unreadable ({exc}); retrain") from None
+    info = read_json(Path(directory) / "model.json")
+    if not isinstance(info, dict):
+        raise IntegrityError(f"{directory}/model.json is not a model description; retrain")
     if info.get("format") != MODEL_FORMAT:
         raise IntegrityError(
             f"{directory}: model format {info.get('format')} is not supported by this mktai"
@@ -797,7 +795,7 @@ def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
     schema = info["input_schema"]
     algorithm = info["algorithm"]
     if algorithm == "mlp":
-        from mktai.tasks.supervised_mlp import KerasNet
+        from mktai.tasks.supervised.mlp import KerasNet
 
         learner: Any = EncodedKeras(KerasNet.load(Path(directory), info), schema)
     else:
@@ -810,7 +808,7 @@ def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
             _check_estimator(one, algorithm, info["task"], directory)
             members.append(SkLearner(one, info["task"], algorithm == "linear", schema))
         if isinstance(estimator, list):
-            from mktai.tasks.supervised_cv import FoldEnsemble
+            from mktai.tasks.supervised.cv import FoldEnsemble
 
             learner = FoldEnsemble(members)
         else:
@@ -844,8 +842,3 @@ def _check_estimator(estimator: Any, algorithm: str, task: str, directory: Path)
             f"{directory}/model.skops holds a {type(estimator).__name__}, not the "
             f"{expected[0].__name__} a {algorithm} model stores; retrain the model"
         )
-
-
-def predict(model: SupervisedModel, table: CleanTable) -> pd.DataFrame:
-    """Module-level apply hook used by `mktai predict` for every family that has one."""
-    return model.predict(table)

@@ -1,6 +1,6 @@
 """Per-customer RFM summary from transaction lines, vectorised for millions of rows.
 
-Input is a plain DataFrame with the standard columns below (mktai.tasks.segment builds it from a
+Input is a plain DataFrame with the standard columns below (mktai.tasks.segment.family builds it from a
 CleanTable). Everything is computed with factorised integer codes and pandas' cython group
 reductions — no Python per customer — so 10M lines summarise in seconds.
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mktai.tasks.rfm import MONETARY_MODES
+from mktai.tasks.segment.rfm import MONETARY_MODES
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from mktai.data.table import CleanTable
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD, GammaGamma
-    from mktai.tasks.segment_model import SegmentModel
+    from mktai.tasks.segment.clusters import ClusterModel
+    from mktai.tasks.segment.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment.model import SegmentModel
 
 OUTPUT_COLUMNS = [
     "customer",
@@ -106,7 +106,8 @@ def transactions_frame(table: CleanTable) -> tuple[pd.DataFrame, dict[str, int]]
             "customer": table.col("customer"),
             "date": table.col("date"),
             "amount": pd.to_numeric(table.col("amount"), errors="coerce"),
-        }
+        },
+        copy=False,  # views of the table's columns: 10M lines need no second copy
     )
     if table.has("order"):
         frame["order"] = table.col("order")
@@ -143,7 +144,7 @@ def segment_customers(
     clv_required=False turns "CLV undefined" into a warning and a model without CLV parameters
     (training); otherwise the customers still get RFM and the CLV columns stay empty.
     """
-    from mktai.tasks.rfm_scores import load_segment_map
+    from mktai.tasks.segment.rfm_scores import load_segment_map
 
     options.validate()
     return run_segmentation(
@@ -190,8 +191,8 @@ def run_segmentation(
     import numpy as np
     import pandas as pd
 
-    from mktai.tasks import rfm
-    from mktai.tasks.rfm_scores import (
+    from mktai.tasks.segment import rfm as rfm
+    from mktai.tasks.segment.rfm_scores import (
         assign_segments,
         fm_score,
         quintile_edges,
@@ -256,7 +257,7 @@ def run_segmentation(
     stored_clusters = cluster_model is not None
     if cluster_model is None and fit_clusters:
         from mktai.errors import InputError
-        from mktai.tasks.clusters import choose_and_fit
+        from mktai.tasks.segment.clusters import choose_and_fit
 
         try:
             cluster_model = choose_and_fit(
@@ -272,7 +273,7 @@ def run_segmentation(
     if cluster_model is not None and usable_for_clusters.any():
         cluster[usable_for_clusters] = cluster_model.assign(raw[usable_for_clusters])
     if cluster_model is not None:
-        from mktai.tasks.clusters import profiles
+        from mktai.tasks.segment.clusters import profiles
 
         if stored_clusters:  # its silhouettes were computed at training time, not here
             chosen_by, by_k = "stored model", {}
@@ -322,8 +323,8 @@ def run_segmentation(
         gamma_gamma = clv_summary.pop("_gg", None)
 
     if model is None:
-        from mktai.tasks.rfm_scores import load_segment_map
-        from mktai.tasks.segment_model import SegmentModel
+        from mktai.tasks.segment.model import SegmentModel
+        from mktai.tasks.segment.rfm_scores import load_segment_map
 
         model = SegmentModel(
             monetary=monetary,
@@ -392,7 +393,7 @@ def _clv(
     import numpy as np
 
     from mktai.errors import InputError
-    from mktai.tasks.clv import expected_value, fit_bgnbd, fit_gamma_gamma
+    from mktai.tasks.segment.clv import expected_value, fit_bgnbd, fit_gamma_gamma
 
     for column in CLV_COLUMNS:
         cust[column] = np.nan
@@ -523,7 +524,7 @@ def _summary(
     excluded: dict[str, int],
     clusters_summary: dict[str, Any],
 ) -> dict[str, Any]:
-    from mktai.tasks.rfm_scores import segment_order
+    from mktai.tasks.segment.rfm_scores import segment_order
 
     total_revenue = float(cust["total"].sum())
     n = len(cust)

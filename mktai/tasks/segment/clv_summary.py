@@ -66,7 +66,7 @@ def clv_from_summary(
     import numpy as np
     import pandas as pd
 
-    from mktai.tasks.clv import expected_value, fit_bgnbd, fit_gamma_gamma
+    from mktai.tasks.segment.clv import expected_value, fit_bgnbd, fit_gamma_gamma
 
     if len(frame) == 0:
         raise InputError(f"{source}: the customer summary has no data rows")

@@ -16,7 +16,7 @@ MLP_TUNABLE = {"epochs": int, "batch_size": int, "patience": int, "learning_rate
 
 
 def _keras():
-    from mktai.tasks.deep import keras
+    from mktai.tasks.common.deep import keras
 
     return keras()
 
@@ -62,7 +62,7 @@ class KerasNet:
         """y: 0/1 (binary), class index (multiclass) or float (regression)."""
         import numpy as np
 
-        from mktai.tasks.supervised_estimators import encoder_pipeline
+        from mktai.tasks.supervised.estimators import encoder_pipeline
 
         keras = _keras()
         self.encoder = encoder_pipeline(self.numeric, self.categorical)
@@ -120,7 +120,7 @@ class KerasNet:
         return out[:, 0].astype(float) * self.y_std + self.y_mean
 
     def save(self, directory: Path) -> dict[str, Any]:
-        from mktai.tasks.supervised_estimators import save_skops
+        from mktai.tasks.supervised.estimators import save_skops
 
         save_skops(self.encoder, directory / "encoder.skops")
         self.network.save(directory / "network.keras")
@@ -128,21 +128,14 @@ class KerasNet:
 
     @classmethod
     def load(cls, directory: Path, info: dict[str, Any]) -> KerasNet:
-        from mktai.errors import IntegrityError
-        from mktai.tasks.supervised_estimators import load_skops
+        from mktai.store.formats import read_keras
+        from mktai.tasks.supervised.estimators import load_skops
 
         keras = _keras()
         net = cls(info["task"], len(info.get("classes") or []) or 1, info.get("params", {}),
                   info.get("seed", 0), [], [])  # fmt: skip
         net.encoder = load_skops(directory / "encoder.skops")
-        try:
-            net.network = keras.saving.load_model(
-                directory / "network.keras", compile=False, safe_mode=True
-            )
-        except Exception as exc:
-            raise IntegrityError(
-                f"{directory / 'network.keras'} could not be loaded safely ({exc}); retrain"
-            ) from None
+        net.network = read_keras(keras, directory / "network.keras", compile=False)
         net.y_mean = float(info.get("mlp", {}).get("y_mean", 0.0))
         net.y_std = float(info.get("mlp", {}).get("y_std", 1.0))
         return net

@@ -7,19 +7,19 @@ is scored on the same scale and segment migrations mean something.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mktai.files import plain as finite  # JSON-safe copy: NaN/inf -> None, NumPy -> Python
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mktai.data.table import CleanTable
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD, GammaGamma
-    from mktai.tasks.segment_run import SegmentResult
+    from mktai.tasks.segment.clusters import ClusterModel
+    from mktai.tasks.segment.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment.run import SegmentResult
 
 FORMAT_VERSION = 1
 
@@ -68,7 +68,7 @@ class SegmentModel:
     ) -> SegmentResult:
         """Score new transactions with the stored edges, centroids and CLV parameters."""
         from mktai.errors import UsageError
-        from mktai.tasks.segment_run import check_clv_options, run_segmentation
+        from mktai.tasks.segment.run import check_clv_options, run_segmentation
 
         check_clv_options(horizon, discount)
         want_clv = self.bgnbd is not None if clv is None else clv
@@ -109,6 +109,8 @@ class SegmentModel:
         """model.json (edges, map, names, parameters) + clusters.npz (scaler and centroids)."""
         import numpy as np
 
+        from mktai.store.formats import write_json, write_npz
+
         payload: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "kind": self.kind,
@@ -130,15 +132,12 @@ class SegmentModel:
                 "silhouette": {str(k): v for k, v in c.silhouette.items()},
                 "chosen_silhouette": c.chosen_silhouette,
             }
-            np.savez(
-                directory / "clusters.npz",
-                mean=np.asarray(c.mean, dtype="float64"),
-                scale=np.asarray(c.scale, dtype="float64"),
-                centroids=np.asarray(c.centroids, dtype="float64"),
-            )
-        (directory / "model.json").write_text(
-            json.dumps(finite(payload), indent=2, ensure_ascii=False), encoding="utf-8"
-        )
+            write_npz(directory / "clusters.npz", {
+                "mean": np.asarray(c.mean, dtype="float64"),
+                "scale": np.asarray(c.scale, dtype="float64"),
+                "centroids": np.asarray(c.centroids, dtype="float64"),
+            }, compress=False)  # fmt: skip
+        write_json(directory / "model.json", finite(payload))
 
     def manifest_fields(self) -> dict[str, Any]:
         return finite(
@@ -154,8 +153,8 @@ class SegmentModel:
 
     def evaluate(self, table: CleanTable) -> dict[str, Any]:
         """Segment sizes, silhouette of the stored centroids and CLV holdout calibration."""
-        from mktai.tasks.segment_checks import add_holdout, silhouette
-        from mktai.tasks.segment_run import transactions_frame
+        from mktai.tasks.segment.checks import add_holdout, silhouette
+        from mktai.tasks.segment.run import transactions_frame
 
         frame, counts = transactions_frame(table)
         result = self.apply(frame, clv=False)
@@ -174,11 +173,9 @@ class SegmentModel:
 def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> SegmentModel:
     """Read a stored segments model (JSON + .npz, no pickle)."""
     from mktai.errors import StoreError
+    from mktai.store.formats import read_json
 
-    try:
-        payload = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise StoreError(f"{directory}: cannot read the segments model ({exc})") from None
+    payload = read_json(Path(directory) / "model.json")
     if not isinstance(payload, dict):
         raise StoreError(f"{directory}: model.json is not a segments model (not an object)")
     if payload.get("format") != FORMAT_VERSION:
@@ -210,11 +207,10 @@ def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> Segme
 
 
 def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -> SegmentModel:
-    import numpy as np
-
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD, GammaGamma
-    from mktai.tasks.rfm_scores import validate_segment_map
+    from mktai.store.formats import read_npz
+    from mktai.tasks.segment.clusters import ClusterModel
+    from mktai.tasks.segment.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment.rfm_scores import validate_segment_map
 
     validate_segment_map(payload["segment_map"], "stored segment map")
     edges = {
@@ -225,16 +221,16 @@ def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -
     clusters = None
     if payload.get("clusters"):
         info = payload["clusters"]
-        with np.load(Path(directory) / "clusters.npz", allow_pickle=False) as arrays:
-            clusters = ClusterModel(
-                features=list(info["features"]),
-                mean=arrays["mean"],
-                scale=arrays["scale"],
-                centroids=arrays["centroids"],
-                names=list(info["names"]),
-                silhouette={int(k): float(v) for k, v in info.get("silhouette", {}).items()},
-                chosen_silhouette=info.get("chosen_silhouette"),
-            )
+        arrays = read_npz(Path(directory) / "clusters.npz", ("mean", "scale", "centroids"))
+        clusters = ClusterModel(
+            features=list(info["features"]),
+            mean=arrays["mean"],
+            scale=arrays["scale"],
+            centroids=arrays["centroids"],
+            names=list(info["names"]),
+            silhouette={int(k): float(v) for k, v in info.get("silhouette", {}).items()},
+            chosen_silhouette=info.get("chosen_silhouette"),
+        )
 
     def params(data: dict | None, names: tuple[str, ...], cls: Any) -> Any:
         if not data:
@@ -255,19 +251,3 @@ def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -
         metrics=manifest.get("metrics", {}),
         input_schema=manifest.get("input_schema", {}),
     )
-
-
-def finite(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            return value
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

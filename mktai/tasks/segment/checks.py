@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mktai.tasks.clusters import ClusterModel
-    from mktai.tasks.clv import BGNBD
+    from mktai.tasks.segment.clusters import ClusterModel
+    from mktai.tasks.segment.clv import BGNBD
 
 
 def silhouette(customers: pd.DataFrame, clusters: ClusterModel, seed: int) -> float | None:
@@ -89,8 +89,8 @@ def clv_holdout(
     import pandas as pd
 
     from mktai.errors import InputError
-    from mktai.tasks import rfm
-    from mktai.tasks.clv import fit_bgnbd
+    from mktai.tasks.segment import rfm as rfm
+    from mktai.tasks.segment.clv import fit_bgnbd
 
     end = rfm.default_as_of(frame["date"])  # the last day, included
     cutoff = end - pd.Timedelta(days=horizon)  # last calibration day; (cutoff, end] is held out
@@ -160,7 +160,7 @@ def migration_matrix(
     """
     import pandas as pd
 
-    from mktai.tasks.rfm import customer_key
+    from mktai.tasks.segment.rfm import customer_key
 
     prev = pd.DataFrame(
         {"customer": customer_key(previous["customer"]), "from": previous["segment"].astype(str)}

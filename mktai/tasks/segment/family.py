@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mktai.tasks.segment_checks import (
+from mktai.tasks.segment.checks import (
     add_holdout,
     clv_holdout,
     migration_matrix,
     migration_summary,
     silhouette,
 )
-from mktai.tasks.segment_model import FORMAT_VERSION, SegmentModel, finite, load_model
-from mktai.tasks.segment_run import (
+from mktai.tasks.segment.model import FORMAT_VERSION, SegmentModel, finite, load_model
+from mktai.tasks.segment.run import (
     CLV_COLUMNS,
     OUTPUT_COLUMNS,
     SegmentOptions,
@@ -123,7 +123,7 @@ def options_from_extra(
 
     from mktai.errors import UsageError
     from mktai.tasks.options import as_bool, as_float, as_int, normalise_extra, reject_unknown
-    from mktai.tasks.rfm_scores import load_segment_map
+    from mktai.tasks.segment.rfm_scores import load_segment_map
 
     known = {"k", "k_max", "clv", "horizon", "discount", "as_of", "monetary", "segment_map"}
     normalised = normalise_extra(extra)

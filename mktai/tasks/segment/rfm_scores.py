@@ -50,7 +50,7 @@ def fm_score(f: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 
 def default_map_path() -> Path:
-    return Path(__file__).resolve().parents[1] / "resources" / "rfm_segments.json"
+    return Path(__file__).resolve().parents[2] / "resources" / "rfm_segments.json"
 
 
 def load_segment_map(path: str | Path | None = None) -> dict[str, Any]:

@@ -1,0 +1,224 @@
+"""`segment`: one row per customer with RFM scores, named segment, cluster and optional CLV.
+
+Either fits everything on this data (quintile edges, k-means, BG/NBD + Gamma-Gamma) or applies a
+stored segments model (same edges, map and centroids as when it was trained, so next month's
+run is on the same scale and segment migrations mean something). compare_to adds the migration
+matrix from a previous run's output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.api.result import Result, internal, store_root
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class SegmentRunResult(Result):
+    """customers: the per-customer table; summary: segments, clusters, CLV, migration."""
+
+    summary: dict[str, Any] = field(default_factory=dict)
+    customers: pd.DataFrame | None = internal()
+
+    def to_dict(self) -> dict[str, Any]:
+        from mktai.tasks.segment.family import finite
+
+        return finite(self.summary)
+
+
+def parse_as_of(text: str | None) -> Any:
+    """--as-of YYYY-MM-DD -> a normalised Timestamp (None stays None); parsed once, here."""
+    if text is None:
+        return None
+    import pandas as pd
+
+    from mktai.errors import UsageError
+
+    try:
+        return pd.Timestamp(text).normalize()
+    except (ValueError, TypeError):
+        raise UsageError(f"--as-of {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def segment(
+    data: list[Path | str] | Path | str,
+    *,
+    model: str | None = None,
+    store: Path | str | None = None,
+    as_of: str | None = None,
+    monetary: str | None = None,
+    k: str | int | None = None,
+    k_max: int = 8,
+    clv: bool = False,
+    horizon: int | None = None,
+    discount: float | None = None,
+    segment_map: Path | str | None = None,
+    customers: Path | str | None = None,
+    features: str | list[str] | None = None,
+    compare_to: Path | str | None = None,
+    seed: int = 0,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    strict: bool = False,
+) -> SegmentRunResult:
+    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL)."""
+    from mktai.data import load_table
+    from mktai.errors import UsageError
+    from mktai.tasks.segment import family as seg
+
+    if isinstance(features, (list, tuple)):
+        features = ",".join(features)
+    if features and customers is None:
+        raise UsageError("--features needs --customers FILE holding those columns")
+    as_of_ts = parse_as_of(as_of)
+    if model is not None:
+        given = [name for name, value in (("--k", k), ("--monetary", monetary),
+                                          ("--segment-map", segment_map)) if value is not None]  # fmt: skip
+        if given:
+            raise UsageError(
+                f"{', '.join(given)} come(s) from the stored model when --model is given; "
+                "drop them or train a new model"
+            )
+    # Every option is checked before the (possibly large) data is read.
+    k_value, clusters_on = seg.parse_k(k if k is not None else "auto")
+    seg.check_clv_options(horizon, discount)
+    options = None
+    if model is None:
+        from mktai.tasks.segment.rfm_scores import load_segment_map
+
+        options = seg.SegmentOptions(
+            as_of=as_of_ts,
+            monetary=(monetary or "mean").lower(),
+            clusters=clusters_on,
+            k=k_value,
+            k_max=k_max,
+            clv=clv,
+            horizon=horizon if horizon is not None else 90,
+            discount=discount if discount is not None else 0.0,
+            seed=seed,
+            segment_map=load_segment_map(segment_map),
+        )
+        options.validate()
+    stored = _load_model(store, model) if model is not None else None
+    table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding)
+    table.check_strict(strict)
+    frame, counts = seg.transactions_frame(table)
+    warnings: list[str] = []
+    reasons = (table.report or {}).get("rejected_by_reason") or {}
+    if len(table.rejects):
+        detail = ", ".join(f"{reason}: {n:,}" for reason, n in list(reasons.items())[:4])
+        warnings.append(
+            f"{len(table.rejects):,} input row(s) rejected by cleaning"
+            + (f" ({detail})" if detail else "")
+            + "; `mktai ingest` writes them to a rejects file"
+        )
+    feature_frame = (
+        _features(Path(customers), features, encoding) if customers is not None else None
+    )
+    if stored is not None:
+        result = stored.apply(frame, as_of=as_of_ts, clv=True if clv else None,
+                              horizon=horizon, discount=discount, features=feature_frame)  # fmt: skip
+        result.summary["model"] = model
+        fitted = stored
+    else:
+        assert options is not None
+        options.features = feature_frame
+        result = seg.segment_customers(frame, options)
+        fitted = result.model
+    summary = dict(result.summary)
+    summary["input"] = counts
+    summary["source"] = table.describe()
+    if compare_to is not None:
+        assert fitted is not None
+        previous = _previous_segments(Path(compare_to), fitted, mapping or {}, encoding)
+        from mktai.tasks.segment.rfm_scores import segment_order
+
+        order = segment_order(fitted.segment_map)
+        matrix = seg.migration_matrix(previous, result.customers, order)
+        summary["migration"] = seg.migration_summary(matrix, str(compare_to))
+    return SegmentRunResult(summary=summary, customers=result.customers,
+                            warnings=warnings + list(result.warnings))  # fmt: skip
+
+
+def _load_model(store: Path | str | None, ref: str) -> Any:
+    from mktai.errors import UsageError
+    from mktai.tasks.stored import load_stored
+
+    version, _, model = load_stored(store_root(store), ref)
+    if version.kind != "segments":
+        raise UsageError(
+            f"model {version.ref} is a {version.kind!r} model, not segments; "
+            "train one with `mktai train segments DATA --name NAME`"
+        )
+    return model
+
+
+def _features(customers: Path, features: str | None, encoding: str | None) -> pd.DataFrame:
+    """customer + the requested numeric feature columns of a customers file."""
+    import pandas as pd
+
+    from mktai.data import load_table
+    from mktai.data.schema import normalise_name
+    from mktai.errors import InputError, UsageError
+    from mktai.tasks.segment.rfm import customer_key
+
+    if not features:
+        raise UsageError("--customers needs --features col1,col2 naming its numeric columns")
+    table = load_table(customers, kind="customers", encoding=encoding)
+    table.require("customer")
+    names = [f.strip() for f in features.split(",") if f.strip()]
+    out = pd.DataFrame({"customer": customer_key(table.col("customer"))})
+    for name in names:
+        column = name if name in table.frame.columns else normalise_name(name)
+        if column not in table.frame.columns:
+            raise InputError(
+                f"{customers}: no column {name!r} for --features "
+                f"(columns: {', '.join(map(str, table.frame.columns[:20]))})"
+            )
+        values = pd.to_numeric(table.frame[column], errors="coerce")
+        if values.notna().sum() == 0:
+            raise InputError(f"{customers}: feature column {name!r} has no numeric values")
+        out[column] = values.to_numpy(dtype="float64")
+    duplicated = out["customer"].duplicated()
+    if duplicated.any():
+        raise InputError(
+            f"{customers}: customer id {out.loc[duplicated, 'customer'].iloc[0]!r} appears more "
+            "than once; one row per customer is needed for --features"
+        )
+    return out
+
+
+def _previous_segments(
+    path: Path, fitted: Any, mapping: dict[str, str], encoding: str | None
+) -> pd.DataFrame:
+    """customer + segment of the previous run.
+
+    A file with `customer` and `segment` columns is a previous `mktai segment` output and is used
+    as it is; anything else is read as transactions and scored with the same edges, map and
+    centroids as this run (its own as-of: the day after its last date).
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    from mktai.data import load_table
+    from mktai.tasks.segment import family as seg
+
+    table = load_table(path, encoding=encoding)
+    if {"customer", "segment"} <= set(map(str, table.frame.columns)):
+        return pd.DataFrame(
+            {"customer": table.frame["customer"], "segment": table.frame["segment"]}
+        )
+    tx = load_table(path, kind="transactions", mapping=mapping, encoding=encoding)
+    frame, _ = seg.transactions_frame(tx)
+    has_clusters = fitted.clusters is not None and all(
+        f in ("recency", "frequency", "monetary") for f in fitted.clusters.features
+    )
+    if not has_clusters and fitted.clusters is not None:
+        fitted = dataclasses.replace(fitted, clusters=None)
+    return fitted.apply(frame, clv=False).customers[["customer", "segment"]]
