@@ -34,7 +34,7 @@ def segment(
         str | None,
         typer.Option(
             "--as-of",
-            help="Snapshot day YYYY-MM-DD (default: day after the last date); later lines are left out.",
+            help="Last day included, YYYY-MM-DD (default: the last date): its lines are in, later ones out.",
         ),
     ] = None,
     monetary: Annotated[
