@@ -66,15 +66,14 @@ def test_demo_runs_the_whole_tour_in_a_fresh_directory(tmp_path: Path):
     assert customers["segment"].notna().all()
     assert "data:image/png;base64," in (out / "segments_report.html").read_text(encoding="utf-8")
 
-    # 3. sentiment: every review with a text comes back, in order, with a label; an empty
-    # text field is rejected by the cleaning layer (counted, not scored)
+    # 3. sentiment: every review comes back, in order, with a label; an empty text field is a
+    # row like any other, labelled unknown (#13: no input row is dropped)
     reviews = pd.read_csv(SAMPLE / "reviews.csv", keep_default_na=False)
-    kept = reviews[reviews["review"].str.strip() != ""]
     scored = pd.read_csv(out / "reviews_scored.csv", keep_default_na=False)
-    assert scored["review"].tolist() == kept["review"].tolist()
+    assert scored["review"].tolist() == reviews["review"].tolist()
     assert set(scored["predicted_label"]) == {"positive", "negative", "unknown"}
     unknown = scored.loc[scored["predicted_label"] == "unknown", "review"].tolist()
-    assert unknown == ["12345", "!!!"]
+    assert unknown == ["", "12345", "!!!"]
 
     # 4. propensity: the splits partition the bank sample; one score per holdout row
     train = pd.read_csv(out / "bank_train.csv")

@@ -144,7 +144,13 @@ def test_sentiment_strict_exits_2_and_writes_nothing(tmp_path):
     reviews = _write_csv(
         tmp_path / "reviews.csv",
         ["id", "review"],
-        [["r1", "Great product, fast delivery"], ["r2", ""], ["r3", "质量很差，不会再买了"]],
+        # r2 is a malformed line (three fields under a two-field header): the reader rejects
+        # it; an empty review would be a row like any other (#13: every row comes back)
+        [
+            ["r1", "Great product, fast delivery"],
+            ["r2", "good", "extra"],
+            ["r3", "质量很差，不会再买了"],
+        ],
     )
     out = _old_output(tmp_path / "scored.csv")
     args = ["sentiment", "--input", str(reviews), "--column", "review", "-o", str(out)]

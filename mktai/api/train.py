@@ -86,6 +86,8 @@ def train(
     # options are checked before the (possibly large) data is read
     algorithm = spec.check_algorithm(algorithm)
     parsed = spec.parse_options(extra, algorithm)
+    if cv is None and not hasattr(module, "default_folds"):
+        cv = 5  # families without a size rule of their own keep the 5 folds they had
     table = load_for(kind, data, mapping=mapping, target=target, encoding=encoding,
                      strict=strict, dedupe=False if keep_duplicates else None)  # fmt: skip
     saved = Store(root)
