@@ -19,12 +19,12 @@ _mktai_spec() {
             ;;
         'train')
             _mktai_subs=''
-            _mktai_opts='--name -n --target --algorithm -a --cv --seed --map --if-changed --test-size --encoding --strict --store --json --quiet -q --help -h'
+            _mktai_opts='--name -n --target --algorithm -a --cv --seed --map --if-changed --test-size --encoding --strict --keep-duplicates --store --json --quiet -q --help -h'
             _mktai_vopts='--name -n --target --algorithm -a --cv --seed --map --test-size --encoding --store'
             ;;
         'segment')
             _mktai_subs=''
-            _mktai_opts='--output -o --as-of --monetary --k --k-max --clv --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --strict --store --json --quiet -q --help -h'
+            _mktai_opts='--output -o --as-of --monetary --k --k-max --clv --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --strict --keep-duplicates --store --json --quiet -q --help -h'
             _mktai_vopts='--output -o --as-of --monetary --k --k-max --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --store'
             ;;
         'recommend')
@@ -49,7 +49,7 @@ _mktai_spec() {
             ;;
         'evaluate')
             _mktai_subs=''
-            _mktai_opts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store --json --quiet -q --help -h'
+            _mktai_opts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --strict --store --json --quiet -q --help -h'
             _mktai_vopts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store'
             ;;
         'models')

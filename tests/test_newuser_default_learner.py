@@ -67,6 +67,7 @@ def test_default_compares_linear_and_gbm_and_records_the_choice(default_run):
     scores = {a: c["mean"] for a, c in selection["candidates"].items()}
     assert manifest["algorithm"] == selection["chosen"] == max(scores, key=scores.get)
     assert summary["algorithm"] == selection["chosen"]
+    assert summary["selection"]["chosen"] == selection["chosen"]
     assert manifest["params"]["algorithm_requested"] == "auto"
 
 
@@ -91,3 +92,34 @@ def test_gbm_stops_early_instead_of_running_800_rounds(tmp_path):
                                  str(SAMPLE), "-o", str(scores)])  # fmt: skip
     assert scored.exit_code == 0, scored.output
     assert np.isfinite(pd.read_csv(scores)["score"]).all()
+
+
+def test_progress_on_stderr_and_quiet_silences_it(default_run, tmp_path):
+    _store, _summary, result = default_run
+    assert "CV fold 1/5" in result.stderr and "CV fold 5/5" in result.stderr
+    assert "rounds" in result.stderr  # gbm reports the rounds early stopping ran
+    assert "auto kept" in result.stderr
+    quiet = runner.invoke(app, ["--store", str(tmp_path), "--quiet", "train", "propensity",
+                                str(SAMPLE), "--target", "y", "--name", "q", "--cv", "2"])  # fmt: skip
+    assert quiet.exit_code == 0, quiet.output
+    assert "CV fold" not in quiet.stderr
+
+
+def test_if_changed_compares_configuration_and_says_what_changed(tmp_path):
+    """Issue #13 item 4: the same data with another algorithm or seed is not 'unchanged'."""
+    base = ["--store", str(tmp_path), "train", "propensity", str(SAMPLE), "--target", "y",
+            "--name", "m", "--algorithm", "linear", "--cv", "2", "--if-changed", "--json"]  # fmt: skip
+    first = runner.invoke(app, base)
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, base)
+    assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "unchanged"
+    other = runner.invoke(app, [*base, "--seed", "4", "--drop", "duration"])
+    assert other.exit_code == 0, other.output
+    summary = json.loads(other.stdout)
+    assert summary["status"] == "trained" and summary["ref"] == "m@v2"
+    assert any(c.startswith("seed: 0 -> 4") for c in summary["changes"])
+    assert any("drop" in c and "duration" in c for c in summary["changes"])
+    assert "changed since the last version" in other.stderr
+    algo = runner.invoke(app, [*base[:-1], "--algorithm", "gbm", "--json"])
+    assert json.loads(algo.stdout)["status"] == "trained"
+    assert any(c.startswith("algorithm: linear -> gbm") for c in json.loads(algo.stdout)["changes"])

@@ -42,3 +42,23 @@ def test_segment_keeps_the_duplicates_ingest_was_told_to_keep(tmp_path):
     deduped = json.loads(mktai("segment", clean, "--k", "off", "-o", tmp_path / "b.csv",
                                "--json").stdout)  # fmt: skip
     assert deduped["lines"]["lines"] == len(with_customer) - 262
+
+
+def test_segment_and_train_take_keep_duplicates_on_the_raw_file(tmp_path):
+    raw = pd.read_csv(SAMPLE, dtype={"CustomerID": "string"})
+    with_customer = int(raw["CustomerID"].notna().sum())
+    kept = json.loads(mktai("segment", SAMPLE, "--keep-duplicates", "--k", "off", "-o",
+                            tmp_path / "a.csv", "--json").stdout)  # fmt: skip
+    assert kept["lines"]["lines"] == with_customer
+    dropped = json.loads(mktai("segment", SAMPLE, "--k", "off", "-o", tmp_path / "b.csv",
+                               "--json").stdout)  # fmt: skip
+    assert dropped["lines"]["lines"] == with_customer - 262
+    trained = json.loads(mktai("--store", tmp_path / "s", "train", "segments", SAMPLE,
+                               "--name", "rfm", "--keep-duplicates", "--k", "off",
+                               "--json").stdout)  # fmt: skip
+    assert trained["status"] == "trained"
+    from mktai.store import Store
+
+    manifest = Store(tmp_path / "s").load("rfm").manifest
+    assert manifest["cleaning"]["duplicates_removed"] == 0
+    assert manifest["config"]["keep_duplicates"] is True

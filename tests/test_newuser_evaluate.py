@@ -70,3 +70,50 @@ def test_rows_without_a_target_say_why_nothing_is_left(tmp_path):
     assert result.exit_code == 2, result.output
     assert "no data rows" in result.stderr and "all 200 row(s) were rejected" in result.stderr
     assert "constant" not in result.stderr
+
+
+def test_evaluating_on_the_training_file_warns_loudly_and_strict_exits_2(churn, tmp_path):
+    root, _frame, store = churn
+    train = root / "train.csv"
+    md = tmp_path / "report.md"
+    result = mktai("--store", store, "evaluate", "--model", "churn", "--data", train,
+                   "--fail-under", "roc_auc=0.5", "--report", md)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "the evaluation data is the training data" in result.stderr
+    assert "the evaluation data is the training data" in md.read_text(encoding="utf-8")
+    strict = mktai("--store", store, "evaluate", "--model", "churn", "--data", train, "--strict")
+    assert strict.exit_code == 2, strict.output
+    assert "training data" in strict.stderr
+
+
+def test_a_reexported_copy_of_the_training_rows_is_recognised(churn, tmp_path):
+    _root, frame, store = churn
+    copy = tmp_path / "export_again.csv"
+    frame.sample(frac=1.0, random_state=3).to_csv(copy, index=False, sep=";")
+    result = mktai("--store", store, "evaluate", "--model", "churn", "--data", copy)
+    assert result.exit_code == 0, result.output
+    assert "of the evaluation rows are rows the model was trained on" in result.stderr
+
+
+def test_new_rows_give_no_training_data_warning(churn, tmp_path):
+    _root, frame, store = churn
+    bank = Path("/work/shared/data/bank_marketing.csv")
+    if not bank.exists():
+        pytest.skip("shared bank marketing data not present")
+    new = pd.read_csv(bank, sep=";").tail(1500)
+    sample = set(map(tuple, frame.astype(str).to_numpy()))
+    new = new[[tuple(r) not in sample for r in new.astype(str).to_numpy()]]
+    new["y"] = new["y"].map({"yes": "Yes", "no": "No"})
+    path = tmp_path / "new.csv"
+    new.to_csv(path, index=False)
+    result = mktai("--store", store, "evaluate", "--model", "churn", "--data", path)
+    assert result.exit_code == 0, result.output
+    assert "trained on" not in result.stderr and "training data" not in result.stderr
+
+
+def test_builtin_sentiment_model_can_be_gated(tmp_path):
+    reviews = SAMPLE.parent / "reviews.csv"
+    result = mktai("--store", tmp_path, "evaluate", "--model", "builtin", "--data", reviews,
+                   "--fail-under", "accuracy=0.7", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert '"ref": "builtin"' in result.stdout and '"accuracy"' in result.stdout

@@ -45,3 +45,26 @@ def test_export_writes_the_gzip_tar_its_name_says(store, tmp_path, name):
     assert result.exit_code == 0, result.output
     with tarfile.open(target, "r:gz") as archive:
         assert any(m.name.endswith("manifest.json") for m in archive.getmembers())
+
+
+def _commands():
+    import click
+    import typer
+
+    group = typer.main.get_command(app)
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if hasattr(command, "list_commands"):
+            for sub in command.list_commands(click.Context(command)):
+                yield [name, sub]
+        else:
+            yield [name]
+
+
+@pytest.mark.parametrize("words", list(_commands()), ids=" ".join)
+def test_every_command_help_shows_an_example(words):
+    result = runner.invoke(app, [*words, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.stdout, f"mktai {' '.join(words)} --help has no example"
+    assert f"mktai {' '.join(words)}" in result.stdout.replace("\n", " ")

@@ -50,3 +50,26 @@ def test_small_integers_mapped_as_dates_are_an_error_not_1900(summary_file, tmp_
     assert result.exit_code == 2, result.output
     assert "small whole numbers" in result.stderr and "'t'" in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_segment_clv_takes_a_customer_summary_directly(summary_file, tmp_path):
+    import json
+
+    from mktai.tasks.segment.clv import fit_bgnbd, fit_gamma_gamma
+
+    out = tmp_path / "clv.csv"
+    result = runner.invoke(app, ["segment", str(summary_file), "--clv", "--horizon", "90",
+                                 "-o", str(out), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    table = pd.read_csv(summary_file)
+    bg = fit_bgnbd(table["frequency"], table["recency"], table["T"])
+    repeat = table[table["frequency"] > 0]
+    gg = fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
+    assert summary["clv"]["r"] == pytest.approx(bg.r, rel=1e-6)
+    assert summary["clv"]["q"] == pytest.approx(gg.q, rel=1e-6)
+    scored = pd.read_csv(out, dtype={"customer": str})
+    assert len(scored) == len(table)
+    assert scored["customer"].tolist() == table["customer_id"].astype(str).tolist()
+    assert scored[["p_alive", "expected_purchases", "expected_value"]].notna().all().all()
+    assert "customer summary" in result.stderr

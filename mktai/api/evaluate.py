@@ -44,14 +44,34 @@ def evaluate(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     record: bool = True,
+    strict: bool = False,
 ) -> EvaluateResult:
-    """Evaluate MODEL on DATA; gates are "metric=value" strings (as --fail-under takes)."""
+    """Evaluate MODEL on DATA; gates are "metric=value" strings (as --fail-under takes).
+
+    MODEL "builtin" is the built-in sentiment model (nothing stored, nothing recorded). When
+    DATA is the training data (same sha256) or mostly its rows, a warning says so in the
+    result and every report; strict makes that an InputError (exit 2).
+    """
     report = _evaluate_model(store_root(store), model, data, fail_under=fail_under,
                              max_drop=max_drop, compare_to=compare_to, mapping=mapping,
-                             encoding=encoding, record=record)  # fmt: skip
+                             encoding=encoding, record=record, strict=strict)  # fmt: skip
     return EvaluateResult(ref=report["model"]["ref"], passed=bool(report["passed"]),
                           metrics=report["metrics"], gates=report["gates"], report=report,
                           warnings=list(report.get("warnings") or []))  # fmt: skip
+
+
+BUILTIN_NAMES = ("builtin", "built-in")
+
+
+def _builtin() -> tuple[Any, Any]:
+    """The built-in sentiment model as a version-like object (ref "builtin", no manifest)."""
+    from types import SimpleNamespace
+
+    from mktai.tasks.sentiment.family import default_model
+
+    version = SimpleNamespace(ref="builtin", name="builtin", kind="sentiment", version=0,
+                              manifest={"algorithm": "built-in (mktai/resources)"})  # fmt: skip
+    return version, default_model()
 
 
 def _baseline_ref(store, version, compare_to: str) -> str | None:
@@ -82,6 +102,7 @@ def _evaluate_model(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     record: bool = True,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """The canonical report dict (see mktai.evaluation.report); recorded in the manifest."""
     from mktai.errors import MktaiError, UsageError
@@ -96,7 +117,13 @@ def _evaluate_model(
     if drops and not compare_to:
         raise UsageError("--max-drop needs --compare-to previous or --compare-to NAME@vN")
     store = Store(store_root)
-    version, module, model = load_stored(store_root, ref)
+    if ref.strip().lower() in BUILTIN_NAMES:
+        if compare_to:
+            raise UsageError("--compare-to needs a stored model; the built-in one has no versions")
+        version, model = _builtin()
+        record = False
+    else:
+        version, _module, model = load_stored(store_root, ref)
     target = version.manifest.get("target")
     if "target" in (mapping or {}):  # --map target=COLUMN names the outcome in this file
         target = None
@@ -112,6 +139,15 @@ def _evaluate_model(
     eg.check_names(gated, (under, "--fail-under"), (drops, "--max-drop"))
     warnings = list(version.manifest.get("warnings") or [])
     warnings = [w for w in warnings if "target leak" in w]
+    from mktai.api.training_overlap import training_data_warning
+
+    trained_on = training_data_warning(version.manifest, table)
+    if trained_on is not None:
+        if strict:
+            from mktai.errors import InputError
+
+            raise InputError(f"{table.describe()}: {trained_on} (--strict)")
+        warnings.insert(0, trained_on)
     if len(table.rejects):
         warnings.append(f"{len(table.rejects)} row(s) of the evaluation data were rejected")
     for column, count in (result.get("unseen_categories") or {}).items():

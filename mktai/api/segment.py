@@ -31,6 +31,47 @@ class SegmentRunResult(Result):
         return finite(self.summary)
 
 
+def _is_summary_table(data: Any, encoding: str | None) -> bool:
+    """Whether DATA (one file) is a customer summary, judged from its header alone."""
+    from mktai.data.read import empty_frame, open_source
+    from mktai.data.schema import normalise_name
+    from mktai.errors import MktaiError
+    from mktai.tasks.segment.clv_summary import is_customer_summary
+
+    if isinstance(data, (list, tuple)):
+        if len(data) != 1:
+            return False
+        data = data[0]
+    if str(data) == "-":
+        return False
+    try:
+        source = open_source(data, encoding)
+        try:
+            header = list(empty_frame(source).columns)
+        finally:
+            source.cleanup()
+    except (MktaiError, OSError, ValueError):
+        return False
+    return is_customer_summary([normalise_name(str(h)) for h in header])
+
+
+def _segment_summary(data: Any, *, horizon: int | None, discount: float | None,
+                     encoding: str | None) -> SegmentRunResult:  # fmt: skip
+    """CLV of every row of a customer summary table (mktai.tasks.segment.clv_summary)."""
+    from mktai.data import load_table
+    from mktai.tasks.segment.clv_summary import clv_from_summary
+
+    path = data[0] if isinstance(data, (list, tuple)) else data
+    table = load_table(path, kind="table", encoding=encoding)
+    table.check_strict(False)
+    scored = clv_from_summary(table.frame, horizon=float(horizon or 90),
+                              discount=float(discount or 0.0), source=table.describe())  # fmt: skip
+    summary = {**scored.summary, "input_kind": "customer summary", "source": str(path),
+               "rows_rejected_by_cleaning": int(len(table.rejects))}  # fmt: skip
+    return SegmentRunResult(summary=summary, customers=scored.customers,
+                            warnings=list(scored.warnings))  # fmt: skip
+
+
 def parse_as_of(text: str | None) -> Any:
     """--as-of YYYY-MM-DD -> a normalised Timestamp (None stays None); parsed once, here."""
     if text is None:
@@ -65,8 +106,14 @@ def segment(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     strict: bool = False,
+    keep_duplicates: bool = False,
 ) -> SegmentRunResult:
-    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL)."""
+    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL).
+
+    keep_duplicates keeps identical lines (a log without order ids has genuine ones). With clv
+    and a customer summary table as DATA (frequency, recency, T[, monetary_value], as
+    lifetimes writes it), BG/NBD + Gamma-Gamma are fitted on it directly (no RFM scores).
+    """
     from mktai.data import load_table
     from mktai.errors import UsageError
     from mktai.tasks.segment import family as seg
@@ -104,8 +151,12 @@ def segment(
             segment_map=load_segment_map(segment_map),
         )
         options.validate()
+    summary_input = clv and model is None and compare_to is None and not mapping
+    if summary_input and _is_summary_table(data, encoding):
+        return _segment_summary(data, horizon=horizon, discount=discount, encoding=encoding)
     stored = _load_model(store, model) if model is not None else None
-    table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding)
+    table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding,
+                       dedupe=not keep_duplicates)  # fmt: skip
     table.check_strict(strict)
     frame, counts = seg.transactions_frame(table)
     warnings: list[str] = []

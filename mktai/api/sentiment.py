@@ -34,7 +34,7 @@ def load_scorer(model: str | None, store: Path | str | None = None) -> tuple[Any
     """(scorer, its name): the stored sentiment model named by `model`, else the built-in one."""
     from mktai.tasks.sentiment import family as family
 
-    if model is None:
+    if model is None or model.strip().lower() in ("builtin", BUILTIN):
         return family.default_model(), BUILTIN
     from mktai.errors import UsageError
     from mktai.store import Store

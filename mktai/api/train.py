@@ -33,6 +33,10 @@ class TrainResult(Result):
     training_data: dict[str, Any] = field(default_factory=dict)
     rows_rejected: int = 0
     path: str | None = None
+    # auto: the candidates' CV scores and the one kept (manifest "selection")
+    selection: dict[str, Any] | None = None
+    # if_changed: what differs from the newest version of NAME (data, configuration, mktai)
+    changes: list[str] = field(default_factory=list)
 
 
 def cleaning_summary(table: CleanTable) -> dict[str, Any]:
@@ -50,20 +54,25 @@ def train(
     store: Path | str | None = None,
     target: str | None = None,
     algorithm: str | None = None,
-    cv: int = 5,
+    cv: int | None = None,
     seed: int = 0,
     mapping: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
     encoding: str | None = None,
     if_changed: bool = False,
     strict: bool = False,
+    keep_duplicates: bool = False,
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> TrainResult:
     """Train KIND on DATA and save NAME@vN; nothing is written unless fitting succeeded.
 
     params: the family's options (`mktai train KIND --help` lists them), as strings or typed
-    values, e.g. {"class_weight": "balanced", "n_factors": 150}.
+    values, e.g. {"class_weight": "balanced", "n_factors": 150}. cv None: the family's default
+    (supervised: 5 folds, 3 from 20,000 rows). if_changed skips the fit only when the data, the
+    resolved configuration and the mktai version all match a stored version; otherwise
+    `changes` says what differs from the newest version.
     """
+    from mktai.api.changes import differences, resolved_config
     from mktai.store import Store, check_name
     from mktai.tasks import family, spec_for
     from mktai.tasks.base import TrainOptions
@@ -77,16 +86,25 @@ def train(
     # options are checked before the (possibly large) data is read
     algorithm = spec.check_algorithm(algorithm)
     parsed = spec.parse_options(extra, algorithm)
-    table = load_for(kind, data, mapping=mapping, target=target,
-                     encoding=encoding, strict=strict)  # fmt: skip
+    if cv is None and not hasattr(module, "default_folds"):
+        cv = 5  # families without a size rule of their own keep the 5 folds they had
+    table = load_for(kind, data, mapping=mapping, target=target, encoding=encoding,
+                     strict=strict, dedupe=False if keep_duplicates else None)  # fmt: skip
     saved = Store(root)
     sha = table.fingerprint.get("sha256")
+    config = resolved_config(kind=kind, algorithm=algorithm, target=target, cv=cv, seed=seed,
+                             mapping=mapping, params=parsed, extra=extra)  # fmt: skip
+    config["keep_duplicates"] = bool(keep_duplicates)
+    changes: list[str] = []
     if if_changed and sha:
         existing = saved.find_fingerprint(name, sha)
-        if existing is not None:
+        if existing is not None and not differences(existing.manifest, sha, config):
             return TrainResult(status="unchanged", ref=existing.ref, name=name,
                                version=existing.version, kind=str(existing.kind),
                                training_data=dict(table.fingerprint))  # fmt: skip
+        newest = existing if existing is not None else _newest(saved, name)
+        if newest is not None:
+            changes = differences(newest.manifest, sha, config)
     options = TrainOptions(seed=seed, algorithm=algorithm, target=target, cv=cv,
                            extra=extra, params=parsed, progress=progress)  # fmt: skip
     model = module.fit(table, kind, options)
@@ -97,6 +115,7 @@ def train(
         training_data=dict(table.fingerprint),
         cleaning=cleaning_summary(table),
         options={"cv": cv, **extra},
+        config=config,
     )
     version = saved.save(name, kind, model.save, fields)
     return TrainResult(
@@ -111,7 +130,19 @@ def train(
         rows_rejected=int(len(table.rejects)),
         path=str(version.path),
         warnings=list(fields.get("warnings", [])),
+        selection=fields.get("selection"),
+        changes=changes,
     )
+
+
+def _newest(store: Any, name: str) -> Any:
+    """The newest readable version of NAME, or None (none yet, or unreadable)."""
+    from mktai.errors import MktaiError
+
+    try:
+        return store.load(name) if store.versions(name) else None
+    except MktaiError:
+        return None
 
 
 def _text(value: Any) -> str:

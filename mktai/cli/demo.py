@@ -218,7 +218,14 @@ def demo(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for every step.")] = 0,
 ) -> None:
-    """Run the whole tour on sample_data/ into a throw-away store and list the outputs."""
+    """Run the whole tour on sample_data/ into a throw-away store and list the outputs.
+
+    Examples:
+
+      mktai demo
+
+      mktai demo --out demo-output --seed 1
+    """
     from mktai.cli import console
     from mktai.errors import InputError
 

@@ -50,7 +50,12 @@ def print_summary(report: dict[str, Any]) -> None:
 def evaluate(
     ctx: typer.Context,
     model: Annotated[
-        str, typer.Option("--model", "-m", help="Stored model: name, name@v3 or name@alias.")
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Stored model: name, name@v3 or name@alias; builtin = the built-in sentiment model.",
+        ),
     ],
     data: Annotated[Path, typer.Option("--data", "-d", help="Labelled evaluation data.")],
     report: Annotated[
@@ -80,6 +85,13 @@ def evaluate(
     ] = None,
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 2 when the data is the training data (same file, or mostly its rows).",
+        ),
+    ] = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -92,6 +104,8 @@ def evaluate(
 
       mktai evaluate --model response --data holdout.csv --compare-to previous \\
           --max-drop roc_auc=0.02 --report report.html --junit junit.xml
+
+      mktai evaluate --model builtin --data labelled_reviews.csv --fail-under accuracy=0.85
     """
     from mktai.cli import console
     from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
@@ -116,6 +130,7 @@ def evaluate(
         compare_to=compare_to,
         mapping=parse_mapping(mapping),
         encoding=encoding,
+        strict=strict,
     )
     result = outcome.report
     for warning in outcome.warnings:

@@ -34,7 +34,7 @@ def segment(
         str | None,
         typer.Option(
             "--as-of",
-            help="Snapshot day YYYY-MM-DD (default: day after the last date); later lines are left out.",
+            help="Last day included, YYYY-MM-DD (default: the last date): its lines are in, later ones out.",
         ),
     ] = None,
     monetary: Annotated[
@@ -92,6 +92,13 @@ def segment(
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
     strict: StrictOpt = False,
+    keep_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--keep-duplicates",
+            help="Keep identical lines (a log without order ids has genuine ones; default: drop).",
+        ),
+    ] = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -105,6 +112,10 @@ def segment(
       mktai segment orders.csv --clv --horizon 90 -o customers.csv --report segments.html
 
       mktai segment orders.csv --model rfm --compare-to last_month.csv -o customers.csv
+
+      mktai segment cdnow.csv --keep-duplicates --as-of 1997-09-30 --clv -o customers.csv
+
+      mktai segment customer_summary.csv --clv -o clv.csv   # frequency, recency, T, monetary_value
     """
     from mktai.api.segment import segment as run_segment
     from mktai.cli import console
@@ -138,8 +149,12 @@ def segment(
         mapping=parse_mapping(mapping),
         encoding=encoding,
         strict=strict,
+        keep_duplicates=keep_duplicates,
     )
     summary = result.summary
+    if summary.get("input_kind") == "customer summary":
+        _customer_summary_output(result, output, json_out)
+        return
     counts = summary["input"]
     console.info(
         f"read {counts['rows']:,} transaction rows from {summary['source']} "
@@ -157,6 +172,29 @@ def segment(
         write_report(report, result.to_dict(), result.customers, seed=seed)
         console.info(f"wrote report {report}")
     _print_summary(summary)
+    if json_out:
+        console.print_json(result.to_dict())
+
+
+def _customer_summary_output(result: Any, output: Path | None, json_out: bool) -> None:
+    """segment --clv on a customer summary table: CLV per row, the parameters on stderr."""
+    from mktai.cli import console
+    from mktai.data import write_table
+
+    summary = result.summary
+    clv = summary["clv"]
+    console.info(
+        f"read a customer summary of {summary['customers']:,} customers from "
+        f"{summary['source']} (frequency, recency, T): BG/NBD and Gamma-Gamma fitted on it"
+    )
+    for message in result.warnings:
+        console.warn(message)
+    params = ", ".join(f"{k} {clv[k]:.4g}" for k in ("r", "alpha", "a", "b", "p", "q", "v")
+                       if isinstance(clv.get(k), (int, float)))  # fmt: skip
+    console.info(f"CLV parameters: {params}")
+    write_table(result.customers, output)
+    if output is not None:
+        console.info(f"wrote {len(result.customers):,} customers to {output}")
     if json_out:
         console.print_json(result.to_dict())
 

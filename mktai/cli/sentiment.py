@@ -43,7 +43,11 @@ def sentiment(
     output: OutputOpt = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Stored sentiment model (name, name@v3, name@alias)."),
+        typer.Option(
+            "--model",
+            "-m",
+            help="Stored sentiment model (name, name@v3, name@alias); default builtin.",
+        ),
     ] = None,
     explain: Annotated[
         bool,
@@ -97,11 +101,26 @@ def sentiment(
     from mktai.cli.options import resolve_store
 
     lines = None
+    spooled = None
     if input_file is None:
-        lines = _stdin_lines(encoding) if texts == ["-"] else texts
-    result = run_sentiment(lines, input=input_file, column=column, model=model,
-                           store=resolve_store(ctx, store), lang=lang, explain=explain,
-                           encoding=encoding, strict=strict)  # fmt: skip
+        lines = texts
+        if texts == ["-"]:
+            data = _stdin_bytes()
+            lines = _stdin_lines(encoding, data)
+            spooled = _stdin_as_table(data, lines)
+            if spooled is not None:
+                input_file, column = spooled
+                lines = None
+                json_needs_output(json_out, output, "the scored rows")
+    try:
+        result = run_sentiment(lines, input=input_file, column=column, model=model,
+                               store=resolve_store(ctx, store), lang=lang, explain=explain,
+                               encoding=encoding, strict=strict)  # fmt: skip
+    finally:
+        if spooled is not None:
+            spooled[0].unlink(missing_ok=True)
+    if spooled is not None:
+        result.summary["input"] = "<stdin>"
     frame, summary = result.frame, result.summary
     _report(summary)
 
@@ -159,20 +178,19 @@ def _report(summary: dict[str, Any]) -> None:
         )
 
 
-def _stdin_lines(encoding: str | None = None) -> list[str]:
+def _stdin_lines(encoding: str | None = None, data: bytes | None = None) -> list[str]:
     """One text per line from stdin, in --encoding or the one the cleaning layer detects.
 
     Chinese exports are often GB18030; reading them as UTF-8 would score mojibake. Bytes that
     still do not decode become U+FFFD and are counted.
     """
     import codecs
-    import sys
 
     from mktai.data.read import detect_encoding
     from mktai.errors import UsageError
 
-    stream = getattr(sys.stdin, "buffer", None)
-    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    if data is None:
+        data = _stdin_bytes()
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -187,6 +205,33 @@ def _stdin_lines(encoding: str | None = None) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line.rstrip("\r") for line in lines]
+
+
+def _stdin_bytes() -> bytes:
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    return stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+
+
+def _stdin_as_table(data: bytes, lines: list[str]) -> tuple[Path, str] | None:
+    """A CSV piped to `sentiment -` (header naming a text column): a temp file and that column."""
+    import tempfile
+
+    from mktai.cli import console
+    from mktai.tasks.sentiment.apply import csv_text_column
+
+    column = csv_text_column(lines)
+    if column is None:
+        return None
+    handle = tempfile.NamedTemporaryFile(prefix="mktai-stdin-", suffix=".csv", delete=False)
+    with handle:
+        handle.write(data)
+    console.info(
+        f"stdin is a CSV whose header names a text column ({column!r}): scored it as a table, "
+        "every row with its columns (`--input - --column NAME` picks another column)"
+    )
+    return Path(handle.name), column
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

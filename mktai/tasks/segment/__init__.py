@@ -21,7 +21,7 @@ SPEC = FamilySpec(
         Param("clv", "bool", True, "fit BG/NBD + Gamma-Gamma lifetime value"),
         Param("horizon", "int", 90, "CLV horizon in days", 1, 3650),
         Param("discount", "float", 0.0, "annual discount rate for CLV", 0.0, 1.0),
-        Param("as_of", "str", None, "snapshot day YYYY-MM-DD (default: day after the last date)"),
+        Param("as_of", "str", None, "last day included, YYYY-MM-DD (default: the last date)"),
         Param("monetary", "str", "mean", "net value per order (mean) or in all (total)", choices=("mean", "total")),
         Param("segment_map", "str", None, "JSON segment map replacing the standard RFM map"),
     ),
