@@ -226,7 +226,7 @@ def predict_rows(
 
     check_applies(loaded, "predict")
     plans = loaded.plans if reuse_plans and not mapping and not encoding else None
-    table = load_for(loaded.kind, data, module=loaded.module, mapping=mapping, encoding=encoding,
+    table = load_for(loaded.kind, data, mapping=mapping, encoding=encoding,
                      unlabelled=True, dedupe=False, keep_raw=True, plans=plans)  # fmt: skip
     scored, stats = loaded.fitted.predict(table)
     return PredictResult(
