@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench completions clean
+.PHONY: demo test fuzz mutate lint format bench completions clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,17 @@ demo: $(STAMP)
 	$(BIN)/mktai demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# Longer, randomised property-based run (new examples every time; not part of `make test`).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz MKTAI_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -n 2 -q \
+		tests/test_data_fuzz.py tests/test_store.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

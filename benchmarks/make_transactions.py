@@ -16,7 +16,8 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT.parent / "shared" / "data" / "transactions.csv.gz"
+SHARED = Path(os.environ.get("MKTAI_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SOURCE = SHARED / "transactions.csv.gz"
 OUT_DIR = ROOT / "benchmarks" / "_data"
 CHUNK = 1_000_000
 

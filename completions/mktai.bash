@@ -8,7 +8,7 @@ _mktai_spec() {
     # $1: command path -> its sub-commands, options, and options that take a value
     case "$1" in
         '')
-            _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate demo models'
+            _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate models demo'
             _mktai_opts='--store --quiet -q --json --version --help -h'
             _mktai_vopts='--store'
             ;;
@@ -51,11 +51,6 @@ _mktai_spec() {
             _mktai_subs=''
             _mktai_opts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store --json --quiet -q --help -h'
             _mktai_vopts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store'
-            ;;
-        'demo')
-            _mktai_subs=''
-            _mktai_opts='--out --seed --help -h'
-            _mktai_vopts='--out --seed'
             ;;
         'models')
             _mktai_subs='list show tag untag rm prune verify export import'
@@ -106,6 +101,11 @@ _mktai_spec() {
             _mktai_subs=''
             _mktai_opts='--name --store --json --quiet -q --help -h'
             _mktai_vopts='--name --store'
+            ;;
+        'demo')
+            _mktai_subs=''
+            _mktai_opts='--out --seed --help -h'
+            _mktai_vopts='--out --seed'
             ;;
         *) _mktai_subs= _mktai_opts= _mktai_vopts= ;;
     esac
@@ -169,8 +169,6 @@ _mktai_value() {
         'evaluate|--map') _mktai_complete none ;;
         'evaluate|--encoding') _mktai_complete none ;;
         'evaluate|--store') _mktai_complete dir ;;
-        'demo|--out') _mktai_complete dir ;;
-        'demo|--seed') _mktai_complete none ;;
         'models list|--store') _mktai_complete dir ;;
         'models show|--store') _mktai_complete dir ;;
         'models tag|--store') _mktai_complete dir ;;
@@ -183,6 +181,8 @@ _mktai_value() {
         'models export|--store') _mktai_complete dir ;;
         'models import|--name') _mktai_complete ref ;;
         'models import|--store') _mktai_complete dir ;;
+        'demo|--out') _mktai_complete dir ;;
+        'demo|--seed') _mktai_complete none ;;
         *) COMPREPLY=() ;;
     esac
 }

@@ -6,7 +6,7 @@
 function __mktai_subs --description 'mktai: sub-commands of the command path $argv[1]'
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'demo' 'models'
+            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'models' 'demo'
         case 'models'
             printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'export' 'import'
     end
@@ -28,8 +28,6 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--model' '-m' '--output' '-o' '--map' '--encoding' '--store'
         case 'evaluate'
             printf '%s\n' '--model' '-m' '--data' '-d' '--report' '--junit' '--fail-under' '--compare-to' '--max-drop' '--map' '--encoding' '--store'
-        case 'demo'
-            printf '%s\n' '--out' '--seed'
         case 'models list'
             printf '%s\n' '--store'
         case 'models show'
@@ -48,6 +46,8 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--output' '-o' '--store'
         case 'models import'
             printf '%s\n' '--name' '--store'
+        case 'demo'
+            printf '%s\n' '--out' '--seed'
     end
 end
 
@@ -139,8 +139,8 @@ complete -c mktai -n '__mktai_at \'\'' -a 'forecast' -d 'Not built yet: exits 2.
 complete -c mktai -n '__mktai_at \'\'' -a 'sentiment' -d 'Score review texts: label and probability of that label, per text.'
 complete -c mktai -n '__mktai_at \'\'' -a 'predict' -d 'Score DATA with a stored model: input columns + score + prediction...'
 complete -c mktai -n '__mktai_at \'\'' -a 'evaluate' -d 'Evaluate a stored model on labelled data; reports for CI and gates...'
-complete -c mktai -n '__mktai_at \'\'' -a 'demo' -d 'Run the whole tour on sample_data/ into a throw-away store and list...'
 complete -c mktai -n '__mktai_at \'\'' -a 'models' -d 'Manage stored model versions: list, show, tag, rm, prune, verify,...'
+complete -c mktai -n '__mktai_at \'\'' -a 'demo' -d 'Run the whole tour on sample_data/ into a throw-away store and list...'
 complete -c mktai -n '__mktai_at \'\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'\'' -l 'json' -d 'Machine-readable summary on stdout.'
@@ -251,11 +251,6 @@ complete -c mktai -n '__mktai_at \'evaluate\'' -l 'json' -d 'Print a machine-rea
 complete -c mktai -n '__mktai_at \'evaluate\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'evaluate\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
-# mktai demo
-complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'
-complete -c mktai -n '__mktai_at \'demo\'' -l 'seed' -r -f -d 'Random seed for every step.'
-complete -c mktai -n '__mktai_at \'demo\'' -l 'help' -s 'h' -d 'Show this message and exit.'
-
 # mktai models
 complete -c mktai -n '__mktai_at \'models\'' -a 'list' -d 'List every model version with its aliases, kind, algorithm, date,...'
 complete -c mktai -n '__mktai_at \'models\'' -a 'show' -d 'Show one version\'s manifest (parameters, schema, data fingerprint,...'
@@ -338,3 +333,8 @@ complete -c mktai -n '__mktai_at \'models import\'' -l 'json' -d 'Print a machin
 complete -c mktai -n '__mktai_at \'models import\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'models import\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models import\' 0' -F -d 'archive'
+
+# mktai demo
+complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'
+complete -c mktai -n '__mktai_at \'demo\'' -l 'seed' -r -f -d 'Random seed for every step.'
+complete -c mktai -n '__mktai_at \'demo\'' -l 'help' -s 'h' -d 'Show this message and exit.'

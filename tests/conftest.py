@@ -2,10 +2,35 @@
 
 `make test` runs pytest with 2 xdist workers on a 2-core machine: gbm fits use one OpenMP
 thread each (MKTAI_THREADS), so the workers do not compete for cores; a user's environment wins.
+
+Hypothesis profiles: `ci` (the default, and what `make test` and CI use) is derandomised, so a
+green run is reproducible and a red one fails again the same way; `fuzz` (`make fuzz`) draws
+fresh random examples, many more of them. `HYPOTHESIS_PROFILE=NAME` picks one.
 """
 
 from __future__ import annotations
 
 import os
 
+from hypothesis import HealthCheck, settings
+
 os.environ.setdefault("MKTAI_THREADS", "1")
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    derandomize=False,
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -31,12 +31,15 @@ def test_version_prints_and_exits_zero():
     assert result.output.startswith("mktai ")
 
 
-def test_unbuilt_command_exits_2_with_one_line():
-    result = _mktai("recommend")
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "not built yet" in lines[0]
-    assert "Traceback" not in result.stderr
+def test_a_missing_model_is_one_line_exit_3():
+    # recommend and forecast are built now: a model that is not in the store is a store error
+    for command in (["recommend", "--model", "nosuch", "--user", "1"],
+                    ["forecast", "--model", "nosuch", "--horizon", "3"]):  # fmt: skip
+        result = _mktai("--store", "/nonexistent-mktai-store", *command)
+        assert result.returncode == 3, (command, result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "nosuch" in lines[0], lines
+        assert "Traceback" not in result.stderr
 
 
 def test_missing_input_file_is_one_line_exit_2():

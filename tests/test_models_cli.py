@@ -184,11 +184,10 @@ def test_lock_timeout_exit_3(store: Store, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_demo_step(store: Store, tmp_path: Path) -> None:
     from mktai.cli.demo import Tour
-    from mktai.cli.models import demo_step
 
     tour = Tour(sample_data=tmp_path, out=tmp_path / "out", store=store.root)
     tour.out.mkdir()
-    demo_step(tour)
+    tour.section("models")
     [(label, archive)] = tour.outputs
     assert "churn" in label and archive.is_file()
     assert Store(tmp_path / "x").import_(archive).manifest["algorithm"] == "mlp"

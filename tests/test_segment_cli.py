@@ -266,10 +266,9 @@ def test_family_protocol_validates_extra_options(stored, tmp_path):
 
 def test_demo_step_runs(tmp_path):
     from mktai.cli.demo import Tour
-    from mktai.cli.segment import demo_step
 
     tour = Tour(sample_data=SAMPLE.parent, out=tmp_path, store=tmp_path / "store")
-    demo_step(tour)
+    tour.section("segment")
     labels = dict(tour.outputs)
     for label in ("segment: customers", "segment: report", "segment: with model rfm"):
         assert labels[label].exists(), label

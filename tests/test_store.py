@@ -274,6 +274,7 @@ def test_staging_is_ignored_and_stale_entries_cleaned(store: Store) -> None:
         path.mkdir()
         (path / "model.bin").write_bytes(b"half")
     old = time.time() - 2 * 86400
+    os.utime(stale / "model.bin", (old, old))  # nothing in it changed for two days
     os.utime(stale, (old, old))
     assert [m["name"] for m in store.list()] == ["m"] and store.verify() == []
     store.save("m", "demand", writer(), {})

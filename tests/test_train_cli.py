@@ -187,12 +187,11 @@ def test_demand_train_and_predict_linear(tmp_path):
 
 
 def test_demo_steps_run(tmp_path):
-    from mktai.cli import evaluate, train
     from mktai.cli.demo import Tour
 
     tour = Tour(sample_data=SAMPLE.parent, out=tmp_path, store=tmp_path / "store")
-    train.demo_step(tour)
-    evaluate.demo_step(tour)
+    tour.section("train")
+    tour.section("evaluate")
     labels = [label for label, _ in tour.outputs]
     assert "evaluation report (HTML)" in labels and (tmp_path / "evaluation.md").exists()
     assert Store(tour.store).load("response").manifest["evaluations"][0]["passed"] is True

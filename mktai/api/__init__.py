@@ -14,8 +14,10 @@ imported here eagerly: that also binds each name to its function rather than to 
 from __future__ import annotations
 
 from mktai.api.evaluate import EvaluateResult, evaluate
+from mktai.api.forecast import ForecastResult, forecast
 from mktai.api.ingest import IngestResult, ingest
 from mktai.api.predict import PredictResult, predict
+from mktai.api.recommend import RecommendResult, SimilarResult, recommend, similar_items
 from mktai.api.result import Result
 from mktai.api.segment import SegmentRunResult, segment
 from mktai.api.sentiment import SentimentResult, sentiment
@@ -23,16 +25,22 @@ from mktai.api.train import TrainResult, train
 
 __all__ = [
     "EvaluateResult",
+    "ForecastResult",
     "IngestResult",
     "PredictResult",
+    "RecommendResult",
     "Result",
     "SegmentRunResult",
     "SentimentResult",
+    "SimilarResult",
     "TrainResult",
     "evaluate",
+    "forecast",
     "ingest",
     "predict",
+    "recommend",
     "segment",
     "sentiment",
+    "similar_items",
     "train",
 ]

@@ -100,7 +100,7 @@ def _evaluate_model(
     target = version.manifest.get("target")
     if "target" in (mapping or {}):  # --map target=COLUMN names the outcome in this file
         target = None
-    table = load_for(version.kind, data, module=module, mapping=mapping, encoding=encoding,
+    table = load_for(version.kind, data, mapping=mapping, encoding=encoding,
                      target=target if isinstance(target, str) else None,
                      target_from=f"the target {version.ref} was trained on")  # fmt: skip
     result = model.evaluate(table)

@@ -35,10 +35,7 @@ def applying_command(kind: str) -> str:
     """The command that applies models of `kind` (from the family spec)."""
     from mktai.tasks import spec_for
 
-    spec = spec_for(kind)
-    if spec is not None:
-        return spec.applies_with
-    return {"segments": "segment", "sentiment": "sentiment"}.get(kind, "predict")
+    return spec_for(kind).applies_with
 
 
 def predict(
@@ -60,7 +57,7 @@ def predict(
             f"{version.ref} is a {version.kind} model, which `mktai predict` cannot apply; "
             f"use `mktai {command} --model {version.ref}`"
         )
-    table = load_for(version.kind, data, module=module, mapping=mapping, encoding=encoding,
+    table = load_for(version.kind, data, mapping=mapping, encoding=encoding,
                      unlabelled=True, dedupe=False, keep_raw=True)  # fmt: skip
     scored, stats = fitted.predict(table)
     return PredictResult(

@@ -68,7 +68,7 @@ def segment(
 ) -> SegmentRunResult:
     """Segment the customers of transactions DATA (fit here, or apply the stored MODEL)."""
     from mktai.data import load_table
-    from mktai.errors import InputError, UsageError
+    from mktai.errors import UsageError
     from mktai.tasks.segment import family as seg
 
     if isinstance(features, (list, tuple)):
@@ -106,11 +106,7 @@ def segment(
         options.validate()
     stored = _load_model(store, model) if model is not None else None
     table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding)
-    if strict and len(table.rejects):
-        raise InputError(
-            f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
-            "is set; see `mktai ingest` for the rejects file"
-        )
+    table.check_strict(strict)
     frame, counts = seg.transactions_frame(table)
     warnings: list[str] = []
     reasons = (table.report or {}).get("rejected_by_reason") or {}

@@ -74,11 +74,10 @@ def train(
     module = family(kind)
     spec = spec_for(kind)
     extra = {str(k): v if isinstance(v, str) else _text(v) for k, v in (params or {}).items()}
-    parsed: dict[str, Any] = {}
-    if spec is not None:  # options are checked before the (possibly large) data is read
-        algorithm = spec.check_algorithm(algorithm)
-        parsed = spec.parse_options(extra, algorithm)
-    table = load_for(kind, data, module=module, mapping=mapping, target=target,
+    # options are checked before the (possibly large) data is read
+    algorithm = spec.check_algorithm(algorithm)
+    parsed = spec.parse_options(extra, algorithm)
+    table = load_for(kind, data, mapping=mapping, target=target,
                      encoding=encoding, strict=strict)  # fmt: skip
     saved = Store(root)
     sha = table.fingerprint.get("sha256")

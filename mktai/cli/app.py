@@ -1,26 +1,77 @@
-"""The typer application: wires every command module and maps errors to exit codes.
+"""The typer application: a lazy group of the command modules, errors mapped to exit codes.
 
-Only typer and the small command modules are imported here; every heavy library is imported
-inside the function that needs it, so `mktai --help` stays as fast as typer itself.
+Only typer is imported here; a command module is imported when its command runs or shows its
+help, and every heavy library inside the function that needs it, so `mktai --help` stays as
+fast as typer itself.
 """
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
+import typer.main
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
 from mktai import __version__
 from mktai.cli import console
+from mktai.errors import MktaiError
+
+# name -> (module, attribute, one-line help shown in `mktai --help`, click context settings).
+# A command's module is imported only when that command runs or shows its own help, so
+# `mktai --help` costs what typer costs. The one-liners repeat the commands' docstrings.
+COMMANDS: dict[str, tuple[str, str, str, dict]] = {
+    "ingest": ("mktai.cli.ingest", "ingest", "Clean raw exports: detect encoding, delimiter, column roles and types; reject bad rows.", {}),
+    "train": ("mktai.cli.train", "train", "Train a model on DATA and store it as a new version NAME@vN.", {"allow_extra_args": True, "ignore_unknown_options": True}),
+    "segment": ("mktai.cli.segment", "segment", "RFM scores, named segments, k-means clusters and CLV per customer.", {}),
+    "recommend": ("mktai.cli.recommend", "recommend", "Top-N items per user and similar items from a stored recommender.", {}),
+    "forecast": ("mktai.cli.forecast", "forecast", "Future values per series with prediction intervals; backtests.", {}),
+    "sentiment": ("mktai.cli.sentiment", "sentiment", "Score review texts: label and probability of that label, per text.", {}),
+    "predict": ("mktai.cli.predict", "predict", "Score DATA with a stored model: input columns + score + prediction (CSV on stdout or -o).", {}),
+    "evaluate": ("mktai.cli.evaluate", "evaluate", "Evaluate a stored model on labelled data; reports for CI and gates on the exit code.", {}),
+    "models": ("mktai.cli.models", "app", "Manage stored model versions: list, show, tag, rm, prune, verify, export, import.", {}),
+    "demo": ("mktai.cli.demo", "demo", "Run the whole tour on sample_data/ into a throw-away store and list the outputs.", {}),
+}  # fmt: skip
+
+# OSErrors about the machine, not the code: a full disk or quota, a too-large or read-only
+# file, a forbidden path
+_ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+)
 
 
 class MktaiGroup(TyperGroup):
-    """Click group that turns MktaiError (and stray exceptions) into one line + exit code."""
+    """Click group that loads command modules lazily and maps errors to exit codes.
+
+    MktaiError (and stray exceptions) become one line on stderr and the contract's exit code.
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attribute, summary, settings = entry
+        if self._listing:  # the group's own help needs names and one-liners only
+            return TyperCommand(cmd_name, help=summary, short_help=summary)
+        return _load_command(cmd_name, module_name, attribute, settings)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx):  # noqa: D401 - click API
-        from mktai.errors import EXIT_INTERNAL, MktaiError
+        from mktai.errors import EXIT_INPUT, MktaiError
 
         try:
             return super().invoke(ctx)
@@ -34,14 +85,54 @@ class MktaiGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(0) from None
+        except OSError as exc:
+            if console.debug_enabled():
+                raise
+            if exc.errno not in _ENVIRONMENT_ERRNOS:
+                _internal_error(exc)
+            # a full disk, a quota, a read-only or forbidden path: the user's to fix, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            console.error_line(
+                f"{where}{exc.strerror or exc}; free some space, check permissions or choose "
+                "another path"
+            )
+            raise typer.Exit(EXIT_INPUT) from None
         except Exception as exc:
             if console.debug_enabled():
                 raise
-            console.error_line(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(rerun with MKTAI_DEBUG=1 for the traceback and please report it)"
-            )
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> None:
+    """A real bug: one line asking for a report, exit 70."""
+    from mktai.errors import EXIT_INTERNAL
+
+    console.error_line(
+        f"internal error: {type(exc).__name__}: {exc} "
+        "(rerun with MKTAI_DEBUG=1 for the traceback and please report it)"
+    )
+    raise typer.Exit(EXIT_INTERNAL) from None
+
+
+_LOADED: dict[str, click.Command] = {}
+
+
+def _load_command(name: str, module_name: str, attribute: str, settings: dict) -> click.Command:
+    """The click command of one command module (a function, or a Typer app for `models`)."""
+    if name not in _LOADED:
+        import importlib
+
+        target = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(target, typer.Typer):
+            command = typer.main.get_group(target)
+        else:
+            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+            cls = getattr(target, "command_class", None)
+            single.command(name, cls=cls, context_settings=settings or None)(target)
+            command = typer.main.get_command(single)
+        command.name = name
+        _LOADED[name] = command
+    return _LOADED[name]
 
 
 app = typer.Typer(
@@ -86,38 +177,6 @@ def main_callback(
     console.set_quiet(quiet)
 
 
-def _register() -> None:
-    from mktai.cli import (
-        demo,
-        evaluate,
-        forecast,
-        ingest,
-        models,
-        predict,
-        recommend,
-        segment,
-        sentiment,
-        train,
-    )
-
-    app.command("ingest")(ingest.ingest)
-    app.command(
-        "train",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )(train.train)
-    app.command("segment")(segment.segment)
-    app.command("recommend")(recommend.recommend)
-    app.command("forecast")(forecast.forecast)
-    app.command("sentiment")(sentiment.sentiment)
-    app.command("predict")(predict.predict)
-    app.command("evaluate")(evaluate.evaluate)
-    app.add_typer(models.app, name="models")
-    app.command("demo")(demo.demo)
-
-
-_register()
-
-
 def _silence_stdout() -> None:
     """After a closed pipe (mktai ... | head), stop Python complaining at exit."""
     import os
@@ -129,11 +188,17 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    console.guard_closed_stdout()
     try:
         app()
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(0) from None
+    except MktaiError as exc:  # raised outside a command, e.g. --help to a closed stdout
+        if console.debug_enabled():
+            raise
+        console.error_line(str(exc))
+        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
@@ -50,20 +49,43 @@ def error_line(message: str) -> None:
 
 def print_json(payload: Any) -> None:
     """Machine-readable summary on stdout (--json)."""
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default))
+    from mktai.files import dumps
+
+    sys.stdout.write(dumps(payload))
     sys.stdout.write("\n")
     sys.stdout.flush()
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
-
-
 def debug_enabled() -> bool:
     return os.environ.get("MKTAI_DEBUG", "") not in ("", "0")
+
+
+class ClosedStdout:
+    """Stands in for sys.stdout when file descriptor 1 is closed (`mktai ingest f.csv >&-`).
+
+    Python then sets sys.stdout to None, and the first result written there was an internal
+    error (AttributeError, exit 70). Commands that write only to files still work; writing a
+    result to stdout is a usage error (exit 2) that says what to do.
+    """
+
+    closed = False
+
+    def write(self, text: str) -> int:
+        from mktai.errors import UsageError
+
+        raise UsageError(
+            "stdout is closed, so the results cannot be written there; "
+            "give -o FILE or redirect stdout (e.g. > out.csv)"
+        )
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def guard_closed_stdout() -> None:
+    """Install ClosedStdout when the process started without a stdout."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()

@@ -1,12 +1,14 @@
 """`mktai demo`: the whole tour on sample_data/ into a throw-away store.
 
-Each command module may define `demo_step(tour: Tour) -> None`; the demo runs them in the order
-of STEPS through the real CLI, so the demo is also a smoke test of the user contract.
+The tour is data: STEPS lists each command line (argv with {sample}, {out} and {seed}
+placeholders) and the outputs it produces, in order, grouped by section. Each step runs through
+the real CLI in-process, so the demo is also a smoke test of the user contract. Nothing else
+imports this module. Two steps are actions rather than command lines: splitting the bank sample
+into training and holdout files, and naming the first stored model for the export.
 """
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +16,63 @@ from typing import Annotated
 
 import typer
 
-STEPS = ["ingest", "segment", "sentiment", "train", "evaluate", "models"]
+
+@dataclass(frozen=True)
+class Step:
+    """One command line of the tour; outputs are (label, path template) pairs it writes."""
+
+    section: str
+    argv: tuple[str, ...] = ()
+    outputs: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+    action: str = ""  # "split_bank": prepare files instead of running a command
+
+
+STEPS: tuple[Step, ...] = (
+    Step("ingest", ("ingest", "{sample}/transactions_sample.csv", "-o", "{out}/transactions.clean.parquet",
+                    "--report", "{out}/ingest.json"),
+         (("clean transactions", "{out}/transactions.clean.parquet"), ("ingest report", "{out}/ingest.json"))),
+    Step("segment", ("segment", "{sample}/transactions_sample.csv", "--clv", "--horizon", "90", "--seed", "{seed}",
+                     "-o", "{out}/customers_segments.csv", "--report", "{out}/segments_report.html"),
+         (("segment: customers", "{out}/customers_segments.csv"), ("segment: report", "{out}/segments_report.html"))),
+    Step("segment", ("train", "segments", "{sample}/transactions_sample.csv", "--name", "rfm", "--seed", "{seed}")),
+    Step("segment", ("segment", "{sample}/transactions_sample.csv", "--model", "rfm", "--as-of", "2011-11-01",
+                     "-o", "{out}/customers_2011-10.csv"),
+         (("segment: 2011-10 snapshot", "{out}/customers_2011-10.csv"),)),
+    Step("segment", ("segment", "{sample}/transactions_sample.csv", "--model", "rfm", "--compare-to",
+                     "{out}/customers_2011-10.csv", "-o", "{out}/customers_scored.csv"),
+         (("segment: with model rfm", "{out}/customers_scored.csv"),)),
+    Step("sentiment", ("sentiment", "Great product, fast delivery", "质量很差，不会再买了", "--explain")),
+    Step("sentiment", ("sentiment", "--input", "{sample}/reviews.csv", "--column", "review", "--explain",
+                       "-o", "{out}/reviews_scored.csv"),
+         (("sentiment scores", "{out}/reviews_scored.csv"),)),
+    Step("sentiment", ("train", "sentiment", "{sample}/reviews.csv", "--name", "reviews", "--seed", "{seed}"),
+         note="\nA model of your own from labelled reviews (here only 120, so expect it to be weaker "
+              "than the built-in model, which learnt from 20,000):"),
+    Step("sentiment", ("sentiment", "--model", "reviews", "Love it, works great", "质量很差，很失望")),
+    Step("train", action="split_bank",
+         outputs=(("bank training split", "{out}/bank_train.csv"), ("bank holdout split", "{out}/bank_holdout.csv"))),
+    Step("train", ("train", "propensity", "{out}/bank_train.csv", "--target", "y", "--name", "response",
+                   "--seed", "{seed}", "--max-iter", "200")),
+    Step("train", ("predict", "--model", "response", "{out}/bank_holdout.csv", "-o", "{out}/bank_scores.csv"),
+         (("propensity scores", "{out}/bank_scores.csv"),)),
+    Step("evaluate", ("evaluate", "--model", "response", "--data", "{out}/bank_holdout.csv",
+                      "--report", "{out}/evaluation.html", "--report", "{out}/evaluation.md",
+                      "--junit", "{out}/evaluation-junit.xml", "--fail-under", "roc_auc=0.80"),
+         (("evaluation report (HTML)", "{out}/evaluation.html"), ("evaluation report (Markdown)", "{out}/evaluation.md"),
+          ("JUnit gates", "{out}/evaluation-junit.xml"))),
+    Step("models", ("models", "list")),
+    Step("models", ("models", "verify")),
+    Step("models", ("models", "export", "{first_model}", "-o", "{out}/{first_model}.tar.gz"),
+         (("export of {first_model}", "{out}/{first_model}.tar.gz"),)),
+)  # fmt: skip
+
+SECTIONS = tuple(dict.fromkeys(step.section for step in STEPS))
 
 
 @dataclass
 class Tour:
-    """What a demo step needs: where the sample data is, where to write, how to run mktai."""
+    """Where the sample data is, where to write, and how to run mktai against the demo store."""
 
     sample_data: Path
     out: Path
@@ -29,15 +82,15 @@ class Tour:
 
     def run(self, *args: str) -> None:
         """Run one mktai command in-process against the demo store; stop the demo if it fails."""
+        import shlex
+
+        from rich.markup import escape
+
         from mktai.cli import console
         from mktai.cli.app import app
         from mktai.errors import UsageError
 
         argv = ["--store", str(self.store), *args]
-        import shlex
-
-        from rich.markup import escape
-
         console.info(f"\n[bold cyan]$ mktai {escape(shlex.join(args))}[/bold cyan]")
         command = typer.main.get_command(app)
         code = command.main(args=argv, prog_name="mktai", standalone_mode=False)
@@ -49,10 +102,55 @@ class Tour:
         self.outputs.append((label, path))
         return path
 
+    def fill(self, template: str) -> str:
+        """A step's placeholders filled in ({first_model}: the first model in the store)."""
+        values = {"sample": str(self.sample_data), "out": str(self.out), "seed": str(self.seed)}
+        if "{first_model}" in template:
+            from mktai.store import Store
+
+            models = Store(self.store).list()
+            values["first_model"] = models[0]["name"] if models else "none"
+        return template.format(**values)
+
+    def step(self, step: Step) -> None:
+        from mktai.cli import console
+
+        if step.note:
+            console.info(step.note)
+        if step.action == "split_bank":
+            _split_bank(self)
+        elif step.argv:
+            self.run(*(self.fill(arg) for arg in step.argv))
+        for label, template in step.outputs:
+            self.output(self.fill(label), Path(self.fill(template)))
+
+    def section(self, name: str) -> None:
+        """Run every step of one section of the tour, in order."""
+        for step in STEPS:
+            if step.section == name:
+                self.step(step)
+
+
+def _split_bank(tour: Tour) -> None:
+    """Three quarters of the bank sample to train on, the rest held out for evaluation."""
+    from mktai.data import load_table, write_table
+
+    table = load_table(tour.sample_data / "bank_sample.csv", kind="labelled",
+                       mapping={"target": "y"})  # fmt: skip
+    frame = table.frame.sample(frac=1.0, random_state=tour.seed)
+    cut = int(len(frame) * 0.75)
+    write_table(frame.iloc[:cut].sort_index(), tour.out / "bank_train.csv")
+    write_table(frame.iloc[cut:].sort_index(), tour.out / "bank_holdout.csv")
+
 
 def sample_data_dir() -> Path:
-    """sample_data/ of the source checkout (the demo runs from a clone)."""
-    return Path(__file__).resolve().parents[2] / "sample_data"
+    """The sample files: installed with the package (mktai/sample_data/, mapped from the
+    checkout's top-level sample_data/ by pyproject.toml), else the source checkout's."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "sample_data"
+    if (installed / "bank_sample.csv").is_file():
+        return installed
+    return package.parent / "sample_data"
 
 
 def demo(
@@ -69,16 +167,16 @@ def demo(
 
     data = sample_data_dir()
     if not data.is_dir():
-        raise InputError(f"sample data not found at {data}; run the demo from a source checkout")
+        raise InputError(
+            f"sample data not found at {data}: this installation of mktai is incomplete; "
+            "reinstall it (pip install --force-reinstall mktai)"
+        )
     out = out or Path(tempfile.mkdtemp(prefix="mktai-demo-"))
     out.mkdir(parents=True, exist_ok=True)
     tour = Tour(sample_data=data, out=out, store=out / "store", seed=seed)
     console.info(f"[bold]mktai demo[/bold]: sample data {data}, outputs in {out}")
-    for name in STEPS:
-        module = importlib.import_module(f"mktai.cli.{name}")
-        step = getattr(module, "demo_step", None)
-        if step is not None:
-            step(tour)
+    for step in STEPS:
+        tour.step(step)
     console.info("\n[bold green]demo finished.[/bold green] Outputs:")
     for label, path in tour.outputs:
         console.info(f"  {label:<28} {path}")

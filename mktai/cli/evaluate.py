@@ -7,14 +7,11 @@ Markdown / HTML reports and JUnit XML. A failing gate exits 1 naming it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mktai.cli.options import EncodingOpt, JsonOpt, MapOpt, QuietOpt, StoreOpt
-
-if TYPE_CHECKING:
-    from mktai.cli.demo import Tour
 
 
 def print_summary(report: dict[str, Any]) -> None:
@@ -136,16 +133,3 @@ def evaluate(
         from mktai.evaluation.gates import Gate, failure_message
 
         raise GateFailed(failure_message([Gate(**g) for g in result["gates"]]))
-
-
-def demo_step(tour: Tour) -> None:
-    """Evaluate the demo propensity model on the holdout split with reports and a gate."""
-    holdout = tour.out / "bank_holdout.csv"
-    html_report, md_report = tour.out / "evaluation.html", tour.out / "evaluation.md"
-    junit = tour.out / "evaluation-junit.xml"
-    tour.run("evaluate", "--model", "response", "--data", str(holdout),
-             "--report", str(html_report), "--report", str(md_report), "--junit", str(junit),
-             "--fail-under", "roc_auc=0.80")  # fmt: skip
-    tour.output("evaluation report (HTML)", html_report)
-    tour.output("evaluation report (Markdown)", md_report)
-    tour.output("JUnit gates", junit)

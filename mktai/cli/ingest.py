@@ -15,6 +15,7 @@ from mktai.cli.options import (
     OutputOpt,
     QuietOpt,
     StrictOpt,
+    json_needs_output,
     parse_mapping,
     resolve_flag,
 )
@@ -68,10 +69,7 @@ def ingest(
     if quiet:
         console.set_quiet(True)
     as_json = resolve_flag(ctx, "json", json_out)
-    if as_json and output is None:
-        from mktai.errors import UsageError
-
-        raise UsageError("--json prints the summary on stdout, so give the data an -o FILE")
+    json_needs_output(as_json, output, "the clean table")
     result = run_ingest(
         files,
         output,
@@ -98,16 +96,3 @@ def ingest(
         raise InputError(
             f"{rejected:,} rows rejected (see {result.rejects_path}) and --strict is set{kept}"
         )
-
-
-def demo_step(tour) -> None:  # noqa: ANN001 - demo.Tour
-    out = tour.output("clean transactions", tour.out / "transactions.clean.parquet")
-    tour.output("ingest report", tour.out / "ingest.json")
-    tour.run(
-        "ingest",
-        str(tour.sample_data / "transactions_sample.csv"),
-        "-o",
-        str(out),
-        "--report",
-        str(tour.out / "ingest.json"),
-    )

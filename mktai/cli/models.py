@@ -81,6 +81,10 @@ def list_models(
     for model in models:
         if model.get("error"):
             console.warn(model["error"])
+        for entry in model["versions"]:
+            if entry.get("error"):
+                console.warn(entry["error"])
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -94,7 +98,7 @@ def list_models(
                 f"v{entry['version']}",
                 ",".join(entry["aliases"]),
                 entry.get("kind") or "",
-                entry.get("algorithm") or ("[red]damaged[/red]" if "error" in entry else ""),
+                "[red]damaged[/red]" if "error" in entry else escape(entry.get("algorithm") or ""),
                 (entry.get("created_at") or "").replace("T", " ").rstrip("Z"),
                 _size(entry.get("bytes")),
                 _metrics_text(entry.get("metrics")),
@@ -252,7 +256,35 @@ def verify(
             f"{len(problems)} problem(s) in {scope}; restore the damaged versions from an export "
             "or retrain them, and remove them with `mktai models rm NAME@vN --force`"
         )
-    console.info(f"verified {scope}: every file matches its sha256")
+    seals = repo.seals(ref)
+    counts = {s: list(seals.values()).count(s) for s in ("signed", "indexed", "unindexed")}
+    told = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    console.info(
+        f"verified {scope}: every file matches its sha256; manifests: {told or 'none'}"
+        + (
+            " (unindexed: published before manifest seals; `mktai models sign` records them)"
+            if counts["unindexed"]
+            else ""
+        )
+    )
+
+
+@app.command("sign")
+def sign(
+    ctx: typer.Context,
+    ref: RefArg,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record a version's current manifest in the store index, signed with $MKTAI_STORE_KEY
+    (or the file named by $MKTAI_STORE_KEY_FILE) when set. Every file must match first.
+
+    Example: MKTAI_STORE_KEY=$(cat ~/.mktai-key) mktai models sign churn@v3
+    """
+    repo, as_json = _open(ctx, store, json_out, quiet)
+    version, found = repo.sign(ref)
+    _done(as_json, {"ref": version.ref, "seal": found.status}, f"{version.ref}: {found.status}")
 
 
 @app.command("export")
@@ -303,16 +335,3 @@ def _done(as_json: bool, payload: dict[str, Any], message: str) -> None:
         console.print_json(payload)
     else:
         console.info(message)
-
-
-def demo_step(tour: Any) -> None:
-    """Last demo step: list what the tour trained, check every checksum, export the newest."""
-    from mktai.store import Store
-
-    tour.run("models", "list")
-    tour.run("models", "verify")
-    models = Store(tour.store).list()
-    if models:
-        first = models[0]["name"]
-        archive = tour.output(f"export of {first}", tour.out / f"{first}.tar.gz")
-        tour.run("models", "export", first, "-o", str(archive))

@@ -85,3 +85,11 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--map {item!r} must look like role=Column (e.g. --map amount=Total)")
         mapping[role.strip().lower()] = column.strip()
     return mapping
+
+
+def json_needs_output(as_json: bool, output: Path | None, what: str) -> None:
+    """--json owns stdout, so data that would go there needs -o FILE (checked before any work)."""
+    if as_json and output is None:
+        from mktai.errors import UsageError
+
+        raise UsageError(f"--json prints the summary on stdout, so write {what} with -o FILE")

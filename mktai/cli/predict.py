@@ -10,7 +10,15 @@ from typing import Annotated
 
 import typer
 
-from mktai.cli.options import EncodingOpt, JsonOpt, MapOpt, OutputOpt, QuietOpt, StoreOpt
+from mktai.cli.options import (
+    EncodingOpt,
+    JsonOpt,
+    MapOpt,
+    OutputOpt,
+    QuietOpt,
+    StoreOpt,
+    json_needs_output,
+)
 
 
 def predict(
@@ -37,13 +45,11 @@ def predict(
     from mktai.cli import console
     from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
     from mktai.data import write_table
-    from mktai.errors import UsageError
 
     if resolve_flag(ctx, "quiet", quiet):
         console.set_quiet(True)
     as_json = resolve_flag(ctx, "json", json_out)
-    if as_json and output is None:
-        raise UsageError("--json prints a summary on stdout, so write the scores with -o FILE")
+    json_needs_output(as_json, output, "the scores")
     from mktai.api.predict import predict as run_predict
 
     result = run_predict(model, data, store=resolve_store(ctx, store),

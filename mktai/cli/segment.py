@@ -7,7 +7,7 @@ segments model), write the per-customer table, print the summary on stderr.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -20,10 +20,8 @@ from mktai.cli.options import (
     SeedOpt,
     StoreOpt,
     StrictOpt,
+    json_needs_output,
 )
-
-if TYPE_CHECKING:
-    from mktai.cli.demo import Tour
 
 
 def segment(
@@ -112,16 +110,11 @@ def segment(
     from mktai.cli import console
     from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
     from mktai.data import write_table
-    from mktai.errors import UsageError
 
     if quiet:
         console.set_quiet(True)
     json_out = resolve_flag(ctx, "json", json_out)
-    if json_out and output is None:
-        raise UsageError(
-            "--json prints the summary on stdout, which already carries the customer CSV; "
-            "add -o FILE for the customer table"
-        )
+    json_needs_output(json_out, output, "the customer table")
     if report is not None:
         from mktai.tasks.segment.report import check_report_path
 
@@ -194,20 +187,3 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*row)
         out.print(table)
-
-
-def demo_step(tour: Tour) -> None:
-    """Segment the sample with CLV; store a segments model; re-score a past snapshot with it
-    and print the migration matrix from that snapshot to today (the monthly cron pattern)."""
-    sample = str(tour.sample_data / "transactions_sample.csv")
-    seed = str(tour.seed)
-    customers = tour.output("segment: customers", tour.out / "customers_segments.csv")
-    report = tour.output("segment: report", tour.out / "segments_report.html")
-    tour.run("segment", sample, "--clv", "--horizon", "90", "--seed", seed,
-             "-o", str(customers), "--report", str(report))  # fmt: skip
-    tour.run("train", "segments", sample, "--name", "rfm", "--seed", seed)
-    october = tour.output("segment: 2011-10 snapshot", tour.out / "customers_2011-10.csv")
-    tour.run("segment", sample, "--model", "rfm", "--as-of", "2011-11-01", "-o", str(october))
-    scored = tour.output("segment: with model rfm", tour.out / "customers_scored.csv")
-    tour.run("segment", sample, "--model", "rfm", "--compare-to", str(october),
-             "-o", str(scored))  # fmt: skip

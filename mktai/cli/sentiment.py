@@ -12,12 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mktai.cli.options import EncodingOpt, JsonOpt, OutputOpt, QuietOpt, StoreOpt, StrictOpt
+from mktai.cli.options import (
+    EncodingOpt,
+    JsonOpt,
+    OutputOpt,
+    QuietOpt,
+    StoreOpt,
+    StrictOpt,
+    json_needs_output,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from mktai.cli.demo import Tour
 
 
 def sentiment(
@@ -84,8 +90,8 @@ def sentiment(
         raise UsageError("--column names a column of --input FILE; add --input")
     if "-" in texts and len(texts) > 1:
         raise UsageError("'-' (read stdin) cannot be combined with texts on the command line")
-    if json_out and input_file is not None and output is None:
-        raise UsageError("--json prints the summary on stdout; add -o FILE for the scored rows")
+    if input_file is not None:
+        json_needs_output(json_out, output, "the scored rows")
 
     from mktai.api.sentiment import sentiment as run_sentiment
     from mktai.cli.options import resolve_store
@@ -220,20 +226,3 @@ def _print_table(frame: pd.DataFrame) -> None:
             cells.append(str(record["explanation"]))
         table.add_row(*cells)
     Console(highlight=False, soft_wrap=False, width=160).print(table)
-
-
-def demo_step(tour: Tour) -> None:
-    """Score the sample reviews (English and Chinese) with the built-in model, then train one."""
-    reviews = str(tour.sample_data / "reviews.csv")
-    scored = tour.out / "reviews_scored.csv"
-    tour.run("sentiment", "Great product, fast delivery", "质量很差，不会再买了", "--explain")
-    tour.run("sentiment", "--input", reviews, "--column", "review", "--explain", "-o", str(scored))
-    tour.output("sentiment scores", scored)
-    from mktai.cli import console
-
-    console.info(
-        "\nA model of your own from labelled reviews (here only 120, so expect it to be weaker "
-        "than the built-in model, which learnt from 20,000):"
-    )
-    tour.run("train", "sentiment", reviews, "--name", "reviews", "--seed", str(tour.seed))
-    tour.run("sentiment", "--model", "reviews", "Love it, works great", "质量很差，很失望")

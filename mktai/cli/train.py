@@ -7,9 +7,10 @@ here into a dict and checked by the family's declared parameter spec.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from mktai.cli.options import (
     EncodingOpt,
@@ -20,9 +21,6 @@ from mktai.cli.options import (
     StoreOpt,
     StrictOpt,
 )
-
-if TYPE_CHECKING:
-    from mktai.cli.demo import Tour
 
 
 def parse_extra(args: list[str]) -> dict[str, str]:
@@ -93,6 +91,43 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
     console.err_console().print(table)
 
 
+class TrainCommand(TyperCommand):
+    """`mktai train KIND --help` ends with KIND's family options, from the family's spec."""
+
+    def parse_args(self, ctx, args):  # noqa: ANN001 - click API
+        kind = next((a for a in args if not a.startswith("-")), None)
+        self.epilog = family_options_help(kind)
+        return super().parse_args(ctx, args)
+
+
+def family_options_help(kind: str | None) -> str:
+    """Help paragraphs listing a kind's options (every family's kinds when KIND is not given)."""
+    from rich.markup import escape
+
+    from mktai.errors import UsageError
+    from mktai.tasks import FAMILIES, spec_for, spec_of_family
+
+    try:
+        spec = spec_for(kind) if kind else None
+    except UsageError:
+        spec = None
+    if spec is None:
+        lines = ["Model kinds (`mktai train KIND --help` lists the options of one):"]
+        for family_name in FAMILIES:
+            declared = spec_of_family(family_name)
+            if declared is not None:
+                lines.append(f"{', '.join(declared.kinds)}: {declared.summary}")
+        return escape("\n\n".join(lines))
+    algorithms = ", ".join(spec.algorithms)
+    default = f" (default {spec.default_algorithm})" if spec.default_algorithm else ""
+    lines = [
+        f"Options of {kind} ({spec.summary}), given after the others as --key value; "
+        f"--algorithm {algorithms}{default}:",
+        *spec.params_help(),
+    ]
+    return escape("\n\n".join(lines))
+
+
 def train(
     ctx: typer.Context,
     kind: Annotated[
@@ -129,9 +164,15 @@ def train(
 ) -> None:
     """Train a model on DATA and store it as a new version NAME@vN.
 
-    Family options go after the others as --key value, e.g. for propensity/demand:
-    --class-weight balanced, --calibrate isotonic, --threshold-metric youden, --drop duration,
-    --positive yes, --learning-rate 0.05, --max-iter 300, --epochs 50 (mlp).
+    Family options go after the others as --key value; `mktai train KIND --help` lists them.
+
+    Examples:
+
+      mktai train propensity bank.csv --target y --name response --class-weight balanced
+
+      mktai train segments orders.csv --name rfm --k auto --horizon 90
+
+      mktai train sentiment reviews.csv --name reviews --algorithm nb --if-changed
     """
     from mktai.cli import console
     from mktai.cli.options import parse_mapping, resolve_flag, resolve_store
@@ -174,21 +215,4 @@ def train(
         console.print_json(result.to_dict())
 
 
-def demo_step(tour: Tour) -> None:
-    """Split the bank sample into training and holdout files, train a propensity model, score."""
-    from mktai.data import load_table, write_table
-
-    table = load_table(tour.sample_data / "bank_sample.csv", kind="labelled",
-                       mapping={"target": "y"})  # fmt: skip
-    frame = table.frame.sample(frac=1.0, random_state=tour.seed)
-    cut = int(len(frame) * 0.75)
-    train_path, holdout_path = tour.out / "bank_train.csv", tour.out / "bank_holdout.csv"
-    write_table(frame.iloc[:cut].sort_index(), train_path)
-    write_table(frame.iloc[cut:].sort_index(), holdout_path)
-    tour.output("bank training split", train_path)
-    tour.output("bank holdout split", holdout_path)
-    tour.run("train", "propensity", str(train_path), "--target", "y", "--name", "response",
-             "--seed", str(tour.seed), "--max-iter", "200")  # fmt: skip
-    leads = tour.out / "bank_scores.csv"
-    tour.run("predict", "--model", "response", str(holdout_path), "-o", str(leads))
-    tour.output("propensity scores", leads)
+train.command_class = TrainCommand  # how cli/app.py builds this command

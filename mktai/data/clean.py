@@ -20,7 +20,7 @@ from mktai.data.schema import (
     normalise_names,
     roles_for_kind,
 )
-from mktai.errors import InputError, UsageError
+from mktai.errors import ColumnNotFound, InputError, RoleNotFound, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 NUMBER_ROLES = frozenset({"quantity", "price", "amount", "rating"})
 DATE_ROLES = frozenset({"date", "timestamp"})
+TYPED = frozenset({"number", "date", "bool"})
+# More than this share of a typed column's values unreadable is a parsing gap, not bad data.
+GAP_SHARE = 0.5
 INFER_SHARE = 0.95
 SAMPLE_ROWS = 20_000
 # Invoice numbers of cancellations: 'C' then a digit (C536379), as in most retail exports.
@@ -63,6 +66,7 @@ class Plan:
     day_first: dict[str, bool | None] = field(default_factory=dict)
     european: dict[str, bool] = field(default_factory=dict)
     derived: list[str] = field(default_factory=list)  # columns the cleaner adds (amount …)
+    notes: list[str] = field(default_factory=list)  # decisions the report should explain
 
 
 def resolve_mapping(
@@ -80,8 +84,7 @@ def resolve_mapping(
         elif column.strip().lower() in by_lower:
             resolved[role] = by_lower[column.strip().lower()]
         else:
-            shown = ", ".join(original[:25])
-            raise UsageError(f"--map {role}={column}: no column {column!r} (columns: {shown})")
+            raise ColumnNotFound(role, column, original)
     return resolved
 
 
@@ -110,11 +113,7 @@ def make_plan(
         need = need + ("amount",)
     missing = [r for r in need if r not in roles]
     if missing:
-        shown = ", ".join(original[:25])
-        raise InputError(
-            f"no column found for {', '.join(missing)} in a {kind} file (columns: {shown}); "
-            f"name it with --map {missing[0]}=COLUMN"
-        )
+        raise RoleNotFound(missing, original, kind=kind)
     frame = frame.set_axis(names, axis=1)
     role_of = {column: role for role, column in roles.items()}
     plan = Plan(original, names, roles, kind, {}, need)
@@ -146,7 +145,7 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
     if role in TEXT_ROLES:
         return "text"
     if role in NUMBER_ROLES:
-        plan.european[column] = parse.looks_european(values)
+        plan.european[column] = _decimal_mark(values, plan, column)
         return "number"
     if role in DATE_ROLES:
         plan.day_first[column] = parse.decide_day_first(values)
@@ -163,13 +162,28 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
     european = parse.looks_european(present)
     numbers, failed = parse.parse_numbers(present, european)
     if numbers.notna().mean() >= INFER_SHARE:
-        plan.european[column] = european
+        plan.european[column] = _decimal_mark(present, plan, column)
         return "number"
     dates, failed, _ = parse.parse_dates(present)
     if dates.notna().mean() >= INFER_SHARE:
         plan.day_first[column] = parse.decide_day_first(present)
         return "date"
     return "text"
+
+
+def _decimal_mark(values: pd.Series, plan: Plan, column: str) -> bool:
+    """Decimal comma or point for the whole column, from its sample (see parse.looks_european);
+    a decision made only on ambiguous values ('1,234') is noted in the report."""
+    found = parse.decimal_evidence(values)
+    european = parse.looks_european(values)
+    if not (found["comma"] or found["point"]) and (found["comma_group"] or found["point_group"]):
+        example = "1.234" if european else "1,234"
+        plan.notes.append(
+            f"column {column}: no value in the sample shows its decimal mark, so "
+            f"'{example}' was read as a thousands separator (one thousand two hundred "
+            "and thirty-four)"
+        )
+    return european
 
 
 @dataclass
@@ -185,6 +199,10 @@ class CleanStats:
     unparseable_examples: dict[str, str] = field(default_factory=dict)
     date_info: dict[str, Any] = field(default_factory=dict)
     transactions: Counter = field(default_factory=Counter)
+    # typed (number/date/bool) columns: values present, values that could not be read, examples
+    present: Counter = field(default_factory=Counter)
+    failed: Counter = field(default_factory=Counter)
+    failed_examples: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Cleaner:
@@ -252,6 +270,8 @@ class Cleaner:
             values, failed = self._convert(raw[column], plan.types[column], column)
             out[column] = values
             role = role_of.get(column)
+            if plan.types[column] in TYPED:
+                self._count_typed(column, values, failed, raw[column])
             if failed.any():
                 if role in plan.required:
                     bad = failed & reasons.isna()
@@ -284,6 +304,20 @@ class Cleaner:
             self.raw_kept.append(as_read.reset_index(drop=True))
         self.stats.rows_out += len(clean)
         return clean.reset_index(drop=True), rejects
+
+    def _count_typed(
+        self, column: str, values: pd.Series, failed: pd.Series, raw: pd.Series
+    ) -> None:
+        """Counts behind the parsing-gap warning (most of a typed column unreadable)."""
+        stats = self.stats
+        bad = int(failed.sum())
+        stats.present[column] += int(values.notna().sum()) + bad
+        if bad:
+            stats.failed[column] += bad
+            examples = stats.failed_examples.setdefault(column, [])
+            if len(examples) < 3:
+                for text in raw[failed].head(3 - len(examples)).tolist():
+                    examples.append(str(text)[:40])
 
     def _convert(self, values: pd.Series, kind: str, column: str) -> tuple[pd.Series, pd.Series]:
         import pandas as pd

@@ -59,6 +59,8 @@ def ingest(
     an earlier run is in the way, so it never describes another run. With `strict`, a run that
     rejected rows does not publish the clean file (result.output is None, result.held_back is
     True); the rejects and the report are still written. Output to stdout cannot be held back.
+    A parsing gap (more than half of a typed column unreadable, report["parsing_gaps"]) fails a
+    strict run too, even when no row was rejected for it.
     """
     stream = open_stream(sources, kind=kind, mapping=mapping, encoding=encoding, dedupe=dedupe)
     rejects_path = rejects or default_rejects_path(output, str(sources[0]))
@@ -77,7 +79,9 @@ def ingest(
             if len(rejected):
                 reject_writer.write(rejected)
         background.finish()
-        held_back = strict and output is not None and stream.report.get("rows_rejected", 0) > 0
+        gaps = stream.report.get("parsing_gaps", [])
+        failing = stream.report.get("rows_rejected", 0) > 0 or bool(gaps)
+        held_back = strict and output is not None and failing
         if held_back:
             writer.abort()
         else:
@@ -88,6 +92,11 @@ def ingest(
             reject_writer.abort()
         if not reject_writer.rows:
             rejects_path = None
+    except OSError as exc:  # a full disk, /dev/full, a quota: one line naming the file, exit 2
+        background.cancel()
+        writer.abort()
+        reject_writer.abort()
+        raise cannot_write(exc, output or rejects_path) from None
     except BaseException:
         background.cancel()
         writer.abort()
@@ -103,11 +112,26 @@ def ingest(
         summary["held_back"] = f"--strict: {output} not written because rows were rejected"
     if report is not None:
         write_json(summary, report)
+    if strict and gaps and not summary.get("rows_rejected"):
+        from mktai.errors import InputError
+
+        kept = f"; {output} was not written" if held_back else ""
+        raise InputError(f"--strict: {gaps[0]['warning']}{kept}")
     return IngestResult(
         output=None if held_back else output,
         rejects_path=rejects_path,
         report=summary,
         held_back=held_back,
+    )
+
+
+def cannot_write(exc: OSError, path: Path | None) -> Exception:
+    """The UsageError (exit 2) for an output that could not be written."""
+    from mktai.errors import UsageError
+
+    where = exc.filename or path or "the output"
+    return UsageError(
+        f"cannot write {where}: {exc.strerror or exc}; free some space or choose another -o"
     )
 
 

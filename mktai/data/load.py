@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -122,7 +123,14 @@ class Stream:
         examples: dict[str, str] = {}
         transactions: Counter = Counter()
         date_info: dict[str, Any] = {}
+        present: Counter = Counter()
+        failed: Counter = Counter()
+        failed_examples: dict[str, list[str]] = {}
         for cleaner in self.cleaners:
+            present.update(cleaner.stats.present)
+            failed.update(cleaner.stats.failed)
+            for key, values in cleaner.stats.failed_examples.items():
+                failed_examples.setdefault(key, []).extend(values)
             rejected.update(cleaner.stats.rejected)
             missing.update(cleaner.stats.missing)
             unparseable.update(cleaner.stats.unparseable)
@@ -171,8 +179,12 @@ class Stream:
             "deduplicated": self.dedupe,
             "columns": columns,
         }
-        if self.notes:
-            report["notes"] = list(self.notes)
+        gaps = parsing_gaps(plan, present, failed, failed_examples)
+        notes = list(plan.notes) + [gap["warning"] for gap in gaps] + list(self.notes)
+        if gaps:
+            report["parsing_gaps"] = gaps
+        if notes:
+            report["notes"] = notes
         if transactions:
             tx = {
                 k: (round(v, 2) if isinstance(v, float) else int(v))
@@ -190,6 +202,43 @@ class Stream:
     def close(self) -> None:
         for source in self.sources:
             source.cleanup()
+
+
+def parsing_gaps(
+    plan: Plan, present: dict[str, int], failed: dict[str, int], examples: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Typed columns where more than half of the present values could not be read.
+
+    That is almost always a format the parsers do not know (e.g. a currency written a new way),
+    not bad data, so the report says so loudly and `ingest --strict` fails on it.
+    """
+    from mktai.data.clean import GAP_SHARE
+
+    gaps = []
+    for column in plan.names:
+        bad, seen = failed.get(column, 0), present.get(column, 0)
+        if not seen or bad <= GAP_SHARE * seen:
+            continue
+        shown = ", ".join(repr(e) for e in examples.get(column, [])[:3])
+        kind = plan.types[column]
+        required = column in {plan.roles.get(r) for r in plan.required}
+        effect = "those rows were rejected" if required else "those values were left empty"
+        gaps.append(
+            {
+                "column": column,
+                "type": kind,
+                "unreadable": bad,
+                "present": seen,
+                "examples": examples.get(column, [])[:3],
+                "warning": (
+                    f"column {column}: {bad:,} of {seen:,} values ({bad / seen:.0%}) could not "
+                    f"be read as {kind} (e.g. {shown}) and {effect}; that many is almost "
+                    "certainly a format mktai does not read, not bad data: check the column "
+                    "and report the format"
+                ),
+            }
+        )
+    return gaps
 
 
 def _empty_like(plan: Plan | None) -> pd.DataFrame:
@@ -237,6 +286,13 @@ def prefetch(
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
             put(("error", exc))
+        finally:
+            # the consumer may stop early (an error while cleaning): close the reader here, in
+            # its own thread, so pyarrow's read-ahead is shut down before the interpreter exits
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     thread = threading.Thread(target=produce, daemon=True, name="mktai-read")
     thread.start()

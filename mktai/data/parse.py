@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 CURRENCY = "¥￥$€£₹₩元圆円"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_EU_NUMBER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$|^[+-]?\d+,\d{1,2}$")
 _US_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 TRUE_WORDS = frozenset(
@@ -81,14 +80,54 @@ def _fast_cast(values: pd.Series, target: Any) -> pd.Series | None:
     return pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index)
 
 
+# The decimal mark of a column is decided from its sample, on values stripped of currency signs,
+# codes (EUR, RMB), spaces and apostrophes (thousands separators), signs and brackets.
+# Evidence of a decimal comma: 10,50 | 10,5 | 0,1234 | 1.234,56 | 1.234.567. Of a decimal point:
+# 10.50 | 10.5 | 0.1234 | 1,234.56 | 1,234,567. '1,234' and '1.234' (one group of three digits) are
+# ambiguous: they only decide when the sample has no other evidence, and then the mark is read as a
+# thousands separator (1,234 and 1.234 are both 1234), because three-decimal amounts are rare.
+_COMMA_DECIMAL = re.compile(
+    r"^\d+,\d{1,2}$|^\d+,\d{4,}$|^\d{1,3}(\.\d{3})+,\d+$|^\d{1,3}(\.\d{3}){2,}$"
+)
+_POINT_DECIMAL = re.compile(
+    r"^\d+\.\d{1,2}$|^\d+\.\d{4,}$|^\d{1,3}(,\d{3})+\.\d+$|^\d{1,3}(,\d{3}){2,}$"
+)
+_POINT_GROUP = re.compile(r"^\d{1,3}\.\d{3}$")
+_COMMA_GROUP = re.compile(r"^\d{1,3},\d{3}$")
+_DECORATION = rf"[\s{CURRENCY}%()'\u00a0\u202f\u2009]"
+_CODE = r"^(?:[A-Za-z]{3}|RMB)|(?:[A-Za-z]{3}|RMB)$"
+
+
+def strip_decorations(text: pd.Series) -> pd.Series:
+    """'€ 1.234,56', 'EUR 10,50', '(12)', '15%', '1 234', "1'234" -> the bare digits and marks."""
+    cleaned = text.str.replace(_DECORATION, "", regex=True)
+    cleaned = cleaned.str.replace(_CODE, "", regex=True)
+    return cleaned.str.strip("+-")
+
+
+def decimal_evidence(values: pd.Series) -> dict[str, int]:
+    """How many sample values show each decimal mark (the counts looks_european decides on)."""
+    text = _normalise(values).dropna()
+    if text.empty:
+        return {"comma": 0, "point": 0, "point_group": 0, "comma_group": 0}
+    bare = strip_decorations(text)
+    return {
+        "comma": int(bare.str.match(_COMMA_DECIMAL.pattern).sum()),
+        "point": int(bare.str.match(_POINT_DECIMAL.pattern).sum()),
+        "point_group": int(bare.str.match(_POINT_GROUP.pattern).sum()),
+        "comma_group": int(bare.str.match(_COMMA_GROUP.pattern).sum()),
+    }
+
+
 def looks_european(values: pd.Series) -> bool:
-    """True when decimal commas dominate ('1.234,56', '12,5'), decided on the column's values."""
-    sample = values.dropna().astype(str).head(2000)
-    if sample.empty:
-        return False
-    eu = sample.str.match(_EU_NUMBER.pattern).sum()
-    us = sample.str.match(_US_GROUPED.pattern).sum() + sample.str.contains(r"\.\d{3}\d").sum()
-    return bool(eu > us and eu > 0)
+    """True when the column writes decimals with a comma ('1.234,56', '€10,50', '12,5').
+
+    Decided on the values given (the column's sample), see the rules above _COMMA_DECIMAL.
+    """
+    found = decimal_evidence(values)
+    if found["comma"] or found["point"]:
+        return found["comma"] > found["point"]
+    return found["point_group"] > found["comma_group"]
 
 
 def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.Series, pd.Series]:
@@ -115,8 +154,8 @@ def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.S
     rest = text[todo]
     negative = rest.str.match(r"^\(.*\)$") | rest.str.endswith("-")
     percent = rest.str.contains("%", regex=False)
-    cleaned = rest.str.replace(rf"[\s{CURRENCY}%()'\u00a0]", "", regex=True)
-    cleaned = cleaned.str.replace(r"^(?:[A-Za-z]{3}|RMB)|(?:[A-Za-z]{3}|RMB)$", "", regex=True)
+    cleaned = rest.str.replace(_DECORATION, "", regex=True)
+    cleaned = cleaned.str.replace(_CODE, "", regex=True)
     cleaned = cleaned.str.rstrip("-")
     if european:
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 
 SNIFF_BYTES = 256 * 1024
 BLOCK_SIZE = 8 * 1024 * 1024
-# A field this large is almost always a quote that is never closed swallowing the rest of the file.
-MAX_FIELD_BYTES = 16 * 1024 * 1024
+# The one limit on a field (and a row): pyarrow cannot parse a row much longer than a block, and
+# a field this large is almost always a quote that is never closed swallowing the rest of the file.
+MAX_FIELD_BYTES = BLOCK_SIZE
+# Wider tables are exports of something else (a matrix, a pivot); cleaning keeps per-column state.
+MAX_COLUMNS = 5_000
 DELIMITERS = (",", ";", "\t", "|")
 CANDIDATE_ENCODINGS = ("utf-8", "gb18030", "cp1252")
 
@@ -172,7 +175,7 @@ def _is_parquet(path: Path) -> bool:
     return _starts_with(path, b"PAR1")
 
 
-def _head_bytes(path: Path, compression: str | None) -> bytes:
+def _head_bytes(path: Path, compression: str | None, size: int = SNIFF_BYTES) -> bytes:
     if compression == "gzip":
         import gzip
 
@@ -185,7 +188,7 @@ def _head_bytes(path: Path, compression: str | None) -> bytes:
         opener = open
     try:
         with opener(path, "rb") as handle:
-            return handle.read(SNIFF_BYTES)
+            return handle.read(size)
     except OSError as exc:
         raise InputError(
             f"{path}: cannot read ({exc}); is the file compressed correctly?"
@@ -323,6 +326,7 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
         previous_hook(report)
 
     sys.unraisablehook = hook
+    throttle: _Throttle | None = None
     try:
         # block_size counts decoded bytes; UTF-16/32 input takes 2-4 raw bytes for each
         wide = 4 if "32" in source.encoding else 2 if "16" in source.encoding else 1
@@ -334,6 +338,10 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             convert_options=convert_options,
         )
         rows = 0
+        # physical line of the next data row: after the header and the line breaks held in
+        # the fields before it (so an unclosed quote is reported where it opened)
+        line = 2 + sum(f.count("\n") for f in fields)
+        newline = _line_break(source)
         first = True
         for batch in throttle.batches(reader):
             if first and batch.num_rows:
@@ -346,6 +354,7 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
                     )
                 batch = batch.slice(1)
             _check_field_sizes(source, batch, header, rows)
+            line += batch.num_rows + _check_unclosed_quotes(source, batch, header, line, newline)
             rows += batch.num_rows
             yield pa.RecordBatch.from_arrays(batch.columns, names=header)
         if undecodable:  # a line was lost to a decoding failure: never finish silently
@@ -368,6 +377,10 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
             "pass the right --encoding (e.g. utf-8, gb18030, cp1252)"
         ) from None
     finally:
+        if throttle is not None:
+            # pyarrow's read-ahead thread may be parked in throttle.read(); left there, it wakes
+            # up during interpreter shutdown and aborts the process (PyGILState_Release)
+            throttle.stop()
         sys.unraisablehook = previous_hook
 
 
@@ -390,6 +403,8 @@ class _Throttle:
         self.read_bytes = 0
         self.consumed = 0
         self.waiting_since: float | None = None
+        self.stopped = False
+        self.active = 0  # reads in progress (in pyarrow's read-ahead thread)
         self.cond = threading.Condition()
 
     def batches(self, reader: Any) -> Iterator[Any]:
@@ -420,11 +435,30 @@ class _Throttle:
 
     def read(self, size: int = -1) -> bytes:
         with self.cond:
-            while not self._may_read():
+            while not self.stopped and not self._may_read():
                 self.cond.wait(0.1)
-        data = self.raw.read(size)
+            if self.stopped:
+                return b""  # end of file for the read-ahead: it stops asking
+            self.active += 1
+        try:
+            data = self.raw.read(size)
+        finally:
+            with self.cond:
+                self.active -= 1
+                self.cond.notify_all()
         self.read_bytes += len(data)
         return data
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the stream for pyarrow's read-ahead thread and wait until no read is running."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+            while self.active and time.monotonic() < deadline:
+                self.cond.wait(0.05)
 
     def readable(self) -> bool:
         return True
@@ -460,6 +494,68 @@ def _check_field_sizes(
             )
 
 
+# A quoted field spanning this many lines, most of which split into the header's columns, is a
+# quote that was never closed swallowing the rows after it.
+RUNAWAY_LINES = 10
+RUNAWAY_SHARE = 0.8
+
+
+def _line_break(source: Source) -> str:
+    """The line break that fields hold: '\n' (LF, CRLF) or '\r' for old Mac files."""
+    head = _head_bytes(source.path, source.compression)
+    return "\r" if b"\r" in head and b"\n" not in head else "\n"
+
+
+def _check_unclosed_quotes(
+    source: Source, batch: pa.RecordBatch, header: list[str], line: int, newline: str
+) -> int:
+    """Refuse a field that swallowed the following rows (exit 2, naming the line where its
+    quote opened); returns the line breaks held in the batch's fields for line numbering."""
+    import pyarrow.compute as pc
+
+    held = 0
+    suspects: list[tuple[int, int]] = []  # (row in batch, column)
+    for index, column in enumerate(batch.columns):
+        total = _count_in_values(column, newline)
+        held += total
+        if total < RUNAWAY_LINES or len(header) < 2:
+            continue
+        many = pc.greater_equal(pc.count_substring(column, newline), RUNAWAY_LINES)
+        for row in pc.indices_nonzero(many).to_pylist()[:20]:
+            suspects.append((row, index))
+    for row, index in sorted(suspects):
+        value = batch.column(index)[row].as_py() or ""
+        lines = value.split(newline)[1:1001]
+        like_rows = sum(1 for text in lines if text.count(source.delimiter) == len(header) - 1)
+        if like_rows >= RUNAWAY_LINES and like_rows >= RUNAWAY_SHARE * len(lines):
+            before = batch.slice(0, row)
+            opened = line + row + sum(_count_in_values(c, newline) for c in before.columns)
+            spans = value.count(newline) + 1
+            raise InputError(
+                f"{source.name}: line {opened:,}: the quote opened in column {header[index]!r} "
+                f"is never closed: the field runs on over {spans:,} lines that look like rows "
+                "of this file; close the quote (or double it inside the text) and run again"
+            )
+    return held
+
+
+def _count_in_values(column: pa.Array, text: str) -> int:
+    """How often `text` occurs in a string column, over its raw value bytes (one memchr-speed
+    pass; most columns hold no line break at all)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(column.type) or len(column) == 0:
+        return int(pc.sum(pc.count_substring(column, text)).as_py() or 0)
+    _validity, offsets, data = column.buffers()
+    if data is None:
+        return 0
+    bounds = np.frombuffer(offsets, dtype=np.int32)
+    start, end = int(bounds[column.offset]), int(bounds[column.offset + len(column)])
+    return memoryview(data)[start:end].tobytes().count(text.encode())
+
+
 def empty_frame(source: Source) -> Any:
     """An empty table of strings with the source's header (for header-only files)."""
     import pandas as pd
@@ -481,16 +577,43 @@ def _open_stream(source: Source) -> Any:
 
 
 def _read_header_fields(source: Source) -> list[str]:
-    """The first CSV record as written (quote-aware, any of \\n, \\r\\n, \\r line ends)."""
+    """The first CSV record as written (quote-aware, any of \\n, \\r\\n, \\r line ends).
+
+    A header wider than the sniffing sample (300,000 columns) is read on to its end, up to the
+    field/row limit; past that it is refused, never cut into a shorter header.
+    """
     head = _head_bytes(source.path, source.compression)
     text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{source.name}: the file is empty; expected a header row and data")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    fields, complete = _first_record(source, text)
+    if not complete and len(head) >= SNIFF_BYTES:
+        head = _head_bytes(source.path, source.compression, MAX_FIELD_BYTES + 1)
+        text = head.decode(source.encoding, errors="replace").lstrip("\ufeff")
+        fields, complete = _first_record(source, text)
+        if not complete and len(head) > MAX_FIELD_BYTES:
+            raise InputError(
+                f"{source.name}: the header row is longer than the {MAX_FIELD_BYTES >> 20} MB "
+                f"row limit (over {len(fields):,} columns before the cut); keep the columns "
+                "you need (e.g. with `cut -d, -f1-100`) and run again"
+            )
+    if len(fields) > MAX_COLUMNS:
+        raise InputError(
+            f"{source.name}: the header row names {len(fields):,} columns, more than the "
+            f"{MAX_COLUMNS:,} mktai reads; keep the columns you need and run again"
+        )
+    return fields
+
+
+def _first_record(source: Source, text: str) -> tuple[list[str], bool]:
+    """(fields of the first record, whether text went on after it)."""
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=source.delimiter)
     try:
-        return next(reader)
+        fields = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise InputError(f"{source.name}: cannot read the header row ({exc})") from None
+    return fields, stream.tell() < len(text)
 
 
 def _header_names(source: Source, fields: list[str]) -> list[str]:
@@ -514,8 +637,8 @@ def _explain_arrow_error(source: Source, exc: Exception) -> str:
         )
     if "straddling" in message or "block size" in message.lower():
         return (
-            f"{source.name}: a field is larger than {BLOCK_SIZE // (1 << 20)} MB or a quote is "
-            "never closed; fix the quoting or split the file"
+            f"{source.name}: a row or field is larger than the {MAX_FIELD_BYTES >> 20} MB limit "
+            "(a quote that is never closed?); fix the quoting or split the field"
         )
     return f"{source.name}: cannot parse as CSV ({message.splitlines()[0]})"
 

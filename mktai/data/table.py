@@ -42,19 +42,30 @@ class CleanTable:
 
     def col(self, role: str) -> pd.Series:
         """The column playing `role`; a clear InputError when the data has none."""
-        from mktai.errors import InputError
+        from mktai.errors import RoleNotFound
 
         if not self.has(role):
-            names = ", ".join(map(str, self.frame.columns[:20]))
-            raise InputError(
-                f"{self.describe()}: no column for role '{role}' (columns: {names}); "
-                f"name it with --map {role}=COLUMN"
-            )
+            raise RoleNotFound([role], list(map(str, self.frame.columns)), source=self.describe())
         return self.frame[self.roles[role]]
 
     def require(self, *roles: str) -> None:
         for role in roles:
             self.col(role)
+
+    def check_strict(self, strict: bool = True) -> None:
+        """--strict: any rejected row stops the command (InputError naming the first one)."""
+        if not strict or not len(self.rejects):
+            return
+        from mktai.errors import InputError
+
+        first = self.rejects.iloc[0]
+        raise InputError(
+            f"{first['source']} row {first['row']}: {first['reason']} ({len(self.rejects)} "
+            "row(s) rejected by cleaning and --strict is set; `mktai ingest` writes them all "
+            "to a rejects file)",
+            file=str(first["source"]),
+            row=int(first["row"]),
+        )
 
     def describe(self) -> str:
         return ", ".join(self.sources) if self.sources else "input"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import tempfile
@@ -68,6 +69,19 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _has_cr(frame: pd.DataFrame) -> bool:
+    """A text cell holding a CR: the csv module quotes only the line terminator's characters
+    (here LF), so such a cell would be written bare and read back as a broken row; this chunk
+    is then written with every text cell quoted."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "iufbmM":
+            continue
+        if values.astype("string").str.contains("\r", regex=False).fillna(False).any():
+            return True
+    return False
+
+
 class TableWriter:
     """Streams DataFrame chunks to one file, written to a temp file and renamed at close."""
 
@@ -93,9 +107,13 @@ class TableWriter:
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
+            safe = neutralise_formulas(frame)
             self._write_text(
-                neutralise_formulas(frame).to_csv(
-                    index=False, header=self.rows == 0, lineterminator="\n"
+                safe.to_csv(
+                    index=False,
+                    header=self.rows == 0,
+                    lineterminator="\n",
+                    quoting=csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL,
                 )
             )
         elif self.format == "jsonl":
@@ -170,12 +188,19 @@ class TableWriter:
             os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._handle is not None and self._handle is not sys.stdout:
-            self._handle.close()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
+        """Drop the output; the temp file goes even when closing fails (a full disk)."""
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._handle is not None and self._handle is not sys.stdout:
+                self._handle.close()
+        except OSError:
+            pass  # the error that made us abort is the one reported
+        finally:
+            self._parquet = None
+            self._handle = None
+            if self._tmp is not None:
+                self._tmp.unlink(missing_ok=True)
 
 
 def write_table(frame: pd.DataFrame, path: Path | None) -> None:
@@ -190,23 +215,14 @@ def write_table(frame: pd.DataFrame, path: Path | None) -> None:
 
 
 def write_json(payload: Any, path: Path) -> None:
-    """Atomic JSON file (reports, summaries)."""
-    import json
-
-    from mktai.cli.console import _json_default
+    """Atomic JSON file (reports, summaries), created with the usual permissions."""
+    from mktai.files import output_mode, write_json_atomic
 
     ensure_parent(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_json_atomic(path, payload, mode=output_mode())
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, ensure_ascii=False, default=_json_default)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
 
 
 def ensure_parent(path: Path) -> None:

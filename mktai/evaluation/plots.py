@@ -1,4 +1,4 @@
-"""Report plots as base64 PNGs (ROC, PR, lift/gains, calibration, residuals).
+"""Report plots as PNGs (ROC, PR, lift/gains, calibration, residuals, RFM heatmap, clusters).
 
 matplotlib is imported inside the functions (Figure objects, no pyplot or display); each plot is drawn from
 the curve data stored in the JSON report, so HTML is always a rendering of the canonical JSON.
@@ -9,22 +9,31 @@ from __future__ import annotations
 from typing import Any
 
 
-def _figure():
-    """A pyplot-free Figure: no global state, no display backend, safe inside any process."""
+def _figure(size: tuple[float, float] = (4.2, 3.4), dpi: int = 90):
+    """A pyplot-free Figure: no global state, no display backend, safe in threads and servers."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4.2, 3.4), dpi=90)
+    fig = Figure(figsize=size, dpi=dpi)
     return None, fig, fig.subplots()
+
+
+def png_bytes(fig: Any, *, tight: bool = False) -> bytes:
+    """The figure as PNG bytes (bbox 'tight' crops to what is drawn)."""
+    import io
+
+    buffer = io.BytesIO()
+    if tight:
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+    else:
+        fig.tight_layout()
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def _encode(_plt, fig) -> str:
     import base64
-    import io
 
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 def roc_plot(curve: dict[str, list]) -> str:
@@ -95,3 +104,50 @@ def report_plots(evaluation: dict[str, Any]) -> dict[str, str]:
     if "residuals" in curves:
         plots["Residuals"] = residual_plot(curves["residuals"])
     return plots
+
+
+def rfm_heatmap(counts: list[list[int]], names: list[list[str]] | None) -> bytes:
+    """Customers per (R score, FM score) cell, R 5 on top, each cell named by its segment."""
+    import numpy as np
+
+    grid = np.array(counts)
+    _, fig, ax = _figure((7.5, 5.5), 100)
+    image = ax.imshow(grid[::-1], cmap="Blues", aspect="auto")
+    ax.set_xticks(range(5), [str(i) for i in range(1, 6)])
+    ax.set_yticks(range(5), [str(i) for i in range(5, 0, -1)])
+    ax.set_xlabel("FM score (mean of frequency and monetary scores)")
+    ax.set_ylabel("R score (5 = most recent)")
+    ax.set_title("Customers by RFM score")
+    names = names or [[""] * 5 for _ in range(5)]
+    for i in range(5):
+        for j in range(5):
+            value = grid[::-1][i, j]
+            label = names[4 - i][j].replace(" ", "\n", 1)  # row 4 - i: R score 5 on top
+            ax.text(j, i, f"{label}\n{value:,}" if label else f"{value:,}", ha="center",
+                    va="center", color="white" if value > grid.max() / 2 else "black",
+                    fontsize=7)  # fmt: skip
+    fig.colorbar(image, ax=ax, label="customers")
+    return png_bytes(fig, tight=True)
+
+
+def cluster_scatter(
+    recency: Any, monetary: Any, frequency: Any, labels: Any, names: dict[int, str]
+) -> bytes:
+    """Recency against monetary value (log-log), one colour per cluster, size by frequency."""
+    import numpy as np
+
+    _, fig, ax = _figure((7, 5), 100)
+    labels = np.asarray(labels, dtype="int64")
+    for c in sorted(set(labels.tolist())):
+        mask = labels == c
+        ax.scatter(np.asarray(recency)[mask] + 1,
+                   np.maximum(np.asarray(monetary, dtype="float64")[mask], 0.01),
+                   s=6 + 4 * np.log1p(np.asarray(frequency)[mask]), alpha=0.5,
+                   label=f"{c}: {names.get(c, '')}")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("recency + 1 (days, log)")
+    ax.set_ylabel("monetary (log)")
+    ax.set_title("Clusters (marker size ~ frequency)")
+    ax.legend(fontsize=7, markerscale=2)
+    return png_bytes(fig, tight=True)

@@ -107,35 +107,18 @@ def check_writable(path: Path, option: str) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Readers (a CI artifact upload, a browser) never see half a report."""
-    path = Path(path)
+    from mktai.files import output_mode, write_atomic
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_atomic(Path(path), text, mode=output_mode())
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def to_json(report: dict[str, Any]) -> str:
-    import json
+    from mktai.files import dumps
 
-    return json.dumps(report, indent=2, ensure_ascii=False, default=_default) + "\n"
-
-
-def _default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+    return dumps(report) + "\n"
 
 
 def write_reports(report: dict[str, Any], paths: Iterable[Path]) -> list[Path]:
@@ -267,6 +250,22 @@ figcaption{font-size:.85em;color:#555;text-align:center}.meta{color:#666;font-si
 """
 
 
+def html_document(title: str, body: Iterable[str]) -> str:
+    """One self-contained HTML page in the house style: no external CSS, scripts or images."""
+    head = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_h(title)}</title><style>{_CSS}</style></head><body>"
+    )
+    return "\n".join([head, *body, "</body></html>"])
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Lines of a Markdown table (pipes in cells escaped)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return lines
+
+
 def _h(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -289,8 +288,6 @@ def render_html(report: dict[str, Any]) -> str:
 
     model, data, evaluation = report["model"], report["data"], report["evaluation"]
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>mktai evaluation: {_h(model.get('ref'))}</title><style>{_CSS}</style></head><body>",
         f"<h1>Evaluation of <code>{_h(model.get('ref'))}</code></h1>",
         f"<p class='meta'>kind {_h(model.get('kind'))} · algorithm {_h(model.get('algorithm'))}"
         f" · data {_h(', '.join(data.get('sources', [])))} ({_h(data.get('rows'))} rows, sha256 "
@@ -369,8 +366,7 @@ def render_html(report: dict[str, Any]) -> str:
             "the column is shuffled</p>",
             _html_table(["feature", "importance", "± std"], rows),
         ]
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return html_document(f"mktai evaluation: {model.get('ref')}", parts) + "\n"
 
 
 # --------------------------------------------------------------------------- JUnit

@@ -10,24 +10,26 @@ are never reused, and aliases are never imported): the manifest records where it
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from mktai.errors import InputError, IntegrityError, StoreError
+from mktai.errors import InputError, IntegrityError, StoreError, UsageError
 from mktai.store import layout
 from mktai.store.integrity import check_files
+from mktai.store.jsonio import read_json
 from mktai.store.layout import MANIFEST
 from mktai.store.manifest import utc_now
+from mktai.store.schema import ManifestError, validate_manifest
 
 if TYPE_CHECKING:
     from mktai.store.store import Store, Version
 
-MAX_MANIFEST_BYTES = 64 << 20
+MAX_MANIFEST_BYTES = 16 << 20
 
 
 def export_version(store: Store, ref: str, path: Path) -> Path:
@@ -136,38 +138,126 @@ def import_version(store: Store, path: Path, name: str | None = None) -> Version
         raise
 
 
-def _extract(path: Path, staging: Path) -> None:
-    """Copy the archive's regular files into staging after checking every member's path."""
+@dataclass(frozen=True)
+class ImportLimits:
+    """Caps checked from each member's header before its bytes are written, and again while
+    they stream, so a bomb stops at its first breach with nothing left in .staging."""
+
+    total_bytes: int = 4 << 30  # every file together, uncompressed
+    file_bytes: int = 4 << 30  # one file
+    manifest_bytes: int = MAX_MANIFEST_BYTES
+    entries: int = 10_000  # files and folders
+    ratio: int = 100  # uncompressed bytes per archive byte, checked past RATIO_FLOOR
+    ratio_floor: int = 64 << 20
+
+    @classmethod
+    def from_env(cls) -> ImportLimits:
+        """$MKTAI_IMPORT_MAX_BYTES (e.g. 8G, 500M) raises the byte caps for very large models."""
+        raw = os.environ.get("MKTAI_IMPORT_MAX_BYTES", "").strip()
+        if not raw:
+            return cls()
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+        number, unit = (raw[:-1], raw[-1].upper()) if raw[-1:].upper() in units else (raw, "")
+        try:
+            value = int(float(number) * units.get(unit, 1))
+        except ValueError:
+            raise UsageError(
+                f"MKTAI_IMPORT_MAX_BYTES={raw!r} is not a size; set e.g. MKTAI_IMPORT_MAX_BYTES=8G"
+            ) from None
+        if value <= 0:
+            raise UsageError(f"MKTAI_IMPORT_MAX_BYTES={raw!r} must be more than 0")
+        return cls(total_bytes=value, file_bytes=value)
+
+
+MAX_HEADER_BYTES = 1 << 20
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """tarfile reads a long-name or pax header into memory whole: cap it before it does."""
+
+    def _proc_gnulong(self, tarfile_obj):  # type: ignore[no-untyped-def]
+        self._check_header_size()
+        return super()._proc_gnulong(tarfile_obj)
+
+    def _proc_pax(self, tarfile_obj):  # type: ignore[no-untyped-def]
+        self._check_header_size()
+        return super()._proc_pax(tarfile_obj)
+
+    def _check_header_size(self) -> None:
+        if self.size > MAX_HEADER_BYTES:
+            raise tarfile.HeaderError(
+                f"an extended header of {self.size:,} bytes (limit {MAX_HEADER_BYTES:,})"
+            )
+
+
+def _too_big(path: Path, what: str) -> InputError:
+    return InputError(
+        f"{path}: refusing the archive: {what}; nothing was imported (only exports of mktai "
+        "models are accepted; for a genuinely larger model raise MKTAI_IMPORT_MAX_BYTES)"
+    )
+
+
+def _mb(num: int) -> str:
+    return f"{num / (1 << 20):,.1f} MB"
+
+
+def _extract(path: Path, staging: Path, limits: ImportLimits | None = None) -> None:
+    """Copy the archive's regular files into staging after checking every member's header.
+
+    One pass over the members (never the whole member list in memory): paths, types and caps
+    are checked from each header before its data is read.
+    """
     import zlib
 
+    limits = limits or ImportLimits.from_env()
+    archive_bytes = max(path.stat().st_size, 1)
+    ratio_cap = max(limits.ratio_floor, limits.ratio * archive_bytes)
+    top: str | None = None
+    entries = 0
+    declared = 0
+    root = staging.resolve()
     try:
-        with tarfile.open(path, "r:*") as archive:
-            members = archive.getmembers()
-            relpaths = [(m, _safe_relpath(m, path)) for m in members]
-            tops = {rel.parts[0] for _m, rel in relpaths if rel.parts}
-            if len(tops) != 1:
-                raise InputError(
-                    f"{path} is not a mktai export: expected one top directory NAME-vN/, "
-                    f"found {len(tops)}"
-                )
-            root = staging.resolve()
-            for member, rel in relpaths:
+        with tarfile.open(path, "r:*", tarinfo=_BoundedTarInfo) as archive:
+            for member in archive:
+                entries += 1
+                if entries > limits.entries:
+                    raise _too_big(path, f"it holds more than {limits.entries:,} entries")
+                if member.issparse():
+                    raise InputError(
+                        f"{path}: refusing archive member {member.name!r}: it is a sparse file, "
+                        "which mktai exports never contain; nothing was imported"
+                    )
+                rel = _safe_relpath(member, path)
+                if not rel.parts:
+                    continue
+                if top is None:
+                    top = rel.parts[0]
+                elif rel.parts[0] != top:
+                    raise InputError(
+                        f"{path} is not a mktai export: expected one top directory NAME-vN/, "
+                        f"found {top!r} and {rel.parts[0]!r}"
+                    )
                 if len(rel.parts) < 2 or not member.isfile():
                     continue
+                inner = "/".join(rel.parts[1:])
+                cap = limits.manifest_bytes if inner == MANIFEST else limits.file_bytes
+                if member.size > cap:
+                    raise _too_big(
+                        path, f"member {member.name!r} is {_mb(member.size)} (limit {_mb(cap)})"
+                    )
+                declared += member.size
+                if declared > limits.total_bytes:
+                    raise _too_big(path, f"its files add up to more than {_mb(limits.total_bytes)}")
+                if declared > ratio_cap:
+                    raise _too_big(
+                        path,
+                        f"it expands to more than {_mb(declared)} from {_mb(archive_bytes)} "
+                        f"(over {limits.ratio}x compression: an archive bomb?)",
+                    )
                 target = staging.joinpath(*rel.parts[1:])
                 if not target.resolve().is_relative_to(root):  # belt and braces
                     raise InputError(f"{path}: member {member.name!r} escapes the store")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                source = archive.extractfile(member)
-                if source is None:  # pragma: no cover - isfile() members always have data
-                    continue
-                try:
-                    with source, open(target, "xb") as out:
-                        shutil.copyfileobj(source, out, 1 << 20)
-                        out.flush()
-                        os.fsync(out.fileno())  # durable before the version becomes visible
-                except FileExistsError:
-                    raise InputError(f"{path}: member {member.name!r} appears twice") from None
+                _copy_member(archive, member, target, path, cap)
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         # tarfile lists every compression it tried on further lines: keep the first one only.
         detail = (str(exc).strip().splitlines() or ["unreadable"])[0].rstrip(": ")
@@ -175,21 +265,49 @@ def _extract(path: Path, staging: Path) -> None:
             f"{path} is not a readable .tar.gz archive ({detail}); give a file written by "
             "`mktai models export`"
         ) from None
+    if top is None:
+        raise InputError(f"{path} is empty; it is not a mktai export")
+
+
+def _copy_member(
+    archive: tarfile.TarFile, member: tarfile.TarInfo, target: Path, path: Path, cap: int
+) -> None:
+    """Stream one member to target, counting bytes (never more than its header promised)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = archive.extractfile(member)
+    if source is None:  # pragma: no cover - isfile() members always have data
+        return
+    written = 0
+    try:
+        with source, open(target, "xb") as out:
+            while block := source.read(1 << 20):
+                written += len(block)
+                if written > min(cap, member.size):
+                    raise _too_big(path, f"member {member.name!r} is larger than its header says")
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())  # durable before the version becomes visible
+    except FileExistsError:
+        raise InputError(f"{path}: member {member.name!r} appears twice") from None
 
 
 def _read_archived_manifest(staging: Path, path: Path) -> dict:
     manifest_path = staging / MANIFEST
     if not manifest_path.is_file():
         raise InputError(f"{path} has no {MANIFEST}; it is not a mktai export")
-    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise InputError(f"{path}: {MANIFEST} is implausibly large")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        manifest = read_json(manifest_path, max_bytes=MAX_MANIFEST_BYTES)
+    except ValueError as exc:
         raise InputError(f"{path}: {MANIFEST} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise InputError(f"{path}: {MANIFEST} has no 'files' record; not a mktai export")
-    return manifest
+    try:
+        return validate_manifest(manifest, published=False)
+    except ManifestError as exc:
+        raise InputError(
+            f"{path}: {MANIFEST} is damaged ({exc}); nothing was imported — export it again "
+            "from a store where `mktai models verify` passes"
+        ) from None
 
 
 def _sha256(path: Path) -> str:

@@ -67,6 +67,20 @@ def read_npz(path: Path, expected: tuple[str, ...] = ()) -> dict[str, np.ndarray
     return arrays
 
 
+def read_keras(keras: Any, path: Path, **options: Any) -> Any:
+    """A .keras network with safe_mode=True: a Lambda layer or a reference to an unknown module
+    is refused by Keras before anything runs, and reported as a damaged model file (exit 3).
+
+    keras: the module, imported quietly by the caller (tasks/deep.py), never from here."""
+    try:
+        return keras.saving.load_model(Path(path), safe_mode=True, **options)
+    except Exception as exc:  # Keras raises ValueError, TypeError, OSError... for a bad file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise _damaged(
+            Path(path), f"refused by Keras safe mode or unreadable: {first[:300]}"
+        ) from None
+
+
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     frame.to_parquet(path, index=False)
 

@@ -7,9 +7,9 @@ Reading only parses JSON and hashes files; nothing from an artifact is ever exec
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from mktai.errors import IntegrityError, ModelNotFound, StoreError, UsageError
-from mktai.store import layout
+from mktai.store import layout, seal
+from mktai.store import staging as staging_dirs
 from mktai.store.integrity import Problem, check_files, hash_tree
-from mktai.store.jsonio import fsync_dir, read_json, write_json_atomic
+from mktai.store.jsonio import dumps, fsync_dir, read_json, write_json_atomic
 from mktai.store.layout import ALIASES, COUNTER, LATEST, MANIFEST, STAGING, Ref, parse_ref
 from mktai.store.lock import store_lock
 from mktai.store.manifest import build_manifest, headline_metrics, utc_now
-
-STALE_STAGING_SECONDS = 24 * 3600
+from mktai.store.schema import ManifestError, validate_manifest
 
 
 @dataclass
@@ -75,7 +75,11 @@ class Store:
                 ) from None
             if not isinstance(data, dict):
                 raise IntegrityError(f"{path} is not a JSON object; fix or delete it")
-            stored = {str(k): v for k, v in data.items() if isinstance(v, int)}
+            stored = {
+                str(k): v
+                for k, v in data.items()
+                if isinstance(v, int) and not isinstance(v, bool) and v > 0
+            }
         numbers = layout.version_numbers(name_dir)
         stored.pop(LATEST, None)
         if numbers:
@@ -150,7 +154,15 @@ class Store:
         return parsed.name, number
 
     def _read_version(self, name: str, number: int) -> Version:
-        path = self._name_dir(name) / layout.version_dirname(number)
+        name_dir = self._name_dir(name)
+        path = name_dir / layout.version_dirname(number)
+        for link in (name_dir, path, path / MANIFEST):
+            if link.is_symlink():
+                raise IntegrityError(
+                    f"{link} is a symbolic link (to {os.readlink(link)}); a version must live "
+                    f"inside the store: {name}@v{number} is refused — remove the link and "
+                    "import a real export instead"
+                )
         try:
             manifest = read_json(path / MANIFEST)
         except FileNotFoundError:
@@ -161,8 +173,13 @@ class Store:
                 f"damaged: restore it from an export or remove it with `mktai models rm "
                 f"{name}@v{number} --force`"
             ) from None
-        if not isinstance(manifest, dict):
-            raise IntegrityError(f"{path / MANIFEST} is not a JSON object; the version is damaged")
+        try:
+            validate_manifest(manifest)
+        except ManifestError as exc:
+            raise IntegrityError(
+                f"{path / MANIFEST} is damaged ({exc}); restore {name}@v{number} from an "
+                f"export or remove it with `mktai models rm {name}@v{number} --force`"
+            ) from None
         return Version(name, number, path, manifest)
 
     def get(self, ref: str) -> Version:
@@ -182,7 +199,67 @@ class Store:
                 f"see `mktai models verify {version.ref}`, then restore it from an export or "
                 f"retrain, and remove it with `mktai models rm {version.ref} --force`"
             )
+        found = self.seal_of(version)
+        if found.problem:
+            raise IntegrityError(
+                f"model {version.ref} is refused: it {found.problem}; see `mktai models verify "
+                f"{version.ref}`"
+                if not found.problem.startswith("manifest.json")
+                else f"model {version.ref} is refused: its {found.problem}; restore it from an "
+                f"export or retrain, and remove it with `mktai models rm {version.ref} --force`"
+            )
         return version
+
+    # ------------------------------------------------------------------ manifest seals
+    def _index(self, name: str) -> dict[str, Any]:
+        """{version number as str: seal entry} from NAME/index.json ({} when there is none)."""
+        path = self._name_dir(name) / seal.INDEX
+        if not path.is_file():
+            return {}
+        try:
+            data = read_json(path)
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"{path} is unreadable ({exc})") from None
+        versions = data.get("versions") if isinstance(data, dict) else None
+        if not isinstance(versions, dict):
+            raise IntegrityError(f"{path} is damaged (no 'versions' record)")
+        return versions
+
+    def _write_seal(self, name: str, number: int, entry: dict[str, Any]) -> None:
+        """Record one version's seal (the caller holds the store lock)."""
+        try:
+            versions = self._index(name)
+        except IntegrityError:
+            versions = {}  # rebuilt from here on; versions it no longer lists are unindexed
+        versions[str(number)] = entry
+        write_json_atomic(self._name_dir(name) / seal.INDEX, {"format": 1, "versions": versions})
+
+    def seal_of(self, version: Version) -> seal.Seal:
+        """Whether the version's manifest is the one the store published (and signed)."""
+        key = seal.store_key()
+        try:
+            entry = self._index(version.name).get(str(version.version))
+        except IntegrityError as exc:
+            return seal.Seal(seal.INDEXED, f"cannot be checked: {exc}")
+        return seal.check(version.name, version.version, version.path / MANIFEST, entry, key)
+
+    def sign(self, ref: str) -> tuple[Version, seal.Seal]:
+        """Record (and, with a store key, sign) the current manifest of a version whose files
+        all match: adopts versions from before seals, or re-signs under a new key."""
+        self._reclaim_staging()
+        key = seal.store_key()
+        with store_lock(self.root):
+            version = self.get(ref)
+            problems = self._problems(version)
+            if problems:
+                raise IntegrityError(
+                    f"model {version.ref} is damaged ({problems[0]}); it cannot be signed"
+                )
+            sha = seal.manifest_sha256(version.path / MANIFEST)
+            self._write_seal(version.name, version.version, seal.make_entry(
+                version.name, version.version, sha, key
+            ))  # fmt: skip
+        return version, self.seal_of(version)
 
     @staticmethod
     def _problems(version: Version) -> list[Problem]:
@@ -224,42 +301,44 @@ class Store:
     def _new_staging(self) -> Path:
         base = self._staging()
         try:
-            base.mkdir(parents=True, exist_ok=True)
+            staging_dirs.checked_base(base)
         except OSError as exc:
             raise StoreError(
                 f"cannot write to the store {self.root} ({exc}); check --store or $MKTAI_STORE"
             ) from None
-        self._clean_staging(base)
-        path = base / f"{uuid.uuid4().hex}.{os.getpid()}"
-        path.mkdir()
-        return path
+        staging_dirs.reclaim(base)
+        try:
+            return staging_dirs.new_staging(base)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to the store {self.root} ({exc.strerror or exc}); check its "
+                "permissions and free space, or choose another --store"
+            ) from None
 
-    @staticmethod
-    def _clean_staging(base: Path) -> None:
-        """Remove half-written versions left by crashes (older than a day) and old trash."""
-        now = time.time()
-        for entry in base.iterdir():
-            try:
-                age = now - entry.lstat().st_mtime
-            except OSError:
-                continue
-            if entry.name.startswith("trash-") or age > STALE_STAGING_SECONDS:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+    def _reclaim_staging(self) -> None:
+        """Every store write first removes what killed writers left in .staging."""
+        staging_dirs.reclaim(self._staging())
 
     def _publish(self, name: str, staging: Path, manifest: dict[str, Any]) -> Version:
         """Under the lock: allocate vN, write the manifest, fsync, rename into place."""
         for dirpath, _dirs, _files in os.walk(staging):
             fsync_dir(Path(dirpath))
+        key = seal.store_key()
         with store_lock(self.root):
             name_dir = self._name_dir(name)
+            if name_dir.is_symlink():
+                raise StoreError(
+                    f"{name_dir} is a symbolic link; the store writes only inside itself: "
+                    "remove the link and retry"
+                )
             name_dir.mkdir(parents=True, exist_ok=True)
             number = self._next_number(name)
             manifest["name"] = name
             manifest["version"] = number
             write_json_atomic(staging / MANIFEST, manifest)
+            # sealed before it is visible: no moment when a published version has no entry
+            sha = seal.manifest_sha256(staging / MANIFEST)
+            self._write_seal(name, number, seal.make_entry(name, number, sha, key))
             target = name_dir / layout.version_dirname(number)
             os.rename(staging, target)
             fsync_dir(name_dir)
@@ -275,12 +354,26 @@ class Store:
     def _update_manifest(self, ref: str, change: Callable[[dict[str, Any]], None]) -> Version:
         """Rewrite a published manifest; its temp file lives in .staging, never in the version
         directory, where a kill -9 would leave an unlisted file that fails every load."""
+        self._reclaim_staging()
+        key = seal.store_key()
         with store_lock(self.root):
             version = self.get(ref)
+            found = self.seal_of(version)
+            if found.problem:  # never re-seal a manifest someone else edited
+                raise IntegrityError(f"model {version.ref} is refused: {found.problem}")
             change(version.manifest)
-            staging = self._staging()
-            staging.mkdir(parents=True, exist_ok=True)
+            staging = staging_dirs.checked_base(self._staging())
+            if found.status == seal.UNINDEXED:
+                write_json_atomic(version.path / MANIFEST, version.manifest, tmp_dir=staging)
+                return version
+            # old and new hash both valid while the manifest is replaced (a kill -9 between the
+            # writes must not make a sound version look edited)
+            new_sha = hashlib.sha256((dumps(version.manifest) + "\n").encode("utf-8")).hexdigest()
+            entry = self._index(version.name)[str(version.version)]
+            new = seal.make_entry(version.name, version.version, new_sha, key)
+            self._write_seal(version.name, version.version, {**entry, "pending": new})
             write_json_atomic(version.path / MANIFEST, version.manifest, tmp_dir=staging)
+            self._write_seal(version.name, version.version, new)
         return version
 
     def record_evaluation(self, ref: str, entry: dict[str, Any]) -> Version:
@@ -316,6 +409,7 @@ class Store:
         layout.check_alias(alias)
         if alias == LATEST:
             raise UsageError("'latest' always means the newest version and cannot be set by hand")
+        self._reclaim_staging()
         with store_lock(self.root):
             name, number = self.resolve(ref)
             aliases = self.aliases(name)
@@ -328,6 +422,7 @@ class Store:
         layout.check_alias(alias)
         if alias == LATEST:
             raise UsageError("'latest' always means the newest version and cannot be removed")
+        self._reclaim_staging()
         with store_lock(self.root):
             self.resolve(name)
             aliases = self.aliases(name)
@@ -355,6 +450,7 @@ class Store:
             raise UsageError("--all removes every version of a model: give a bare NAME")
         trash: list[Path] = []
         removed: list[str] = []
+        self._reclaim_staging()
         with store_lock(self.root):
             if all_versions:
                 self.resolve(parsed.name)
@@ -371,8 +467,8 @@ class Store:
                 )
             for number in numbers:
                 source = self._name_dir(parsed.name) / layout.version_dirname(number)
-                target = self._staging() / f"trash-{uuid.uuid4().hex}"
-                self._staging().mkdir(parents=True, exist_ok=True)
+                base = staging_dirs.checked_base(self._staging())
+                target = base / f"{staging_dirs.TRASH_PREFIX}{uuid.uuid4().hex}"
                 os.rename(source, target)
                 trash.append(target)
                 removed.append(f"{parsed.name}@v{number}")
@@ -440,7 +536,28 @@ class Store:
                     problems.append(Problem(f"{name}@v{number}", MANIFEST, str(exc)))
                     continue
                 problems += check_files(version.path, version.manifest.get("files"), version.ref)
+                found = self.seal_of(version)
+                if found.problem:
+                    problems.append(Problem(version.ref, MANIFEST, found.problem))
         return problems
+
+    def seals(self, ref: str | None = None) -> dict[str, str]:
+        """{NAME@vN: signed | indexed | unindexed} for every readable version in scope."""
+        targets = [ref] if ref is not None else self.names()
+        found: dict[str, str] = {}
+        for target in targets:
+            parsed = parse_ref(target)
+            if parsed.version is None and parsed.alias is None:
+                numbers = self.versions(parsed.name)
+            else:
+                numbers = [self.resolve(parsed)[1]]
+            for number in numbers:
+                try:
+                    version = self._read_version(parsed.name, number)
+                except (IntegrityError, ModelNotFound):
+                    continue
+                found[version.ref] = self.seal_of(version).status
+        return found
 
     def list(self, name: str | None = None) -> list[dict[str, Any]]:
         """One entry per model with its aliases and versions (kind, algorithm, metrics…)."""
@@ -464,11 +581,16 @@ class Store:
                     "aliases": by_version.get(number, []),
                 }
                 try:
-                    manifest = self._read_version(model, number).manifest
+                    version = self._read_version(model, number)
                 except (IntegrityError, ModelNotFound) as exc:
                     entry["error"] = str(exc)
                     versions.append(entry)
                     continue
+                manifest = version.manifest
+                found = self.seal_of(version)
+                entry["seal"] = found.status
+                if found.problem:
+                    entry["error"] = f"{version.ref} {found.problem}"
                 files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
                 entry.update(
                     kind=manifest.get("kind"),

@@ -113,6 +113,8 @@ class FamilySpec:
     default_algorithm: str | None
     params: tuple[Param, ...] = ()
     summary: str = ""
+    # the module's dataset_kind_for(data, mapping=, encoding=) picks the kind from the header
+    chooses_dataset_kind: bool = False
 
     def implementation(self) -> ModuleType:
         """The module with fit / load_model (heavy: imported only when needed)."""

@@ -14,34 +14,33 @@ if TYPE_CHECKING:
     from mktai.data.table import CleanTable
     from mktai.store import Version
 
-# Which dataset kind (cleaning rules, role detection) each model kind reads; a family module
-# may override it with a DATASET_KIND attribute.
-DATASET_KINDS = {
-    "propensity": "labelled",
-    "demand": "labelled",
-    "segments": "transactions",
-    "sentiment": "reviews",
-    "recommender": "ratings",
-    "forecast": "sales",
-}
 
+def dataset_kind(
+    kind: str,
+    data: Any = None,
+    *,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+) -> str:
+    """The cleaning layer's dataset kind a model kind reads (from its family's spec).
 
-def dataset_kind(kind: str, module: Any = None) -> str | None:
-    """The cleaning layer's dataset kind for a model kind."""
+    A family that reads more than one kind (recommend: a ratings file or a transactions
+    export) declares `chooses_dataset_kind` and decides from the file's header.
+    """
     from mktai.tasks import spec_for
 
     spec = spec_for(kind)
-    if spec is not None:
-        return spec.dataset_kind
-    declared = getattr(module, "DATASET_KIND", None) if module is not None else None
-    return declared if isinstance(declared, str) else DATASET_KINDS.get(kind)
+    if spec.chooses_dataset_kind and data is not None:
+        chosen = spec.implementation().dataset_kind_for(data, mapping=mapping, encoding=encoding)
+        if chosen:
+            return chosen
+    return spec.dataset_kind
 
 
 def load_for(
     kind: str,
     data: Path | str | list,
     *,
-    module: Any = None,
     mapping: dict[str, str] | None = None,
     target: str | None = None,
     target_from: str = "--target",
@@ -62,12 +61,12 @@ def load_for(
     False keeps every row (scoring owes every input row a score).
     """
     from mktai.data import load_table
-    from mktai.errors import InputError, UsageError
+    from mktai.errors import ColumnNotFound, InputError
 
     mapping = dict(mapping or {})
     if target:
         mapping["target"] = target
-    data_kind = dataset_kind(kind, module)
+    data_kind = dataset_kind(kind, data, mapping=mapping, encoding=encoding)
     if unlabelled and data_kind == "labelled":
         data_kind = "table"
     if dedupe is None:
@@ -81,20 +80,15 @@ def load_for(
             dedupe=dedupe,
             keep_raw=keep_raw,
         )
-    except UsageError as exc:
-        prefix = f"--map target={target}: "
-        if target is None or not str(exc).startswith(prefix):
+    except ColumnNotFound as exc:
+        if target is None or exc.role != "target":
             raise
         source = data if isinstance(data, (str, Path)) else ", ".join(map(str, data))
         raise InputError(
-            f"{source}: no target column {target!r} ({target_from}); {str(exc)[len(prefix) :]}"
+            f"{source}: no target column {target!r} ({target_from}); no column "
+            f"{exc.column!r} (columns: {', '.join(exc.columns[:25])})"
         ) from None
-    if strict and len(table.rejects):
-        first = table.rejects.iloc[0]
-        raise InputError(
-            f"{first['source']} row {first['row']}: {first['reason']} "
-            f"({len(table.rejects)} row(s) rejected; --strict refuses any reject)"
-        )
+    table.check_strict(strict)
     return table
 
 
@@ -109,5 +103,21 @@ def load_stored(store_root: Path, ref: str) -> tuple[Version, Any, Any]:
     if not kind:
         raise IntegrityError(f"{version.ref}: manifest has no kind; the version is damaged")
     module = family(kind)
-    model = module.load_model(version.path, version.manifest)
+    model = load_checked(module, version)
     return version, module, model
+
+
+def load_checked(module: Any, version: Version) -> Any:
+    """module.load_model, with a model file that lacks a field or has one of the wrong type
+    (the files are hashed, but an imported archive is only as sound as its writer) reported
+    as a damaged version (exit 3) instead of an internal error."""
+    from mktai.errors import IntegrityError
+
+    try:
+        return module.load_model(version.path, version.manifest)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise IntegrityError(
+            f"model {version.ref} is damaged: its model files do not have the shape this mktai "
+            f"writes ({type(exc).__name__}: {detail}); retrain it or re-import a sound export"
+        ) from None

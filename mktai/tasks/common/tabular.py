@@ -4,7 +4,7 @@ The schema (a JSON-able dict stored in the manifest and in model.json) records, 
 it is used: numeric (missing values imputed by the model pipeline and counted; a "not
 applicable" code such as pdays = -1 becomes missing), categorical (the
 training categories; unseen values at predict time are counted and treated as missing), date
-(expanded into calendar parts) or dropped (constant, identifier-like, free text, --drop). The same
+(expanded into calendar parts) or dropped (constant, identifier, free text, --drop). The same
 `prepare` runs at train and predict time, so both see identical features.
 """
 
@@ -77,6 +77,10 @@ def infer_schema(
             dropped[name] = "no values"
             continue
         entry: dict[str, Any] = {"name": str(name), "dtype": str(series.dtype)}
+        identifier = identifier_reason(str(name), series)
+        if identifier:
+            dropped[name] = identifier
+            continue
         if pd.api.types.is_datetime64_any_dtype(series):
             entry.update(type="date", parts=list(DATE_PARTS))
         elif not _is_text(series):
@@ -97,7 +101,7 @@ def infer_schema(
             distinct = len(counts) / len(values)
             if len(counts) > 50 and distinct > 0.5:
                 avg_len = float(values.str.len().mean())
-                why = "free text" if avg_len > 30 else "identifier-like"
+                why = "free text" if avg_len > 30 else "identifier: text"
                 dropped[name] = f"{why} ({distinct:.0%} distinct values)"
                 continue
             ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -117,6 +121,53 @@ def infer_schema(
     schema: dict[str, Any] = {"columns": columns, "dropped": dropped, "derived": []}
     schema["derived"] = _calendar_features(frame, columns)
     return schema
+
+
+_ID_WORDS = frozenset({"id", "idx", "uuid", "guid", "key", "identifier"})
+
+
+def _name_says_identifier(name: str) -> bool:
+    """customer_id, CustomerID, customerIdx, user-key, id: the last word of the name is an id."""
+    import re
+
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name.strip())
+    parts = [w for w in re.split(r"[^0-9A-Za-z\u4e00-\u9fff]+", words.lower()) if w]
+    return bool(parts) and (parts[-1] in _ID_WORDS or parts[-1].endswith(("编号", "号码")))
+
+
+def identifier_reason(name: str, series: pd.Series) -> str | None:
+    """Why a column is an identifier (left out of the features), or None.
+
+    Whatever the dtype: a name whose last word is id/idx/uuid/key with mostly distinct values, or
+    integer values that are all distinct and either increase with the row order or fill a
+    consecutive range (a row number such as customer_idx 1..n). Such a column cannot generalise
+    to new customers; as a number a tree splits on it and learns the file's order.
+    """
+    import numpy as np
+    import pandas as pd
+
+    present = series.dropna()
+    if len(present) < 20 or pd.api.types.is_bool_dtype(series):
+        return None
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    distinct = present.nunique() / len(present)
+    if _name_says_identifier(name) and distinct > 0.5:
+        return f"identifier: named like an id, {distinct:.0%} distinct values"
+    if distinct < 1.0:
+        return None
+    numbers = pd.to_numeric(present, errors="coerce") if _is_text(series) else present
+    if _is_text(series) and numbers.notna().mean() < 1.0:
+        return None  # distinct text is judged by the free-text / identifier-like rule
+    values = numbers.to_numpy(dtype="float64")
+    if not np.all(np.mod(values, 1) == 0):
+        return None
+    increasing = bool(np.all(np.diff(values) > 0))
+    consecutive = float(values.max() - values.min() + 1) == float(len(values))
+    if increasing or consecutive:
+        how = "increasing with the row order" if increasing else "a consecutive range"
+        return f"identifier: whole numbers, 100% distinct, {how}"
+    return None
 
 
 def _sentinel(numbers: pd.Series) -> float | None:

@@ -8,10 +8,11 @@ is scored on the same scale and segment migrations mean something.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mktai.files import plain as finite  # JSON-safe copy: NaN/inf -> None, NumPy -> Python
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,19 +256,3 @@ def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -
         metrics=manifest.get("metrics", {}),
         input_schema=manifest.get("input_schema", {}),
     )
-
-
-def finite(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            return value
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -1,8 +1,9 @@
 """`mktai segment --report out.html|md|json`: segment sizes, revenue share and charts.
 
-JSON is canonical (the summary itself); Markdown and HTML render from it. Charts (RFM heatmap,
-cluster scatter) are drawn with matplotlib (imported lazily, Agg backend): embedded as base64
-PNG in HTML, written as PNG files beside a Markdown report.
+JSON is canonical (the summary itself); Markdown and HTML render from it in the house style of
+mktai.evaluation.report. Charts (RFM heatmap, cluster scatter) come from mktai.evaluation.plots
+(matplotlib Figure objects, no pyplot state: safe from several threads): embedded as base64 PNG
+in HTML, written as PNG files beside a Markdown report.
 """
 
 from __future__ import annotations
@@ -214,39 +215,32 @@ def _facts(summary: dict[str, Any]) -> list[str]:
 
 
 def _markdown(summary: dict[str, Any], images: dict[str, str]) -> str:
+    from mktai.evaluation.report import markdown_table
+
     lines = ["# Customer segments", ""]
     lines += [f"- {fact}" for fact in _facts(summary)]
     lines.append("")
     for title, header, rows in tables(summary):
-        lines += [
-            f"## {title}",
-            "",
-            "| " + " | ".join(header) + " |",
-            "|" + "|".join("---" for _ in header) + "|",
-        ]
-        lines += [
-            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
-        ]
-        lines.append("")
+        lines += [f"## {title}", "", *markdown_table(header, rows), ""]
     for name, src in images.items():
         lines += [f"## {CHART_TITLES.get(name, name)}", "", f"![{name}]({src})", ""]
     return "\n".join(lines)
 
 
 def _html(summary: dict[str, Any], images: dict[str, str]) -> str:
+    from mktai.evaluation.report import html_document
+
     e = html.escape
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Customer segments</title>",
-        "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
-        "table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;"
-        "padding:3px 8px;text-align:right}td:first-child,th:first-child,.text{text-align:left}"
-        "img{max-width:100%}</style></head><body>",
         "<h1>Customer segments</h1><ul>",
         *(f"<li>{e(fact)}</li>" for fact in _facts(summary)),
         "</ul>",
     ]
     for title, header, rows in tables(summary):
-        css = ["" if h not in TEXT_COLUMNS else " class='text'" for h in header]
+        css = [
+            " class='text'" if i == 0 or h in TEXT_COLUMNS else " class='num'"
+            for i, h in enumerate(header)
+        ]
         parts.append(f"<h2>{e(title)}</h2><table><tr>")
         parts += [f"<th{c}>{e(h)}</th>" for c, h in zip(css, header, strict=True)]
         parts.append("</tr>")
@@ -257,81 +251,31 @@ def _html(summary: dict[str, Any], images: dict[str, str]) -> str:
     for name, src in images.items():
         title = CHART_TITLES.get(name, name)
         parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='{src}'>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return html_document("Customer segments", parts)
 
 
 # --------------------------------------------------------------------------- charts
 
 
 def _charts(summary: dict[str, Any], customers: pd.DataFrame, seed: int) -> dict[str, bytes]:
-    """PNG bytes of the RFM heatmap and the cluster scatter (missing matplotlib: no charts)."""
-    import io
-
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
-        return {}
+    """PNG bytes of the RFM heatmap and the cluster scatter (drawn by mktai.evaluation.plots)."""
     import numpy as np
 
-    charts: dict[str, bytes] = {}
+    from mktai.evaluation import plots
 
-    def png(fig: Any) -> bytes:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        return buffer.getvalue()
-
-    grid = np.array(summary["rfm_grid"]["counts"])
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    image = ax.imshow(grid[::-1], cmap="Blues", aspect="auto")
-    ax.set_xticks(range(5), [str(i) for i in range(1, 6)])
-    ax.set_yticks(range(5), [str(i) for i in range(5, 0, -1)])
-    ax.set_xlabel("FM score (mean of frequency and monetary scores)")
-    ax.set_ylabel("R score (5 = most recent)")
-    ax.set_title("Customers by RFM score")
-    names = summary["rfm_grid"].get("segments") or [[""] * 5 for _ in range(5)]
-    for i in range(5):
-        for j in range(5):
-            value = grid[::-1][i, j]
-            label = names[4 - i][j].replace(" ", "\n", 1)  # row 4 - i: R score 5 on top
-            ax.text(
-                j,
-                i,
-                f"{label}\n{value:,}" if label else f"{value:,}",
-                ha="center",
-                va="center",
-                color="white" if value > grid.max() / 2 else "black",
-                fontsize=7,
-            )
-    fig.colorbar(image, ax=ax, label="customers")
-    charts["rfm_heatmap"] = png(fig)
-
+    grid = summary["rfm_grid"]
+    charts = {"rfm_heatmap": plots.rfm_heatmap(grid["counts"], grid.get("segments"))}
     clustered = customers.loc[customers["cluster"].notna()]
     if len(clustered):
         rng = np.random.default_rng(seed)
         if len(clustered) > 5000:
             clustered = clustered.iloc[np.sort(rng.choice(len(clustered), 5000, replace=False))]
-        fig, ax = plt.subplots(figsize=(7, 5))
-        labels = clustered["cluster"].to_numpy(dtype="int64")
         names = dict(zip(clustered["cluster"].astype(int), clustered["cluster_name"], strict=False))
-        for c in sorted(set(labels)):
-            mask = labels == c
-            ax.scatter(
-                clustered["recency"].to_numpy()[mask] + 1,
-                np.maximum(clustered["monetary"].to_numpy(dtype="float64")[mask], 0.01),
-                s=6 + 4 * np.log1p(clustered["frequency"].to_numpy()[mask]),
-                alpha=0.5,
-                label=f"{c}: {names.get(c, '')}",
-            )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("recency + 1 (days, log)")
-        ax.set_ylabel("monetary (log)")
-        ax.set_title("Clusters (marker size ~ frequency)")
-        ax.legend(fontsize=7, markerscale=2)
-        charts["cluster_scatter"] = png(fig)
+        charts["cluster_scatter"] = plots.cluster_scatter(
+            clustered["recency"].to_numpy(),
+            clustered["monetary"].to_numpy(dtype="float64"),
+            clustered["frequency"].to_numpy(),
+            clustered["cluster"].to_numpy(dtype="int64"),
+            names,
+        )
     return charts

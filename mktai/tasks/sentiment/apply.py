@@ -39,7 +39,7 @@ def score_file(
     import numpy as np
 
     from mktai.data import load_table
-    from mktai.errors import InputError, UsageError
+    from mktai.errors import ColumnNotFound, InputError, RoleNotFound
 
     mapping = {"text": column} if column else None
     try:
@@ -47,16 +47,11 @@ def score_file(
         table = load_table(
             path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False, keep_raw=True
         )
-    except (InputError, UsageError) as exc:
-        if "--map text=" not in str(exc):
-            raise
-        # the cleaning layer names its own option; this command's is --column
-        raise type(exc)(str(exc).replace("--map text=", "--column ")) from None
-    if strict and len(table.rejects):
-        raise InputError(
-            f"{table.describe()}: {len(table.rejects)} row(s) rejected by cleaning and --strict "
-            "is set; see `mktai ingest` for the rejects file"
-        )
+    except ColumnNotFound as exc:  # the cleaning layer names --map; this command's is --column
+        raise exc.named_by(f"--column {exc.column}") if exc.role == "text" else exc from None
+    except RoleNotFound as exc:
+        raise exc.named_by("--column") if "text" in exc.roles else exc from None
+    table.check_strict(strict)
     if not table.has("text"):
         names = ", ".join(map(str, table.frame.columns[:20]))
         raise InputError(

@@ -18,9 +18,21 @@ __all__ = ["SentimentModel", "default_model", "fit", "load_model"]
 
 
 def load_model(directory: Path, manifest: dict[str, Any]) -> SentimentModel:
-    """Family protocol: read a stored version back."""
-    model = load_directory(Path(directory))
-    model.input_schema = dict(manifest.get("input_schema") or {})
+    """Family protocol: read a stored version back.
+
+    A model file that lacks a field or holds the wrong type (an imported archive is only as
+    sound as whoever wrote it) is a damaged version, exit 3, not an internal error."""
+    from mktai.errors import IntegrityError
+
+    try:
+        model = load_directory(Path(directory))
+        model.input_schema = dict(manifest.get("input_schema") or {})
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise IntegrityError(
+            f"{directory}: the sentiment model files do not have the shape this mktai writes "
+            f"({type(exc).__name__}: {detail[:200]}); retrain it or re-import a sound export"
+        ) from None
     return model
 
 

@@ -161,11 +161,13 @@ class TextFeatures:
 
     @classmethod
     def load(cls, directory: Path, prefix: str = "features") -> TextFeatures:
-        settings = json.loads((directory / f"{prefix}.json").read_text())
-        with np.load(directory / f"{prefix}.npz", allow_pickle=False) as arrays:
-            words = arrays["word_vocab"].tolist()
-            chars = arrays["char_vocab"].tolist()
-            idf = arrays["idf"].astype(np.float64) if settings["idf"] else None
+        from mktai.store.formats import read_json, read_npz
+
+        settings = read_json(directory / f"{prefix}.json")
+        arrays = read_npz(directory / f"{prefix}.npz", ("word_vocab", "char_vocab"))
+        words = arrays["word_vocab"].tolist()
+        chars = arrays["char_vocab"].tolist()
+        idf = arrays["idf"].astype(np.float64) if settings["idf"] else None
         return cls(
             words,
             chars,

@@ -68,9 +68,10 @@ class KerasTextModel:
 
     @classmethod
     def load(cls, directory: Path) -> KerasTextModel:
-        keras = _keras()
-        meta = json.loads((directory / "classifier.json").read_text())
-        model = keras.saving.load_model(directory / "model.keras", safe_mode=True)
+        from mktai.store.formats import read_json, read_keras
+
+        meta = read_json(directory / "classifier.json")
+        model = read_keras(_keras(), directory / "model.keras")
         return cls(model, list(meta["classes"]))
 
 

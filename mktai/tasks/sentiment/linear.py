@@ -105,10 +105,12 @@ class LinearTextModel:
 
     @classmethod
     def load(cls, directory: Path) -> LinearTextModel:
-        meta = json.loads((directory / "classifier.json").read_text())
-        with np.load(directory / "classifier.npz", allow_pickle=False) as arrays:
-            coef = arrays["coef"].astype(np.float64)
-            intercept = arrays["intercept"].astype(np.float64)
+        from mktai.store.formats import read_json, read_npz
+
+        meta = read_json(directory / "classifier.json")
+        arrays = read_npz(directory / "classifier.npz", ("coef", "intercept"))
+        coef = arrays["coef"].astype(np.float64)
+        intercept = arrays["intercept"].astype(np.float64)
         return cls(
             TextFeatures.load(directory), coef, intercept, list(meta["classes"]), meta["link"]
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mktai.errors import InputError, UsageError
+from mktai.files import dumps
 from mktai.tasks.sentiment.hashing import analyse
 from mktai.tasks.sentiment.text import UNKNOWN, normalize
 
@@ -138,7 +139,7 @@ class SentimentModel:
             "metrics": self.metrics,
             "info": self.info,
         }
-        text = json.dumps(meta, ensure_ascii=False, indent=2, default=_plain)
+        text = dumps(meta)
         (directory / "model.json").write_text(text, encoding="utf-8")
 
     def manifest_fields(self) -> dict[str, Any]:
@@ -260,10 +261,6 @@ def load_directory(directory: Path) -> SentimentModel:
         info=meta.get("info", {}),
         names=dict(meta.get("names") or {}),
     )
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else str(value)
 
 
 def frame_of(scored: Scored, texts: list[Any]) -> pd.DataFrame:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from mktai.data.table import CleanTable
 
-DATASET_KIND = "labelled"
 ALGORITHMS = ("gbm", "linear", "mlp")
 MODEL_FORMAT = 1
 # Family options (`mktai train propensity data.csv --name n --class-weight balanced ...`).
@@ -277,14 +276,19 @@ class SupervisedModel:
                 )
             result = em.regression_metrics(y.to_numpy(dtype=float), raw)
         else:
-            keys = truth.map(_key)
+            keys, boolean = _label_keys(truth, self.classes)
             known = {_key(c): i for i, c in enumerate(self.classes)}
-            unknown = sorted(set(keys) - set(known))
-            if unknown:
+            stray = keys[~keys.isin(list(known))]
+            if len(stray):
+                counts = stray.value_counts()
+                named = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})"
+                                  for k, n in counts.head(5).items())  # fmt: skip
+                more = f" and {len(counts) - 5} more" if len(counts) > 5 else ""
+                words = " (yes/no words count as 1/0)" if boolean else ""
                 raise InputError(
                     f"{table.describe()}: target {truth.name!r} has labels the model never saw "
-                    f"in training: {', '.join(unknown[:5])}; known labels: "
-                    f"{', '.join(known)}"
+                    f"in training: {named}{more}; known labels: {', '.join(known)}{words}. "
+                    "Fix or remove those rows"
                 )
             index = keys.map(known).to_numpy(dtype=int)
             if self.task == "binary":
@@ -297,6 +301,25 @@ class SupervisedModel:
         result["unseen_categories"] = stats["unseen"]
         result["missing_values"] = stats["missing"]
         return result
+
+
+def _label_keys(truth: pd.Series, classes: list[Any]) -> tuple[pd.Series, bool]:
+    """The true labels as keys in the model's label space, and whether yes/no words were mapped.
+
+    The cleaning layer turns a clean yes/no column into 1/0, but one stray value ('Maybe') keeps
+    the whole column as text: compare 'Yes'/'No' with the model's 1/0 all the same, so only the
+    stray value is reported.
+    """
+    keys = truth.map(_key)
+    if {_key(c) for c in classes} <= {"0", "1"} and not set(keys) <= {"0", "1"}:
+        from mktai.data.parse import parse_booleans
+
+        values, _failed = parse_booleans(truth.astype("string"))
+        mapped = values.notna()
+        if mapped.any():
+            keys = keys.where(~mapped, values.astype("Int64").astype("string"))
+            return keys.astype(object), True
+    return keys, False
 
 
 # --------------------------------------------------------------------------- training
@@ -621,6 +644,13 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         warnings.append(f"{total} missing feature value(s) {how}: {prep_stats['missing']}")
     # columns the user excluded with --drop are no news; the manifest's schema still lists them
     unasked = {k: v for k, v in schema["dropped"].items() if k not in drop}
+    identifiers = {k: v for k, v in unasked.items() if v.startswith("identifier")}
+    if identifiers:
+        listed = ", ".join(
+            f"{k} ({v.removeprefix('identifier: ')})" for k, v in identifiers.items()
+        )
+        warnings.append(f"identifier column(s) left out of the features: {listed}")
+        unasked = {k: v for k, v in unasked.items() if k not in identifiers}
     if unasked:
         dropped = ", ".join(f"{k} ({v})" for k, v in unasked.items())
         warnings.append(f"columns not used as features: {dropped}")
@@ -632,6 +662,7 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
             "missing_values": prep_stats["missing"],
             "invalid_numbers": prep_stats["invalid"],
             "features": len(X_train.columns),
+            "identifiers": sorted(identifiers),
         },
         "permutation_importance": importance[:30],
         "leak_warnings": leaks,

@@ -1,0 +1,356 @@
+"""Rolling-origin fits of every candidate model, per-series choice, conformal intervals.
+
+Origin 0 is the forecast itself (all history); origin j >= 1 cuts the last j*h periods of each
+series and keeps them as truth. Because series are left-aligned, an origin is only a smaller
+length vector n - j*h: the same arrays serve every origin. `auto` at origin j chooses per series
+the candidate with the lowest mean MASE over origins j+1..j+K (all strictly before origin j's
+window), so a backtest of `auto` never sees its own test window. Conformal intervals at origin j
+use the scaled absolute errors of the same earlier origins, pooled over series per horizon step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mktai.evaluation import forecast_metrics as fm
+from mktai.tasks.forecast import ets, linear, simple
+from mktai.tasks.forecast.simple import Fit
+
+BASE_MODELS = ("naive", "snaive", "drift", "ets", "theta", "arima", "linear", "gbm")
+COMBINED = ("ets", "theta", "arima")
+AUTO_CANDIDATES = ("snaive", "naive", "ets", "theta", "arima", "linear", "gbm", "comb")
+MIN_LENGTH = 3
+
+
+def _ets(Y, n, m, h, fixed=None, **_) -> Fit:
+    kwargs = {}
+    if fixed is not None:
+        kwargs = {"fixed_form": fixed["form"], "fixed_params": fixed["params"]}
+    res = ets.fit(Y, n, m, h, **kwargs)
+    out = Fit(res.mean, res.sigma, res.params)
+    out.form = res.form  # type: ignore[attr-defined]
+    return out
+
+
+def _arima(Y, n, m, h, **kw) -> Fit:
+    from mktai.tasks.forecast import arima
+
+    return arima.fit(Y, n, m, h, **kw)
+
+
+def _gbm(Y, n, m, h, **kw) -> Fit:
+    from mktai.tasks.forecast import gbm
+
+    return gbm.fit(Y, n, m, h, **kw)
+
+
+FITTERS: dict[str, Callable[..., Fit]] = {
+    "naive": simple.naive,
+    "snaive": simple.snaive,
+    "drift": simple.drift,
+    "naive2": simple.naive2,
+    "theta": simple.theta,
+    "ets": _ets,
+    "linear": linear.fit,
+    "arima": _arima,
+    "gbm": _gbm,
+}
+
+
+def available() -> tuple[str, ...]:
+    """Base models built in this version (arima / gbm when their modules exist)."""
+    import importlib.util
+
+    out = []
+    for name in BASE_MODELS:
+        optional = name in ("arima", "gbm")
+        if optional and importlib.util.find_spec(f"mktai.tasks.forecast.{name}") is None:
+            continue
+        out.append(name)
+    return tuple(out)
+
+
+def models_for(algorithm: str) -> tuple[str, ...]:
+    """The base models an algorithm needs fitted (naive2 always: it is the OWA reference)."""
+    built = available()
+    if algorithm == "auto":
+        need = [m for m in AUTO_CANDIDATES if m in built]
+        need += [m for m in COMBINED if m in built]
+    elif algorithm == "comb":
+        need = [m for m in COMBINED if m in built]
+    else:
+        need = [algorithm]
+    return tuple(dict.fromkeys([*need, "naive2", "naive"]))
+
+
+@dataclass
+class Origins:
+    """Fits at every origin: fits[j][model] -> Fit, truth[j] (N, h), n[j], scale[j]."""
+
+    h: int
+    m: int
+    fits: list[dict[str, Fit]] = field(default_factory=list)
+    n: list[np.ndarray] = field(default_factory=list)
+    truth: list[np.ndarray | None] = field(default_factory=list)
+    scale: list[np.ndarray] = field(default_factory=list)
+    scale2: list[np.ndarray] = field(default_factory=list)
+    raw: dict[str, np.ndarray] = field(default_factory=dict)  # origin-0 means before clipping
+
+
+def _truth(Y: np.ndarray, n_o: np.ndarray, n_full: np.ndarray, h: int) -> np.ndarray:
+    idx = n_o[:, None] + np.arange(h)[None, :]
+    inside = idx < n_full[:, None]
+    vals = np.take_along_axis(Y, np.clip(idx, 0, Y.shape[1] - 1), axis=1)
+    return np.where(inside, vals, np.nan)
+
+
+def fit_origins(
+    Y: np.ndarray,
+    n: np.ndarray,
+    m: int,
+    h: int,
+    models: tuple[str, ...],
+    origins: int,
+    *,
+    X: np.ndarray | None = None,
+    nonneg: np.ndarray | None = None,
+    seed: int = 0,
+    fixed: dict[str, Any] | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> Origins:
+    """Fit `models` at origin 0 and `origins` earlier ones (step h)."""
+    out = Origins(h=h, m=m)
+    total = (origins + 1) * len(models)
+    done = 0
+    for j in range(origins + 1):
+        n_o = n - j * h
+        ok = n_o >= MIN_LENGTH
+        fits: dict[str, Fit] = {}
+        if ok.any():
+            rows = np.flatnonzero(ok)
+            Yj = Y[rows, : int(n_o[rows].max())]
+            Xj = X[rows] if X is not None else None
+            for name in models:
+                extra: dict[str, Any] = {"X": Xj, "seed": seed}
+                if fixed is not None and j == 0 and name in fixed:
+                    extra["fixed"] = {k: v[rows] for k, v in fixed[name].items()}
+                fit = FITTERS[name](Yj, n_o[rows], m, h, **extra)
+                fits[name] = _expand(fit, rows, len(n), h)
+                done += 1
+                if progress is not None:
+                    progress("fits", done, total)
+        for name in models:
+            fits.setdefault(name, Fit(np.full((len(n), h), np.nan), np.full((len(n), h), np.nan)))
+            if j == 0:
+                out.raw[name] = fits[name].mean.copy()
+            if nonneg is not None:
+                fits[name].mean = np.where(nonneg[:, None], np.maximum(fits[name].mean, 0),
+                                           fits[name].mean)  # fmt: skip
+        _add_comb(fits)
+        out.fits.append(fits)
+        out.n.append(n_o)
+        out.truth.append(None if j == 0 else _truth(Y, n_o, n, h))
+        out.scale.append(fm.scales(Y, np.maximum(n_o, 0), m))
+        out.scale2.append(fm.scales(Y, np.maximum(n_o, 0), m, power=2))
+    return out
+
+
+def _expand(fit: Fit, rows: np.ndarray, N: int, h: int) -> Fit:
+    mean = np.full((N, h), np.nan)
+    sigma = np.full((N, h), np.nan)
+    mean[rows], sigma[rows] = fit.mean, fit.sigma
+    params = None
+    if fit.params is not None:
+        params = np.full((N, *fit.params.shape[1:]), np.nan)
+        params[rows] = fit.params
+    out = Fit(mean, sigma, params)
+    form = getattr(fit, "form", None)
+    if form is not None:
+        full = np.full(N, "", dtype=form.dtype)
+        full[rows] = form
+        out.form = full  # type: ignore[attr-defined]
+    return out
+
+
+def _add_comb(fits: dict[str, Fit]) -> None:
+    """The combination: mean of ETS, theta and ARIMA where each exists (M4's leaders)."""
+    members = [fits[name] for name in COMBINED if name in fits]
+    if len(members) < 2:
+        return
+    stack = np.stack([f.mean for f in members])
+    sig = np.stack([f.sigma for f in members])
+    with np.errstate(all="ignore"):
+        mean = fm.nanmean(stack, axis=0)
+        sigma = fm.nanmean(sig, axis=0)
+    fits["comb"] = Fit(mean, sigma)
+
+
+def errors(org: Origins, j: int, model: str) -> np.ndarray:
+    """Scaled absolute errors (N, h) of `model` at origin j >= 1."""
+    truth = org.truth[j]
+    assert truth is not None
+    scale = org.scale[j]
+    with np.errstate(all="ignore"):
+        return np.abs(truth - org.fits[j][model].mean) / np.where(scale > 0, scale, np.nan)[:, None]
+
+
+def mase_at(org: Origins, j: int, model: str) -> np.ndarray:
+    truth = org.truth[j]
+    assert truth is not None
+    ps = fm.per_series(truth, org.fits[j][model].mean, org.scale[j], org.scale2[j])
+    return ps["mase"]
+
+
+def choose(org: Origins, j: int, K: int, candidates: tuple[str, ...],
+           fallback: str = "ets") -> np.ndarray:  # fmt: skip
+    """Per series, the candidate with the lowest mean MASE over origins j+1..j+K."""
+    N = len(org.n[0])
+    present = [c for c in candidates if c in org.fits[j]]
+    later = [k for k in range(j + 1, min(j + K, len(org.fits) - 1) + 1)]
+    score = np.full((len(present), N), np.inf)
+    if later:
+        for ci, name in enumerate(present):
+            vals = np.stack([mase_at(org, k, name) for k in later])
+            with np.errstate(all="ignore"):
+                mean = fm.nanmean(np.where(np.isfinite(vals), vals, np.nan), axis=0)
+            ok = np.isfinite(org.fits[j][name].mean).all(axis=1)
+            score[ci] = np.where(np.isfinite(mean) & ok, mean, np.inf)
+    pick = score.argmin(axis=0) if present else np.zeros(N, int)
+    names = np.array(present or [fallback], dtype="<U12")[pick]
+    none = ~np.isfinite(score.min(axis=0)) if present else np.ones(N, bool)
+    if none.any():
+        fb = fallback if fallback in org.fits[j] else "naive"
+        good = np.isfinite(org.fits[j][fb].mean).all(axis=1)
+        names[none] = np.where(good[none], fb, "naive")
+    return names
+
+
+def gather(org: Origins, j: int, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and sigma of each series' chosen model at origin j."""
+    N, h = len(names), org.h
+    mean, sigma = np.full((N, h), np.nan), np.full((N, h), np.nan)
+    for name in np.unique(names):
+        rows = names == name
+        mean[rows] = org.fits[j][name].mean[rows]
+        sigma[rows] = org.fits[j][name].sigma[rows]
+    return mean, sigma
+
+
+def conformal_quantiles(org: Origins, j: int, K: int, model: str,
+                        levels: tuple[int, ...]) -> dict[int, np.ndarray] | None:  # fmt: skip
+    """Per-step quantiles (h,) of scaled |error| of `model` over origins j+1..j+K, all series.
+
+    Few errors per step (< 30) pool the steps as |e| / sqrt(step); fewer than 8 in all: None
+    (the caller uses the model's own distribution).
+    """
+    later = [k for k in range(j + 1, min(j + K, len(org.fits) - 1) + 1)]
+    if not later or model not in org.fits[j]:
+        return None
+    errs = np.concatenate([errors(org, k, model) for k in later if model in org.fits[k]], axis=0)
+    counts = np.isfinite(errs).sum(axis=0)
+    if counts.sum() < 8:
+        return None
+    steps = np.arange(1, org.h + 1)
+    out = {}
+    for level in levels:
+        q = level / 100
+        if counts.min() >= 30:
+            values = []
+            for s in range(org.h):
+                col = errs[:, s][np.isfinite(errs[:, s])]
+                rank = min(1.0, q * (1 + 1 / len(col)))
+                values.append(np.quantile(col, rank))
+            qs = np.maximum.accumulate(np.array(values))
+        else:
+            norm = (errs / np.sqrt(steps)[None, :])[np.isfinite(errs)]
+            rank = min(1.0, q * (1 + 1 / len(norm)))
+            qs = np.quantile(norm, rank) * np.sqrt(steps)
+        out[level] = qs
+    return out
+
+
+def intervals(
+    org: Origins,
+    j: int,
+    K: int,
+    names: np.ndarray,
+    mean: np.ndarray,
+    sigma: np.ndarray,
+    levels: tuple[int, ...],
+    method: str = "conformal",
+) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """lo/hi per level and the method used per series ("conformal" or "model")."""
+    from scipy.stats import norm
+
+    N, h = mean.shape
+    out = {lv: (np.full((N, h), np.nan), np.full((N, h), np.nan)) for lv in levels}
+    used = np.full(N, "model", dtype="<U9")
+    scale = org.scale[j]
+    for name in np.unique(names):
+        rows = names == name
+        qs = conformal_quantiles(org, j, K, str(name), levels) if method == "conformal" else None
+        for lv in levels:
+            lo, hi = out[lv]
+            if qs is not None:
+                half = qs[lv][None, :] * np.where(scale[rows] > 0, scale[rows], 0)[:, None]
+                used[rows] = "conformal"
+            else:
+                half = norm.ppf(0.5 + lv / 200) * np.nan_to_num(sigma[rows])
+            lo[rows], hi[rows] = mean[rows] - half, mean[rows] + half
+    return out, used
+
+
+def backtest_table(
+    org: Origins, B: int, K: int, models: list[str], levels: tuple[int, ...],
+    nonneg: np.ndarray | None = None, method: str = "conformal",
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, np.ndarray]]]:  # fmt: skip
+    """Metrics per model over origins 1..B (auto chosen from the origins before each).
+
+    Returns the table rows and, per model, per-series mase/smape/coverage for --detail.
+    """
+    rows, detail = [], {}
+    for model in models:
+        actual, pred, n2, s1, s2 = [], [], [], [], []
+        bands: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {lv: [] for lv in levels}
+        for j in range(1, B + 1):
+            if j >= len(org.fits):
+                break
+            N = len(org.n[j])
+            names = (
+                choose(org, j, K, AUTO_CANDIDATES)
+                if model == "auto"
+                else np.full(N, model, dtype="<U12")
+            )
+            if model != "auto" and model not in org.fits[j]:
+                continue
+            mean, sigma = gather(org, j, names)
+            iv, _ = intervals(org, j, K, names, mean, sigma, levels, method)
+            for lv in levels:
+                lo, hi = iv[lv]
+                if nonneg is not None:
+                    lo = np.where(nonneg[:, None], np.maximum(lo, 0), lo)
+                bands[lv].append((lo, hi))
+            actual.append(org.truth[j])
+            pred.append(mean)
+            n2.append(org.fits[j]["naive2"].mean)
+            s1.append(org.scale[j])
+            s2.append(org.scale2[j])
+        if not actual:
+            continue
+        a, p = np.concatenate(actual), np.concatenate(pred)
+        sc1, sc2 = np.concatenate(s1), np.concatenate(s2)
+        ivs = {lv: (np.concatenate([b[0] for b in bands[lv]]),
+                    np.concatenate([b[1] for b in bands[lv]])) for lv in levels}  # fmt: skip
+        summary = fm.summary(a, p, sc1, sc2, naive2=np.concatenate(n2), intervals=ivs)
+        rows.append({"model": model, **summary})
+        ps = fm.per_series(a, p, sc1, sc2)
+        for lv in levels:
+            ps[f"coverage_{lv}"] = fm.coverage(a, *ivs[lv])
+        N = len(org.n[0])
+        with np.errstate(all="ignore"):
+            detail[model] = {k: fm.nanmean(v.reshape(-1, N), axis=0) for k, v in ps.items()}
+    return rows, detail
