@@ -65,8 +65,14 @@ def segment(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     strict: bool = False,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> SegmentRunResult:
-    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL)."""
+    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL).
+
+    engine "spark" (default $MKTAI_ENGINE, else "local") cleans the lines and reduces them to
+    one row per customer on Spark (spark_master: a master URL); the rest runs here as usual.
+    """
     from mktai.data import load_table
     from mktai.errors import UsageError
     from mktai.tasks.segment import family as seg
@@ -105,15 +111,25 @@ def segment(
         )
         options.validate()
     stored = _load_model(store, model) if model is not None else None
-    table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding)
-    table.check_strict(strict)
-    frame, counts = seg.transactions_frame(table)
+    from mktai.engines import engine_name
+
+    customers_in = None
+    if engine_name(engine) == "spark":
+        frame, counts, customers_in, rejected, reasons, source = _on_spark(
+            data, mapping, encoding, as_of_ts, stored.monetary if stored else options.monetary,
+            strict, spark_master,
+        )  # fmt: skip
+    else:
+        table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding)
+        table.check_strict(strict)
+        frame, counts = seg.transactions_frame(table)
+        reasons = (table.report or {}).get("rejected_by_reason") or {}
+        rejected, source = len(table.rejects), table.describe()
     warnings: list[str] = []
-    reasons = (table.report or {}).get("rejected_by_reason") or {}
-    if len(table.rejects):
+    if rejected:
         detail = ", ".join(f"{reason}: {n:,}" for reason, n in list(reasons.items())[:4])
         warnings.append(
-            f"{len(table.rejects):,} input row(s) rejected by cleaning"
+            f"{rejected:,} input row(s) rejected by cleaning"
             + (f" ({detail})" if detail else "")
             + "; `mktai ingest` writes them to a rejects file"
         )
@@ -122,17 +138,18 @@ def segment(
     )
     if stored is not None:
         result = stored.apply(frame, as_of=as_of_ts, clv=True if clv else None,
-                              horizon=horizon, discount=discount, features=feature_frame)  # fmt: skip
+                              horizon=horizon, discount=discount, features=feature_frame,
+                              summary=customers_in)  # fmt: skip
         result.summary["model"] = model
         fitted = stored
     else:
         assert options is not None
         options.features = feature_frame
-        result = seg.segment_customers(frame, options)
+        result = seg.segment_customers(frame, options, summary=customers_in)
         fitted = result.model
     summary = dict(result.summary)
     summary["input"] = counts
-    summary["source"] = table.describe()
+    summary["source"] = source
     if compare_to is not None:
         assert fitted is not None
         previous = _previous_segments(Path(compare_to), fitted, mapping or {}, encoding)
@@ -143,6 +160,25 @@ def segment(
         summary["migration"] = seg.migration_summary(matrix, str(compare_to))
     return SegmentRunResult(summary=summary, customers=result.customers,
                             warnings=warnings + list(result.warnings))  # fmt: skip
+
+
+def _on_spark(
+    data: Any, mapping: Any, encoding: Any, as_of: Any, monetary: str, strict: bool, master: Any
+) -> tuple[Any, dict[str, int], Any, int, dict[str, int], str]:
+    """The lines cleaned and reduced per customer on Spark (engines.spark)."""
+    from mktai.engines import get_engine
+    from mktai.errors import InputError
+
+    paths = [data] if isinstance(data, (str, Path)) else list(data)
+    tx = get_engine("spark", master=master).transactions(
+        paths, mapping=mapping, encoding=encoding, as_of=as_of, monetary=monetary
+    )
+    if strict and tx.rejected:
+        raise InputError(
+            f"{tx.description}: {tx.rejected:,} row(s) rejected by cleaning and --strict is set; "
+            "`mktai ingest --engine spark` writes them to a rejects directory"
+        )
+    return None, tx.counts, tx.summary, tx.rejected, tx.reasons, tx.description
 
 
 def _load_model(store: Path | str | None, ref: str) -> Any:

@@ -13,11 +13,13 @@ import typer
 
 from mktai.cli.options import (
     EncodingOpt,
+    EngineOpt,
     JsonOpt,
     MapOpt,
     OutputOpt,
     QuietOpt,
     SeedOpt,
+    SparkMasterOpt,
     StoreOpt,
     StrictOpt,
     json_needs_output,
@@ -27,7 +29,8 @@ from mktai.cli.options import (
 def segment(
     ctx: typer.Context,
     data: Annotated[
-        list[Path], typer.Argument(help="Transactions file(s): CSV/parquet, raw or ingested.")
+        list[str],
+        typer.Argument(help="Transactions file(s) or directories: CSV/parquet, raw or ingested."),
     ],
     output: OutputOpt = None,
     as_of: Annotated[
@@ -93,6 +96,8 @@ def segment(
     encoding: EncodingOpt = None,
     strict: StrictOpt = False,
     store: StoreOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -138,6 +143,8 @@ def segment(
         mapping=parse_mapping(mapping),
         encoding=encoding,
         strict=strict,
+        engine=engine,
+        spark_master=spark_master,
     )
     summary = result.summary
     counts = summary["input"]

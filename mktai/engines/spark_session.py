@@ -164,7 +164,8 @@ def get_session(master: str | None = None, *, config: dict[str, str] | None = No
             continue  # a Connect server owns its own runtime settings
         builder = builder.config(key, value)
     try:
-        _session = builder.getOrCreate()
+        with _jvm_stderr(how != "remote" and not _flag("MKTAI_SPARK_VERBOSE")):
+            _session = builder.getOrCreate()
     except ImportError as exc:  # Spark Connect needs grpcio & co.
         raise MissingDependency(
             f"Spark Connect ({url}) needs pyspark's connect extras ({exc}); install them with: "
@@ -181,6 +182,39 @@ def get_session(master: str | None = None, *, config: dict[str, str] | None = No
     if not _flag("MKTAI_SPARK_VERBOSE") and how != "remote":
         _session.sparkContext.setLogLevel("ERROR")
     return _session
+
+
+def log_path() -> Path:
+    """Where the JVM's own stderr goes (launcher warnings, log lines) when mktai is quiet."""
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"mktai-spark-{os.getpid()}.log"
+
+
+class _jvm_stderr:
+    """Start the JVM with its stderr on a log file: it inherits fd 2 from this process, and its
+    launcher and log4j write there for the life of the session, not on the user's terminal."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+        self.saved: int | None = None
+
+    def __enter__(self) -> None:
+        import warnings
+
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        if not self.active:
+            return
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        log = os.open(log_path(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log, 2)
+        os.close(log)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
 
 
 def stop_session() -> None:

@@ -1,0 +1,216 @@
+"""The Spark engine (--engine spark) against the local engine, on real data, with real Spark.
+
+One Spark local[2] session for the whole file (the `spark` fixture in conftest.py); the tests
+skip with the reason when pyspark or Java 17 is absent, the real-data ones when ../shared/data
+is. Parity means: the same clean rows in the same order, the same rejects (reason, raw line,
+row number), the same report, the same RFM per customer, bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "transactions.csv.gz"
+if not REAL.exists():
+    REAL = Path("/work/shared/data/transactions.csv.gz")
+needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"real data absent ({REAL})")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parts(directory: Path, suffix: str) -> list[Path]:
+    return sorted(p for p in directory.rglob(f"*{suffix}") if not p.name.startswith((".", "_")))
+
+
+def read_spark_parquet(directory: Path):
+    import pandas as pd
+
+    frames = [pd.read_parquet(p) for p in _parts(directory, ".parquet")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_spark_csv(directory: Path):
+    import pandas as pd
+
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in _parts(directory, ".csv")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def same_dates(frame):
+    for column in frame.columns:
+        if frame[column].dtype.kind == "M":
+            frame[column] = frame[column].astype("datetime64[ns]")
+    return frame
+
+
+# -- without a JVM --------------------------------------------------------------------------------
+
+
+def test_master_resolution_follows_the_usual_order(monkeypatch, tmp_path):
+    from mktai.engines.spark_session import resolve_master, session_config
+
+    for name in ("MKTAI_SPARK_MASTER", "SPARK_REMOTE", "SPARK_CONF_DIR", "SPARK_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    assert resolve_master() == ("master", "local[*]")
+    monkeypatch.setenv("SPARK_REMOTE", "sc://gateway:15002")
+    assert resolve_master() == ("remote", "sc://gateway:15002")
+    monkeypatch.setenv("MKTAI_SPARK_MASTER", "spark://host:7077")
+    assert resolve_master() == ("master", "spark://host:7077")
+    assert resolve_master("local[3]") == ("master", "local[3]")
+    monkeypatch.delenv("MKTAI_SPARK_MASTER")
+    monkeypatch.delenv("SPARK_REMOTE")
+    (tmp_path / "spark-defaults.conf").write_text(
+        "spark.master  yarn\nspark.ui.enabled true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    assert resolve_master() == ("defaults", None)
+    config = session_config("defaults", None)
+    assert "spark.ui.enabled" not in config  # Spark's own configuration wins
+    assert config["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_engine_names_are_checked(monkeypatch):
+    from mktai.engines import engine_name
+    from mktai.errors import UsageError
+
+    monkeypatch.delenv("MKTAI_ENGINE", raising=False)
+    assert engine_name(None) == "local"
+    monkeypatch.setenv("MKTAI_ENGINE", "spark")
+    assert engine_name(None) == "spark"
+    assert engine_name("local") == "local"
+    with pytest.raises(UsageError, match="not an engine"):
+        engine_name("dask")
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "mktai.cli.app", *args],
+        capture_output=True, text=True, env=full, cwd=cwd, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_missing_java_is_exit_4_in_one_line(tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("InvoiceNo,InvoiceDate,Quantity,UnitPrice\n1,2024-01-02,1,2.5\n")
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    env = {"JAVA_HOME": str(tmp_path / "no-jdk"), "PATH": str(bare)}
+    done = _cli(["ingest", str(data), "-o", str(tmp_path / "out"), "--engine", "spark"], env,
+                tmp_path)  # fmt: skip
+    if "pyspark is not installed" in done.stderr:
+        pytest.skip("pyspark absent: the Java check comes after it")
+    assert done.returncode == 4, done.stderr
+    assert "Java 17" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_missing_pyspark_is_exit_4_with_the_pip_command(tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("InvoiceNo,InvoiceDate,Quantity,UnitPrice\n1,2024-01-02,1,2.5\n")
+    code = (
+        "import sys; sys.modules['pyspark'] = None; sys.argv = ['mktai', 'ingest', "
+        f"{str(data)!r}, '-o', {str(tmp_path / 'out')!r}, '--engine', 'spark']; "
+        "from mktai.cli.app import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    assert "pip install 'mktai[spark]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_clean_batch_numbers_rows_given_by_the_caller():
+    """The seam Spark uses: one batch, rows not contiguous, duplicates found beforehand."""
+    import pandas as pd
+
+    from mktai.data.clean import make_plan
+    from mktai.data.load import clean_batch
+
+    raw = pd.DataFrame(
+        {
+            "InvoiceNo": ["1", "2", "3", "4"],
+            "InvoiceDate": ["2024-01-02", "bad date", "2024-01-03", "2024-01-03"],
+            "Quantity": ["1", "2", "3", "3"],
+            "UnitPrice": ["2.5", "1", "1", "1"],
+        },
+        dtype="str",
+    )
+    plan = make_plan(raw, None, {}, ())
+    duplicates = [None, None, None, "exact duplicate of row 13"]
+    clean, rejects, stats = clean_batch(plan, raw, [10, 20, 12, 30], source_name="t.csv",
+                                        delimiter=",", duplicates=duplicates)  # fmt: skip
+    assert list(clean["invoice_no"]) == ["1", "3"]
+    assert list(rejects["row"]) == [21, 31]
+    assert rejects["reason"].iloc[1] == "exact duplicate of row 13"
+    assert rejects["raw"].iloc[0] == "2,bad date,2,1"
+    assert stats.rows_in == 4 and stats.rows_out == 2
+
+
+# -- with Spark local[2] ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both_ingested(spark, tmp_path_factory):
+    """transactions.csv.gz through both engines (once for the module)."""
+    if not REAL.exists():
+        pytest.skip(f"real data absent ({REAL})")
+    from mktai.api import ingest
+
+    out = tmp_path_factory.mktemp("engines")
+    local = ingest(REAL, out / "local.parquet", report=out / "local.json")
+    remote = ingest(REAL, out / "clean", report=out / "spark.json", engine="spark")
+    return out, local, remote
+
+
+@needs_real
+def test_ingest_parity_on_real_transactions(both_ingested):
+    import pandas as pd
+
+    out, local, remote = both_ingested
+    mine = json.loads((out / "spark.json").read_text())
+    theirs = json.loads((out / "local.json").read_text())
+    for key in ("output", "rejects_file"):
+        mine.pop(key), theirs.pop(key)
+    assert mine == theirs  # counts, rejects by reason, columns, transactions, fingerprint
+    assert theirs["rejected_by_reason"]["exact duplicate"] == 5268
+
+    spark_rows = same_dates(read_spark_parquet(out / "clean"))
+    local_rows = same_dates(pd.read_parquet(out / "local.parquet"))
+    assert len(spark_rows) == local.report["rows_out"] == 536641
+    pd.testing.assert_frame_equal(spark_rows, local_rows, check_dtype=False)
+    assert list(spark_rows.dtypes.astype(str)) == list(local_rows.dtypes.astype(str))
+
+    spark_rejects = read_spark_csv(out / "clean.rejects")
+    local_rejects = pd.read_csv(local.rejects_path, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(spark_rejects, local_rejects)  # reason, raw line, row number
+
+
+@needs_real
+def test_segment_parity_rfm_exact(both_ingested):
+    """Per-customer RFM on Spark (from the Spark output directory) is the local one, bit for bit,
+    and the whole segment output (scores, segments, clusters, CLV) follows."""
+    import pandas as pd
+
+    from mktai.api import segment
+    from mktai.engines import get_engine
+    from mktai.tasks.segment.rfm import summarise
+
+    out, _, _ = both_ingested
+    tx = get_engine("spark").transactions([out / "clean"])
+    local = get_engine("local").transactions([out / "local.parquet"])
+    expected, expected_stats = summarise(local.frame)
+    cust, stats = tx.summary
+    pd.testing.assert_frame_equal(cust, expected, check_exact=True)
+    assert stats == expected_stats
+    assert tx.counts == local.counts
+
+    on_spark = segment(str(out / "clean"), engine="spark", clv=True, k="4", seed=3)
+    on_local = segment(str(out / "local.parquet"), clv=True, k="4", seed=3)
+    pd.testing.assert_frame_equal(on_spark.customers, on_local.customers, check_exact=True)
+    assert on_spark.summary["segments"] == on_local.summary["segments"]
