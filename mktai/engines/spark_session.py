@@ -22,7 +22,7 @@ from mktai.errors import MissingDependency
 
 INSTALL = "pip install 'mktai[spark]'"
 MIN_JAVA = 17
-_LOG4J = Path(__file__).with_name("log4j2-quiet.properties")
+_LOG4J = Path(__file__).resolve().parents[1] / "resources" / "spark-log4j2.properties"
 _session: Any = None
 
 
