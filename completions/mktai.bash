@@ -29,13 +29,13 @@ _mktai_spec() {
             ;;
         'recommend')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--model -m --user -u --all-users --similar-to --top -n --include-seen --exclude-items --output -o --store --json --quiet -q --help -h'
+            _mktai_vopts='--model -m --user -u --similar-to --top -n --exclude-items --output -o --store'
             ;;
         'forecast')
             _mktai_subs=''
-            _mktai_opts='--help -h'
-            _mktai_vopts=''
+            _mktai_opts='--horizon --by --freq --agg --fill --wide --value --model -m --algorithm -a --exog --future --level --intervals --backtest --detail --origins --plot --output -o --seed --map --encoding --store --json --quiet -q --help -h'
+            _mktai_vopts='--horizon --by --freq --agg --fill --value --model -m --algorithm -a --exog --future --level --intervals --backtest --origins --plot --output -o --seed --map --encoding --store'
             ;;
         'sentiment')
             _mktai_subs=''
@@ -53,7 +53,7 @@ _mktai_spec() {
             _mktai_vopts='--model -m --data -d --report --junit --fail-under --compare-to --max-drop --map --encoding --store'
             ;;
         'models')
-            _mktai_subs='list show tag untag rm prune verify export import'
+            _mktai_subs='list show tag untag rm prune verify sign export import'
             _mktai_opts='--help -h'
             _mktai_vopts=''
             ;;
@@ -88,6 +88,11 @@ _mktai_spec() {
             _mktai_vopts='--keep --store'
             ;;
         'models verify')
+            _mktai_subs=''
+            _mktai_opts='--store --json --quiet -q --help -h'
+            _mktai_vopts='--store'
+            ;;
+        'models sign')
             _mktai_subs=''
             _mktai_opts='--store --json --quiet -q --help -h'
             _mktai_vopts='--store'
@@ -147,6 +152,33 @@ _mktai_value() {
         'segment|--map') _mktai_complete none ;;
         'segment|--encoding') _mktai_complete none ;;
         'segment|--store') _mktai_complete dir ;;
+        'recommend|--model'|'recommend|-m') _mktai_complete ref ;;
+        'recommend|--user'|'recommend|-u') _mktai_complete none ;;
+        'recommend|--similar-to') _mktai_complete none ;;
+        'recommend|--top'|'recommend|-n') _mktai_complete none ;;
+        'recommend|--exclude-items') _mktai_complete file ;;
+        'recommend|--output'|'recommend|-o') _mktai_complete file ;;
+        'recommend|--store') _mktai_complete dir ;;
+        'forecast|--horizon') _mktai_complete none ;;
+        'forecast|--by') _mktai_complete none ;;
+        'forecast|--freq') _mktai_complete none ;;
+        'forecast|--agg') _mktai_complete none ;;
+        'forecast|--fill') _mktai_complete none ;;
+        'forecast|--value') _mktai_complete none ;;
+        'forecast|--model'|'forecast|-m') _mktai_complete ref ;;
+        'forecast|--algorithm'|'forecast|-a') _mktai_complete none ;;
+        'forecast|--exog') _mktai_complete none ;;
+        'forecast|--future') _mktai_complete file ;;
+        'forecast|--level') _mktai_complete none ;;
+        'forecast|--intervals') _mktai_complete none ;;
+        'forecast|--backtest') _mktai_complete none ;;
+        'forecast|--origins') _mktai_complete none ;;
+        'forecast|--plot') _mktai_complete file ;;
+        'forecast|--output'|'forecast|-o') _mktai_complete file ;;
+        'forecast|--seed') _mktai_complete none ;;
+        'forecast|--map') _mktai_complete none ;;
+        'forecast|--encoding') _mktai_complete none ;;
+        'forecast|--store') _mktai_complete dir ;;
         'sentiment|--input'|'sentiment|-i') _mktai_complete file ;;
         'sentiment|--column'|'sentiment|-c') _mktai_complete none ;;
         'sentiment|--output'|'sentiment|-o') _mktai_complete file ;;
@@ -177,6 +209,7 @@ _mktai_value() {
         'models prune|--keep') _mktai_complete none ;;
         'models prune|--store') _mktai_complete dir ;;
         'models verify|--store') _mktai_complete dir ;;
+        'models sign|--store') _mktai_complete dir ;;
         'models export|--output'|'models export|-o') _mktai_complete file ;;
         'models export|--store') _mktai_complete dir ;;
         'models import|--name') _mktai_complete ref ;;
@@ -194,6 +227,7 @@ _mktai_arg() {
         'train|0') _mktai_complete words 'demand forecast propensity recommender segments sentiment' ;;
         'train|1') _mktai_complete file ;;
         'segment|'*) _mktai_complete file ;;
+        'forecast|0') _mktai_complete file ;;
         'sentiment|'*) _mktai_complete file ;;
         'predict|0') _mktai_complete file ;;
         'models list|0') _mktai_complete ref ;;
@@ -205,6 +239,7 @@ _mktai_arg() {
         'models rm|0') _mktai_complete ref ;;
         'models prune|0') _mktai_complete ref ;;
         'models verify|0') _mktai_complete ref ;;
+        'models sign|0') _mktai_complete ref ;;
         'models export|0') _mktai_complete ref ;;
         'models import|0') _mktai_complete file ;;
         *) COMPREPLY=() ;;

@@ -124,7 +124,7 @@ def test_import_refuses_a_manifest_with_null_bytes(store: Store, tmp_path: Path)
 
 
 def test_model_file_without_its_schema_is_a_damaged_version(tmp_path: Path) -> None:
-    from mktai.tasks.supervised import MODEL_FORMAT
+    from mktai.tasks.supervised.family import MODEL_FORMAT
 
     store = Store(tmp_path / "store")
     info = {"format": MODEL_FORMAT, "kind": "propensity", "algorithm": "gbm", "task": "binary"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from mktai.api.evaluate import EvaluateResult, evaluate
 from mktai.api.forecast import ForecastResult, forecast
 from mktai.api.ingest import IngestResult, ingest
+from mktai.api.models import list_models, open_store
 from mktai.api.predict import PredictResult, predict
 from mktai.api.recommend import RecommendResult, SimilarResult, recommend, similar_items
 from mktai.api.result import Result
@@ -37,6 +38,8 @@ __all__ = [
     "evaluate",
     "forecast",
     "ingest",
+    "list_models",
+    "open_store",
     "predict",
     "recommend",
     "segment",

@@ -1,6 +1,6 @@
 """`mktai models`: list, show, tag, untag, rm, prune, verify, export and import stored models.
 
-A thin shell over mktai.store.Store. Only the store (stdlib + filelock) and rich are imported,
+A thin shell over the store (mktai.api.models.open_store -> mktai.store.Store). Only the store (stdlib + filelock) and rich are imported,
 so `mktai models list` starts as fast as typer itself: no pandas, NumPy, scikit-learn or TF.
 """
 
@@ -29,11 +29,11 @@ def _open(
     ctx: typer.Context, store: Path | None, json_out: bool, quiet: bool
 ) -> tuple[Store, bool]:
     """The Store named by --store/$MKTAI_STORE and whether --json is on (command or app level)."""
-    from mktai.store import Store
+    from mktai.api.models import open_store
 
     if resolve_flag(ctx, "quiet", quiet):
         console.set_quiet(True)
-    return Store(resolve_store(ctx, store)), resolve_flag(ctx, "json", json_out)
+    return open_store(resolve_store(ctx, store)), resolve_flag(ctx, "json", json_out)
 
 
 def _stdout_console():

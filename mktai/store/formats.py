@@ -81,6 +81,36 @@ def read_keras(keras: Any, path: Path, **options: Any) -> Any:
         ) from None
 
 
+def write_skops(path: Path, estimator: Any) -> None:
+    """A scikit-learn estimator in skops format (no pickle)."""
+    import skops.io as sio
+
+    sio.dump(estimator, path)
+
+
+def read_skops(path: Path, trusted: frozenset[str]) -> Any:
+    """A skops file whose every non-default type is in `trusted`; nothing else is executed.
+
+    The family passes its allow-list (the types its estimators contain); a file naming any
+    other type is refused before it is loaded."""
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # corrupt zip, bad schema
+        raise _damaged(Path(path), f"not a readable skops file: {exc}") from None
+    unexpected = sorted(set(untrusted) - set(trusted))
+    if unexpected:
+        raise IntegrityError(
+            f"{path} contains types mktai does not trust ({', '.join(unexpected)}); "
+            "refusing to load it: retrain the model with this version of mktai"
+        )
+    try:
+        return sio.load(path, trusted=list(untrusted))
+    except Exception as exc:
+        raise _damaged(Path(path), exc) from None
+
+
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     frame.to_parquet(path, index=False)
 

@@ -7,7 +7,6 @@ is scored on the same scale and segment migrations mean something.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +113,8 @@ class SegmentModel:
         """model.json (edges, map, names, parameters) + clusters.npz (scaler and centroids)."""
         import numpy as np
 
+        from mktai.store.formats import write_json, write_npz
+
         payload: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "kind": self.kind,
@@ -135,15 +136,12 @@ class SegmentModel:
                 "silhouette": {str(k): v for k, v in c.silhouette.items()},
                 "chosen_silhouette": c.chosen_silhouette,
             }
-            np.savez(
-                directory / "clusters.npz",
-                mean=np.asarray(c.mean, dtype="float64"),
-                scale=np.asarray(c.scale, dtype="float64"),
-                centroids=np.asarray(c.centroids, dtype="float64"),
-            )
-        (directory / "model.json").write_text(
-            json.dumps(finite(payload), indent=2, ensure_ascii=False), encoding="utf-8"
-        )
+            write_npz(directory / "clusters.npz", {
+                "mean": np.asarray(c.mean, dtype="float64"),
+                "scale": np.asarray(c.scale, dtype="float64"),
+                "centroids": np.asarray(c.centroids, dtype="float64"),
+            }, compress=False)  # fmt: skip
+        write_json(directory / "model.json", finite(payload))
 
     def manifest_fields(self) -> dict[str, Any]:
         return finite(
@@ -179,11 +177,9 @@ class SegmentModel:
 def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> SegmentModel:
     """Read a stored segments model (JSON + .npz, no pickle)."""
     from mktai.errors import StoreError
+    from mktai.store.formats import read_json
 
-    try:
-        payload = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise StoreError(f"{directory}: cannot read the segments model ({exc})") from None
+    payload = read_json(Path(directory) / "model.json")
     if not isinstance(payload, dict):
         raise StoreError(f"{directory}: model.json is not a segments model (not an object)")
     if payload.get("format") != FORMAT_VERSION:
@@ -215,8 +211,7 @@ def load_model(directory: Path, manifest: dict[str, Any] | None = None) -> Segme
 
 
 def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -> SegmentModel:
-    import numpy as np
-
+    from mktai.store.formats import read_npz
     from mktai.tasks.segment.clusters import ClusterModel
     from mktai.tasks.segment.clv import BGNBD, GammaGamma
     from mktai.tasks.segment.rfm_scores import validate_segment_map
@@ -230,16 +225,16 @@ def _parse(directory: Path, payload: dict[str, Any], manifest: dict[str, Any]) -
     clusters = None
     if payload.get("clusters"):
         info = payload["clusters"]
-        with np.load(Path(directory) / "clusters.npz", allow_pickle=False) as arrays:
-            clusters = ClusterModel(
-                features=list(info["features"]),
-                mean=arrays["mean"],
-                scale=arrays["scale"],
-                centroids=arrays["centroids"],
-                names=list(info["names"]),
-                silhouette={int(k): float(v) for k, v in info.get("silhouette", {}).items()},
-                chosen_silhouette=info.get("chosen_silhouette"),
-            )
+        arrays = read_npz(Path(directory) / "clusters.npz", ("mean", "scale", "centroids"))
+        clusters = ClusterModel(
+            features=list(info["features"]),
+            mean=arrays["mean"],
+            scale=arrays["scale"],
+            centroids=arrays["centroids"],
+            names=list(info["names"]),
+            silhouette={int(k): float(v) for k, v in info.get("silhouette", {}).items()},
+            chosen_silhouette=info.get("chosen_silhouette"),
+        )
 
     def params(data: dict | None, names: tuple[str, ...], cls: Any) -> Any:
         if not data:

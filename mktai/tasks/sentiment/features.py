@@ -11,7 +11,6 @@ and an n-gram may contain a space only at its ends, so it never crosses a word b
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +140,8 @@ class TextFeatures:
 
     # -- persistence: JSON settings + .npz arrays (no pickle) ------------------------------
     def save(self, directory: Path, prefix: str = "features") -> None:
+        from mktai.store.formats import write_json, write_npz
+
         settings = {
             "word_ngram": self.word_ngram,
             "char_ngram": list(self.char_ngram),
@@ -150,14 +151,14 @@ class TextFeatures:
             "n_word": len(self.word_vocab),
             "n_char": len(self.char_vocab),
         }
-        (directory / f"{prefix}.json").write_text(json.dumps(settings, indent=2))
+        write_json(directory / f"{prefix}.json", settings)
         arrays: dict[str, Any] = {
             "word_vocab": np.array(self.word_vocab, dtype=str),
             "char_vocab": np.array(self.char_vocab, dtype=str),
         }
         if self.idf is not None:
             arrays["idf"] = self.idf.astype(np.float32)
-        np.savez_compressed(directory / f"{prefix}.npz", **arrays)
+        write_npz(directory / f"{prefix}.npz", arrays)
 
     @classmethod
     def load(cls, directory: Path, prefix: str = "features") -> TextFeatures:

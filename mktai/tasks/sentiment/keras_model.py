@@ -8,7 +8,6 @@ to reload ("repeated term"), and Chinese has no spaces to split on.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,9 +61,11 @@ class KerasTextModel:
         return [""] * len(clean_texts)  # no per-token attribution for the neural model
 
     def save(self, directory: Path) -> None:
+        from mktai.store.formats import write_json
+
         self.model.save(directory / "model.keras")
         meta = {"classes": self.classes}
-        (directory / "classifier.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+        write_json(directory / "classifier.json", meta)
 
     @classmethod
     def load(cls, directory: Path) -> KerasTextModel:

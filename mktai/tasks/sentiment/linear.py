@@ -12,7 +12,6 @@ nb: multinomial naive Bayes (alpha 1) on word unigram + bigram counts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,14 +93,14 @@ class LinearTextModel:
         return self.coef[k] - others
 
     def save(self, directory: Path) -> None:
+        from mktai.store.formats import write_json, write_npz
+
         self.features.save(directory)
-        np.savez_compressed(
+        write_npz(
             directory / "classifier.npz",
-            coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float64),
+            {"coef": self.coef.astype(np.float32), "intercept": self.intercept.astype(np.float64)},
         )
-        meta = {"classes": self.classes, "link": self.link}
-        (directory / "classifier.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+        write_json(directory / "classifier.json", {"classes": self.classes, "link": self.link})
 
     @classmethod
     def load(cls, directory: Path) -> LinearTextModel:

@@ -7,7 +7,6 @@ text to the core of its detected language. The same format serves store artifact
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -245,7 +244,9 @@ def load_directory(directory: Path) -> SentimentModel:
     path = directory / "model.json"
     if not path.is_file():
         raise InputError(f"{directory} holds no sentiment model (model.json missing)")
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    from mktai.store.formats import read_json
+
+    meta = read_json(path)
     if meta.get("format") != FORMAT:
         raise InputError(f"{path}: unsupported sentiment model format {meta.get('format')!r}")
     routes = {

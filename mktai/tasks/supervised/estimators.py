@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mktai.errors import IntegrityError, UsageError
+from mktai.errors import UsageError
 
 GBM_DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.025,
@@ -211,28 +211,13 @@ def limit_threads(rows: int):
 
 
 def save_skops(estimator: Any, path: Path) -> None:
-    import skops.io as sio
+    from mktai.store.formats import write_skops
 
-    sio.dump(estimator, path)
+    write_skops(path, estimator)
 
 
 def load_skops(path: Path) -> Any:
     """Load a skops file trusting only the types in ALLOWED_TYPES (nothing else is executed)."""
-    import skops.io as sio
+    from mktai.store.formats import read_skops
 
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # corrupt zip, bad schema
-        raise IntegrityError(
-            f"{path} is not a readable skops file ({exc}); retrain the model"
-        ) from None
-    unexpected = sorted(set(untrusted) - ALLOWED_TYPES)
-    if unexpected:
-        raise IntegrityError(
-            f"{path} contains types mktai does not trust ({', '.join(unexpected)}); "
-            "refusing to load it: retrain the model with this version of mktai"
-        )
-    try:
-        return sio.load(path, trusted=list(untrusted))
-    except Exception as exc:
-        raise IntegrityError(f"{path} could not be loaded ({exc}); retrain the model") from None
+    return read_skops(path, ALLOWED_TYPES)

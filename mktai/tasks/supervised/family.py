@@ -8,7 +8,6 @@ target leaks. Algorithms: linear, gbm (default), mlp (Keras, TensorFlow imported
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,6 +173,7 @@ class SupervisedModel:
         }
 
     def save(self, directory: Path) -> None:
+        from mktai.store.formats import write_json
         from mktai.tasks.supervised.estimators import save_skops
 
         info = self.info()
@@ -181,7 +181,7 @@ class SupervisedModel:
             info["mlp"] = self.learner.net.save(directory)
         else:
             save_skops(self.learner.estimator, directory / "model.skops")
-        (directory / "model.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        write_json(directory / "model.json", info)
 
     def manifest_fields(self) -> dict[str, Any]:
         return {
@@ -700,12 +700,12 @@ def _importance(model: SupervisedModel, X, y, seed: int, rows: int = 2000) -> li
 def load_model(directory: Path, manifest: dict[str, Any]) -> SupervisedModel:
     """Read a stored version back (skops with trusted types / .keras with safe_mode)."""
     from mktai.errors import IntegrityError
+    from mktai.store.formats import read_json
     from mktai.tasks.supervised.estimators import load_skops
 
-    try:
-        info = json.loads((Path(directory) / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IntegrityError(f"{directory}/model.json is unreadable ({exc}); retrain") from None
+    info = read_json(Path(directory) / "model.json")
+    if not isinstance(info, dict):
+        raise IntegrityError(f"{directory}/model.json is not a model description; retrain")
     if info.get("format") != MODEL_FORMAT:
         raise IntegrityError(
             f"{directory}: model format {info.get('format')} is not supported by this mktai"

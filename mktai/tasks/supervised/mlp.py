@@ -128,21 +128,14 @@ class KerasNet:
 
     @classmethod
     def load(cls, directory: Path, info: dict[str, Any]) -> KerasNet:
-        from mktai.errors import IntegrityError
+        from mktai.store.formats import read_keras
         from mktai.tasks.supervised.estimators import load_skops
 
         keras = _keras()
         net = cls(info["task"], len(info.get("classes") or []) or 1, info.get("params", {}),
                   info.get("seed", 0), [], [])  # fmt: skip
         net.encoder = load_skops(directory / "encoder.skops")
-        try:
-            net.network = keras.saving.load_model(
-                directory / "network.keras", compile=False, safe_mode=True
-            )
-        except Exception as exc:
-            raise IntegrityError(
-                f"{directory / 'network.keras'} could not be loaded safely ({exc}); retrain"
-            ) from None
+        net.network = read_keras(keras, directory / "network.keras", compile=False)
         net.y_mean = float(info.get("mlp", {}).get("y_mean", 0.0))
         net.y_std = float(info.get("mlp", {}).get("y_std", 1.0))
         return net
