@@ -73,7 +73,6 @@ def segment(
     engine "spark" (default $MKTAI_ENGINE, else "local") cleans the lines and reduces them to
     one row per customer on Spark (spark_master: a master URL); the rest runs here as usual.
     """
-    from mktai.data import load_table
     from mktai.errors import UsageError
     from mktai.tasks.segment import family as seg
 
@@ -120,7 +119,11 @@ def segment(
             strict, spark_master,
         )  # fmt: skip
     else:
-        table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding)
+        from mktai.engines.local import LocalEngine  # a directory of part files reads too
+
+        paths = [data] if isinstance(data, (str, Path)) else list(data)
+        table = LocalEngine().clean(paths, kind="transactions", mapping=mapping,
+                                    encoding=encoding)  # fmt: skip
         table.check_strict(strict)
         frame, counts = seg.transactions_frame(table)
         reasons = (table.report or {}).get("rejected_by_reason") or {}
@@ -166,13 +169,12 @@ def _on_spark(
     data: Any, mapping: Any, encoding: Any, as_of: Any, monetary: str, strict: bool, master: Any
 ) -> tuple[Any, dict[str, int], Any, int, dict[str, int], str]:
     """The lines cleaned and reduced per customer on Spark (engines.spark)."""
-    from mktai.engines import get_engine
     from mktai.errors import InputError
+    from mktai.tasks.segment.on_spark import transactions
 
     paths = [data] if isinstance(data, (str, Path)) else list(data)
-    tx = get_engine("spark", master=master).transactions(
-        paths, mapping=mapping, encoding=encoding, as_of=as_of, monetary=monetary
-    )
+    tx = transactions(paths, master=master, mapping=mapping, encoding=encoding, as_of=as_of,
+                      monetary=monetary)  # fmt: skip
     if strict and tx.rejected:
         raise InputError(
             f"{tx.description}: {tx.rejected:,} row(s) rejected by cleaning and --strict is set; "

@@ -58,6 +58,8 @@ def train(
     if_changed: bool = False,
     strict: bool = False,
     progress: Callable[[str, int, int | None], None] | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> TrainResult:
     """Train KIND on DATA and save NAME@vN; nothing is written unless fitting succeeded.
 
@@ -77,6 +79,7 @@ def train(
     # options are checked before the (possibly large) data is read
     algorithm = spec.check_algorithm(algorithm)
     parsed = spec.parse_options(extra, algorithm)
+    _spark_for(algorithm, engine, spark_master)
     table = load_for(kind, data, mapping=mapping, target=target,
                      encoding=encoding, strict=strict)  # fmt: skip
     saved = Store(root)
@@ -112,6 +115,24 @@ def train(
         path=str(version.path),
         warnings=list(fields.get("warnings", [])),
     )
+
+
+def _spark_for(algorithm: str | None, engine: str | None, master: str | None) -> None:
+    """ALS trains on Spark: start the session (--spark-master) before the data is read; other
+    algorithms run locally, so an explicit --engine spark with them is a usage error."""
+    from mktai.errors import UsageError
+
+    if algorithm == "als":
+        from mktai.engines.spark_session import get_session
+
+        get_session(master)
+    elif engine is not None and engine.strip().lower() == "spark":
+        raise UsageError(
+            f"--engine spark trains --algorithm als; {algorithm or 'the default algorithm'} "
+            "runs on the local engine (drop --engine spark)"
+        )
+    elif master:
+        raise UsageError("--spark-master is for --algorithm als")
 
 
 def _text(value: Any) -> str:

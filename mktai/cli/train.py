@@ -14,10 +14,12 @@ from typer.core import TyperCommand
 
 from mktai.cli.options import (
     EncodingOpt,
+    EngineOpt,
     JsonOpt,
     MapOpt,
     QuietOpt,
     SeedOpt,
+    SparkMasterOpt,
     StoreOpt,
     StrictOpt,
 )
@@ -159,6 +161,8 @@ def train(
     encoding: EncodingOpt = None,
     strict: StrictOpt = False,
     store: StoreOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -198,6 +202,8 @@ def train(
         encoding=encoding,
         if_changed=if_changed,
         strict=strict,
+        engine=engine,
+        spark_master=spark_master,
     )
     if result.status == "unchanged":
         console.info(

@@ -3,7 +3,11 @@ Apache Spark (pyspark, imported only when used), behind one small interface.
 
     engine = get_engine("spark", master="spark://host:7077")
     engine.ingest(["orders/*.csv.gz"], "clean/", kind="transactions")   # IngestResult
-    engine.transactions(["clean/"])      # Transactions: what segment aggregates per customer
+    engine.clean(["clean/"], kind="transactions")     # cleaned rows, not written
+
+What families do with cleaned rows on Spark lives with the family (tasks/segment/on_spark.py:
+the per-customer aggregation; tasks/recommend/on_spark.py: top-N for all users), so engines/
+knows nothing of tasks/.
 
 Both engines run the same cleaning rules (mktai.data) and the same per-customer summary
 (mktai.tasks.segment.rfm); the Spark engine plans on the driver and runs them per partition.
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,23 +27,6 @@ if TYPE_CHECKING:
     from mktai.data.ingest import IngestResult
 
 ENGINES = ("local", "spark")
-
-
-@dataclass
-class Transactions:
-    """A transactions input ready for segmentation, whichever engine read it.
-
-    frame: the standard line columns (local engine), or None when the engine already reduced
-    the lines to `summary` = (customer table, LineStats) as rfm.summarise returns them (Spark).
-    """
-
-    counts: dict[str, int]
-    rejected: int
-    reasons: dict[str, int]
-    description: str
-    frame: Any = None
-    summary: tuple[Any, Any] | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 class Engine(Protocol):
@@ -63,15 +49,17 @@ class Engine(Protocol):
         partition_by: Sequence[str] | None = None,
     ) -> IngestResult: ...
 
-    def transactions(
+    def clean(
         self,
         sources: Sequence[str | Path],
         *,
+        kind: str | None = None,
         mapping: dict[str, str] | None = None,
         encoding: str | None = None,
-        as_of: Any = None,
-        monetary: str = "mean",
-    ) -> Transactions: ...
+    ) -> Any:
+        """The cleaned rows without writing them: a CleanTable (local) or a CleanedOnSpark
+        (a persisted Spark DataFrame; close() it) that a family reduces on the cluster."""
+        ...
 
 
 def engine_name(name: str | None = None) -> str:

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mktai.engines import Transactions
-
 
 class LocalEngine:
     name = "local"
@@ -43,31 +41,18 @@ class LocalEngine:
             dedupe=dedupe,
         )
 
-    def transactions(
+    def clean(
         self,
         sources: Sequence[str | Path],
         *,
+        kind: str | None = None,
         mapping: dict[str, str] | None = None,
         encoding: str | None = None,
-        as_of: Any = None,
-        monetary: str = "mean",
-    ) -> Transactions:
-        """Lines through the cleaning layer; summarised per customer later, as before."""
+    ) -> Any:
+        """The cleaned table in memory (a CleanTable); directories read as their part files."""
         from mktai.data import load_table
-        from mktai.tasks.segment.run import transactions_frame
 
-        table = load_table(
-            _expand_dirs(sources), kind="transactions", mapping=mapping, encoding=encoding
-        )
-        frame, counts = transactions_frame(table)
-        reasons = (table.report or {}).get("rejected_by_reason") or {}
-        return Transactions(
-            counts=counts,
-            rejected=len(table.rejects),
-            reasons=dict(reasons),
-            description=table.describe(),
-            frame=frame,
-        )
+        return load_table(_expand_dirs(sources), kind=kind, mapping=mapping, encoding=encoding)
 
 
 def _expand_dirs(sources: Sequence[str | Path] | str | Path) -> list[str | Path]:

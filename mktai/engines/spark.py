@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mktai.engines import Transactions
 from mktai.errors import InputError, UsageError
 
 
@@ -99,42 +98,44 @@ class SparkEngine:
             held_back=held_back,
         )
 
-    def transactions(
+    def clean(
         self,
         sources: Sequence[str | Path],
         *,
+        kind: str | None = None,
         mapping: dict[str, str] | None = None,
         encoding: str | None = None,
-        as_of: Any = None,
-        monetary: str = "mean",
-    ) -> Transactions:
-        """Clean the lines on Spark and reduce them to one row per customer there."""
+    ) -> CleanedOnSpark:
+        """The cleaned rows as a persisted Spark DataFrame (close() releases it) + the report."""
         from mktai.data.load import report_from_stats
         from mktai.engines.spark_clean import clean_on_spark
         from mktai.engines.spark_read import resolve
-        from mktai.engines.spark_rfm import customer_table
 
         spark = self.session()
         inp = resolve(spark, sources, encoding)
-        cleaned = None
         try:
-            cleaned = clean_on_spark(spark, inp, kind="transactions", mapping=dict(mapping or {}))
+            cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}))
             report = report_from_stats(inp.sources, cleaned.plan, cleaned.stats,
                                        malformed=cleaned.malformed, notes=inp.notes)  # fmt: skip
-            cust, stats, counts = customer_table(cleaned, as_of=as_of, monetary=monetary)
         finally:
-            if cleaned is not None:
-                cleaned.frame.unpersist()
             inp.close()
-        rejected = int(report.get("rows_rejected", 0))
-        counts["rows_rejected_by_cleaning"] = rejected
-        return Transactions(
-            counts=counts,
-            rejected=rejected,
-            reasons=dict(report.get("rejected_by_reason") or {}),
-            description=", ".join(inp.names),
-            summary=(cust, stats),
-        )
+        return CleanedOnSpark(cleaned, report, ", ".join(inp.names))
+
+
+class CleanedOnSpark:
+    """What `SparkEngine.clean` returns: the Cleaned frames, the cleaning report, the sources."""
+
+    def __init__(self, cleaned: Any, report: dict[str, Any], description: str) -> None:
+        self.cleaned = cleaned
+        self.report = report
+        self.description = description
+
+    @property
+    def rejected(self) -> int:
+        return int(self.report.get("rows_rejected", 0))
+
+    def close(self) -> None:
+        self.cleaned.frame.unpersist()
 
 
 def default_rejects(output: str) -> str:

@@ -10,6 +10,9 @@ customer table (one row per customer) comes back to the driver.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mktai.engines.spark_read import ROW, SRC
@@ -20,6 +23,46 @@ CUSTOMER_SCHEMA = (
     "n_days long, x long, t_x long, T long, excluded_reason string, __mktai_stats string"
 )
 STAT_FIELDS = ("lines", "purchase_lines", "return_lines", "zero_amount_lines", "customers")
+
+
+@dataclass
+class Transactions:
+    """Transactions reduced to one row per customer on Spark, and what cleaning said."""
+
+    summary: tuple[Any, Any]  # (customer table, LineStats) as rfm.summarise returns them
+    counts: dict[str, int]
+    rejected: int
+    reasons: dict[str, int]
+    description: str
+
+
+def transactions(
+    sources: Sequence[str | Path],
+    *,
+    master: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    as_of: Any = None,
+    monetary: str = "mean",
+) -> Transactions:
+    """Clean SOURCES on Spark and reduce the lines per customer there."""
+    from mktai.engines import get_engine
+
+    done = get_engine("spark", master=master).clean(
+        sources, kind="transactions", mapping=mapping, encoding=encoding
+    )
+    try:
+        cust, stats, counts = customer_table(done.cleaned, as_of=as_of, monetary=monetary)
+    finally:
+        done.close()
+    counts["rows_rejected_by_cleaning"] = done.rejected
+    return Transactions(
+        summary=(cust, stats),
+        counts=counts,
+        rejected=done.rejected,
+        reasons=dict(done.report.get("rejected_by_reason") or {}),
+        description=done.description,
+    )
 
 
 def customer_table(cleaned: Any, *, as_of: Any, monetary: str) -> tuple[Any, Any, dict[str, int]]:
