@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "transactions.csv.gz"
-if not REAL.exists():
-    REAL = Path("/work/shared/data/transactions.csv.gz")
+SHARED = Path(
+    os.environ.get("MKTAI_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+REAL = SHARED / "transactions.csv.gz"  # ../shared/data beside the project (or $MKTAI_SHARED_DATA)
 needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"real data absent ({REAL})")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -318,3 +319,39 @@ def test_als_from_the_cli_and_all_users_on_spark_match_local(spark, tmp_path):
     ratings = pd.read_csv(tmp_path / "ratings.csv", dtype=str)
     seen = set(zip(ratings["user_id"], ratings["item_id"], strict=True))
     assert not seen & set(zip(on_spark["user"], on_spark["item"], strict=True))
+
+
+@pytest.mark.spark
+def test_two_files_duplicates_across_files_and_partitioned_output(spark, tmp_path):
+    """Several sources: row numbers per file, 'exact duplicate of row N of FILE', the source
+    column, the same report; --partition-by writes one folder per value."""
+    import pandas as pd
+
+    from mktai.api import ingest
+
+    header = "InvoiceNo,StockCode,InvoiceDate,Quantity,UnitPrice,CustomerID,Country\n"
+    first = tmp_path / "a.csv"
+    second = tmp_path / "b.csv"
+    first.write_text(header + "1,X,2024-01-02 10:00:00,2,1.5,17,UK\n"
+                     "2,Y,not a date,1,1,17,UK\n"
+                     "C3,X,2024-01-03 11:00:00,-2,1.5,17,UK\n"
+                     "4,Z,2024-01-04 09:00:00,1,=2+2,18,FR\n", encoding="utf-8")  # fmt: skip
+    second.write_text(header + "5,X,2024-02-02 10:00:00,1,2,19,FR\n"
+                      "1,X,2024-01-02 10:00:00,2,1.5,17,UK\n"
+                      "5,X,2024-02-02 10:00:00,1,2,19,FR\n", encoding="utf-8")  # fmt: skip
+    local = ingest([first, second], tmp_path / "local.parquet", report=tmp_path / "l.json")
+    remote = ingest([first, second], tmp_path / "clean", report=tmp_path / "s.json",
+                    engine="spark", partition_by=["Country"])  # fmt: skip
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("output", "rejects_file")}  # noqa: E731
+    assert strip(remote.report) == strip(local.report)
+    reasons = pd.read_csv(local.rejects_path, dtype=str, keep_default_na=False)
+    assert f"exact duplicate of row 1 of {first}" in set(reasons["reason"])
+    pd.testing.assert_frame_equal(read_spark_csv(tmp_path / "clean.rejects"), reasons)
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir() if p.is_dir()) == [
+        "country=FR", "country=UK"]  # fmt: skip
+    spark_rows = read_spark_parquet(tmp_path / "clean")
+    local_rows = pd.read_parquet(tmp_path / "local.parquet")
+    key = ["source", "invoice_no"]
+    assert sorted(map(tuple, spark_rows[key].to_numpy())) == sorted(
+        map(tuple, local_rows[key].to_numpy())
+    )

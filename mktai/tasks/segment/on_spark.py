@@ -155,6 +155,8 @@ def _local_dtypes(cust: Any) -> Any:
     from mktai.tasks.segment.rfm import _customer_labels
 
     cust["customer"] = _customer_labels(cust["customer"].to_numpy())
+    for column in ("recency", "frequency", "n_days", "x", "t_x", "T"):
+        cust[column] = cust[column].astype("int64")  # float while stats rows shared the table
     for column in ("first_purchase", "last_purchase"):
         cust[column] = cust[column].astype("datetime64[ns]")
     cust["excluded_reason"] = pd.array(cust["excluded_reason"].astype(str), dtype="str")
