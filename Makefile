@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[deep,dev,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[deep,dev,serve,spark]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +22,15 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz MKTAI_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -n 2 -q \
 		tests/test_data_fuzz.py tests/test_store.py
+
+# Mutation testing (mutmut) of the contract modules configured in pyproject.toml [tool.mutmut];
+# MUTANTS='mktai.evaluation.gates* mktai.data.write*' limits the run. Slow: not part of `make test`.
+MUTANTS ?=
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutate]'
+	rm -rf mutants
+	MKTAI_THREADS=1 $(BIN)/mutmut run $(MUTANTS) || true
+	$(BIN)/python tools/mutation_report.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

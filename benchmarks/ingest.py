@@ -46,13 +46,20 @@ def measure(command: list[str]) -> tuple[float, float, float]:
     return float(wall), float(user) + float(system), float(kilobytes) / 1024
 
 
-def commands(csv: Path, out: Path) -> dict[str, list[str]]:
+MKTAI = "import sys; from mktai.cli.app import main; sys.argv[0] = 'mktai'; main()"
+
+
+def commands(csv: Path, out: Path, before: Path | None) -> dict[str, list[str]]:
     python = str(BIN / "python")
-    return {
-        "mktai ingest": [str(BIN / "mktai"), "ingest", str(csv), "-o", str(out), "--quiet"],
+    found = {
+        "mktai ingest": ["env", f"PYTHONPATH={ROOT}", python, "-c", MKTAI, "ingest", str(csv),
+                         "-o", str(out), "--quiet"],
         "bare pyarrow": [python, "-c", PYARROW, str(csv), str(out)],
         "naive pandas": [python, "-c", PANDAS, str(csv), str(out)],
-    }
+    }  # fmt: skip
+    if before is not None:  # the same command on a copy of the package from git
+        found["mktai before"] = ["env", f"PYTHONPATH={before}", *found["mktai ingest"][2:]]
+    return found
 
 
 def main() -> None:
@@ -60,7 +67,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4], help="multiples of 2M")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs per tool")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a copy of the package from git (git archive main mktai | tar -x -C DIR) to time "
+        "in the same run, for before/after ratios",
+    )
     args = parser.parse_args()
+    print(f"load average (1 min) at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not SOURCE.exists():
         print(f"skipped: {SOURCE} (the real Online Retail file the generator resamples) is absent")
         return
@@ -72,7 +86,7 @@ def main() -> None:
             csv = make(rows, args.seed)
             measured = {}
             for _ in range(args.repeat):  # best of N: the machine may be shared
-                for name, command in commands(csv, Path(tmp) / "out.parquet").items():
+                for name, command in commands(csv, Path(tmp) / "out.parquet", args.before).items():
                     run = measure(command)
                     if name not in measured or run[0] < measured[name][0]:
                         measured[name] = run
@@ -112,8 +126,15 @@ def main() -> None:
             f"{size}: mktai {row[5]:.2f}x bare pyarrow rows/s (target >= 0.5), "
             f"{pandas[size][3] / row[3]:.2f}x naive pandas rows/s (target > 1)"
         )
+    before = {r[0]: r for r in results if r[2] == "mktai before"}
+    for size, row in before.items():
+        print(
+            f"{size}: before {row[5]:.2f}x bare pyarrow; this tree {before[size][3] / mktai[size][3]:.2f}x "
+            f"the rows/s of before, CPU {mktai[size][6]:.1f} s vs {row[6]:.1f} s"
+        )
     if "1x" in mktai and "4x" in mktai:
         print(f"peak RSS 4x / 1x: mktai {mktai['4x'][8] / mktai['1x'][8]:.2f} (target ~1)")
+    print(f"load average (1 min) at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -36,8 +36,13 @@ def generate_ratings(
     rank: int = 8,
     noise: float = 0.75,
     min_per_user: int = 20,
+    oracle: bool = False,
 ) -> pd.DataFrame:
-    """Columns user_id, item_id, rating (int 1..5), timestamp (ISO text); sorted by user, time."""
+    """Columns user_id, item_id, rating (int 1..5), timestamp (ISO text); sorted by user, time.
+
+    oracle=True adds the column `oracle`: the expected rating given the true parameters (the
+    best any model can predict; its RMSE is the noise floor of this data).
+    """
     import numpy as np
     import pandas as pd
 
@@ -77,13 +82,10 @@ def generate_ratings(
             items.append(picked)
     u = np.concatenate(users)
     i = np.concatenate(items)
-    raw = (
-        3.5
-        + user_bias[u]
-        + item_bias[i]
-        + np.einsum("ij,ij->i", user_factors[u], item_factors[i])
-        + rng.normal(0.0, noise, len(u))
+    signal = (
+        3.5 + user_bias[u] + item_bias[i] + np.einsum("ij,ij->i", user_factors[u], item_factors[i])
     )
+    raw = signal + rng.normal(0.0, noise, len(u))
     rating = np.clip(np.rint(raw), 1, 5).astype(np.int64)
     # timestamps: each user active over a random window; ratings in order within it
     start_ns = pd.Timestamp(START).value
@@ -100,9 +102,21 @@ def generate_ratings(
             "timestamp": pd.to_datetime(stamp).floor("s"),
         }
     )
+    if oracle:
+        frame["oracle"] = _expected_rating(signal, noise)
     frame = frame.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
     frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
     return frame
+
+
+def _expected_rating(signal, noise: float):
+    """E[clip(round(signal + N(0, noise)), 1, 5)]: sum of k x P(the rating is k)."""
+    import numpy as np
+    from scipy.stats import norm
+
+    edges = np.array([-np.inf, 1.5, 2.5, 3.5, 4.5, np.inf])
+    cdf = norm.cdf((edges[None, :] - signal[:, None]) / noise)
+    return (np.diff(cdf, axis=1) * np.arange(1, 6)).sum(axis=1)
 
 
 def write_ratings(path: Path, **kwargs: int) -> Path:

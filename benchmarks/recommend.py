@@ -4,7 +4,8 @@
     python benchmarks/recommend.py --full     # explicit on the 1M set, 5 folds (slow on 2 cores)
 
 1. explicit: the same folds through raw Surprise (every algorithm) and mktai (svd, blend): RMSE
-   and training time. Targets: mktai svd within 0.5% RMSE and 1.2x time of Surprise SVD; blend
+   and training time (CPU seconds of this process: the 2-core machine is shared, wall time
+   depends on the neighbours). Targets: mktai svd within 0.5% RMSE and 1.2x time of Surprise SVD; blend
    below every single algorithm, >= 3% below Surprise's default SVD. svdpp is slow in Surprise
    (hours on 1M): included with --svdpp.
 2. speed: top-10 for every user of the generated 1M set, mktai (chunked NumPy) vs Surprise's
@@ -24,20 +25,25 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-RETAIL = HERE.parent.parent / "shared" / "data" / "transactions.csv.gz"
+# ../shared/data beside the project (as the tests look for it), or the main checkout's
+RETAIL = next(
+    (p for p in (HERE.parents[1] / "shared" / "data" / "transactions.csv.gz",
+                 HERE.parents[2] / "shared" / "data" / "transactions.csv.gz") if p.exists()),
+    HERE.parents[1] / "shared" / "data" / "transactions.csv.gz",
+)  # fmt: skip
 SURPRISE_ALGOS = ["svd", "nmf", "knn-baseline", "baseline", "slope-one", "co-clustering"]
 
 
 def events_of(frame, users=None, items=None):
     import numpy as np
 
-    from mktai.tasks.recommend.interactions import Interactions, _encode
+    from mktai.tasks.recommend.interactions import Interactions, _encode, index_ids
 
-    ids_u = frame["user_id"].astype(str).to_numpy(dtype=np.str_)
-    ids_i = frame["item_id"].astype(str).to_numpy(dtype=np.str_)
+    ids_u = frame["user_id"].to_numpy(dtype=np.str_)
+    ids_i = frame["item_id"].to_numpy(dtype=np.str_)
     if users is None:
-        users, u = np.unique(ids_u, return_inverse=True)
-        items, i = np.unique(ids_i, return_inverse=True)
+        users, u = index_ids(ids_u)
+        items, i = index_ids(ids_i)
     else:
         u, i = _encode(ids_u, users), _encode(ids_i, items)
     return Interactions(users, items, u.astype(np.int64), i.astype(np.int64),
@@ -46,18 +52,18 @@ def events_of(frame, users=None, items=None):
 
 
 def raw_surprise(name, train, test, seed):
-    """Raw Surprise: Dataset from the frame, fit, test(): (rmse, fit seconds)."""
+    """Raw Surprise: Dataset from the frame, fit, test(): (rmse, fit CPU seconds)."""
     import surprise
 
     from mktai.tasks.recommend.explicit import make_algorithm
 
-    start = time.perf_counter()
+    start = time.process_time()
     reader = surprise.Reader(rating_scale=(1, 5))
     data = surprise.Dataset.load_from_df(train[["user_id", "item_id", "rating"]], reader)
     trainset = data.build_full_trainset()
     algo = make_algorithm(name, {}, seed)
     algo.fit(trainset)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     testset = list(zip(test["user_id"], test["item_id"], test["rating"], strict=True))
     return surprise.accuracy.rmse(algo.test(testset), verbose=False), seconds
 
@@ -68,13 +74,18 @@ def mktai_rmse(name, train, test, seed, params=None):
     from mktai.evaluation.ranking import rating_metrics
     from mktai.tasks.recommend import family
 
-    start = time.perf_counter()
+    start = time.process_time()
     events = events_of(train)
     model = family.train(name, events, {"members": None, **(params or {})}, seed)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     held = events_of(test, events.users, events.items)
     predicted = np.clip(model.scorer().predict(held.u, held.i), 1, 5)
     return rating_metrics(held.value, predicted)["rmse"], seconds
+
+
+def string_ids(frame):
+    """Ids as text, the way the cleaning layer hands them over (both sides get the same input)."""
+    return frame.astype({"user_id": str, "item_id": str})
 
 
 def explicit(args) -> list[str]:
@@ -84,20 +95,24 @@ def explicit(args) -> list[str]:
     from mktai.tasks.recommend import SPEC
 
     if args.full:
-        frame, label = generate_ratings(), "1M (6,040 x 3,706)"
+        frame, label = generate_ratings(oracle=True), "1M (6,040 x 3,706)"
     else:
-        frame, label = generate_ratings(943, 1682, 100_000), "100k (943 x 1,682)"
-    folds = args.folds or (5 if args.full else 3)
+        frame, label = generate_ratings(943, 1682, 100_000, oracle=True), "100k (943 x 1,682)"
+    frame = string_ids(frame)
+    splits = 5 if args.full else 3
+    folds = min(args.folds or splits, splits)  # --folds N: the first N of the split's folds
     rng = np.random.default_rng(args.seed)
-    fold_of = rng.permutation(len(frame)) % folds
+    fold_of = rng.permutation(len(frame)) % splits
     algos = SURPRISE_ALGOS + (["svdpp"] if args.svdpp else [])
     members = SPEC.param("members").default
     raw = {a: [] for a in algos}
     raw_time = {a: [] for a in algos}
     ours = {"svd": [], "blend": []}
+    floor = []  # RMSE of the true generating model: no model can beat it on average
     our_time = {"svd": [], "blend": []}
     for fold in range(folds):
         train, test = frame[fold_of != fold], frame[fold_of == fold]
+        floor.append(float(np.sqrt(np.mean((test["oracle"] - test["rating"]) ** 2))))
         for name in algos:
             rmse, seconds = raw_surprise(name, train, test, args.seed)
             raw[name].append(rmse)
@@ -109,8 +124,11 @@ def explicit(args) -> list[str]:
         print(f"  fold {fold + 1}/{folds} done", file=sys.stderr)
     mean = lambda xs: float(np.mean(xs))  # noqa: E731
     svd_rmse, svd_time = mean(raw["svd"]), mean(raw_time["svd"])
-    lines = [f"explicit: generated {label}, {folds} folds (same folds for every row)", "",
-             "| model | RMSE | vs Surprise SVD | fit s | time vs Surprise SVD |",
+    # the machine is shared: the svd-vs-svd time ratio also as best-of-folds (least disturbed)
+    best_ratio = min(our_time["svd"]) / min(raw_time["svd"])
+    lines = [f"explicit: generated {label}, {folds} of {splits} folds (same folds for every row)",
+             "",
+             "| model | RMSE | vs Surprise SVD | fit CPU s | time vs Surprise SVD |",
              "|---|---:|---:|---:|---:|"]  # fmt: skip
     for name in algos:
         lines.append(f"| Surprise {name} | {mean(raw[name]):.4f} | "
@@ -121,9 +139,12 @@ def explicit(args) -> list[str]:
         lines.append(f"| {label_name} | {mean(ours[name]):.4f} | "
                      f"{mean(ours[name]) / svd_rmse - 1:+.2%} | {mean(our_time[name]):.1f} | "
                      f"{mean(our_time[name]) / svd_time:.2f}x |")  # fmt: skip
+    lines.append(f"| true generating model (noise floor) | {mean(floor):.4f} | "
+                 f"{mean(floor) / svd_rmse - 1:+.2%} | | |")  # fmt: skip
     best_single = min(mean(v) for v in raw.values())
     lines += ["", f"targets: mktai svd RMSE within 0.5%: {abs(mean(ours['svd']) / svd_rmse - 1):.2%}; "
-              f"time within 1.2x: {mean(our_time['svd']) / svd_time:.2f}x; blend below every single "
+              f"time within 1.2x: {mean(our_time['svd']) / svd_time:.2f}x mean, "
+              f"{best_ratio:.2f}x best of folds; blend below every single "
               f"algorithm: {mean(ours['blend']) < best_single}; blend vs SVD "
               f"{mean(ours['blend']) / svd_rmse - 1:+.2%} (target <= -3%)"]  # fmt: skip
     return lines
@@ -137,7 +158,7 @@ def speed(args) -> list[str]:
     from mktai.tasks.recommend.scoring import Scorer
     from mktai.tasks.recommend.topn import top_n
 
-    frame = generate_ratings()
+    frame = string_ids(generate_ratings())
     events = events_of(frame)
     algo, arrays = ex.fit_algorithm("svd", events, {}, args.seed)
     matrix = events.matrix()
@@ -183,19 +204,19 @@ def implicit(args) -> list[str]:
     train, test = events.subset(events.time < cut), events.subset(events.time >= cut)
     rows, base = [], None
     for name, params in (("popularity", {}), ("item-knn", {"k": 100}), ("ease", {"lambda": 200.0})):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model = family.train(name, train, {"weighting": "binary", **params}, args.seed)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         metrics = family.evaluate_events(model, test)["metrics"]
         base = base or metrics["ndcg_at_10"]
         rows.append(f"| {name} {params or ''} | {metrics['ndcg_at_10']:.4f} | "
                     f"{metrics['ndcg_at_10'] / base:.2f}x | {metrics['recall_at_10']:.4f} | "
-                    f"{metrics['coverage_at_10']:.3f} | {seconds:.1f} |")  # fmt: skip
+                    f"{metrics['coverage_at_10']:.3f} | {seconds:.1f} | {cpu:.1f} |")  # fmt: skip
     return [
         f"implicit: Online Retail, train < 2011-11-09 ({len(train):,} purchase events), test after "
         f"({metrics['users_evaluated']:,} customers with new items)", "",
-        "| model | NDCG@10 | vs popularity | recall@10 | coverage@10 | fit s |",
-        "|---|---:|---:|---:|---:|---:|", *rows,
+        "| model | NDCG@10 | vs popularity | recall@10 | coverage@10 | fit wall s | fit CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|", *rows,
         "", "targets: ease >= 0.10 NDCG@10, >= 2.5x popularity, fit <= 10 s",
     ]  # fmt: skip
 
@@ -203,7 +224,12 @@ def implicit(args) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="explicit on 1M ratings, 5 folds")
-    parser.add_argument("--folds", type=int, default=None)
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        help="run only the first N folds of the 3-fold (5-fold with --full) split",
+    )
     parser.add_argument("--svdpp", action="store_true", help="include Surprise SVD++ (slow)")
     parser.add_argument("--sample-users", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("MKTAI_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DATA = ROOT / "benchmarks" / "_data"
 SEED = 0
 
@@ -145,13 +146,110 @@ def throughput() -> list[dict]:
     ]
 
 
+def end_to_end_file(n: int = 102_000) -> Path:
+    """A CSV of n short English reviews resampled (seed 0) from sentiment_en.csv; cached."""
+    import numpy as np
+    import pandas as pd
+
+    path = DATA / f"sentiment_e2e_{n}.csv"
+    if not path.is_file():
+        DATA.mkdir(parents=True, exist_ok=True)
+        en = pd.read_csv(SHARED / "sentiment_en.csv")["text"].str.strip()
+        picks = np.random.default_rng(SEED).integers(0, len(en), n)
+        pd.DataFrame({"id": np.arange(n), "text": en.to_numpy()[picks]}).to_csv(path, index=False)
+    return path
+
+
+def _busy() -> subprocess.Popen:
+    """One CPU-bound competitor (a pure-Python loop), as another job on the machine."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def _cli_run(package: Path, data: Path, out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys of the process and its workers) of one CLI run."""
+    import resource
+
+    env = dict(os.environ, PYTHONPATH=str(package))
+    code = "import sys; from mktai.cli.app import main; sys.argv[0] = 'mktai'; main()"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code, "sentiment", "--input", str(data), "--column", "text",
+         "-o", str(out), "--quiet"],
+        env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def end_to_end(old: Path | None) -> list[dict]:
+    """`mktai sentiment --input big.csv --column text -o out.csv` (read + clean + score +
+    write), quiet and with one competing CPU-bound process, this tree against `old` (a copy of
+    the package from git) in the same run; the outputs of both must be identical."""
+    import tempfile
+
+    from mktai.tasks.sentiment.model import usable_cores
+
+    data = end_to_end_file()
+    rows_in = sum(1 for _ in data.open(encoding="utf-8")) - 1
+    versions = {"this tree": ROOT} | ({"before (git)": old} if old else {})
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = {}
+        for label, package in versions.items():
+            for load in ("quiet", "1 busy process"):
+                busy = _busy() if load != "quiet" else None
+                try:
+                    out = Path(tmp) / f"{label.split()[0]}.csv"
+                    wall, cpu = _cli_run(package, data, out)
+                finally:
+                    if busy is not None:
+                        busy.kill()
+                        busy.wait()
+                outputs[label] = out.read_bytes()
+                results.append({"version": label, "load": load, "wall": wall, "cpu": cpu,
+                                "rate": rows_in / wall})  # fmt: skip
+        if old:
+            same = outputs["this tree"] == outputs["before (git)"]
+            print(f"  outputs identical to the version before: {'yes' if same else 'NO'}")
+    print(f"  {rows_in:,} texts, {usable_cores()} usable cores, "
+          f"load average before: {os.getloadavg()[0]:.1f}")  # fmt: skip
+    return results
+
+
+def print_end_to_end(results: list[dict]) -> None:
+    from mktai.tasks.sentiment.model import usable_cores
+
+    workers = usable_cores()
+    print(f"{'version':<14}{'load':<16}{'wall s':>8}{'CPU s':>8}{'texts/s':>10}"
+          f"{'vs quiet':>10}{'wall/(CPU/workers)':>20}")  # fmt: skip
+    for row in results:
+        quiet = next(r for r in results if r["version"] == row["version"] and r["load"] == "quiet")
+        print(f"{row['version']:<14}{row['load']:<16}{row['wall']:>8.2f}{row['cpu']:>8.2f}"
+              f"{row['rate']:>10,.0f}{row['rate'] / quiet['rate']:>9.2f}x"
+              f"{row['wall'] / (row['cpu'] / workers):>20.2f}")  # fmt: skip
+    print("targets: >= 20,000 texts/s quiet; busy >= 0.45x quiet; wall <= 1.2 x CPU/workers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="sentiment benchmark")
     parser.add_argument("--keras-folds-zh", type=int, default=3)
     parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument(
+        "--end-to-end-only", action="store_true", help="only the CLI throughput table"
+    )
+    parser.add_argument(
+        "--before", type=Path, help="a copy of the package from git to compare (end to end)"
+    )
     args = parser.parse_args()
     if not (SHARED / "sentiment_en.csv").is_file():
         print(f"skipped: {SHARED} is absent (real data needed)")
+        return
+    print("end to end: mktai sentiment --input big.csv --column text -o out.csv")
+    print_end_to_end(end_to_end(args.before))
+    if args.end_to_end_only:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import pandas as pd

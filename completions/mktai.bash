@@ -8,7 +8,7 @@ _mktai_spec() {
     # $1: command path -> its sub-commands, options, and options that take a value
     case "$1" in
         '')
-            _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate models demo'
+            _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate models serve demo'
             _mktai_opts='--store --quiet -q --json --version --help -h'
             _mktai_vopts='--store'
             ;;
@@ -106,6 +106,11 @@ _mktai_spec() {
             _mktai_subs=''
             _mktai_opts='--name --store --json --quiet -q --help -h'
             _mktai_vopts='--name --store'
+            ;;
+        'serve')
+            _mktai_subs=''
+            _mktai_opts='--host --port -p --workers -w --models --all --default-model --token-file --max-body --max-rows --timeout --store --help -h'
+            _mktai_vopts='--host --port -p --workers -w --models --default-model --token-file --max-body --max-rows --timeout --store'
             ;;
         'demo')
             _mktai_subs=''
@@ -223,6 +228,16 @@ _mktai_value() {
         'models export|--store') _mktai_complete dir ;;
         'models import|--name') _mktai_complete ref ;;
         'models import|--store') _mktai_complete dir ;;
+        'serve|--host') _mktai_complete none ;;
+        'serve|--port'|'serve|-p') _mktai_complete none ;;
+        'serve|--workers'|'serve|-w') _mktai_complete none ;;
+        'serve|--models') _mktai_complete ref ;;
+        'serve|--default-model') _mktai_complete none ;;
+        'serve|--token-file') _mktai_complete file ;;
+        'serve|--max-body') _mktai_complete none ;;
+        'serve|--max-rows') _mktai_complete none ;;
+        'serve|--timeout') _mktai_complete none ;;
+        'serve|--store') _mktai_complete dir ;;
         'demo|--out') _mktai_complete dir ;;
         'demo|--seed') _mktai_complete none ;;
         *) COMPREPLY=() ;;

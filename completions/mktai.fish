@@ -6,7 +6,7 @@
 function __mktai_subs --description 'mktai: sub-commands of the command path $argv[1]'
     switch "$argv[1]"
         case ''
-            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'models' 'demo'
+            printf '%s\n' 'ingest' 'train' 'segment' 'recommend' 'forecast' 'sentiment' 'predict' 'evaluate' 'models' 'serve' 'demo'
         case 'models'
             printf '%s\n' 'list' 'show' 'tag' 'untag' 'rm' 'prune' 'verify' 'sign' 'export' 'import'
     end
@@ -52,6 +52,8 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--output' '-o' '--store'
         case 'models import'
             printf '%s\n' '--name' '--store'
+        case 'serve'
+            printf '%s\n' '--host' '--port' '-p' '--workers' '-w' '--models' '--default-model' '--token-file' '--max-body' '--max-rows' '--timeout' '--store'
         case 'demo'
             printf '%s\n' '--out' '--seed'
     end
@@ -146,6 +148,7 @@ complete -c mktai -n '__mktai_at \'\'' -a 'sentiment' -d 'Score review texts: la
 complete -c mktai -n '__mktai_at \'\'' -a 'predict' -d 'Score DATA with a stored model: input columns + score + prediction...'
 complete -c mktai -n '__mktai_at \'\'' -a 'evaluate' -d 'Evaluate a stored model on labelled data; reports for CI and gates...'
 complete -c mktai -n '__mktai_at \'\'' -a 'models' -d 'Manage stored model versions: list, show, tag, rm, prune, verify,...'
+complete -c mktai -n '__mktai_at \'\'' -a 'serve' -d 'Serve the stored models over HTTP: predict, sentiment, segment,...'
 complete -c mktai -n '__mktai_at \'\'' -a 'demo' -d 'Run the whole tour on sample_data/ into a throw-away store and list...'
 complete -c mktai -n '__mktai_at \'\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store (default: $MKTAI_STORE, else ./mktai-store).'
 complete -c mktai -n '__mktai_at \'\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
@@ -392,6 +395,20 @@ complete -c mktai -n '__mktai_at \'models import\'' -l 'json' -d 'Print a machin
 complete -c mktai -n '__mktai_at \'models import\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'models import\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 complete -c mktai -n '__mktai_arg \'models import\' 0' -F -d 'archive'
+
+# mktai serve
+complete -c mktai -n '__mktai_at \'serve\'' -l 'host' -r -f -d 'Address to bind; beyond loopback a token is required.'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'port' -s 'p' -r -f -d 'TCP port.'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'workers' -s 'w' -r -f -d 'Worker processes.'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'models' -r -f -a '(__mktai_refs)' -d 'Serve only these: NAME[@alias],... (default: --all).'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'all' -d 'Serve every model in the store (the default).'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'default-model' -r -f -d 'Model answering MLflow\'s POST /invocations.'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'token-file' -r -F -d 'File holding the bearer token (else $MKTAI_SERVE_TOKEN).'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'max-body' -r -f -d 'Largest request body (413 beyond), e.g. 10MB.'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'max-rows' -r -f -d 'Most rows or texts in one request (413 beyond).'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'timeout' -r -f -d 'Seconds to read a request and answer it (504).'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'store' -r -f -a '(__fish_complete_directories)' -d 'Artifact store directory (default: $MKTAI_STORE, else ./mktai-store).'
+complete -c mktai -n '__mktai_at \'serve\'' -l 'help' -s 'h' -d 'Show this message and exit.'
 
 # mktai demo
 complete -c mktai -n '__mktai_at \'demo\'' -l 'out' -r -f -a '(__fish_complete_directories)' -d 'Directory for outputs (default: a new temporary directory).'

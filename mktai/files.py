@@ -91,7 +91,9 @@ def write_atomic(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode(encoding) if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=tmp_dir or path.parent)
+    # .NAME.PID.xxx.tmp: the writer names itself, so temp files of killed runs can be reclaimed
+    prefix = f".{path.name}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

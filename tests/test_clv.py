@@ -238,8 +238,8 @@ def test_fits_refuse_data_without_repeat_purchases():
 
     with pytest.raises(InputError, match="more than one day"):
         clv.fit_bgnbd(np.zeros(5), np.zeros(5), np.full(5, 30.0))
-    with pytest.raises(InputError, match="Gamma-Gamma"):
-        clv.fit_gamma_gamma(np.ones(5), np.full(5, 10.0))
+    with pytest.raises(InputError, match="Gamma-Gamma"):  # n = repeat transactions: none
+        clv.fit_gamma_gamma(np.zeros(5), np.full(5, 10.0))
 
 
 def test_discounting_lowers_value_and_zero_rate_matches_undiscounted(bg_sample):

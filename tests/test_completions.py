@@ -25,8 +25,10 @@ FISH = shutil.which("fish")
 def _command_tree(command, path=()):
     """(path, click command) for every command, walked straight from click (not the generator)."""
     yield path, command
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        yield from _command_tree(sub, (*path, name))
+    if hasattr(command, "list_commands"):  # a group (mktai's loads its commands lazily)
+        ctx = command.context_class(command, info_name=path[-1] if path else "mktai")
+        for name in sorted(command.list_commands(ctx)):
+            yield from _command_tree(command.get_command(ctx, name), (*path, name))
 
 
 TREE = list(_command_tree(typer.main.get_command(app)))

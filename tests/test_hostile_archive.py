@@ -89,7 +89,7 @@ def _import(store: Path, archive: Path) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=60,
+        timeout=180,  # generous: the suite shares 2 cores with other work
         preexec_fn=_limit_file_size,
     )
 
@@ -197,7 +197,7 @@ Store(store).save("slow", "demand", write, {})
 """
 
 
-def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if proc.poll() is not None:

@@ -140,3 +140,39 @@ def test_absurdly_wide_header_is_refused_with_the_reason(tmp_path: Path, columns
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{columns:,} columns" in lines[0], result.stderr
+
+
+def test_temp_file_of_a_killed_ingest_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    data = tmp_path / "orders.csv.gz"
+    rows = "".join(
+        f"{i},{i % 97},2024-01-{1 + i % 28:02d},{i * 7 % 1000 / 10}\n" for i in range(600_000)
+    )
+    with gzip.open(data, "wt", compresslevel=1) as handle:
+        handle.write("order_id,customer_id,date,amount\n" + rows)
+    out = tmp_path / "out.parquet"
+    code = "import sys; from mktai.cli.app import main; sys.argv[0] = 'mktai'; main()"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [PYTHON, "-c", code, "ingest", str(data), "-o", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    temps: list[Path] = []
+    while not temps:  # the writer has opened its temp file
+        assert proc.poll() is None, "ingest finished before it could be killed"
+        assert time.monotonic() < deadline, "no temp file appeared"
+        time.sleep(0.01)
+        temps = list(tmp_path.glob(".out.parquet.*.tmp"))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert temps[0].exists() and not out.exists()
+    small = tmp_path / "small.csv"
+    small.write_text("order_id,customer_id,date,amount\n1,2,2024-01-01,3.5\n")
+    again = _mktai("ingest", str(small), "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    assert list(tmp_path.glob(".out.parquet.*.tmp")) == [] and out.exists()

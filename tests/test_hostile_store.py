@@ -373,3 +373,41 @@ def test_store_rewrites_and_imports_keep_seals_valid(
 
     with pytest.raises(IntegrityError, match="edited"):
         store.record_evaluation("churn@v1", {"metrics": {}})  # never re-seals an edit
+
+
+# ---------------------------------------------------------------- item 8: missing store
+def test_verify_of_a_missing_or_plain_file_store_is_exit_3(tmp_path: Path) -> None:
+    plain = tmp_path / "store.txt"
+    plain.write_text("not a store")
+    for path, what in ((tmp_path / "typo-store", "does not exist"), (plain, "is a file")):
+        verified = runner.invoke(app, ["--store", str(path), "models", "verify"])
+        assert verified.exit_code == 3 and what in _one_line(verified)
+        listed = runner.invoke(app, ["--store", str(path), "models", "list"])
+        assert listed.exit_code == 0 and what in listed.stderr and listed.stdout == ""
+        as_json = runner.invoke(app, ["--store", str(path), "models", "list", "--json"])
+        assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+    assert not (tmp_path / "typo-store").exists()  # looking did not create it
+
+
+# ---------------------------------------------------------------- item 10: escape injection
+ESC = "\x1b[2J\x1b]0;owned\x07"  # clear the screen, retitle the terminal
+
+
+def test_control_characters_are_shown_never_sent_to_the_terminal(tmp_path: Path) -> None:
+    data = tmp_path / "esc.csv"
+    data.write_text(f"id,na{ESC}me,amount\n1,x,3\n2,y,4\n")
+    ingested = runner.invoke(app, ["ingest", str(data), "-o", str(tmp_path / "out.csv")])
+    assert ingested.exit_code == 0 and "\x1b" not in ingested.stderr + ingested.stdout
+    assert "na\\x1b[2J" in ingested.stderr  # the column is still recognisable
+    mapped = runner.invoke(
+        app, ["ingest", str(data), "-o", str(tmp_path / "o.csv"), "--map", "amount=nope"]
+    )
+    assert mapped.exit_code == 2 and "\x1b" not in mapped.stderr and "\\x07" in _one_line(mapped)
+    store = Store(tmp_path / "store")
+    version = store.save("m", "demand", _write, {"algorithm": f"gbm{ESC}"})
+    (version.path / f"extra{ESC}.bin").write_bytes(b"x")
+    listed = run(store, "models", "list")
+    assert listed.exit_code == 0 and "\x1b" not in listed.stdout and "gbm\\x1b" in listed.stdout
+    verified = run(store, "models", "verify")
+    assert verified.exit_code == 3 and "\x1b" not in verified.stdout + verified.stderr
+    assert "extra\\x1b[2J" in verified.stdout

@@ -142,3 +142,40 @@ def test_parsing_gap_in_an_optional_column_fails_strict_without_rejects(tmp_path
     strict = run("ingest", str(data), "-o", str(strict_out), "--strict")
     assert strict.exit_code == 2, strict.output
     assert "column quantity" in strict.stderr and not strict_out.exists()
+
+
+def _drifting(path: Path, rows: int = 260_000, turn: int = 182_000) -> Path:
+    """A plain CSV over 8 MB whose `batch` column is numeric until row `turn`, then codes."""
+    rng = random.Random(11)
+    lines = ["customer_id,date,amount,batch,note"]
+    for i in range(rows):
+        batch = str(rng.randint(100, 999)) if i < turn else f"B-{rng.randint(100, 999)}"
+        lines.append(f"c{i % 5000},2024-01-{1 + i % 28:02d},{i % 97}.5,{batch},delivered to store")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_types_are_decided_on_rows_from_across_the_file(tmp_path):
+    import gzip
+
+    data = _drifting(tmp_path / "drift.csv")
+    assert data.stat().st_size > 8 * 1024 * 1024
+    out, report = tmp_path / "d.parquet", tmp_path / "r.json"
+    result = run("ingest", str(data), "-o", str(out), "--report", str(report))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(report.read_text())
+    assert summary["columns"]["batch"]["type"] == "text"  # the codes at the end were seen
+    frame = pd.read_parquet(out, columns=["batch"])
+    assert frame["batch"].notna().all() and frame["batch"].iloc[-1].startswith("B-")
+    # gzip cannot be read at an offset: typed from the first rows, the change is reported
+    packed = tmp_path / "drift.csv.gz"
+    packed.write_bytes(gzip.compress(data.read_bytes(), compresslevel=1))
+    result = run("ingest", str(packed), "-o", str(out), "--report", str(report))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(report.read_text())
+    assert summary["columns"]["batch"]["type"] == "number"
+    (gap,) = summary["parsing_gaps"]
+    assert gap["column"] == "batch" and gap["from_row"] == 182_001
+    assert "from row 182,001 on most values do not read as number" in result.stderr
+    strict = run("ingest", str(packed), "-o", str(tmp_path / "s.parquet"), "--strict")
+    assert strict.exit_code == 2 and "batch" in strict.stderr

@@ -49,3 +49,24 @@ def test_stray_label_is_named_alone_in_the_models_label_space(churn, tmp_path):
     assert "'Maybe' (1 row)" in message
     assert "'Yes'" not in message and "'No'" not in message and "No, Yes" not in message
     assert "Traceback" not in message
+
+
+def test_header_only_file_says_no_data_rows(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(SAMPLE.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    result = mktai("--store", tmp_path / "s", "train", "propensity", path, "--target", "y",
+                   "--name", "m")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "no data rows" in result.stderr and "constant" not in result.stderr
+
+
+def test_rows_without_a_target_say_why_nothing_is_left(tmp_path):
+    frame = pd.read_csv(SAMPLE, sep=";").head(200)
+    frame["y"] = ""
+    path = tmp_path / "unlabelled.csv"
+    frame.to_csv(path, index=False)
+    result = mktai("--store", tmp_path / "s", "train", "propensity", path, "--target", "y",
+                   "--name", "m")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "no data rows" in result.stderr and "all 200 row(s) were rejected" in result.stderr
+    assert "constant" not in result.stderr

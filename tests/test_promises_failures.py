@@ -144,8 +144,11 @@ def test_sentiment_strict_exits_2_and_writes_nothing(tmp_path):
     reviews = _write_csv(
         tmp_path / "reviews.csv",
         ["id", "review"],
-        [["r1", "Great product, fast delivery"], ["r2", ""], ["r3", "质量很差，不会再买了"]],
+        [["r1", "Great product, fast delivery"], ["r3", "质量很差，不会再买了"]],
     )
+    # a ragged line is rejected by the cleaning layer (an empty text is scored 'unknown')
+    with open(reviews, "a", encoding="utf-8") as handle:
+        handle.write("r2,too,many,fields\n")
     out = _old_output(tmp_path / "scored.csv")
     args = ["sentiment", "--input", str(reviews), "--column", "review", "-o", str(out)]
     strict = mktai(*args, "--strict")

@@ -171,3 +171,22 @@ def test_dataset_kind_chosen_from_the_header(tmp_path, ratings_csv):
     assert family.dataset_kind_for(bare) == "table"
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "transactions_sample.csv"
     assert family.dataset_kind_for(sample) == "transactions"
+
+
+def test_top_n_pads_from_popularity_and_masks_seen_and_excluded():
+    # u0 bought item 0, which only co-occurs with item 1; items 2-4 are popular elsewhere
+    dense = np.array([[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 0, 1, 1, 0], [0, 0, 1, 1, 1],
+                      [0, 0, 1, 0, 1]], dtype=float)  # fmt: skip
+    matrix = sp.csr_matrix(dense)
+    popularity = implicit.popularity(matrix)
+    scorer = Scorer("item-knn", implicit.item_knn(matrix, 10), matrix, popularity)
+    found = top_n(scorer, np.array([0]), 3)
+    assert found.items[0].tolist() == [1, 2, 3]  # 1 from the model, then by popularity
+    assert found.from_model[0].tolist() == [True, False, False]
+    excluded = np.zeros(5, dtype=bool)
+    excluded[2] = True
+    again = top_n(scorer, np.array([0]), 3, excluded=excluded)
+    assert again.items[0].tolist() == [1, 3, 4]
+    with_seen = top_n(scorer, np.array([1]), 5, include_seen=True)
+    assert set(with_seen.items[0].tolist()) == {0, 1, 2, 3, 4}
+    assert scorer.reasons(0, np.array([1])).tolist() == [0]  # because you liked item 0

@@ -83,8 +83,8 @@ def _independent_rfm(lines: pd.DataFrame, as_of: pd.Timestamp) -> dict:
 
 def test_rfm_values_match_independent_pandas(real_result, raw_lines):
     customers = real_result.customers.set_index("customer")
-    as_of = pd.Timestamp("2011-12-10")
-    assert real_result.summary["as_of"] == "2011-12-10"
+    as_of = pd.Timestamp("2011-12-09")  # the last date, included (lifetimes' convention)
+    assert real_result.summary["as_of"] == "2011-12-09"
     # ordinary, the biggest, heavy returners, one with a 74,215-unit order and its cancellation
     for cid in ["12347", "12348", "14646", "17850", "18102", "12748", "16446", "13093"]:
         expected = _independent_rfm(raw_lines[raw_lines["CustomerID"] == cid], as_of)
@@ -256,10 +256,10 @@ def test_returns_are_netted_and_return_only_customers_reported():
     assert summary.loc["a", "total"] == pytest.approx(120.0)
     assert summary.loc["a", "frequency"] == 2
     assert summary.loc["a", "monetary"] == pytest.approx(60.0)
-    assert summary.loc["a", "recency"] == 3  # as of 2024-01-13, last purchase 2024-01-10
+    assert summary.loc["a", "recency"] == 2  # as of 2024-01-12 (the last date), bought 01-10
     assert summary.loc["b", "excluded_reason"] == rfm.REASON_NON_POSITIVE
     assert summary.loc["c", "excluded_reason"] == rfm.REASON_ONLY_RETURNS
-    assert summary.loc["c", "recency"] == 6  # from its last line of any kind
+    assert summary.loc["c", "recency"] == 5  # from its last line of any kind
     assert summary.loc["d", "excluded_reason"] == rfm.REASON_ONLY_RETURNS
     assert stats.return_lines == 3 and stats.zero_amount_lines == 1
 
@@ -308,14 +308,16 @@ def test_as_of_in_the_past_takes_a_snapshot_and_counts_later_lines():
             ("b", "3", "2024-01-25", 10.0, False),
         ]
     )
+    # --as-of is the last day included: its lines are in, later ones out
     summary, stats = rfm.summarise(frame, as_of=pd.Timestamp("2024-01-20"))
-    assert stats.lines_after_as_of == 2
+    assert stats.lines_after_as_of == 1
     assert list(summary["customer"]) == ["a"]
-    assert summary["recency"].iloc[0] == 19 and summary["frequency"].iloc[0] == 1
+    assert summary["recency"].iloc[0] == 0 and summary["frequency"].iloc[0] == 2
+    assert summary["T"].iloc[0] == 19
     result = segment_customers(
-        frame, SegmentOptions(as_of=pd.Timestamp("2024-01-20"), clusters=False)
+        frame, SegmentOptions(as_of=pd.Timestamp("2024-01-19"), clusters=False)
     )
-    assert any("2 line(s) dated on or after --as-of 2024-01-20" in w for w in result.warnings)
+    assert any("2 line(s) dated after --as-of 2024-01-19" in w for w in result.warnings)
     with pytest.raises(UsageError, match="before --as-of"):
         rfm.summarise(frame, as_of=pd.Timestamp("2023-12-31"))
 

@@ -95,6 +95,17 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30.0) -> None
         time.sleep(0.01)
 
 
+def _wait_for_versions(store: Store, name: str, count: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while len(store.versions(name)) < count:
+        if proc.poll() is not None:
+            raise AssertionError(f"saver exited early with {proc.returncode}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"timed out waiting for {count} versions of {name}")
+        time.sleep(0.005)
+
+
 def _complete_model(directory: Path) -> None:
     (directory / "model.json").write_text('{"complete": true}')
 
@@ -110,8 +121,7 @@ def test_kill_9_inside_write_leaves_no_half_version(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    _wait_for(marker, proc)
-    time.sleep(0.05)
+    _wait_for(marker, proc)  # written after 9 MiB are flushed: the saver is inside write()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
@@ -133,14 +143,17 @@ def test_kill_9_inside_write_leaves_no_half_version(tmp_path: Path) -> None:
 def test_kill_9_at_random_moments_never_corrupts(tmp_path: Path) -> None:
     root = tmp_path / "store"
     store = Store(root)
-    for delay in (0.4, 0.55, 0.7):
+    for round_ in range(3):
         proc = subprocess.Popen([PYTHON, "-c", LOOP_SAVER, str(root)], env=_env())
-        time.sleep(delay)
+        # kill once this saver has completed 1, 2, then 3 versions (an observable state, not a
+        # fixed delay, so a loaded machine only makes it slower): it is then somewhere in its
+        # next save, a different moment each round
+        _wait_for_versions(store, "loop", len(store.versions("loop")) + 1 + round_, proc)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         assert store.verify() == []
     numbers = store.versions("loop")
-    assert numbers, "the saver never completed a version; increase the delays"
+    assert len(numbers) >= 6
     assert numbers == sorted(set(numbers))
     for number in numbers:
         assert len(store.load(f"loop@v{number}").manifest["files"]) == 20

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mktai.api.result import Result, internal, store_root
+from mktai.api.result import Result, internal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,6 +29,7 @@ class PredictResult(Result):
     missing_values: dict[str, int] = field(default_factory=dict)
     invalid_numbers: dict[str, int] = field(default_factory=dict)
     frame: pd.DataFrame | None = internal()
+    rejects: pd.DataFrame | None = internal()  # source, row, reason, raw of rows not scored
 
 
 def applying_command(kind: str) -> str:
@@ -47,26 +48,7 @@ def predict(
     encoding: str | None = None,
 ) -> PredictResult:
     """Scores for DATA (a file, or a DataFrame of raw rows) from the stored model MODEL."""
-    from mktai.errors import UsageError
-    from mktai.tasks.stored import load_for, load_stored
+    from mktai.api.loaded import load, predict_rows
 
-    version, module, fitted = load_stored(store_root(store), model)
-    command = applying_command(str(version.kind))
-    if command != "predict" or not callable(getattr(fitted, "predict", None)):
-        raise UsageError(
-            f"{version.ref} is a {version.kind} model, which `mktai predict` cannot apply; "
-            f"use `mktai {command} --model {version.ref}`"
-        )
-    table = load_for(version.kind, data, mapping=mapping, encoding=encoding,
-                     unlabelled=True, dedupe=False, keep_raw=True)  # fmt: skip
-    scored, stats = fitted.predict(table)
-    return PredictResult(
-        ref=version.ref,
-        kind=str(version.kind),
-        rows=int(len(scored)),
-        rows_rejected=int(len(table.rejects)),
-        unseen_categories=dict(stats.get("unseen", {})),
-        missing_values=dict(stats.get("missing", {})),
-        invalid_numbers=dict(stats.get("invalid", {})),
-        frame=scored,
-    )
+    loaded = load(model, store=store)
+    return predict_rows(loaded, data, mapping=mapping, encoding=encoding, reuse_plans=False)

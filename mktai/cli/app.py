@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str, dict]] = {
     "predict": ("mktai.cli.predict", "predict", "Score DATA with a stored model: input columns + score + prediction (CSV on stdout or -o).", {}),
     "evaluate": ("mktai.cli.evaluate", "evaluate", "Evaluate a stored model on labelled data; reports for CI and gates on the exit code.", {}),
     "models": ("mktai.cli.models", "app", "Manage stored model versions: list, show, tag, rm, prune, verify, export, import.", {}),
+    "serve": ("mktai.cli.serve", "serve", "Serve the stored models over HTTP: predict, sentiment, recommend, forecast, segment; MLflow scoring protocol.", {}),
     "demo": ("mktai.cli.demo", "demo", "Run the whole tour on sample_data/ into a throw-away store and list the outputs.", {}),
 }  # fmt: skip
 

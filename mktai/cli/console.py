@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
@@ -17,12 +18,56 @@ def is_quiet() -> bool:
     return bool(_state["quiet"])
 
 
+# C0 and C1 control characters (ESC starts terminal escape sequences) and the Unicode bidi
+# overrides that reorder what a terminal shows; tab and newline are left to the layout.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_AND_LINES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str, *, one_line: bool = False) -> str:
+    """Text with control characters shown as \\x1b-style escapes, so a column name or a file name
+    holding a raw ESC cannot drive the terminal (escape injection). one_line: \\n and \\t too."""
+    pattern = _CONTROL_AND_LINES if one_line else _CONTROL
+    return pattern.sub(_escape_char, text)
+
+
+def _escape_char(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_console(**options: Any):
+    """A rich Console that renders control characters in every string it prints (messages,
+    table cells, markup) visibly; rich's own styling codes are unaffected."""
+    return _safe_console_class()(**options)
+
+
+def _safe_console_class():
+    if "safe_class" not in _state:
+        from rich.console import Console
+        from rich.segment import Segment
+
+        class SafeConsole(Console):
+            def render_str(self, text: str, *args: Any, **kwargs: Any):  # strings, table cells
+                return super().render_str(visible(text), *args, **kwargs)
+
+            def _render_buffer(self, buffer: Any) -> str:  # anything built as Text directly
+                clean = (
+                    segment
+                    if segment.control
+                    else Segment(visible(segment.text), segment.style, segment.control)
+                    for segment in buffer
+                )
+                return super()._render_buffer(clean)
+
+        _state["safe_class"] = SafeConsole
+    return _state["safe_class"]
+
+
 def err_console():
     """Rich console on stderr; progress, warnings and summaries go here, never to stdout."""
-    from rich.console import Console
-
     if "console" not in _state:
-        _state["console"] = Console(stderr=True, highlight=False, soft_wrap=True)
+        _state["console"] = safe_console(stderr=True, highlight=False, soft_wrap=True)
     return _state["console"]
 
 
@@ -42,9 +87,11 @@ def error_line(message: str) -> None:
     try:
         from rich.markup import escape
 
-        err_console().print(f"[bold red]error:[/bold red] {escape(message)}")
+        err_console().print(
+            f"[bold red]error:[/bold red] {escape(visible(message, one_line=True))}"
+        )
     except Exception:  # pragma: no cover - rich unavailable or broken terminal
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {visible(message, one_line=True)}\n")
 
 
 def print_json(payload: Any) -> None:

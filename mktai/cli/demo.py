@@ -3,8 +3,9 @@
 The tour is data: STEPS lists each command line (argv with {sample}, {out} and {seed}
 placeholders) and the outputs it produces, in order, grouped by section. Each step runs through
 the real CLI in-process, so the demo is also a smoke test of the user contract. Nothing else
-imports this module. Two steps are actions rather than command lines: splitting the bank sample
-into training and holdout files, and naming the first stored model for the export.
+imports this module. A few steps are actions rather than command lines: splitting the bank
+sample into training and holdout files, the transactions and daily sales samples by date, and naming the
+first stored model for the export.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Step:
     argv: tuple[str, ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()
     note: str = ""
-    action: str = ""  # "split_bank": prepare files instead of running a command
+    action: str = ""  # "split_bank" / "split_orders" / "split_sales": prepare files instead
 
 
 STEPS: tuple[Step, ...] = (
@@ -61,6 +62,29 @@ STEPS: tuple[Step, ...] = (
                       "--junit", "{out}/evaluation-junit.xml", "--fail-under", "roc_auc=0.80"),
          (("evaluation report (HTML)", "{out}/evaluation.html"), ("evaluation report (Markdown)", "{out}/evaluation.md"),
           ("JUnit gates", "{out}/evaluation-junit.xml"))),
+    Step("recommend", action="split_orders",
+         outputs=(("purchases until 2011-09-30", "{out}/orders_train.csv"),
+                  ("purchases from 2011-10-01", "{out}/orders_test.csv"))),
+    Step("recommend", ("train", "recommender", "{out}/orders_train.csv", "--name", "basket", "--seed", "{seed}")),
+    Step("recommend", ("recommend", "--model", "basket", "--all-users", "-n", "10", "-o", "{out}/recommendations.csv"),
+         (("top-10 per customer", "{out}/recommendations.csv"),)),
+    Step("recommend", ("recommend", "--model", "basket", "--similar-to", "85123A", "-n", "5")),
+    Step("recommend", ("evaluate", "--model", "basket", "--data", "{out}/orders_test.csv",
+                       "--fail-under", "ndcg_at_10=0.02")),
+    Step("forecast", action="split_sales",
+         outputs=(("sales until 2011-11-11", "{out}/daily_hist.csv"),
+                  ("drivers for the next 28 days", "{out}/daily_future.csv"),
+                  ("actual sales of those days", "{out}/daily_actuals.csv"))),
+    Step("forecast", ("forecast", "{out}/daily_hist.csv", "--horizon", "28", "--backtest", "2",
+                      "--plot", "{out}/forecast.html", "-o", "{out}/forecast.csv"),
+         (("forecast with intervals", "{out}/forecast.csv"), ("forecast plot", "{out}/forecast.html"))),
+    Step("forecast", ("forecast", "{out}/daily_hist.csv", "--horizon", "28", "--exog", "price,shop_open",
+                      "--future", "{out}/daily_future.csv", "-o", "{out}/forecast_exog.csv"),
+         (("forecast with price and shop_open", "{out}/forecast_exog.csv"),)),
+    Step("forecast", ("train", "forecast", "{out}/daily_hist.csv", "--name", "daily", "--horizon", "28",
+                      "--seed", "{seed}")),
+    Step("forecast", ("evaluate", "--model", "daily", "--data", "{out}/daily_actuals.csv",
+                      "--fail-under", "mase=1.2", "--fail-under", "coverage_error_95=0.1")),
     Step("models", ("models", "list")),
     Step("models", ("models", "verify")),
     Step("models", ("models", "export", "{first_model}", "-o", "{out}/{first_model}.tar.gz"),
@@ -119,6 +143,10 @@ class Tour:
             console.info(step.note)
         if step.action == "split_bank":
             _split_bank(self)
+        elif step.action == "split_orders":
+            _split_orders(self)
+        elif step.action == "split_sales":
+            _split_sales(self)
         elif step.argv:
             self.run(*(self.fill(arg) for arg in step.argv))
         for label, template in step.outputs:
@@ -129,6 +157,35 @@ class Tour:
         for step in STEPS:
             if step.section == name:
                 self.step(step)
+
+
+def _split_orders(tour: Tour) -> None:
+    """Purchases before 2011-10-01 of the transactions sample to train on, the later ones to
+    evaluate the recommendations against (a time split, as a recommender is judged)."""
+    import pandas as pd
+
+    lines = pd.read_csv(tour.sample_data / "transactions_sample.csv", dtype=str)
+    later = pd.to_datetime(lines["InvoiceDate"]) >= pd.Timestamp("2011-10-01")
+    lines[~later].to_csv(tour.out / "orders_train.csv", index=False)
+    lines[later].to_csv(tour.out / "orders_test.csv", index=False)
+
+
+def _split_sales(tour: Tour) -> None:
+    """Daily sales before 2011-11-12 as history; for the 28 days after, the drivers a planner
+    knows in advance (shop_open, the last known price carried forward) and the actual sales."""
+    import pandas as pd
+
+    sales = pd.read_csv(tour.sample_data / "daily_sales.csv", dtype={"series": str})
+    dates = pd.to_datetime(sales["date"])
+    cut = pd.Timestamp("2011-11-12")
+    hist = sales[dates < cut]
+    window = sales[(dates >= cut) & (dates < cut + pd.Timedelta(days=28))]
+    last_price = hist.dropna(subset=["price"]).groupby("series")["price"].last()
+    future = window[["date", "series", "shop_open"]].copy()
+    future["price"] = future["series"].map(last_price)
+    hist.to_csv(tour.out / "daily_hist.csv", index=False)
+    future.to_csv(tour.out / "daily_future.csv", index=False)
+    window.to_csv(tour.out / "daily_actuals.csv", index=False)
 
 
 def _split_bank(tour: Tour) -> None:

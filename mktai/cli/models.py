@@ -40,10 +40,8 @@ def _stdout_console():
     """Tables are results, so they go to stdout; wide when piped so rows are not wrapped."""
     import sys
 
-    from rich.console import Console
-
     width = None if sys.stdout.isatty() else 160
-    return Console(highlight=False, width=width)
+    return console.safe_console(highlight=False, width=width)
 
 
 def _size(num: int | None) -> str:
@@ -69,14 +67,24 @@ def list_models(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """List every model version with its aliases, kind, algorithm, date, size and metrics."""
+    """List every model version with its aliases, kind, algorithm, date, size and metrics.
+
+    Examples:
+
+      mktai models list
+
+      mktai models list churn --json
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     models = repo.list(name)
     if as_json:
         console.print_json(models)
         return
     if not models:
-        console.info(f"no models in {repo.root} (train one with `mktai train`)")
+        if repo.missing():  # a note, not an error: listing an empty place is not wrong
+            console.warn(f"{repo.missing()}: no models (check --store or $MKTAI_STORE)")
+        else:
+            console.info(f"no models in {repo.root} (train one with `mktai train`)")
         return
     for model in models:
         if model.get("error"):
@@ -114,7 +122,14 @@ def show(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Show one version's manifest (parameters, schema, data fingerprint, metrics, files)."""
+    """Show one version's manifest (parameters, schema, data fingerprint, metrics, files).
+
+    Examples:
+
+      mktai models show churn
+
+      mktai models show churn@v2 --json
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.get(ref)
     if as_json:
@@ -156,7 +171,12 @@ def tag(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Point NAME@ALIAS at a version (moves the alias if it already exists)."""
+    """Point NAME@ALIAS at a version (moves the alias if it already exists).
+
+    Examples:
+
+      mktai models tag churn@v3 production
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     name = ref.partition("@")[0]
     before = repo.aliases(name).get(alias) if repo.versions(name) else None
@@ -178,7 +198,12 @@ def untag(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove an alias (the version itself stays)."""
+    """Remove an alias (the version itself stays).
+
+    Examples:
+
+      mktai models untag churn@production
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     number = repo.untag(name, alias)
     _done(
@@ -202,7 +227,14 @@ def rm(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove a version, or every version of a model with --all. Numbers are never reused."""
+    """Remove a version, or every version of a model with --all. Numbers are never reused.
+
+    Examples:
+
+      mktai models rm churn@v1
+
+      mktai models rm churn --all
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     removed = repo.remove(ref, all_versions=all_versions, force=force)
     _done(as_json, {"removed": removed}, f"removed {', '.join(removed)}")
@@ -222,7 +254,12 @@ def prune(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Remove old versions, keeping the newest --keep N plus every aliased version."""
+    """Remove old versions, keeping the newest --keep N plus every aliased version.
+
+    Examples:
+
+      mktai models prune churn --keep 3
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     removed = repo.prune(name, keep=keep, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
@@ -240,17 +277,26 @@ def verify(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Check every file's sha256 and every alias; exit 3 and list each problem if any."""
+    """Check every file's sha256 and every alias; exit 3 and list each problem if any.
+
+    Examples:
+
+      mktai models verify
+
+      mktai models verify churn --json
+    """
     from mktai.errors import IntegrityError
 
     repo, as_json = _open(ctx, store, json_out, quiet)
+    if repo.missing():  # a typo in CI must not pass as "every file matches"
+        raise IntegrityError(f"{repo.missing()}; check --store or $MKTAI_STORE")
     problems = repo.verify(ref)
     scope = ref or f"the store {repo.root}"
     if as_json:
         console.print_json({"ok": not problems, "problems": [p.as_dict() for p in problems]})
     else:
         for problem in problems:
-            typer.echo(str(problem))
+            typer.echo(console.visible(str(problem), one_line=True))
     if problems:
         raise IntegrityError(
             f"{len(problems)} problem(s) in {scope}; restore the damaged versions from an export "
@@ -287,6 +333,22 @@ def sign(
     _done(as_json, {"ref": version.ref, "seal": found.status}, f"{version.ref}: {found.status}")
 
 
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def check_archive_name(path: Path) -> None:
+    """The archive is a gzip-compressed tar: a name saying otherwise (.zip, .tar) is refused."""
+    from mktai.errors import UsageError
+
+    name = path.name.lower()
+    if not name.endswith(ARCHIVE_SUFFIXES):
+        stem = path.name.split(".")[0] or "model"
+        raise UsageError(
+            f"-o {path}: models export writes a gzip-compressed tar archive, not "
+            f"{path.suffix or 'a file without extension'}; name it {stem}.tar.gz (or .tgz)"
+        )
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,
@@ -296,7 +358,13 @@ def export(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write one verified version to a .tar.gz that `mktai models import` accepts anywhere."""
+    """Write one verified version to a .tar.gz that `mktai models import` accepts anywhere.
+
+    Examples:
+
+      mktai models export churn@production -o churn-prod.tar.gz
+    """
+    check_archive_name(output)
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.load(ref)
     path = repo.export(version.ref, output)
@@ -318,7 +386,14 @@ def import_model(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import an exported version as the next version number of its name (verified first)."""
+    """Import an exported version as the next version number of its name (verified first).
+
+    Examples:
+
+      mktai models import churn-prod.tar.gz
+
+      mktai models import churn-prod.tar.gz --name churn-copy
+    """
     repo, as_json = _open(ctx, store, json_out, quiet)
     version = repo.import_(archive, name=name)
     origin = version.manifest.get("imported", {}).get("from")

@@ -140,7 +140,7 @@ def recommend(
         title = f"recommendations from {result.model} ({result.algorithm})"
     for warning in result.warnings:
         console.warn(warning)
-    if output is not None or not all_users:
+    if not all_users:  # --all-users: the count line below is the summary
         _show(result.frame, title)
     if getattr(result, "output_dir", None) is None:  # --engine spark wrote a directory
         write_table(result.frame, output)

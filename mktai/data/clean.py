@@ -25,12 +25,14 @@ from mktai.errors import ColumnNotFound, InputError, RoleNotFound, UsageError
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 NUMBER_ROLES = frozenset({"quantity", "price", "amount", "rating"})
 DATE_ROLES = frozenset({"date", "timestamp"})
 TYPED = frozenset({"number", "date", "bool"})
 # More than this share of a typed column's values unreadable is a parsing gap, not bad data.
 GAP_SHARE = 0.5
+DRIFT_MIN = 100  # unreadable values in one batch before its share counts as a change of format
 INFER_SHARE = 0.95
 SAMPLE_ROWS = 20_000
 # Invoice numbers of cancellations: 'C' then a digit (C536379), as in most retail exports.
@@ -94,7 +96,7 @@ def make_plan(
     mapping: dict[str, str],
     required: tuple[str, ...],
 ) -> Plan:
-    """Decide names, roles, kind and column types from the first batch of strings."""
+    """Decide names, roles, kind and column types from a sample of the raw strings."""
     from mktai.data.schema import KINDS
 
     original = [str(c) for c in frame.columns]
@@ -117,7 +119,7 @@ def make_plan(
     frame = frame.set_axis(names, axis=1)
     role_of = {column: role for role, column in roles.items()}
     plan = Plan(original, names, roles, kind, {}, need)
-    sample = frame.head(SAMPLE_ROWS)
+    sample = frame  # the caller's sample (load.py: first rows plus rows from across the file)
     for column in names:
         plan.types[column] = _infer_type(sample[column], role_of.get(column), plan, column)
     if kind == "transactions":
@@ -159,10 +161,10 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
         return "bool"
     if present.str.contains(r"\d", regex=True).mean() < INFER_SHARE:
         return "text"  # neither numbers nor dates without digits
-    european = parse.looks_european(present)
-    numbers, failed = parse.parse_numbers(present, european)
+    found = parse.decimal_evidence(present)
+    numbers, failed = parse.parse_numbers(present, parse.looks_european(present, found))
     if numbers.notna().mean() >= INFER_SHARE:
-        plan.european[column] = _decimal_mark(present, plan, column)
+        plan.european[column] = _decimal_mark(present, plan, column, found)
         return "number"
     dates, failed, _ = parse.parse_dates(present)
     if dates.notna().mean() >= INFER_SHARE:
@@ -171,11 +173,13 @@ def _infer_type(values: pd.Series, role: str | None, plan: Plan, column: str) ->
     return "text"
 
 
-def _decimal_mark(values: pd.Series, plan: Plan, column: str) -> bool:
+def _decimal_mark(
+    values: pd.Series, plan: Plan, column: str, found: dict[str, int] | None = None
+) -> bool:
     """Decimal comma or point for the whole column, from its sample (see parse.looks_european);
     a decision made only on ambiguous values ('1,234') is noted in the report."""
-    found = parse.decimal_evidence(values)
-    european = parse.looks_european(values)
+    found = found or parse.decimal_evidence(values)
+    european = parse.looks_european(values, found)
     if not (found["comma"] or found["point"]) and (found["comma_group"] or found["point_group"]):
         example = "1.234" if european else "1,234"
         plan.notes.append(
@@ -203,6 +207,8 @@ class CleanStats:
     present: Counter = field(default_factory=Counter)
     failed: Counter = field(default_factory=Counter)
     failed_examples: dict[str, list[str]] = field(default_factory=dict)
+    drift_row: dict[str, int] = field(default_factory=dict)  # where most values stopped parsing
+    failing_since: dict[str, int] = field(default_factory=dict)
 
 
 class Cleaner:
@@ -234,90 +240,124 @@ class Cleaner:
 
     def clean(
         self,
-        raw: pd.DataFrame,
+        raw: pa.RecordBatch | pd.DataFrame,
         first_row: int,
-        hashes: np.ndarray | None = None,
-        duplicates: pd.Series | None = None,
+        duplicates: np.ndarray | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Clean one batch of raw strings; returns (clean rows, rejects).
 
-        The duplicate check may be done ahead (e.g. in a reader thread, in file order): pass
-        `hashes` (hash_rows of the batch) or the finished `duplicates` (Deduper.check reasons).
+        The batch stays in Arrow: string columns are trimmed, cast and checked by
+        pyarrow.compute (the pandas parsers only see columns the fast casts cannot read), and
+        the raw lines are rebuilt only for rejected rows. The duplicate check may be done ahead
+        (e.g. in a reader thread, in file order): pass its reasons as `duplicates`.
         """
+        import numpy as np
         import pandas as pd
+        import pyarrow as pa
 
         plan = self.plan
-        if len(raw.columns) != len(plan.names):
+        if isinstance(raw, pd.DataFrame):
+            raw = pa.RecordBatch.from_pandas(raw, preserve_index=False)
+        if raw.num_columns != len(plan.names):
             raise InputError(
-                f"{self.source_name}: has {len(raw.columns)} columns but the first file has "
+                f"{self.source_name}: has {raw.num_columns} columns but the first file has "
                 f"{len(plan.names)}; files read together must share one header"
             )
-        raw = raw.set_axis(plan.names, axis=1)
-        raw.index = pd.RangeIndex(first_row, first_row + len(raw))
-        self.stats.rows_in += len(raw)
-        reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
-
+        raw = pa.RecordBatch.from_arrays(list(raw.columns), names=plan.names)
+        n = raw.num_rows
+        self.stats.rows_in += n
         if duplicates is not None:
-            reasons = pd.Series(duplicates.to_numpy(), index=raw.index, dtype="object")
-            self.stats.duplicates += int(reasons.notna().sum())
-        elif self.dedupe and len(raw):
-            reasons = self.deduper.check(raw, self.source_index, hashes)
-            self.stats.duplicates += int(reasons.notna().sum())
+            reasons = np.asarray(duplicates, dtype=object).copy()
+        elif self.dedupe and n:
+            reasons = self.deduper.check(raw, self.source_index, first_row)
+        else:
+            reasons = np.full(n, None, dtype=object)
+        rejected = reasons.astype(bool)
+        self.stats.duplicates += int(rejected.sum())
+        cells = _Cells(raw, first_row)
 
-        out = {}
+        out: dict[str, Any] = {}
         role_of = {column: role for role, column in plan.roles.items()}
         for column in plan.names:
-            values, failed = self._convert(raw[column], plan.types[column], column)
+            values, failed = self._convert_cells(cells, plan.types[column], column)
             out[column] = values
             role = role_of.get(column)
             if plan.types[column] in TYPED:
-                self._count_typed(column, values, failed, raw[column])
+                self._count_typed(column, values, failed, cells)
             if failed.any():
                 if role in plan.required:
-                    bad = failed & reasons.isna()
-                    reasons[bad] = (
-                        f"unparseable {role} in column {column}: " + raw[column][bad].astype(str)
-                    ).str.slice(0, 200)
+                    bad = np.flatnonzero(failed & ~rejected)
+                    prefix = f"unparseable {role} in column {column}: "
+                    texts = cells.text(column, bad)
+                    reasons[bad] = [(prefix + text)[:200] for text in texts]
+                    rejected[bad] = True
                 else:
                     self.stats.unparseable[column] += int(failed.sum())
+                    first = np.flatnonzero(failed)[:1]
                     self.stats.unparseable_examples.setdefault(
-                        column, str(raw[column][failed].iloc[0])[:80]
+                        column, cells.text(column, first)[0][:80]
                     )
-            missing = values.isna() & ~failed
-            if role in plan.required and missing.any():
-                bad = missing & reasons.isna()
-                reasons[bad] = f"missing {role} (column {column})"
-        frame = pd.DataFrame(out, index=raw.index)
+            if role in plan.required:
+                missing = _isna(values) & ~failed & ~rejected
+                if missing.any():
+                    reasons[missing] = f"missing {role} (column {column})"
+                    rejected |= missing
         if plan.kind == "transactions":
-            frame = self._transactions(frame, reasons)
+            self._transactions(out, ~rejected)
 
-        rejected = reasons.notna()
-        kept = ~rejected.to_numpy()
+        kept = ~rejected
         for column in plan.names:
-            self.stats.missing[column] += int(frame[column].isna().to_numpy()[kept].sum())
-        rejects = self._rejects(raw[rejected], reasons[rejected])
+            self.stats.missing[column] += int(_isna(out[column])[kept].sum())
+        rejects = self._rejects(cells, np.flatnonzero(rejected), reasons)
         for reason in rejects["reason"]:
             self.stats.rejected[_reason_key(reason)] += 1
-        clean = frame[~rejected.to_numpy()]
+        everything = bool(kept.all())
+        clean = pd.DataFrame(
+            {name: _to_series(values if everything else _take(values, kept))
+             for name, values in out.items()}
+        )  # fmt: skip
         if self.keep_raw:
-            as_read = raw[kept].set_axis(plan.original, axis=1)
-            self.raw_kept.append(as_read.reset_index(drop=True))
+            as_read = (raw if everything else raw.filter(pa.array(kept))).to_pandas()
+            self.raw_kept.append(as_read.set_axis(plan.original, axis=1))
         self.stats.rows_out += len(clean)
-        return clean.reset_index(drop=True), rejects
+        return clean, rejects
 
-    def _count_typed(
-        self, column: str, values: pd.Series, failed: pd.Series, raw: pd.Series
-    ) -> None:
+    def _count_typed(self, column: str, values: Any, failed: np.ndarray, cells: _Cells) -> None:
         """Counts behind the parsing-gap warning (most of a typed column unreadable)."""
+        import numpy as np
+
         stats = self.stats
         bad = int(failed.sum())
-        stats.present[column] += int(values.notna().sum()) + bad
+        present = int((~_isna(values)).sum()) + bad
+        stats.present[column] += present
+        if not bad:
+            stats.failing_since.pop(column, None)
         if bad:
             stats.failed[column] += bad
+            # the first failure of this run of batches with failures: where the format changed
+            since = stats.failing_since.setdefault(
+                column, cells.first_row + int(np.flatnonzero(failed)[0]) + 1
+            )
+            if bad >= DRIFT_MIN and bad > GAP_SHARE * present:
+                stats.drift_row.setdefault(column, since)
             examples = stats.failed_examples.setdefault(column, [])
             if len(examples) < 3:
-                for text in raw[failed].head(3 - len(examples)).tolist():
-                    examples.append(str(text)[:40])
+                rows = np.flatnonzero(failed)[: 3 - len(examples)]
+                examples.extend(text[:40] for text in cells.text(column, rows))
+
+    def _convert_cells(self, cells: _Cells, kind: str, column: str) -> tuple[Any, np.ndarray]:
+        """One column typed: Arrow casts when they read every value, else the pandas parsers."""
+        import numpy as np
+
+        array = cells.arrow(column)
+        if array is not None:
+            fast = _fast_arrow(array, kind, self.plan.european.get(column))
+            if fast is not None:
+                if kind == "date" and column not in self.stats.date_info:
+                    self.stats.date_info[column] = {"format": "ISO 8601"}
+                return fast, np.zeros(len(array), dtype=bool)
+        values, failed = self._convert(cells.series(column), kind, column)
+        return _from_series(values), failed.to_numpy(dtype=bool, na_value=False)
 
     def _convert(self, values: pd.Series, kind: str, column: str) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
@@ -347,7 +387,7 @@ class Cleaner:
             text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
         return text, pd.Series(False, index=values.index)
 
-    def _transactions(self, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    def _transactions(self, out: dict[str, Any], keep: np.ndarray) -> None:
         """Cancellations and returns flagged (not mixed into revenue); amount derived if absent."""
         import numpy as np
 
@@ -357,20 +397,23 @@ class Cleaner:
         def numbers(role: str) -> np.ndarray | None:
             if role not in roles:
                 return None
-            return frame[roles[role]].to_numpy(dtype=np.float64, na_value=np.nan)
+            return _floats(out[roles[role]])
 
         quantity, price = numbers("quantity"), numbers("price")
         if roles["amount"] in self.plan.derived:
-            frame[roles["amount"]] = quantity * price
+            out[roles["amount"]] = quantity * price
         amount = numbers("amount")
-        cancelled = np.zeros(len(frame), dtype=bool)
+        cancelled = np.zeros(len(keep), dtype=bool)
         if "order" in roles:
-            matched = frame[roles["order"]].str.match(CANCELLED_ORDER)
-            cancelled = matched.to_numpy(dtype=bool, na_value=False)
+            orders = out[roles["order"]]
+            if _is_arrow(orders):
+                cancelled = _cancelled(orders)
+            else:
+                matched = orders.str.match(CANCELLED_ORDER)
+                cancelled = matched.to_numpy(dtype=bool, na_value=False)
         with np.errstate(invalid="ignore"):
             is_return = cancelled | ((quantity if quantity is not None else amount) < 0)
-        frame[roles["is_return"]] = is_return
-        keep = reasons.isna().to_numpy()
+        out[roles["is_return"]] = is_return
         counts["cancellation_lines"] += int((cancelled & keep).sum())
         counts["return_lines"] += int((is_return & keep).sum())
         counts["returns_value"] += float(np.nansum(amount[is_return & keep]))
@@ -379,69 +422,268 @@ class Cleaner:
             counts["zero_price_lines"] += int(((price == 0) & keep).sum())
             counts["negative_price_lines"] += int(((price < 0) & keep).sum())
         if "customer" in roles:
-            missing = frame[roles["customer"]].isna().to_numpy()
+            missing = _isna(out[roles["customer"]])
             counts["lines_without_customer"] += int((missing & keep).sum())
-        return frame
 
-    def _rejects(self, raw: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    def _rejects(self, cells: _Cells, rows: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
         import pandas as pd
 
-        if raw.empty:
+        if not len(rows):
             return empty_rejects()
-        joined = join_raw(raw, self.delimiter)
         return pd.DataFrame(
             {
                 "source": self.source_name,
-                "row": raw.index.to_numpy() + 1,
-                "reason": reasons.astype(str).to_numpy(),
-                "raw": joined.to_numpy(),
+                "row": rows + cells.first_row + 1,
+                "reason": [str(r) for r in reasons[rows].tolist()],
+                "raw": cells.lines(rows, self.delimiter),
             }
         )
 
 
-def hash_rows(raw: pd.DataFrame) -> np.ndarray:
-    """64-bit hash of each row's values (what 'exact duplicate' compares)."""
+class _Cells:
+    """The raw batch, column by column as Arrow strings, or as the pandas Series the slow
+    parsers and the typed (parquet) path take; converted to pandas only when asked."""
+
+    def __init__(self, raw: pa.RecordBatch, first_row: int) -> None:
+        import pyarrow as pa
+
+        self.raw = raw
+        self.first_row = first_row
+        self.strings = all(pa.types.is_string(t) for t in raw.schema.types)
+        self._frame: pd.DataFrame | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """The whole batch as pandas, as the cleaner had it before (typed input keeps its
+        pandas metadata, e.g. nullable integers)."""
+        import pandas as pd
+
+        if self._frame is None:
+            frame = self.raw.to_pandas()
+            frame.index = pd.RangeIndex(self.first_row, self.first_row + len(frame))
+            self._frame = frame
+        return self._frame
+
+    def arrow(self, column: str) -> pa.Array | None:
+        """The column as Arrow strings (CSV input; parquet's text columns), else None."""
+        import pyarrow as pa
+
+        array = self.raw.column(column)
+        if pa.types.is_large_string(array.type):  # parquet written by pandas
+            array = array.cast(pa.string())
+        return array if pa.types.is_string(array.type) else None
+
+    def series(self, column: str) -> pd.Series:
+        import pandas as pd
+
+        if self._frame is None and self.strings:
+            values = self.raw.column(column).to_pandas()
+            values.index = pd.RangeIndex(self.first_row, self.first_row + len(values))
+            return values
+        return self.frame()[column]
+
+    def text(self, column: str, rows: np.ndarray) -> list[str]:
+        """The raw cell text of some rows (what reasons and examples quote)."""
+        import pyarrow as pa
+
+        if self.strings:
+            return [str(v) for v in self.raw.column(column).take(pa.array(rows)).to_pylist()]
+        return self.frame()[column].iloc[rows].astype(str).tolist()
+
+    def lines(self, rows: np.ndarray, delimiter: str) -> list[str]:
+        """The rows rebuilt as CSV lines (only the rejected ones are ever rebuilt)."""
+        import pyarrow as pa
+
+        if self.strings:
+            return _join_arrow(self.raw.take(pa.array(rows)), delimiter)
+        return join_raw(self.frame().iloc[rows], delimiter).tolist()
+
+
+def _join_arrow(raw: pa.RecordBatch, delimiter: str) -> list[str]:
+    """join_raw on Arrow strings: quote a field holding the delimiter, a quote or a newline."""
+    import pyarrow.compute as pc
+
+    if raw.num_columns == 0:
+        return [""] * raw.num_rows
+    special = f'[{re.escape(delimiter)}"\\r\\n]'
+    parts = []
+    for array in raw.columns:
+        text = pc.fill_null(array, "")
+        quote = pc.match_substring_regex(text, special)
+        if pc.any(quote).as_py():
+            quoted = pc.binary_join_element_wise(
+                '"', pc.replace_substring(text, '"', '""'), '"', ""
+            )
+            text = pc.if_else(quote, quoted, text)
+        parts.append(text)
+    return pc.binary_join_element_wise(*parts, delimiter).to_pylist()
+
+
+def _fast_arrow(array: pa.Array, kind: str, european: bool | None) -> Any:
+    """The column read by Arrow alone, or None when some value needs the pandas parsers.
+
+    text/id: trimmed, empty cells missing (ASCII data takes the cheaper ASCII trim); number:
+    a plain float cast (not for decimal-comma columns, where '1.234' means 1234); date: ISO
+    8601 by Arrow's timestamp cast. These are the fast paths the pandas parsers take first, so
+    the results are the same.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if kind == "bool" or (kind == "number" and european):
+        return None
+    text = _trimmed(array)
+    if kind in ("text", "id"):
+        if kind == "id" and pc.any(pc.ends_with(text, ".0")).as_py():
+            text = pc.replace_substring_regex(text, r"^(\d+)\.0+$", r"\1")
+        return text
+    target = pa.float64() if kind == "number" else pa.timestamp("ns")
+    try:
+        cast = pc.cast(text, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
+        return None
+    if kind == "number":
+        return cast.to_numpy(zero_copy_only=False)
+    return np.asarray(cast.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+
+
+def _trimmed(array: pa.Array) -> pa.Array:
+    """parse._arrow_strings on an Arrow array: whitespace trimmed, empty cells null."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = array.buffers()[2]
+    ascii_only = data is None or data.size == 0 or np.frombuffer(data, np.uint8).max() < 128
+    text = pc.ascii_trim_whitespace(array) if ascii_only else pc.utf8_trim_whitespace(array)
+    empty = pc.equal(pc.binary_length(text), 0)
+    if pc.any(empty).as_py():
+        text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+    return text
+
+
+def _cancelled(orders: pa.Array) -> np.ndarray:
+    """CANCELLED_ORDER matched on Arrow strings; the regex only runs on ids starting with C."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    starts = pc.fill_null(pc.or_(pc.starts_with(orders, "C"), pc.starts_with(orders, "c")), False)
+    cancelled = np.asarray(starts, dtype=bool).copy()
+    rows = np.flatnonzero(cancelled)
+    if len(rows):
+        matched = pc.match_substring_regex(orders.take(pa.array(rows)), CANCELLED_ORDER)
+        cancelled[rows] = np.asarray(pc.fill_null(matched, False), dtype=bool)
+    return cancelled
+
+
+def _is_arrow(values: Any) -> bool:
+    import pyarrow as pa
+
+    return isinstance(values, (pa.Array, pa.ChunkedArray))
+
+
+def _isna(values: Any) -> np.ndarray:
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return np.isnan(values)
+        if values.dtype.kind == "M":
+            return np.isnat(values)
+        return np.zeros(len(values), dtype=bool)
+    if _is_arrow(values):
+        return np.asarray(values.is_null(), dtype=bool)
+    return values.isna().to_numpy(dtype=bool)
+
+
+def _floats(values: Any) -> np.ndarray:
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        return values.astype(np.float64, copy=False)
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _take(values: Any, keep: np.ndarray) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(values, np.ndarray):
+        return values[keep]
+    if _is_arrow(values):
+        return values.filter(pa.array(keep))
+    return values[keep]
+
+
+def _to_series(values: Any) -> pd.Series:
+    """A clean column as the pandas Series the frame holds (text as Arrow-backed 'string')."""
     import numpy as np
     import pandas as pd
 
-    return pd.util.hash_pandas_object(raw, index=False).to_numpy(dtype=np.uint64)
+    if isinstance(values, np.ndarray):
+        return pd.Series(values)
+    if _is_arrow(values):
+        return pd.Series(pd.arrays.ArrowStringArray(values), dtype="string")
+    return values.reset_index(drop=True)
+
+
+def _from_series(values: pd.Series) -> Any:
+    """A parser's result in the cleaner's column form: float64 / datetime64[ns] as NumPy (NaN
+    and NaT for missing), anything else kept as the pandas Series."""
+    if values.dtype == "float64" or str(values.dtype) == "datetime64[ns]":
+        return values.to_numpy()
+    return values
 
 
 class Deduper:
-    """Remembers a 64-bit hash of every row kept so far (16 bytes a row) and finds repeats.
+    """Remembers two 64-bit hashes of every distinct row kept so far (24 bytes a row with its
+    first-row tag) and finds repeats.
 
-    Hashes are of the raw strings, so '1.0' and '1' differ: only exact repeats are dropped.
-    Memory is kept as a few sorted runs (merged when there are too many), so each batch costs
-    a sort of the batch plus binary searches, never a re-sort of everything seen.
+    Hashes are of the raw strings, so '1.0' and '1' differ: only exact repeats are dropped. A
+    hash match is verified (mktai.data.rowhash): value by value inside a batch, by the second,
+    independent hash against earlier batches. Memory is kept as a few sorted runs (merged when
+    there are too many), so each batch costs a sort of the batch plus binary searches, never a
+    re-sort of everything seen.
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
-    RUN_CAP = 1 << 22  # entries in one sorted run (64 MB): bounds the memory a merge needs
+    RUN_CAP = 1 << 21  # entries in one sorted run (48 MB): bounds the memory a merge needs
 
     def __init__(self) -> None:
         self.sources: list[str] = []
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, first-row tags)
+        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (h1 sorted, h2, tag)
 
     def add_source(self, name: str) -> int:
         self.sources.append(name)
         return len(self.sources) - 1
 
-    def _lookup(self, unique: np.ndarray) -> np.ndarray:
-        """Tag of the earlier row with each (sorted, distinct) hash, or -1."""
+    def _lookup(self, unique: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Tag of the earlier row with each (sorted, distinct) hash pair, or -1."""
         import numpy as np
 
         found = np.full(len(unique), -1, dtype=np.int64)
-        for hashes, tags in self._runs:
+        for hashes, seconds, tags in self._runs:
             pos = np.minimum(np.searchsorted(hashes, unique), len(hashes) - 1)
-            hit = hashes[pos] == unique
+            equal = hashes[pos] == unique
+            hit = equal & (seconds[pos] == second) & (found < 0)
             found[hit] = tags[pos[hit]]
+            # an h1 shared by distinct rows (a collision): check every entry with that h1
+            after = np.minimum(pos + 1, len(hashes) - 1)
+            shared = equal & ~hit & (found < 0) & (hashes[after] == unique) & (after > pos)
+            for i in np.flatnonzero(shared).tolist():
+                start = int(pos[i])
+                stop = int(np.searchsorted(hashes, unique[i], side="right"))
+                match = np.flatnonzero(seconds[start:stop] == second[i])
+                if len(match):
+                    found[i] = tags[start + match[0]]
         return found
 
-    def _remember(self, hashes: np.ndarray, tags: np.ndarray) -> None:
+    def _remember(self, hashes: np.ndarray, seconds: np.ndarray, tags: np.ndarray) -> None:
         """Add a sorted run; merge neighbours of similar size (at most RUN_CAP entries each), so
         there are few runs to search and a merge never needs memory beyond 2 x RUN_CAP."""
         if len(hashes):
-            self._runs.append((hashes, tags))
+            self._runs.append((hashes, seconds, tags))
         runs = self._runs
         while (
             len(runs) >= 2
@@ -451,62 +693,108 @@ class Deduper:
             newer = runs.pop()
             runs[-1] = _merge(runs[-1], newer)
 
-    def check(
-        self, raw: pd.DataFrame, source_index: int, hashes: np.ndarray | None = None
-    ) -> pd.Series:
-        """Reason text for rows repeating an earlier row (this batch or before), else NA."""
+    def check(self, raw: pa.RecordBatch, source_index: int, first_row: int) -> np.ndarray:
+        """Reason text for rows repeating an earlier row (this batch or before), else None."""
         import numpy as np
-        import pandas as pd
 
-        n = len(raw)
-        if hashes is None:
-            hashes = hash_rows(raw)
-        tags = raw.index.to_numpy(dtype=np.int64) | (source_index << self.SOURCE_SHIFT)
-        order = np.argsort(hashes, kind="stable")  # equal hashes keep file order
-        ordered = hashes[order]
-        starts = np.ones(n, dtype=bool)
-        starts[1:] = ordered[1:] != ordered[:-1]
-        group = np.cumsum(starts) - 1  # group number of each sorted position
-        leader = order[starts]  # first row (in file order) of each distinct hash
-        earlier = self._lookup(ordered[starts])
+        from mktai.data.rowhash import row_hashes, same_values
+
+        n = raw.num_rows
+        reasons = np.full(n, None, dtype=object)
+        if not n:
+            return reasons
+        h1, h2 = row_hashes(raw)
+        tags = np.arange(first_row, first_row + n, dtype=np.int64) | (
+            source_index << self.SOURCE_SHIFT
+        )
+        while True:
+            order = np.argsort(h1)  # groups of equal hashes; file order is restored below
+            ordered, second = h1[order], h2[order]
+            if ((ordered[1:] == ordered[:-1]) & (second[1:] != second[:-1])).any():
+                order = np.lexsort((h2, h1))  # h1 shared by distinct rows: sort by both
+                ordered, second = h1[order], h2[order]
+            starts = np.ones(n, dtype=bool)
+            starts[1:] = (ordered[1:] != ordered[:-1]) | (second[1:] != second[:-1])
+            group = np.cumsum(starts) - 1  # group number of each sorted position
+            leader = np.minimum.reduceat(order, np.flatnonzero(starts))  # first in file order
+            later = np.flatnonzero(order != leader[group])
+            if not len(later):
+                break
+            # candidates: verify each against its group's first row, value by value
+            same = same_values(raw, order[later], leader[group[later]])
+            if same.all():
+                break
+            h2 = _separate(raw, h1, h2, group, order, later[~same])
+        earlier = self._lookup(ordered[starts], second[starts])
         # the original of each row: an earlier batch's row, else its group's first row here
         original = np.where(earlier[group] >= 0, earlier[group], tags[leader][group])
         first = np.full(n, -1, dtype=np.int64)
-        duplicate_sorted = (earlier[group] >= 0) | ~starts
+        duplicate_sorted = (earlier[group] >= 0) | (order != leader[group])
         first[order[duplicate_sorted]] = original[duplicate_sorted]
         new = earlier < 0
-        self._remember(ordered[starts][new], tags[leader][new])
+        self._remember(ordered[starts][new], second[starts][new], tags[leader][new])
 
-        reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
-        duplicate = first >= 0
-        if duplicate.any():
+        duplicate = np.flatnonzero(first >= 0)
+        if len(duplicate):
             mask = (1 << self.SOURCE_SHIFT) - 1
-            rows = (first[duplicate] & mask) + 1
-            srcs = first[duplicate] >> self.SOURCE_SHIFT
-            text = "exact duplicate of row " + pd.Series(rows).astype(str)
-            other = srcs != source_index
-            if other.any():
-                names = pd.Series([self.sources[i] for i in srcs[other].tolist()])
-                text[other] = text[other] + " of " + names.to_numpy()
-            reasons[duplicate] = text.to_numpy()
+            refs = first[duplicate]
+            rows = ((refs & mask) + 1).tolist()
+            srcs = (refs >> self.SOURCE_SHIFT).tolist()
+            reasons[duplicate] = [
+                f"exact duplicate of row {row}"
+                + ("" if src == source_index else f" of {self.sources[src]}")
+                for row, src in zip(rows, srcs, strict=True)
+            ]
         return reasons
 
 
-def _merge(
-    older: tuple[np.ndarray, np.ndarray], newer: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Merge two sorted (hashes, tags) runs in linear time (no sort, no index array)."""
+def _separate(
+    raw: pa.RecordBatch,
+    h1: np.ndarray,
+    h2: np.ndarray,
+    group: np.ndarray,
+    order: np.ndarray,
+    collided: np.ndarray,
+) -> np.ndarray:
+    """A hash collision (never expected): distinct rows sharing both hashes get distinct second
+    hashes (exact values decide), so they are kept apart; a later repeat of such a row may then
+    be kept rather than dropped, never the reverse."""
     import numpy as np
 
-    (a, a_tags), (b, b_tags) = older, newer
+    from mktai.data.rowhash import _mix
+
+    groups = np.unique(group[collided])
+    rows = np.sort(order[np.isin(group, groups)])
+    h2 = h2.copy()
+    subs: dict[tuple[int, int], dict[tuple, int]] = {}
+    for row, values in zip(rows.tolist(), raw.take(rows).to_pylist(), strict=True):
+        known = subs.setdefault((int(h1[row]), int(h2[row])), {})
+        sub = known.setdefault(tuple(map(repr, values.values())), len(known))
+        if sub:
+            h2[row] = _mix(np.asarray([h2[row] + np.uint64(sub)], dtype=np.uint64))[0]
+    return h2
+
+
+def _merge(
+    older: tuple[np.ndarray, np.ndarray, np.ndarray],
+    newer: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge two sorted (h1, h2, tags) runs in linear time and little extra memory (the result,
+    one position array and one mask: no sort, no permutation of both runs)."""
+    import numpy as np
+
+    (a, a_second, a_tags), (b, b_second, b_tags) = older, newer
     at = np.searchsorted(a, b, side="right") + np.arange(len(b))  # b after equal a values
-    hashes = np.empty(len(a) + len(b), dtype=a.dtype)
-    tags = np.empty(len(a) + len(b), dtype=a_tags.dtype)
-    from_b = np.zeros(len(hashes), dtype=bool)
-    from_b[at] = True
-    hashes[at], tags[at] = b, b_tags
-    hashes[~from_b], tags[~from_b] = a, a_tags
-    return hashes, tags
+    total = len(a) + len(b)
+    from_a = np.ones(total, dtype=bool)
+    from_a[at] = False
+    merged = []
+    for old, new in ((a, b), (a_second, b_second), (a_tags, b_tags)):
+        out = np.empty(total, dtype=old.dtype)
+        out[at] = new
+        out[from_a] = old
+        merged.append(out)
+    return merged[0], merged[1], merged[2]
 
 
 def join_raw(raw: pd.DataFrame, delimiter: str) -> pd.Series:

@@ -69,7 +69,12 @@ def ingest(
     for path in (rejects_path, report):
         if path is not None:
             ensure_parent(path)
-    writer = TableWriter(output)
+    from mktai import __version__
+
+    # a parquet says it was cleaned here, so commands reading it do not de-duplicate it again
+    writer = TableWriter(
+        output, metadata={"ingested": True, "deduplicated": dedupe, "mktai": __version__}
+    )
     reject_writer = TableWriter(rejects_path)
     background = _Background(writer.write)
     try:

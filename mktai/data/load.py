@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mktai.data.clean import (
+    SAMPLE_ROWS,
     Cleaner,
     Deduper,
     Plan,
@@ -17,12 +18,13 @@ from mktai.data.clean import (
     free_name,
     make_plan,
 )
-from mktai.data.read import BadRow, Source, empty_frame, iter_batches, open_source
+from mktai.data.read import BadRow, InMemory, Source, empty_frame, iter_batches, open_source
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass
@@ -40,21 +42,65 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
     keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
+    not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
+    # header -> plan decided earlier (a server's stream of small requests): reused, not re-inferred
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None
 
-    def _cleaner(self, source: Source, deduper: Deduper, source_index: int) -> Cleaner:
+    def _plan_for(self, source: Source, raw: Any) -> Plan:
+        """The plan for this header: a copy of one decided before (plans), else a new one."""
+        import copy
+
+        if self.plans is None:
+            return make_plan(_plan_sample(source, raw), self.kind, self.mapping, self.required)
+        header = tuple(map(str, raw.schema.names))
+        known = self.plans.get(header)
+        if known is not None:
+            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
+        plan = make_plan(_plan_sample(source, raw), self.kind, self.mapping, self.required)
+        self.plans[header] = copy.deepcopy(plan)
+        return plan
+
+    def _dedupes(self, source: Source) -> bool:
+        """Whether to drop exact duplicates of this source: not again in a file `mktai ingest`
+        wrote (it de-duplicated, or was told --keep-duplicates: either way it decided)."""
+        if not self.dedupe:
+            return False
+        metadata = ingest_metadata(source)
+        if metadata is not None and metadata.get("ingested"):
+            self.not_deduplicated_again.append(source.name)
+            return False
+        return True
+
+    def _cleaner(
+        self, source: Source, deduper: Deduper, source_index: int, dedupe: bool = True
+    ) -> Cleaner:
         """One Cleaner per source; they share the plan and the duplicate memory."""
         assert self.plan is not None
         cleaner = Cleaner(
             self.plan,
             source.name,
             source.delimiter,
-            self.dedupe,
+            dedupe,
             deduper=deduper,
             source_index=source_index,
             keep_raw=self.keep_raw,
         )
         self.cleaners.append(cleaner)
         return cleaner
+
+    def _plan_for(self, raw: pd.DataFrame) -> Plan:
+        """The plan for this header: a copy of one decided before (plans), else a new one."""
+        import copy
+
+        if self.plans is None:
+            return make_plan(raw, self.kind, self.mapping, self.required)
+        header = tuple(map(str, raw.columns))
+        known = self.plans.get(header)
+        if known is not None:
+            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
+        plan = make_plan(raw, self.kind, self.mapping, self.required)
+        self.plans[header] = copy.deepcopy(plan)
+        return plan
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
@@ -72,19 +118,20 @@ class Stream:
             held: list[pd.DataFrame] = []
             source_index = deduper.add_source(source.name)
 
-            def find_duplicates(frame: pd.DataFrame, first_row: int, index: int = source_index):
+            def find_duplicates(batch: pa.RecordBatch, first_row: int, index: int = source_index):
                 # runs in the reader thread, batch after batch in file order
-                frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-                return deduper.check(frame, index)
+                return deduper.check(batch, index, first_row)
 
-            prepare = find_duplicates if self.dedupe else None
+            dedupe = self._dedupes(source)
+            prepare = find_duplicates if dedupe else None
             for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
                 if self.plan is None:
-                    self.plan = make_plan(raw, self.kind, self.mapping, self.required)
+                    self.plan = self._plan_for(source, raw)
                 if cleaner is None:
-                    cleaner = self._cleaner(source, deduper, source_index)
+                    cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
-                offset += len(raw)
+                _refuse_small_serial_dates(cleaner, clean, source)
+                offset += raw.num_rows
                 if multi:
                     source_column = free_name("source", self.plan.names + self.plan.derived)
                     clean.insert(0, source_column, source.name)
@@ -96,7 +143,7 @@ class Stream:
                 if self.plan is None:
                     header = empty_frame(source)
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
-                cleaner = self._cleaner(source, deduper, source_index)
+                cleaner = self._cleaner(source, deduper, source_index, dedupe)
             if bad:
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
                 held = [renumber(frame) for frame in held]
@@ -126,7 +173,10 @@ class Stream:
         present: Counter = Counter()
         failed: Counter = Counter()
         failed_examples: dict[str, list[str]] = {}
+        drift: dict[str, int] = {}
         for cleaner in self.cleaners:
+            for key, row in cleaner.stats.drift_row.items():
+                drift.setdefault(key, row)
             present.update(cleaner.stats.present)
             failed.update(cleaner.stats.failed)
             for key, values in cleaner.stats.failed_examples.items():
@@ -177,9 +227,11 @@ class Stream:
             "rejected_by_reason": dict(rejected.most_common()),
             "duplicates_removed": int(rejected.get("exact duplicate", 0)),
             "deduplicated": self.dedupe,
+            # ingested parquet files, cleaned by `mktai ingest` already: not de-duplicated again
+            "not_deduplicated_again": list(self.not_deduplicated_again),
             "columns": columns,
         }
-        gaps = parsing_gaps(plan, present, failed, failed_examples)
+        gaps = parsing_gaps(plan, present, failed, failed_examples, drift)
         notes = list(plan.notes) + [gap["warning"] for gap in gaps] + list(self.notes)
         if gaps:
             report["parsing_gaps"] = gaps
@@ -205,9 +257,14 @@ class Stream:
 
 
 def parsing_gaps(
-    plan: Plan, present: dict[str, int], failed: dict[str, int], examples: dict[str, list[str]]
+    plan: Plan,
+    present: dict[str, int],
+    failed: dict[str, int],
+    examples: dict[str, list[str]],
+    drift: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Typed columns where more than half of the present values could not be read.
+    """Typed columns where more than half of the present values could not be read, or where
+    from some batch on (drift: column -> first row) most of them could not.
 
     That is almost always a format the parsers do not know (e.g. a currency written a new way),
     not bad data, so the report says so loudly and `ingest --strict` fails on it.
@@ -217,7 +274,8 @@ def parsing_gaps(
     gaps = []
     for column in plan.names:
         bad, seen = failed.get(column, 0), present.get(column, 0)
-        if not seen or bad <= GAP_SHARE * seen:
+        from_row = (drift or {}).get(column)
+        if not seen or (bad <= GAP_SHARE * seen and from_row is None):
             continue
         shown = ", ".join(repr(e) for e in examples.get(column, [])[:3])
         kind = plan.types[column]
@@ -232,13 +290,35 @@ def parsing_gaps(
                 "examples": examples.get(column, [])[:3],
                 "warning": (
                     f"column {column}: {bad:,} of {seen:,} values ({bad / seen:.0%}) could not "
-                    f"be read as {kind} (e.g. {shown}) and {effect}; that many is almost "
-                    "certainly a format mktai does not read, not bad data: check the column "
-                    "and report the format"
+                    f"be read as {kind} (e.g. {shown}) and {effect}"
+                    + (
+                        f"; from row {from_row:,} on most values do not read as {kind} (its "
+                        "type was decided from a sample of the file)"
+                        if from_row is not None and bad <= GAP_SHARE * seen
+                        else "; that many is almost certainly a format mktai does not read, "
+                        "not bad data"
+                    )
+                    + ": check the column and report the format"
                 ),
             }
         )
+        if from_row is not None:
+            gaps[-1]["from_row"] = from_row
     return gaps
+
+
+def _plan_sample(source: Source, first: pa.RecordBatch) -> pd.DataFrame:
+    """What column types are decided on: the first SAMPLE_ROWS rows plus, for a plain CSV file,
+    rows from across the whole file (mktai.data.sample)."""
+    import pandas as pd
+
+    from mktai.data.sample import spread_rows
+
+    sample = first.slice(0, SAMPLE_ROWS).to_pandas()
+    spread = spread_rows(source, first.num_columns)
+    if spread is None:
+        return sample
+    return pd.concat([sample, spread.set_axis(sample.columns, axis=1)], ignore_index=True)
 
 
 def _empty_like(plan: Plan | None) -> pd.DataFrame:
@@ -250,10 +330,10 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
 def prefetch(
     batches: Iterator[Any],
     depth: int = 2,
-    prepare: Callable[[pd.DataFrame, int], Any] | None = None,
-) -> Iterator[tuple[pd.DataFrame, Any]]:
-    """Parse and convert the next batches in a thread (plus `prepare(frame, first_row)`, e.g.
-    the duplicate check) while the caller cleans this one.
+    prepare: Callable[[pa.RecordBatch, int], Any] | None = None,
+) -> Iterator[tuple[pa.RecordBatch, Any]]:
+    """Parse the next Arrow batches in a thread (plus `prepare(batch, first_row)`, e.g. the
+    duplicate check) while the caller cleans this one.
 
     pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
     queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
@@ -278,10 +358,9 @@ def prefetch(
         try:
             first_row = 0
             for batch in batches:
-                frame = batch.to_pandas()
-                extra = prepare(frame, first_row) if prepare is not None else None
-                first_row += len(frame)
-                if not put(("batch", (frame, extra))):
+                extra = prepare(batch, first_row) if prepare is not None else None
+                first_row += batch.num_rows
+                if not put(("batch", (batch, extra))):
                     return
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
@@ -392,8 +471,52 @@ def _locate_malformed(source: Source, expected: int) -> list[tuple[int, int]] | 
     return found
 
 
+# Whole numbers read as Excel day serials must give a date from here on: smaller ones (6, 38,
+# 365) are counts of days (recency, T) or other integers, not dates in 1900.
+PLAUSIBLE_SERIAL_FROM = "1910-01-01"  # serial 3654
+
+
+def _refuse_small_serial_dates(cleaner: Cleaner, clean: pd.DataFrame, source: Source) -> None:
+    """A date column read as Excel serials whose values all fall before 1910 is an error."""
+    import pandas as pd
+
+    for column, info in cleaner.stats.date_info.items():
+        if info.get("format") != "excel-serial" or column not in clean.columns:
+            continue
+        dates = clean[column].dropna()
+        if not len(dates) or dates.max() >= pd.Timestamp(PLAUSIBLE_SERIAL_FROM):
+            continue
+        days = (dates - pd.Timestamp("1899-12-30")).dt.days
+        raise InputError(
+            f"{source.name}: column {column!r} is used as a date but holds small whole numbers "
+            f"({int(days.min())}..{int(days.max())}), which as Excel day serials would be dates "
+            f"in {dates.min().year}; they look like counts of days (recency, T), not dates. "
+            "Map a real date column, or give a customer summary table (frequency, recency, T, "
+            "monetary_value) to `mktai segment --clv` as it is"
+        )
+
+
+def ingest_metadata(source: Source) -> dict[str, Any] | None:
+    """What `mktai ingest` recorded in a parquet file it wrote (see write.MKTAI_METADATA_KEY)."""
+    import json
+
+    if source.format != "parquet":
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mktai.data.write import MKTAI_METADATA_KEY
+
+    try:
+        metadata = pq.read_schema(str(source.path)).metadata or {}
+        value = json.loads(metadata.get(MKTAI_METADATA_KEY, b"null").decode("utf-8"))
+    except (pa.ArrowInvalid, OSError, ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def open_stream(
-    sources: Sequence[str | Path] | str | Path,
+    sources: Sequence[str | Path | InMemory] | str | Path | InMemory,
     *,
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -401,20 +524,31 @@ def open_stream(
     required: tuple[str, ...] = (),
     dedupe: bool = True,
     keep_raw: bool = False,
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None,
 ) -> Stream:
-    """Open every source (sniffing encoding and delimiter) without reading the data yet."""
-    if isinstance(sources, (str, Path)):
+    """Open every source (sniffing encoding and delimiter) without reading the data yet.
+
+    plans: a cache header -> Plan shared by calls with the same kind and mapping; a header seen
+    before is cleaned with the types decided then (as later batches of one file are).
+    """
+    if isinstance(sources, (str, Path, InMemory)):
         sources = [sources]
     if not sources:
         raise InputError("no input file given")
     opened = [open_source(s, encoding) for s in sources]
     return Stream(
-        opened, kind, dict(mapping or {}), tuple(required), dedupe=dedupe, keep_raw=keep_raw
+        opened,
+        kind,
+        dict(mapping or {}),
+        tuple(required),
+        dedupe=dedupe,
+        keep_raw=keep_raw,
+        plans=plans,
     )
 
 
 def load_table(
-    sources: Sequence[str | Path] | str | Path,
+    sources: Sequence[str | Path | InMemory] | str | Path | InMemory,
     *,
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -422,6 +556,7 @@ def load_table(
     required: tuple[str, ...] = (),
     dedupe: bool = True,
     keep_raw: bool = False,
+    plans: MutableMapping[tuple[str, ...], Plan] | None = None,
 ) -> CleanTable:
     """Read, clean and type one or more CSV/parquet files into a CleanTable (in memory).
 
@@ -438,6 +573,7 @@ def load_table(
         required=required,
         dedupe=dedupe,
         keep_raw=keep_raw,
+        plans=plans,
     )
     try:
         frames, rejects = [], []
@@ -448,8 +584,10 @@ def load_table(
                 rejects.append(rejected)
         plan = stream.plan
         assert plan is not None
-        frame = pd.concat(frames, ignore_index=True) if frames else _empty_like(plan)
+        frame = stack_frames(frames) if frames else _empty_like(plan)
+        del frames
         frame = _tidy_labels(frame, plan)
+        release_memory()
         all_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_rejects()
         return CleanTable(
             frame=frame,
@@ -463,6 +601,40 @@ def load_table(
         )
     finally:
         stream.close()
+
+
+def stack_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat of the chunks, one column at a time, each column's chunks dropped once it is
+    stacked: the peak is the table plus one column, not two tables (pd.concat holds both)."""
+    import pandas as pd
+
+    if len(frames) == 1:
+        return frames.pop().reset_index(drop=True)
+    columns = list(frames[0].columns)
+    stacked = {}
+    for column in columns:
+        parts = [chunk.pop(column) for chunk in frames]
+        stacked[column] = pd.concat(parts, ignore_index=True)
+        del parts
+    frames.clear()
+    return pd.DataFrame(stacked, copy=False)
+
+
+def release_memory() -> None:
+    """Hand memory freed by the cleaning (batches, hashes, parser buffers) back to the system.
+
+    Arrow's pool and glibc's heap keep freed pages for reuse, so a big load otherwise leaves
+    hundreds of MB resident that the command running next cannot use."""
+    import contextlib
+    import ctypes
+    import sys
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _raw_rows(stream: Stream, frame: pd.DataFrame) -> pd.DataFrame:

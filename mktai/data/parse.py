@@ -94,14 +94,30 @@ _POINT_DECIMAL = re.compile(
 )
 _POINT_GROUP = re.compile(r"^\d{1,3}\.\d{3}$")
 _COMMA_GROUP = re.compile(r"^\d{1,3},\d{3}$")
-_DECORATION = rf"[\s{CURRENCY}%()'\u00a0\u202f\u2009]"
+# Python's \s on text (Unicode whitespace), spelled out for RE2 (pyarrow), whose \s is ASCII.
+_SPACES = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
+)
+_SPACES += "\\x{202f}\\x{205f}\\x{3000}"
+_DECORATION = f"[{_SPACES}{CURRENCY}%()']"
 _CODE = r"^(?:[A-Za-z]{3}|RMB)|(?:[A-Za-z]{3}|RMB)$"
+
+
+def _arrow_replace(text: pd.Series, pattern: str) -> pd.Series:
+    """str.replace(pattern, '', regex=True) by pyarrow's RE2 (pandas runs Python's re per value
+    for these patterns)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(text.astype("string"), type=pa.string())
+    done = pc.replace_substring_regex(array, pattern, "")
+    return pd.Series(pd.arrays.ArrowStringArray(done), index=text.index, dtype="string")
 
 
 def strip_decorations(text: pd.Series) -> pd.Series:
     """'€ 1.234,56', 'EUR 10,50', '(12)', '15%', '1 234', "1'234" -> the bare digits and marks."""
-    cleaned = text.str.replace(_DECORATION, "", regex=True)
-    cleaned = cleaned.str.replace(_CODE, "", regex=True)
+    cleaned = _arrow_replace(_arrow_replace(text, _DECORATION), _CODE)
     return cleaned.str.strip("+-")
 
 
@@ -119,12 +135,13 @@ def decimal_evidence(values: pd.Series) -> dict[str, int]:
     }
 
 
-def looks_european(values: pd.Series) -> bool:
+def looks_european(values: pd.Series, found: dict[str, int] | None = None) -> bool:
     """True when the column writes decimals with a comma ('1.234,56', '€10,50', '12,5').
 
-    Decided on the values given (the column's sample), see the rules above _COMMA_DECIMAL.
+    Decided on the values given (the column's sample), see the rules above _COMMA_DECIMAL;
+    `found` is their decimal_evidence when the caller has it already.
     """
-    found = decimal_evidence(values)
+    found = found or decimal_evidence(values)
     if found["comma"] or found["point"]:
         return found["comma"] > found["point"]
     return found["point_group"] > found["comma_group"]
@@ -154,8 +171,7 @@ def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.S
     rest = text[todo]
     negative = rest.str.match(r"^\(.*\)$") | rest.str.endswith("-")
     percent = rest.str.contains("%", regex=False)
-    cleaned = rest.str.replace(_DECORATION, "", regex=True)
-    cleaned = cleaned.str.replace(_CODE, "", regex=True)
+    cleaned = _arrow_replace(_arrow_replace(rest, _DECORATION), _CODE)
     cleaned = cleaned.str.rstrip("-")
     if european:
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

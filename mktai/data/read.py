@@ -92,11 +92,26 @@ def _spool(stream: io.BufferedIOBase, suffix: str) -> Path:
     return Path(handle.name)
 
 
-def open_source(spec: str | Path, encoding: str | None = None) -> Source:
-    """Resolve a path, '-' (stdin) or an archive to a Source with sniffed encoding/delimiter."""
-    spec_str = str(spec)
+@dataclass(frozen=True)
+class InMemory:
+    """Input bytes held in memory (an HTTP request body), named as errors should call it.
+
+    Spooled to a temp file like stdin, so it is read by exactly the same code as a file.
+    """
+
+    data: bytes
+    name: str = "<request>"
+
+
+def open_source(spec: str | Path | InMemory, encoding: str | None = None) -> Source:
+    """Resolve a path, '-' (stdin), in-memory bytes or an archive to a Source with sniffed
+    encoding/delimiter."""
+    spec_str = spec.name if isinstance(spec, InMemory) else str(spec)
     temp: Path | None = None
-    if spec_str == "-":
+    if isinstance(spec, InMemory):
+        path = temp = _spool(io.BytesIO(spec.data), ".csv")
+        name = spec.name
+    elif spec_str == "-":
         path = temp = _spool(sys.stdin.buffer, ".csv")
         name = "<stdin>"
     else:

@@ -82,11 +82,21 @@ def _has_cr(frame: pd.DataFrame) -> bool:
     return False
 
 
-class TableWriter:
-    """Streams DataFrame chunks to one file, written to a temp file and renamed at close."""
+# Key of the JSON that `mktai ingest` stores in a parquet's schema metadata ({"ingested": true,
+# "deduplicated": bool, "mktai": version}), read back by data/load.py.
+MKTAI_METADATA_KEY = b"mktai"
 
-    def __init__(self, path: Path | None) -> None:
+
+class TableWriter:
+    """Streams DataFrame chunks to one file, written to a temp file and renamed at close.
+
+    metadata: JSON-able facts stored in a parquet file's schema metadata (MKTAI_METADATA_KEY);
+    ignored for text formats.
+    """
+
+    def __init__(self, path: Path | None, metadata: dict[str, Any] | None = None) -> None:
         self.path = path
+        self.metadata = metadata
         self.format = output_format(path)
         self.rows = 0
         self._parquet: Any = None
@@ -96,8 +106,9 @@ class TableWriter:
         self._direct: Path | None = path if is_special(path) else None
         if path is not None and self._direct is None:
             ensure_parent(path)
+            reclaim_temps(path)
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
             except OSError as exc:
                 raise UsageError(f"cannot write {path}: {exc.strerror}") from None
             os.close(fd)
@@ -149,6 +160,14 @@ class TableWriter:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._parquet is None:
             self._schema = table.schema
+            if self.metadata:
+                import json
+
+                extra = {MKTAI_METADATA_KEY: json.dumps(self.metadata).encode("utf-8")}
+                self._schema = self._schema.with_metadata(
+                    {**(self._schema.metadata or {}), **extra}
+                )
+                table = table.cast(self._schema)
             self._parquet = pq.ParquetWriter(str(target), self._schema, compression="snappy")
         else:
             try:
@@ -219,10 +238,58 @@ def write_json(payload: Any, path: Path) -> None:
     from mktai.files import output_mode, write_json_atomic
 
     ensure_parent(path)
+    reclaim_temps(path)
     try:
         write_json_atomic(path, payload, mode=output_mode())
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+# A temp file of an output that nothing has touched for this long belongs to no live writer.
+STALE_TEMP_SECONDS = 3600.0
+
+
+def temp_prefix(path: Path) -> str:
+    """.NAME.PID. : the hidden temp file of an output names the process writing it."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def reclaim_temps(path: Path) -> list[Path]:
+    """Remove temp files of this same output left by killed runs (kill -9, OOM): at once when
+    the writer that named itself in the file is gone, else when untouched for an hour."""
+    import glob
+    import time
+
+    removed = []
+    prefix = f".{path.name}."
+    try:
+        candidates = list(path.parent.glob(f"{glob.escape(prefix)}*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for temp in candidates:
+        middle = temp.name[len(prefix) : -len(".tmp")]
+        pid_text = middle.split(".", 1)[0] if "." in middle else ""
+        try:
+            stale = now - temp.lstat().st_mtime > STALE_TEMP_SECONDS
+            if pid_text.isdigit() and int(pid_text) != os.getpid():
+                stale = stale or not _alive(int(pid_text))
+            if stale and temp.is_file() and not temp.is_symlink():
+                temp.unlink()
+                removed.append(temp)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def ensure_parent(path: Path) -> None:

@@ -44,7 +44,7 @@ def scales(Y: np.ndarray, n: np.ndarray, m: int, power: int = 1) -> np.ndarray:
 
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1), np.where(a > 0, np.inf, 0.0))
+        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
 
 
 def per_series(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray,

@@ -35,7 +35,9 @@ class Gate:
 
 
 def lower_is_better(metric: str) -> bool:
-    return metric.rsplit(".", 1)[-1].lower() in LOWER_IS_BETTER
+    name = metric.rsplit(".", 1)[-1].lower()
+    # coverage_error_95: a forecast interval's distance to its nominal coverage
+    return name in LOWER_IS_BETTER or name.startswith("coverage_error")
 
 
 def parse_specs(items: list[str] | None, option: str) -> dict[str, float]:

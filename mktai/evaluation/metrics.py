@@ -12,7 +12,20 @@ from typing import Any
 
 # Metrics where a smaller value is better (gates invert their comparison for these).
 LOWER_IS_BETTER = frozenset(
-    {"log_loss", "brier", "mae", "rmse", "mse", "mape", "smape", "mase", "wape", "bias"}
+    {
+        "log_loss",
+        "brier",
+        "mae",
+        "rmse",
+        "mse",
+        "mape",
+        "smape",
+        "mase",
+        "wape",
+        "bias",
+        "rmsse",
+        "owa",
+    }  # fmt: skip
 )
 CURVE_POINTS = 200
 
@@ -252,6 +265,65 @@ def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         if values:
             out[key] = {"mean": _num(np.mean(values)), "std": _num(np.std(values))}
     return out
+
+
+def fast_roc_auc(y_true: Any, score: Any) -> float | None:
+    """ROC AUC from ranks (ties averaged), as roc_auc_score gives, without its per-call checks.
+
+    Used where many AUCs are taken in a row (permutation importance, the leak scan): ~0.2 ms
+    instead of ~15 ms per call. None when only one class is present.
+    """
+    import numpy as np
+    from scipy.stats import rankdata
+
+    y = np.asarray(y_true).astype(bool)
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    if positives == 0 or negatives == 0:
+        return None
+    ranks = rankdata(np.asarray(score, dtype=float))
+    return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def permutation_importance_batched(
+    predict: Callable[[Any], Any],
+    metric: Callable[[Any], float],
+    frame: Any,
+    *,
+    repeats: int = 3,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """permutation_importance with one predict call for every shuffled copy at once.
+
+    predict(frame) -> scores per row (any array indexed by row); metric(scores) -> "higher is
+    better" on the frame's rows. Model calls have a fixed cost (input checks, encoders) that
+    dominated when 48-90 small frames were predicted one by one. Same shuffles as
+    permutation_importance for the same seed.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    copies = [frame]
+    for column in frame.columns:
+        for _ in range(repeats):
+            shuffled = frame.copy()
+            shuffled[column] = frame[column].to_numpy()[rng.permutation(n)]
+            copies.append(shuffled)
+    scores = predict(pd.concat(copies, ignore_index=True))
+    base = metric(scores[:n])
+    rows = []
+    for i, column in enumerate(frame.columns):
+        drops = []
+        for r in range(repeats):
+            start = n * (1 + i * repeats + r)
+            drops.append(base - metric(scores[start : start + n]))
+        rows.append(
+            {"feature": str(column), "importance": _num(np.mean(drops)), "std": _num(np.std(drops))}
+        )
+    rows.sort(key=lambda r: -(r["importance"] or 0.0))
+    return rows
 
 
 def permutation_importance(

@@ -21,7 +21,11 @@ def ranking_metrics(
     """Metric name (e.g. ndcg_at_10) -> value; every value in [0, 1]."""
     import numpy as np
 
-    recs = np.asarray(recommended, dtype=np.int64).reshape(len(relevant), -1)[:, :k]
+    recs = (
+        np.asarray(recommended, dtype=np.int64).reshape(len(relevant), -1)[:, :k]
+        if len(relevant)
+        else np.zeros((0, k), dtype=np.int64)
+    )
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     totals = {"precision": 0.0, "recall": 0.0, "ndcg": 0.0, "map": 0.0, "hit_rate": 0.0}
     users = 0

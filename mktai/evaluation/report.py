@@ -21,7 +21,8 @@ FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html":
            ".htm": "html", ".xml": "junit"}  # fmt: skip
 # Order in which headline metrics are shown; others follow alphabetically.
 PREFERRED = ["roc_auc", "pr_auc", "accuracy", "balanced_accuracy", "precision", "recall", "f1",
-             "log_loss", "brier", "mae", "rmse", "mape", "r2"]  # fmt: skip
+             "log_loss", "brier", "mae", "rmse", "mape", "r2", "ndcg_at_10", "precision_at_10",
+             "recall_at_10", "map_at_10", "hit_rate_at_10", "coverage_at_10"]  # fmt: skip
 
 
 def build_report(

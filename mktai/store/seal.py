@@ -89,8 +89,9 @@ class Seal:
     problem: str | None = None  # set when the version must not be trusted
 
 
-def check(name: str, number: int, manifest_path: Path, entry: Any, key: bytes | None) -> Seal:
-    """Compare a manifest on disk with its index entry (and signature, when the key is known)."""
+def check(name: str, number: int, actual: str, entry: Any, key: bytes | None) -> Seal:
+    """Compare a manifest's sha256 as read (`actual`) with its index entry (and signature,
+    when the key is known)."""
     if entry is None:
         if key is not None:
             return Seal(
@@ -101,7 +102,6 @@ def check(name: str, number: int, manifest_path: Path, entry: Any, key: bytes | 
         return Seal(UNINDEXED)
     if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
         return Seal(INDEXED, f"has a damaged entry in {INDEX}")
-    actual = manifest_sha256(manifest_path)
     accepted = [entry]
     pending = entry.get("pending")
     if isinstance(pending, dict) and isinstance(pending.get("sha256"), str):

@@ -20,7 +20,13 @@ from mktai.errors import IntegrityError, ModelNotFound, StoreError, UsageError
 from mktai.store import layout, seal
 from mktai.store import staging as staging_dirs
 from mktai.store.integrity import Problem, check_files, hash_tree
-from mktai.store.jsonio import dumps, fsync_dir, read_json, write_json_atomic
+from mktai.store.jsonio import (
+    dumps,
+    fsync_dir,
+    read_json,
+    read_json_hashed,
+    write_json_atomic,
+)
 from mktai.store.layout import ALIASES, COUNTER, LATEST, MANIFEST, STAGING, Ref, parse_ref
 from mktai.store.lock import store_lock
 from mktai.store.manifest import build_manifest, headline_metrics, utc_now
@@ -35,6 +41,7 @@ class Version:
     version: int
     path: Path
     manifest: dict[str, Any]
+    manifest_sha256: str | None = None  # of manifest.json as read (for its seal)
 
     @property
     def ref(self) -> str:
@@ -164,7 +171,7 @@ class Store:
                     "import a real export instead"
                 )
         try:
-            manifest = read_json(path / MANIFEST)
+            manifest, sha = read_json_hashed(path / MANIFEST)
         except FileNotFoundError:
             raise ModelNotFound(f"{name}@v{number} was removed while it was being read") from None
         except (OSError, ValueError) as exc:
@@ -180,7 +187,7 @@ class Store:
                 f"{path / MANIFEST} is damaged ({exc}); restore {name}@v{number} from an "
                 f"export or remove it with `mktai models rm {name}@v{number} --force`"
             ) from None
-        return Version(name, number, path, manifest)
+        return Version(name, number, path, manifest, sha)
 
     def get(self, ref: str) -> Version:
         """The version and its manifest, without checking file hashes (for show / list)."""
@@ -234,14 +241,18 @@ class Store:
         versions[str(number)] = entry
         write_json_atomic(self._name_dir(name) / seal.INDEX, {"format": 1, "versions": versions})
 
-    def seal_of(self, version: Version) -> seal.Seal:
-        """Whether the version's manifest is the one the store published (and signed)."""
+    def seal_of(self, version: Version, index: dict[str, Any] | None = None) -> seal.Seal:
+        """Whether the version's manifest is the one the store published (and signed).
+
+        index: NAME's index already read (listing many versions reads it once)."""
         key = seal.store_key()
         try:
-            entry = self._index(version.name).get(str(version.version))
+            entries = self._index(version.name) if index is None else index
+            entry = entries.get(str(version.version))
         except IntegrityError as exc:
             return seal.Seal(seal.INDEXED, f"cannot be checked: {exc}")
-        return seal.check(version.name, version.version, version.path / MANIFEST, entry, key)
+        sha = version.manifest_sha256 or seal.manifest_sha256(version.path / MANIFEST)
+        return seal.check(version.name, version.version, sha, entry, key)
 
     def sign(self, ref: str) -> tuple[Version, seal.Seal]:
         """Record (and, with a store key, sign) the current manifest of a version whose files
@@ -506,7 +517,10 @@ class Store:
 
     # ------------------------------------------------------------------ inspecting
     def verify(self, ref: str | None = None) -> list[Problem]:
-        """Every problem found: damaged files, unreadable manifests, dangling aliases."""
+        """Every problem found: damaged files, unreadable manifests, dangling aliases.
+
+        A store that does not exist has no problems: callers that must not pass on a typo
+        (`mktai models verify`) check `missing()` first."""
         if ref is None:
             targets = [(n, self.versions(n)) for n in self.names()]
         else:
@@ -541,6 +555,13 @@ class Store:
                     problems.append(Problem(version.ref, MANIFEST, found.problem))
         return problems
 
+    def missing(self) -> str:
+        """Why self.root is not a store ("" when it is a directory)."""
+        if self.root.is_dir():
+            return ""
+        what = "is a file, not a store directory" if self.root.exists() else "does not exist"
+        return f"the store {self.root} {what}"
+
     def seals(self, ref: str | None = None) -> dict[str, str]:
         """{NAME@vN: signed | indexed | unindexed} for every readable version in scope."""
         targets = [ref] if ref is not None else self.names()
@@ -574,6 +595,10 @@ class Store:
             for alias, number in aliases.items():
                 by_version.setdefault(number, []).append(alias)
             versions = []
+            try:
+                index: dict[str, Any] | None = self._index(model)
+            except IntegrityError:
+                index = None  # each version then reports why it cannot be checked
             for number in self.versions(model):
                 entry: dict[str, Any] = {
                     "version": number,
@@ -587,7 +612,7 @@ class Store:
                     versions.append(entry)
                     continue
                 manifest = version.manifest
-                found = self.seal_of(version)
+                found = self.seal_of(version, index)
                 entry["seal"] = found.status
                 if found.problem:
                     entry["error"] = f"{version.ref} {found.problem}"

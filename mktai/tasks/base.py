@@ -23,7 +23,7 @@ class TrainOptions:
     seed: int = 0
     algorithm: str | None = None
     target: str | None = None
-    cv: int = 5
+    cv: int | None = 5  # None: the family's default (supervised: 5, or 3 on 20,000+ rows)
     extra: dict[str, str] = field(default_factory=dict)
     # family parameters parsed and checked against the family's FamilySpec (declared families)
     params: dict[str, Any] = field(default_factory=dict)

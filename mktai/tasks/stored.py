@@ -49,6 +49,7 @@ def load_for(
     unlabelled: bool = False,
     dedupe: bool | None = None,
     keep_raw: bool = False,
+    plans: Any = None,
 ) -> CleanTable:
     """Read data through the cleaning layer with the dataset kind the model kind expects.
 
@@ -58,7 +59,8 @@ def load_for(
     dedupe: None (default) drops exact duplicate lines only from transaction logs, where a
     repeated line is a double-recorded event; elsewhere a repeated row is a real observation
     (two customers alike, the same short review twice) and counts in training and metrics.
-    False keeps every row (scoring owes every input row a score).
+    False keeps every row (scoring owes every input row a score). plans: a header -> plan
+    cache passed to the cleaning layer (a server reusing the types decided for a header).
     """
     from mktai.data import load_table
     from mktai.errors import ColumnNotFound, InputError
@@ -79,6 +81,7 @@ def load_for(
             encoding=encoding,
             dedupe=dedupe,
             keep_raw=keep_raw,
+            plans=plans,
         )
     except ColumnNotFound as exc:
         if target is None or exc.role != "target":

@@ -44,7 +44,7 @@ SPEC = FamilySpec(
         Param("wide", "bool", False, "one column per series instead of long format"),
         Param("value", "str", None, "the column to forecast (default: the amount/sales column)"),
         Param("exog", "list", None, "exogenous regressor columns (need future values)"),
-        Param("levels", "list", ["80", "95"], "prediction interval levels in percent"),
+        Param("level", "list", ["80", "95"], "prediction interval levels in percent"),
         Param(
             "origins", "int", 3, "rolling origins used by auto to choose per series", low=1, high=20
         ),  # fmt: skip

@@ -31,6 +31,7 @@ _GRID = {
     "phi": (0.3, 0.9),
 }
 _STEPS = (0.15, 0.06, 0.025, 0.01)
+CYCLES = 2
 
 
 @dataclass
@@ -70,20 +71,22 @@ def initial_states(
     N = Y.shape[0]
     s0 = np.zeros((N, max(m, 1))) if season != "M" else np.ones((N, max(m, 1)))
     if season != "N":
-        first, second = Y[:, :m], Y[:, m : 2 * m]
-        mean1, mean2 = np.nanmean(first, axis=1), np.nanmean(second, axis=1)
-        slope = (mean2 - mean1) / m if trend != "N" else np.zeros(N)
+        # the seasonal pattern from up to CYCLES whole cycles (two weeks of daily data are
+        # too noisy a start for a weekly pattern), detrended by each cycle's own mean
+        k = int(np.clip((n.min() if len(n) else 2) // m, 2, CYCLES))
+        cycles = Y[:, : k * m].reshape(N, k, m)
+        means = np.nanmean(cycles, axis=2)  # (N, k)
+        mean1 = means[:, 0]
+        slope = (means[:, -1] - means[:, 0]) / ((k - 1) * m) if trend != "N" else np.zeros(N)
         centre = np.arange(m) - (m - 1) / 2
-        level_at = mean1[:, None] + slope[:, None] * centre[None, :]
-        both = np.stack([first, second], axis=2)
-        level2 = np.concatenate([level_at, level_at + slope[:, None] * m], axis=1)
-        level2 = level2.reshape(N, 2, m).transpose(0, 2, 1)
+        level = means[:, :, None] + slope[:, None, None] * centre[None, None, :]
         if season == "M":
-            ratio = np.nanmean(both / np.where(level2 == 0, np.nan, level2), axis=2)
+            with np.errstate(all="ignore"):
+                ratio = np.nanmean(cycles / np.where(level == 0, np.nan, level), axis=1)
             ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
             s0 = ratio / ratio.mean(axis=1, keepdims=True)
         else:
-            diff = np.nanmean(both - level2, axis=2)
+            diff = np.nanmean(cycles - level, axis=1)
             s0 = diff - diff.mean(axis=1, keepdims=True)
         l0 = mean1 - slope * (m + 1) / 2
         return l0, slope, s0

@@ -47,6 +47,9 @@ class Config:
 
     @classmethod
     def from_params(cls, params: dict[str, Any], algorithm: str | None) -> Config:
+        params = dict(params)
+        if "level" in params:  # the option is --level, as for `mktai forecast`
+            params["levels"] = params.pop("level")
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__ and v is not None}
         if "levels" in known:
             known["levels"] = parse_levels(known["levels"])
@@ -143,30 +146,31 @@ def run(
         raise UsageError(f"--algorithm {algorithm} is not built in this version of mktai")
     if algorithm in ("linear", "gbm") and panel.exog and panel.X is None:
         raise UsageError("--exog needs --future")
+    with_x = panel.X is not None
     if algorithm != "auto" and fixed_choice is None:
-        models = engine.models_for(algorithm)
+        models = engine.models_for(algorithm, with_x)
     elif fixed_choice is not None:
-        wanted = set(fixed_choice.tolist())
+        wanted = {part for name in fixed_choice.tolist() for part in name.split("+")}
         if "comb" in wanted:
-            wanted |= set(engine.COMBINED) & set(engine.available())
+            wanted = (wanted - {"comb"}) | (set(engine.COMBINED) & set(engine.available()))
         models = tuple(dict.fromkeys([*sorted(wanted), "naive2", "naive"]))
     else:
-        models = engine.models_for("auto")
+        models = engine.models_for("auto", with_x)
     nonneg = np.array([np.all(panel.Y[i, : panel.n[i]] >= 0) for i in range(len(panel.n))])
     needs_origins = algorithm == "auto" and fixed_choice is None
     conformal = config.intervals == "conformal" and stored_quantiles is None
     depth = max(K if (needs_origins or conformal) else 0, (backtest + K) if backtest else 0)
     fixed = {"ets": fixed_ets} if fixed_ets is not None else None
     org = engine.fit_origins(panel.Y, panel.n, panel.m, h, models, depth, X=panel.X,
-                             nonneg=nonneg, seed=seed, fixed=fixed,
+                             nonneg=nonneg, seed=seed, fixed=fixed, phase=panel.phase(),
                              progress=progress)  # fmt: skip
     N = len(panel.n)
     if fixed_choice is not None:
-        choice = fixed_choice.astype("<U12")
+        choice = fixed_choice.astype("<U40")
     elif algorithm == "auto":
-        choice = engine.choose(org, 0, K, engine.AUTO_CANDIDATES)
+        choice = engine.choose(org, 0, K, engine.candidates(with_x))
     else:
-        choice = np.full(N, algorithm, dtype="<U12")
+        choice = np.full(N, algorithm, dtype="<U40")
     if constant.any():
         choice[constant] = "naive"
     mean, sigma = engine.gather(org, 0, choice)
@@ -221,7 +225,8 @@ def run(
             table_models.append(algorithm)
         table_models = [m for m in table_models if m in models or m in ("comb", "auto")]
         rows, detail = engine.backtest_table(org, backtest, K, table_models, levels, nonneg,
-                                             config.intervals)  # fmt: skip
+                                             config.intervals,
+                                             engine.candidates(with_x))  # fmt: skip
         out.backtest = rows
         out.detail = _detail_frame(panel, detail)
         used = "auto" if "auto" in detail else algorithm
@@ -233,12 +238,14 @@ def run(
 
 
 def _unclipped(org: engine.Origins, choice: np.ndarray) -> np.ndarray:
+    """Origin-0 forecasts of each series' choice before clipping ("a+b": the mean of both)."""
     raw = org.raw
     out = np.zeros((len(choice), org.h))
     for name in np.unique(choice):
-        if name in raw:
+        parts = [raw[p] for p in str(name).split("+") if p in raw]
+        if parts:
             rows = choice == name
-            out[rows] = raw[name][rows]
+            out[rows] = np.mean(parts, axis=0)[rows]
     return out
 
 
@@ -274,7 +281,9 @@ def _stored_bands(quantiles, choice, mean, sigma, scale, levels):
 
 
 def _label(name: str, form: str) -> str:
-    return f"ets({form})" if name == "ets" and form else name
+    """'ets' -> 'ets(A,Ad,A)'; 'ets+naive' -> 'mean(ets(A,N,A),naive)'."""
+    parts = [f"ets({form})" if p == "ets" and form else p for p in name.split("+")]
+    return parts[0] if len(parts) == 1 else f"mean({','.join(parts)})"
 
 
 def _frame(panel: Panel, choice, mean, bands, levels, ets_form) -> pd.DataFrame:
@@ -296,6 +305,8 @@ def _frame(panel: Panel, choice, mean, bands, levels, ets_form) -> pd.DataFrame:
     labels = [_label(str(c), str(f)) for c, f in zip(choice, forms, strict=True)]
     cols["model"] = np.repeat(np.array(labels, dtype=object), h)
     frame = pd.DataFrame(cols)
+    numbers = [c for c in frame.columns if c == "forecast" or c[:3] in ("lo_", "hi_")]
+    frame[numbers] = frame[numbers].round(4)
     for k in panel.key_names:
         frame[k] = frame[k].astype("string")
     return frame
@@ -358,7 +369,7 @@ class ForecastModel:
         assert o is not None
         p = o.panel
         arrays: dict[str, np.ndarray] = {
-            "Y": p.Y, "n": p.n, "choice": o.choice.astype("U12"), "naive2": o.naive2,
+            "Y": p.Y, "n": p.n, "choice": o.choice.astype("U40"), "naive2": o.naive2,
             "scale": _scale(p),
         }  # fmt: skip
         if o.ets_form is not None and o.ets_params is not None:

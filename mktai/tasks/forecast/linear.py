@@ -37,8 +37,17 @@ def design(T: int, m: int, seasonal: bool) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def half_life(m: int, h: int) -> float:
+    """Discounting of old periods: recent behaviour matters most for the next h periods."""
+    return float(max(8 * max(m, 1), 3 * h))
+
+
 def fit(Y, n, m, h, X=None, **_) -> Fit:
-    """Forecast with trend + Fourier(m) [+ X]; X is (N, >= max(n)+h, k) left-aligned."""
+    """Forecast with trend + Fourier(m) [+ X]; X is (N, >= max(n)+h, k) left-aligned.
+
+    Discounted least squares (Brown): weights halve every `half_life` periods back from each
+    series' end, so the trend and level are local (a year-long linear trend misses a Q4 peak).
+    """
     N, T = Y.shape
     width = T + h
     seasonal = m > 1
@@ -54,10 +63,12 @@ def fit(Y, n, m, h, X=None, **_) -> Fit:
         Xs = (Xw - mean[:, None]) / np.where(sd > 0, sd, 1)[:, None]
         Z = np.concatenate([Z, Xs], axis=2)
     p = Z.shape[2]
+    age = n[:, None] - 1 - np.arange(width)[None, :]
+    weight = np.where(age >= 0, 0.5 ** (np.maximum(age, 0) / half_life(m, h)), 0.0)
     mask = (np.arange(width)[None, :] < n[:, None]).astype(float)
     Yw = np.zeros((N, width))
     Yw[:, :T] = np.nan_to_num(Y)
-    Zm = Z * mask[..., None]
+    Zm = Z * weight[..., None]
     A = np.einsum("ntp,ntq->npq", Zm, Z) + RIDGE * np.eye(p)[None] * np.maximum(n, 1)[:, None, None]
     b = np.einsum("ntp,nt->np", Zm, Yw)
     coef = np.linalg.solve(A, b[..., None])[..., 0]

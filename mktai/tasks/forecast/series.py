@@ -58,6 +58,10 @@ class Panel:
             return ["series"] * len(self.n)
         return ["/".join(map(str, row)) for row in self.keys.itertuples(index=False)]
 
+    def phase(self) -> np.ndarray:
+        """Calendar position of each series' first period in the season (Mondays align)."""
+        return np.array([int(p.ordinal) % max(self.m, 1) for p in self.start], dtype=int)
+
     def dates(self, i: int, offset: int, count: int) -> list[Any]:
         """Timestamps of periods offset..offset+count-1 of series i."""
         import pandas as pd
@@ -328,12 +332,20 @@ def build_panel(
         X = np.full((N, T, len(exog_cols)), np.nan)
         for i, block in enumerate(exog_blocks):
             X[i, : len(block)] = block
-        if np.isnan(X[~np.isnan(Y)]).any():
-            bad_cols = [
-                c for k, c in enumerate(exog_cols) if np.isnan(X[..., k][~np.isnan(Y)]).any()
-            ]
-            raise InputError(f"{source}: regressor column(s) {', '.join(bad_cols)} have no values "
-                             "in some series; fill them or drop them from --exog")  # fmt: skip
+        empty = np.isnan(X).all(axis=1)  # (N, k): a regressor never observed in a series
+        if empty.any():
+            names = ["/".join(map(str, k)) if k else "series" for k in key_rows]
+            for k, column in enumerate(exog_cols):
+                rows = np.flatnonzero(empty[:, k])
+                if not len(rows):
+                    continue
+                fill_value = float(np.nanmedian(X[..., k])) if np.isfinite(X[..., k]).any() else 0.0
+                X[rows, :, k] = fill_value
+                shown = ", ".join(names[i] for i in rows[:5]) + (" ..." if len(rows) > 5 else "")
+                warnings.append(f"regressor {column!r} has no values in {len(rows)} series "
+                                f"({shown}); used its median {fill_value:g}")  # fmt: skip
+        for i, block in enumerate(blocks):
+            X[i, len(block) :] = np.nan
     keys_frame = pd.DataFrame(key_rows, columns=keys) if keys else pd.DataFrame(index=range(N))
     m = FREQS[chosen][1]
     notes["series"] = N

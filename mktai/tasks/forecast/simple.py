@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mktai.evaluation import forecast_metrics as fm
+
 
 @dataclass
 class Fit:
@@ -104,59 +106,62 @@ def seasonality_test(Y: np.ndarray, n: np.ndarray, m: int) -> np.ndarray:
     return (np.abs(r[:, m - 1]) > limit) & (n >= 3 * m)
 
 
-def seasonal_indices(Y: np.ndarray, n: np.ndarray, m: int, use: np.ndarray) -> np.ndarray:
-    """Classical multiplicative decomposition indices (N, m), 1 where not seasonal or <= 0 data.
+def seasonal_indices(
+    Y: np.ndarray, n: np.ndarray, m: int, use: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Classical decomposition: multiplicative indices (N, m) for positive series, additive
+    offsets (N, m) for series with zeros or negatives; identity (1, 0) where not seasonal.
 
     Index j belongs to position j of each series' own cycle (t mod m).
     """
     N, T = Y.shape
-    out = np.ones((N, max(m, 1)))
+    mult, add = np.ones((N, max(m, 1))), np.zeros((N, max(m, 1)))
     if m <= 1 or not use.any():
-        return out
+        return mult, add
     mask = np.arange(T)[None, :] < n[:, None]
     positive = np.all(np.where(mask, Y, 1.0) > 0, axis=1)
-    rows = np.flatnonzero(use & positive)
-    if not len(rows):
-        return out
+    rows = np.flatnonzero(use)
     y = np.where(mask[rows], Y[rows], np.nan)
-    # centred moving average (2 x m for even m)
     w = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     half = len(w) // 2
     cma = np.full_like(y, np.nan)
     for t in range(half, T - half):
         cma[:, t] = y[:, t - half : t + half + 1] @ w
-    ratio = y / cma
     pos = np.arange(T) % m
-    idx = np.zeros((len(rows), m))
+    with np.errstate(all="ignore"):
+        ratio = y / cma
+        diff = y - cma
+    r_idx, d_idx = np.zeros((len(rows), m)), np.zeros((len(rows), m))
     for j in range(m):
-        with np.errstate(all="ignore"):
-            idx[:, j] = np.nanmean(ratio[:, pos == j], axis=1)
-    idx = np.where(np.isfinite(idx) & (idx > 0), idx, 1.0)
-    out[rows] = idx / idx.mean(axis=1, keepdims=True)
-    return out
+        r_idx[:, j] = fm.nanmean(ratio[:, pos == j], axis=1)
+        d_idx[:, j] = fm.nanmean(diff[:, pos == j], axis=1)
+    r_idx = np.where(np.isfinite(r_idx) & (r_idx > 0), r_idx, 1.0)
+    d_idx = np.where(np.isfinite(d_idx), d_idx, 0.0)
+    pos_rows = positive[rows]
+    mult[rows[pos_rows]] = (r_idx / r_idx.mean(axis=1, keepdims=True))[pos_rows]
+    add[rows[~pos_rows]] = (d_idx - d_idx.mean(axis=1, keepdims=True))[~pos_rows]
+    return mult, add
 
 
 def _adjust(Y, n, m):
     use = seasonality_test(Y, n, m)
-    ind = seasonal_indices(Y, n, m, use)
-    T = Y.shape[1]
-    pos = np.arange(T) % max(m, 1)
-    adjusted = Y / ind[:, pos]
-    hs = np.arange(1, 10_000)
-    return adjusted, ind, use, pos, hs
+    mult, add = seasonal_indices(Y, n, m, use)
+    pos = np.arange(Y.shape[1]) % max(m, 1)
+    adjusted = (Y - add[:, pos]) / mult[:, pos]
+    return adjusted, mult, add
 
 
-def _future_index(ind, n, m, h):
+def _future(ind, n, m, h):
     idx = (n[:, None] + np.arange(h)[None, :]) % max(m, 1)
     return np.take_along_axis(ind, idx, axis=1)
 
 
 def naive2(Y, n, m, h, **_):
     """Naive on the seasonally adjusted series, re-seasonalised (M4's Naive2)."""
-    adjusted, ind, *_ = _adjust(Y, n, m)
+    adjusted, mult, add = _adjust(Y, n, m)
     base = naive(adjusted, n, m, h)
-    f = _future_index(ind, n, m, h)
-    return Fit(base.mean * f, base.sigma * f)
+    f = _future(mult, n, m, h)
+    return Fit(base.mean * f + _future(add, n, m, h), base.sigma * f)
 
 
 def ses(Y, n, alphas=None):
@@ -194,7 +199,7 @@ def ses(Y, n, alphas=None):
 
 def theta(Y, n, m, h, **_):
     """Standard theta (Hyndman & Billah 2003): SES with drift b0/2 on the adjusted series."""
-    adjusted, ind, *_ = _adjust(Y, n, m)
+    adjusted, mult, add = _adjust(Y, n, m)
     level, alpha, sd = ses(adjusted, n)
     T = Y.shape[1]
     t = np.arange(T, dtype=float)[None, :]
@@ -208,7 +213,7 @@ def theta(Y, n, m, h, **_):
     hs = np.arange(1, h + 1)[None, :]
     a = alpha[:, None]
     drift_term = 0.5 * b0[:, None] * (hs - 1 + 1 / a - (1 - a) ** n[:, None] / a)
-    f = _future_index(ind, n, m, h)
-    mean = (level[:, None] + drift_term) * f
+    f = _future(mult, n, m, h)
+    mean = (level[:, None] + drift_term) * f + _future(add, n, m, h)
     sigma = sd[:, None] * np.sqrt(1 + a**2 * (hs - 1)) * f
     return Fit(mean, sigma, np.stack([alpha, b0], axis=1))

@@ -101,12 +101,14 @@ def extract(name: str, algo: Any, data: Any, n_users: int, n_items: int) -> dict
     """The learned arrays, reindexed from Surprise's inner ids to mktai codes."""
     import numpy as np
 
-    u_of = np.full(n_users, -1, dtype=np.int64)  # code -> inner id
-    for raw, inner in data._raw2inner_id_users.items():
-        u_of[int(raw)] = inner
-    i_of = np.full(n_items, -1, dtype=np.int64)
-    for raw, inner in data._raw2inner_id_items.items():
-        i_of[int(raw)] = inner
+    def inner_of(mapping: dict, size: int) -> np.ndarray:  # code -> Surprise inner id
+        out = np.full(size, -1, dtype=np.int64)
+        raw = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+        out[raw] = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+        return out
+
+    u_of = inner_of(data._raw2inner_id_users, n_users)
+    i_of = inner_of(data._raw2inner_id_items, n_items)
     known_u, known_i = u_of >= 0, i_of >= 0
 
     def users(values: Any) -> np.ndarray:
@@ -193,7 +195,12 @@ def tune(
     frame = pd.DataFrame({"u": events.u, "i": events.i, "r": events.value})
     data = s.Dataset.load_from_df(frame, s.Reader(rating_scale=events.scale))
     fixed = {k: v for k, v in constructor_args(name, params, seed).items() if k not in grid}
-    search_grid = {**{k: [v] for k, v in fixed.items()}, **grid}
+    # GridSearchCV wants sim_options / bsl_options as dicts of lists, the rest as lists
+    search_grid = {
+        **{k: ({o: [x] for o, x in v.items()} if isinstance(v, dict) else [v])
+           for k, v in fixed.items()},
+        **grid,
+    }  # fmt: skip
     algo_class = getattr(s, SURPRISE_NAMES[name])
     search = s.model_selection.GridSearchCV(
         algo_class, search_grid, measures=["rmse", "mae"],

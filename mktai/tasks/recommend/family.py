@@ -27,6 +27,15 @@ FORMAT = 1
 K = 10  # ranking metrics at 10
 DEFAULT_K = {"knn-baseline": 40, "item-knn": 100}
 BLEND_SHARE = 0.2  # inner held-out fold on which blend weights are fitted
+# a blend's svd member is regularised more and trained longer than Surprise's defaults (the
+# stack then corrects its bias with the neighbourhood and baseline members); --n-epochs /
+# --lr-all / --reg-all given on the command line win
+BLEND_MEMBER_DEFAULTS: dict[str, dict[str, Any]] = {"svd": {"n_epochs": 40, "reg_all": 0.05}}
+
+
+def member_params(member: str, params: dict[str, Any]) -> dict[str, Any]:
+    given = {k: v for k, v in params.items() if v is not None}
+    return {**BLEND_MEMBER_DEFAULTS.get(member, {}), **given}
 
 
 def dataset_kind_for(
@@ -126,7 +135,8 @@ def train(algorithm: str, events: Interactions, params: dict[str, Any], seed: in
             raise UsageError("--members needs at least two algorithms for blend")
         weights = _blend_weights(members, events, params, seed)
         for member in members:
-            arrays.append(explicit.fit_algorithm(member, events, params, seed)[1])
+            fitted = explicit.fit_algorithm(member, events, member_params(member, params), seed)
+            arrays.append(fitted[1])
     elif algorithm in EXPLICIT:
         arrays.append(explicit.fit_algorithm(algorithm, events, params, seed)[1])
     elif algorithm == "als":
@@ -157,6 +167,11 @@ def effective_params(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
         keys = {"weighting", *({"lambda"} if algorithm == "ease" else set()),
                 *({"k"} if algorithm == "item-knn" else set())}  # fmt: skip
     used = {k: params.get(k) for k in sorted(keys) if params.get(k) is not None}
+    if algorithm == "blend":
+        used["member_params"] = {
+            m: {k: v for k, v in member_params(m, params).items() if k in ARGUMENTS.get(m, ())}
+            for m in params.get("members") or []
+        }
     if algorithm in DEFAULT_K and "k" not in used:
         used["k"] = DEFAULT_K[algorithm]
     return used
@@ -181,7 +196,7 @@ def _blend_weights(
     matrix = inner_train.matrix()
     predictions = []
     for member in members:
-        arrays = explicit.fit_algorithm(member, inner_train, params, seed)[1]
+        arrays = explicit.fit_algorithm(member, inner_train, member_params(member, params), seed)[1]
         scorer = Scorer(member, arrays, matrix, np.zeros(inner_train.n_items))
         predictions.append(scorer.predict(inner_test.u, inner_test.i))
     design = blend_design(predictions, matrix, inner_test.u, inner_test.i)
@@ -251,16 +266,20 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
     scorer = model.scorer()
     metrics: dict[str, Any] = {}
     known = (test.u >= 0) & (test.i >= 0)
+    history = np.diff(model.train.indptr) > 0  # users with training events (warm users)
+    warm = known & history[np.maximum(test.u, 0)]
     if model.feedback == "explicit":
         low, high = model.scale or (-np.inf, np.inf)
         predicted = np.clip(scorer.predict(test.u, test.i), low, high)
         metrics.update(rating_metrics(test.value, predicted))
-        relevant_mask = known & (test.value >= relevance_threshold(model.scale))
+        relevant_mask = warm & (test.value >= relevance_threshold(model.scale))
     else:
-        relevant_mask = known.copy()
+        relevant_mask = warm
     u, i = test.u[relevant_mask], test.i[relevant_mask]
     if len(u):
-        seen = np.asarray(model.train[u, i]).ravel() != 0
+        structure = model.train.copy()
+        structure.data[:] = 1.0  # a stored rating of 0 is still a rating
+        seen = np.asarray(structure[u, i]).ravel() != 0
         u, i = u[~seen], i[~seen]
     users, inverse = np.unique(u, return_inverse=True)
     relevant = (
@@ -276,6 +295,8 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
         "test_events": int(len(test)),
         "events_unknown_user": int((test.u < 0).sum()),
         "events_unknown_item": int((test.i < 0).sum()),
+        # ranking metrics cover warm users; cold ones get the popularity fallback
+        "cold_users": int(len(np.unique(test.u[(test.u < 0) | ~history[np.maximum(test.u, 0)]]))),
     }
     if model.feedback == "explicit":
         result["relevant_from_rating"] = relevance_threshold(model.scale)
@@ -286,6 +307,9 @@ def evaluate_events(model: RecommenderModel, test: Interactions) -> dict[str, An
         pop_recs = top_n(pop, users, k).items
         for name, value in ranking_metrics(pop_recs, relevant, K, model.n_items).items():
             metrics[f"popularity.{name}"] = value
+    else:  # no known user with a relevant held-out item: undefined here (gates say n/a)
+        for name in ranking_metrics([], [], K, model.n_items):
+            metrics[name] = metrics[f"popularity.{name}"] = None
     metrics["users_evaluated"] = int(len(users))
     result["metrics"] = metrics
     return result

@@ -52,5 +52,5 @@ def popularity(matrix: sp.csr_matrix) -> np.ndarray:
     """Share of training users who interacted with each item."""
     import numpy as np
 
-    users = max(matrix.shape[0], 1)
-    return np.asarray((matrix > 0).sum(axis=0)).ravel().astype(np.float64) / users
+    users = max(matrix.shape[0], 1)  # stored cells count (a rating of 0 is an interaction)
+    return np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64) / users

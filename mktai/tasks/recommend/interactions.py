@@ -155,8 +155,8 @@ def read_events(
     import numpy as np
 
     if users is None or items is None:
-        users, u = np.unique(ids_u, return_inverse=True)
-        items, i = np.unique(ids_i, return_inverse=True)
+        users, u = index_ids(ids_u)
+        items, i = index_ids(ids_i)
     else:
         u, i = _encode(ids_u, users), _encode(ids_i, items)
     found = Interactions(users, items, u.astype(np.int64), i.astype(np.int64), value, time,
@@ -171,6 +171,15 @@ def _encode(ids: np.ndarray, known: np.ndarray) -> np.ndarray:
     pos = np.clip(pos, 0, max(len(known) - 1, 0))
     hit = (known[pos] == ids) if len(known) else np.zeros(len(ids), dtype=bool)
     return np.where(hit, pos, -1)
+
+
+def index_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct ids, code of each id): the id map (pandas' hash factorize, then sort)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(ids, sort=True)
+    return np.asarray(uniques, dtype=np.str_), codes.astype(np.int64)
 
 
 def _ids(series: pd.Series) -> np.ndarray:

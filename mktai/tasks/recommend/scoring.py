@@ -147,9 +147,11 @@ class Scorer:
             ).copy()
         if name in ("ease", "item-knn"):
             weights = a["B"] if name == "ease" else a["S"]
-            block = np.asarray(self.train[users] @ weights, dtype=np.float64)
+            rows = self.train[users]
+            block = np.asarray(rows @ weights, dtype=np.float64)
             if name == "item-knn":
                 block[block <= 0] = -np.inf
+            block[np.diff(rows.indptr) == 0] = -np.inf  # no history: top-N pads from popularity
             return block
         ku = a["known_u"][users]
         ki = a["known_i"]

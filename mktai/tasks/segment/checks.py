@@ -92,22 +92,25 @@ def clv_holdout(
     from mktai.tasks.segment import rfm as rfm
     from mktai.tasks.segment.clv import fit_bgnbd
 
-    end = rfm.default_as_of(frame["date"])
-    cutoff = end - pd.Timedelta(days=horizon)
-    calibration = frame.loc[frame["date"] < cutoff]
+    end = rfm.default_as_of(frame["date"])  # the last day, included
+    cutoff = end - pd.Timedelta(days=horizon)  # last calibration day; (cutoff, end] is held out
+    calibration = frame.loc[frame["date"] < cutoff + pd.Timedelta(days=1)]
     if calibration.empty:
         raise InputError(
             f"the data spans less than the {horizon}-day horizon: no calibration period for a "
             "CLV holdout check"
         )
     cal, _ = rfm.summarise(calibration, as_of=cutoff, monetary=monetary)
-    cal = cal.loc[cal["excluded_reason"] == ""]
+    cal = cal.loc[cal["event_days"] > 0]  # the BG/NBD population (lifetimes' conventions)
     if bgnbd is None:
         bgnbd = fit_bgnbd(cal["x"], cal["t_x"], cal["T"])
-    hold = frame.loc[frame["date"] >= cutoff]
+    hold = frame.loc[frame["date"] >= cutoff + pd.Timedelta(days=1)]
     hold_summary, _ = rfm.summarise(hold, as_of=end, monetary=monetary)
     actual = (
-        hold_summary.set_index("customer")["n_days"].reindex(cal["customer"]).fillna(0).to_numpy()
+        hold_summary.set_index("customer")["event_days"]
+        .reindex(cal["customer"])
+        .fillna(0)
+        .to_numpy()
     )
     predicted = bgnbd.expected_purchases(
         float(horizon),

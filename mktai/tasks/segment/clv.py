@@ -6,7 +6,8 @@ probability p ~ Beta(a, b). Per customer: x repeat purchases, t_x time of the la
 T the age, both measured from the first purchase (here in days).
 
 Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"): spend per transaction ~ Gamma(p, nu),
-nu ~ Gamma(q, v); fitted on customers with n >= 2 transactions and mean spend m > 0.
+nu ~ Gamma(q, v); fitted on customers with x >= 1 repeat transactions and mean repeat spend
+m > 0 (the first purchase is not in m, as in the paper and in lifetimes).
 
 Both likelihoods are vectorised (gammaln/betaln, logaddexp), use analytic gradients and are
 maximised on log-parameters with L-BFGS-B, so a million customers fit in seconds and large x
@@ -352,7 +353,7 @@ class GammaGamma:
 
 
 def fit_gamma_gamma(n: np.ndarray, m: np.ndarray) -> GammaGamma:
-    """Maximum likelihood Gamma-Gamma on customers with n >= 2 transactions and mean m > 0."""
+    """Maximum likelihood Gamma-Gamma on customers with n >= 1 repeat transactions, mean m > 0."""
     import numpy as np
     from scipy.optimize import minimize
 
@@ -360,7 +361,7 @@ def fit_gamma_gamma(n: np.ndarray, m: np.ndarray) -> GammaGamma:
 
     n = np.asarray(n, dtype="float64")
     m = np.asarray(m, dtype="float64")
-    keep = (n >= 2) & (m > 0) & np.isfinite(m)
+    keep = (n >= 1) & (m > 0) & np.isfinite(m)
     n, m = n[keep], m[keep]
     if n.size < 3:
         raise InputError(

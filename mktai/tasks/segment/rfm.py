@@ -51,7 +51,8 @@ class LineStats:
 
 
 def default_as_of(dates: pd.Series) -> pd.Timestamp:
-    """The day after the last date in the data (the usual RFM snapshot date)."""
+    """The last day in the data: the snapshot day, whose lines are in (lifetimes'
+    observation_period_end: T and recency count to it)."""
     import pandas as pd
 
     last = dates.max()
@@ -59,7 +60,7 @@ def default_as_of(dates: pd.Series) -> pd.Timestamp:
         from mktai.errors import InputError
 
         raise InputError("no dated transactions to summarise; check the date column")
-    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+    return pd.Timestamp(last).normalize()
 
 
 def summarise(
@@ -70,14 +71,18 @@ def summarise(
 ) -> tuple[pd.DataFrame, LineStats]:
     """One row per customer: recency, frequency, monetary plus the inputs BG/NBD needs.
 
-    as_of (default: the day after the last date) is the snapshot day; lines dated on or after
-    it are left out and counted (stats.lines_after_as_of), so past snapshots can be taken.
+    as_of (default: the last date in the data) is the last day included; lines dated after it
+    are left out and counted (stats.lines_after_as_of), so past snapshots can be taken.
 
     Columns: customer, recency (days from the last purchase day to as_of; customers without a
     purchase use their last line), frequency (distinct purchase orders), monetary, total (net),
     gross, returns, first_purchase, last_purchase, n_days (distinct purchase days), and the
     BG/NBD triple x = n_days - 1 repeat purchase days, t_x = days from first to last purchase
     day, T = days from first purchase day to as_of; excluded_reason ("" when usable).
+    The BG/NBD triple follows lifetimes (summary_data_from_transaction_data): a purchase event
+    is any line that is not a return, zero-value lines included (event_days = distinct event
+    days; customers with only returns have none), and repeat_spend is the mean net value of the
+    repeat days (every day after the first event day), the Gamma-Gamma input.
     Rows come out sorted by customer id so results are stable across runs and inputs.
     """
     import numpy as np
@@ -92,13 +97,14 @@ def summarise(
     after = 0
     if as_of is not None:  # a snapshot in the past: lines from as_of on are not known yet
         as_of = pd.Timestamp(as_of).normalize()
-        late = (frame["date"] >= as_of).to_numpy(dtype=bool, na_value=False)
+        late = (frame["date"] >= as_of + pd.Timedelta(days=1)).to_numpy(dtype=bool, na_value=False)
         after = int(late.sum())
         if after:
             frame = frame.loc[~late]
             if frame.empty:
                 raise UsageError(
-                    f"no transaction is dated before --as-of {as_of.date()}; choose a later date"
+                    f"no transaction is dated before --as-of {as_of.date()} or on it; choose "
+                    "a later date"
                 )
 
     amount = frame["amount"].to_numpy(dtype="float64", na_value=np.nan)
@@ -157,6 +163,7 @@ def summarise(
     last_for_recency = np.where(has_purchase, last_day, fallback_last)
 
     recency = (as_of_day - last_for_recency).astype(np.int64)
+    events = _events(cust_codes, day, amount, is_return, net, n_cust)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_value = np.where(frequency > 0, net / np.maximum(frequency, 1), 0.0)
     reason = np.full(n_cust, "", dtype=object)
@@ -180,9 +187,11 @@ def summarise(
             "first_purchase": as_dates(first_day),
             "last_purchase": as_dates(last_day),
             "n_days": n_days.astype(np.int64),
-            "x": np.maximum(n_days - 1, 0).astype(np.int64),
-            "t_x": np.where(has_purchase, last_day - first_day, 0).astype(np.int64),
-            "T": np.where(has_purchase, as_of_day - first_day, 0).astype(np.int64),
+            "event_days": events["days"],
+            "x": np.maximum(events["days"] - 1, 0).astype(np.int64),
+            "t_x": events["last"] - events["first"],
+            "T": np.where(events["days"] > 0, as_of_day - events["first"], 0).astype(np.int64),
+            "repeat_spend": events["repeat_spend"],
             "excluded_reason": reason.astype(str),
         }
     )
@@ -196,6 +205,43 @@ def summarise(
         lines_after_as_of=after,
     )
     return out, stats
+
+
+def _events(
+    cust_codes: np.ndarray,
+    day: np.ndarray,
+    amount: np.ndarray,
+    is_return: np.ndarray,
+    net: np.ndarray,
+    n_cust: int,
+) -> dict[str, np.ndarray]:
+    """Purchase events as lifetimes counts them: every non-return line, zero-value ones too.
+
+    days: distinct event days per customer; first / last: first and last event day (0 when
+    none); repeat_spend: (net value - net value of the first event day) / repeat days, the
+    mean spend of the repeat days that Gamma-Gamma models (0 without a repeat day).
+    """
+    import numpy as np
+    import pandas as pd
+
+    event = ~is_return & ~np.isnan(amount)
+    ec, ed = cust_codes[event], day[event]
+    pairs = pd.DataFrame({"c": ec, "d": ed}).drop_duplicates()
+    days = np.bincount(pairs["c"].to_numpy(), minlength=n_cust).astype(np.int64)
+    first = np.zeros(n_cust, dtype=np.int64)
+    last = np.zeros(n_cust, dtype=np.int64)
+    grouped = pairs.groupby("c", sort=False)["d"]
+    mins, maxs = grouped.min(), grouped.max()
+    first[mins.index.to_numpy()] = mins.to_numpy()
+    last[maxs.index.to_numpy()] = maxs.to_numpy()
+    on_first = (days[cust_codes] > 0) & (day == first[cust_codes])
+    first_value = np.bincount(
+        cust_codes[on_first], weights=np.nan_to_num(amount[on_first]), minlength=n_cust
+    )
+    repeats = np.maximum(days - 1, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        repeat_spend = np.where(repeats > 0, (net - first_value) / np.maximum(repeats, 1), 0.0)
+    return {"days": days, "first": first, "last": last, "repeat_spend": repeat_spend}
 
 
 def _orders(

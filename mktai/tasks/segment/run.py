@@ -106,7 +106,8 @@ def transactions_frame(table: CleanTable) -> tuple[pd.DataFrame, dict[str, int]]
             "customer": table.col("customer"),
             "date": table.col("date"),
             "amount": pd.to_numeric(table.col("amount"), errors="coerce"),
-        }
+        },
+        copy=False,  # views of the table's columns: 10M lines need no second copy
     )
     if table.has("order"):
         frame["order"] = table.col("order")
@@ -213,8 +214,8 @@ def run_segmentation(
         cust, stats = rfm.summarise(frame, as_of=as_of, monetary=monetary)
     if stats.lines_after_as_of:
         warnings.append(
-            f"{stats.lines_after_as_of:,} line(s) dated on or after --as-of {stats.as_of} are "
-            "left out: the RFM snapshot is taken at the start of that day"
+            f"{stats.lines_after_as_of:,} line(s) dated after --as-of {stats.as_of} are "
+            "left out: the snapshot is taken at the end of that day"
         )
     usable = (cust["excluded_reason"] == "").to_numpy()
     n_usable = int(usable.sum())
@@ -394,8 +395,12 @@ def _clv(
 ) -> dict[str, Any]:
     """Fit (or reuse) BG/NBD + Gamma-Gamma and fill p_alive, expected_* columns.
 
-    With more than CLV_FIT_SAMPLE customers the parameters are fitted on a seeded sample of
-    that size (their standard errors are already tiny) and applied to everyone."""
+    lifetimes' conventions: BG/NBD on every customer with a purchase event (zero-spend and
+    fully-returned customers included; they get p_alive and expected_purchases), Gamma-Gamma on
+    the mean spend of the repeat days (x >= 1; the first purchase is not in it), expected spend
+    and value for the usable customers (net total > 0). With more than CLV_FIT_SAMPLE customers
+    the parameters are fitted on a seeded sample of that size (their standard errors are
+    already tiny) and applied to everyone."""
     import numpy as np
 
     from mktai.errors import InputError
@@ -403,12 +408,14 @@ def _clv(
 
     for column in CLV_COLUMNS:
         cust[column] = np.nan
-    sub = cust.loc[usable]
+    counted = (cust["event_days"] > 0).to_numpy()
+    sub = cust.loc[counted]
     x = sub["x"].to_numpy(dtype="float64")
     t_x = sub["t_x"].to_numpy(dtype="float64")
     T = sub["T"].to_numpy(dtype="float64")
-    n_days = sub["n_days"].to_numpy(dtype="float64")
-    spend_mean = sub["total"].to_numpy(dtype="float64") / np.maximum(n_days, 1)
+    spend_mean = sub["repeat_spend"].to_numpy(dtype="float64")
+    # customers whose value is estimated: usable (net > 0) among the counted ones
+    valued = usable[counted]
     summary: dict[str, Any] = {"horizon_days": horizon, "discount": discount, "time_unit": "days"}
     fitted_on = None  # None: parameters of a stored model
     if bgnbd is None:
@@ -436,7 +443,7 @@ def _clv(
     if gamma_gamma is None:
         try:
             fit_rows = _fit_rows(x.size, seed)
-            gamma_gamma = fit_gamma_gamma(n_days[fit_rows], spend_mean[fit_rows])
+            gamma_gamma = fit_gamma_gamma(x[fit_rows], spend_mean[fit_rows])
         except InputError as exc:
             warnings.append(f"{exc}; expected value uses each customer's own mean spend")
             gamma_gamma = None
@@ -462,9 +469,11 @@ def _clv(
             )
     p_alive = bgnbd.p_alive(x, t_x, T)
     purchases = bgnbd.expected_purchases(float(horizon), x, t_x, T)
-    spend = (
-        gamma_gamma.expected_spend(n_days, spend_mean) if gamma_gamma is not None else spend_mean
-    )
+    if gamma_gamma is None:  # each customer's own mean net value per purchase day
+        own = sub["total"].to_numpy(dtype="float64") / np.maximum(sub["n_days"].to_numpy(), 1)
+        spend = own
+    else:
+        spend = gamma_gamma.expected_spend(x, spend_mean)
     value = expected_value(
         bgnbd,
         gamma_gamma,
@@ -472,14 +481,14 @@ def _clv(
         x=x,
         t_x=t_x,
         T=T,
-        spend_n=n_days,
-        spend_mean=spend_mean,
+        spend_n=x,
+        spend_mean=spend_mean if gamma_gamma is not None else spend,
         discount=discount,
     )
-    cust.loc[usable, "p_alive"] = p_alive
-    cust.loc[usable, "expected_purchases"] = purchases
-    cust.loc[usable, "expected_spend"] = spend
-    cust.loc[usable, "expected_value"] = value
+    cust.loc[counted, "p_alive"] = p_alive
+    cust.loc[counted, "expected_purchases"] = purchases
+    cust.loc[counted, "expected_spend"] = np.where(valued, spend, np.nan)
+    cust.loc[counted, "expected_value"] = np.where(valued, value, np.nan)
     summary.update(
         {
             "r": bgnbd.r,
@@ -491,11 +500,14 @@ def _clv(
             "v": gamma_gamma.v if gamma_gamma else None,
             "bgnbd": bgnbd.to_dict(),
             "gamma_gamma": gamma_gamma.to_dict() if gamma_gamma else None,
-            "customers": int(usable.sum()),
+            "customers": int(counted.sum()),
+            "valued_customers": int(valued.sum()),
+            "conventions": "lifetimes: T to the --as-of day inclusive; BG/NBD on every "
+            "customer with a purchase event (zero-spend ones too); Gamma-Gamma on repeat days",
             "repeat_customers": int(repeat.sum()),
             "fitted_on_customers": fitted_on,
             "expected_purchases_total": float(purchases.sum()),
-            "expected_value_total": float(value.sum()),
+            "expected_value_total": float(np.nansum(np.where(valued, value, np.nan))),
             "mean_p_alive": float(p_alive.mean()) if p_alive.size else None,
             "spend_frequency_correlation": spend_corr,
             "_bgnbd": bgnbd,

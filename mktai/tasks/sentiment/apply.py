@@ -43,9 +43,11 @@ def score_file(
 
     mapping = {"text": column} if column else None
     try:
-        # Two customers writing the same words are two reviews: scoring keeps every row.
+        # Two customers writing the same words are two reviews, and a review without words is
+        # still a row ("unknown"): scoring keeps every row, in order, so the output lines up
+        # with the input. A plain table (roles detected as for reviews, none required) does.
         table = load_table(
-            path, kind="reviews", mapping=mapping, encoding=encoding, dedupe=False, keep_raw=True
+            path, kind="table", mapping=mapping, encoding=encoding, dedupe=False, keep_raw=True
         )
     except ColumnNotFound as exc:  # the cleaning layer names --map; this command's is --column
         raise exc.named_by(f"--column {exc.column}") if exc.role == "text" else exc from None
@@ -58,7 +60,7 @@ def score_file(
             f"{table.describe()}: no text column found (columns: {names}); "
             "name it with --column COLUMN"
         )
-    texts = table.col("text").tolist()
+    texts = table.col("text").astype(object).where(table.col("text").notna(), "").tolist()
     scored = scorer.score(texts, lang=lang, explain=explain)
     # the user's columns as they wrote them (names, '好评'), not the cleaned values
     frame = (table.raw if table.raw is not None else table.frame).copy()
@@ -117,3 +119,38 @@ def _summary(scored: Any, rows: int, texts: list[Any]) -> dict[str, Any]:
         "languages": scored.by_lang,
         "broken_encoding": broken,
     }
+
+
+def csv_text_column(lines: list[str]) -> str | None:
+    """The text column when lines read from stdin are a CSV whose header names one, else None.
+
+    `mktai sentiment - < reviews.csv` would otherwise score the header and the label digits as
+    review text. A CSV is recognised by a header of two or more fields, one of them a usual
+    text column name (text, review, comment, 评论...), and data lines with as many fields.
+    """
+    import csv
+
+    from mktai.data.read import sniff_delimiter
+    from mktai.data.schema import ROLE_ALIASES
+
+    if len(lines) < 2:
+        return None
+    delimiter = sniff_delimiter("\n".join(lines[:50]) + "\n")
+    try:
+        header = next(csv.reader([lines[0].lstrip("\ufeff")], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return None
+    if len(header) < 2:
+        return None
+    names = set(ROLE_ALIASES.get("text", ()))
+    column = next((h for h in header if h.strip().lower().replace(" ", "_") in names), None)
+    if column is None:
+        return None
+    sample = [line for line in lines[1:51] if line.strip()]
+    try:
+        widths = [len(next(csv.reader([line], delimiter=delimiter))) for line in sample]
+    except csv.Error:
+        return None
+    if not widths or sum(w == len(header) for w in widths) < 0.8 * len(widths):
+        return None
+    return column

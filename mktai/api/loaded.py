@@ -1,0 +1,325 @@
+"""A stored model loaded once and applied many times (what a long-running server needs).
+
+`load(ref)` verifies every sha256 and loads the fitted model; `predict_rows(loaded, data)`
+scores rows exactly as `predict` does (cleaning layer, input-schema check, every row in input
+order); `sentiment_texts(loaded, texts)` scores texts. A LoadedModel also knows the stat of its
+files (`changed_on_disk()`), a content hash (the sha256 list its manifest records) and the
+cleaning plans decided per header, so a server can re-check it cheaply on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mktai.api.result import store_root
+from mktai.data.read import InMemory  # re-exported: request bodies are read as InMemory
+
+if TYPE_CHECKING:
+    from mktai.api.predict import PredictResult
+    from mktai.api.sentiment import SentimentResult
+
+__all__ = [
+    "InMemory",
+    "LoadedModel",
+    "load",
+    "predict_rows",
+    "recommend_users",
+    "reverify",
+    "sentiment_texts",
+    "similar_to",
+]
+
+MAX_PLANS = 16  # distinct headers remembered per model (hostile clients cannot grow it)
+BUILTIN = "built-in"
+
+
+class SchemaPlans(OrderedDict):
+    """header -> cleaning plan, kept only when the plan's types agree with the input schema.
+
+    A server sees a stream of small requests with the same header; deciding the column types
+    once per header (as the cleaning layer decides them once per file) avoids re-inferring them
+    from a single row. A request whose values look different (age 'abc' -> text) is still
+    cleaned with its own plan, but that plan is not remembered, so it cannot change how later
+    requests are read.
+    """
+
+    def __init__(self, schema: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.schema = schema or {}
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self.lock:
+            return super().get(key, default)
+
+    def __setitem__(self, key: Any, plan: Any) -> None:
+        if not self._agrees(plan):
+            return
+        with self.lock:
+            super().__setitem__(key, plan)
+            while len(self) > MAX_PLANS:
+                self.popitem(last=False)
+
+    def _agrees(self, plan: Any) -> bool:
+        expected = {"numeric": ("number", "bool"), "categorical": ("text", "id"), "date": ("date",)}
+        columns = self.schema.get("columns") or []
+        if not columns:
+            return False
+        for column in columns:
+            kind = plan.types.get(column["name"])
+            if kind is None or kind not in expected.get(column["type"], ()):
+                return False
+        return True
+
+
+@dataclass
+class LoadedModel:
+    """One verified version in memory: its manifest, family module and fitted model."""
+
+    name: str
+    version: int
+    kind: str
+    path: Path
+    manifest: dict[str, Any]
+    module: Any
+    fitted: Any
+    content_hash: str
+    stamp: tuple = ()
+    plans: SchemaPlans = field(default_factory=lambda: SchemaPlans(None))
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@v{self.version}" if self.version else self.name
+
+    def changed_on_disk(self) -> bool:
+        """True when any file of the version (or its manifest) was touched since loading."""
+        return bool(self.stamp) and file_stamp(self.path) != self.stamp
+
+    def summary(self) -> dict[str, Any]:
+        """What GET /v1/models/{ref} shows: identity, metrics and the input schema."""
+        m = self.manifest
+        keys = ("kind", "algorithm", "task", "target", "classes", "threshold", "created_at",
+                "metrics", "input_schema", "training_data")  # fmt: skip
+        return {"ref": self.ref, "name": self.name, "version": self.version,
+                "content_sha256": self.content_hash, **{k: m[k] for k in keys if k in m}}  # fmt: skip
+
+
+def file_stamp(directory: Path) -> tuple:
+    """(name, size, mtime_ns, inode) of every file in a version directory: a cheap change test."""
+    out = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    out.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    except OSError:
+        return (("<missing>", 0, 0, 0),)
+    return tuple(sorted(out))
+
+
+def content_hash(manifest: dict[str, Any]) -> str:
+    """sha256 over the per-file sha256 list of a manifest: equal content, equal hash."""
+    files = manifest.get("files") or {}
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
+def load(model: str, *, store: Path | str | None = None) -> LoadedModel:
+    """Verify and load the stored version MODEL names (IntegrityError if any file is damaged)."""
+    from mktai.tasks.stored import load_stored
+
+    version, module, fitted = load_stored(store_root(store), model)
+    stamp = file_stamp(version.path)
+    schema = version.manifest.get("input_schema")
+    return LoadedModel(name=version.name, version=version.version, kind=str(version.kind),
+                       path=version.path, manifest=version.manifest, module=module,
+                       fitted=fitted, content_hash=content_hash(version.manifest), stamp=stamp,
+                       plans=SchemaPlans(schema if isinstance(schema, dict) else None))  # fmt: skip
+
+
+def reverify(loaded: LoadedModel, *, store: Path | str | None = None) -> LoadedModel:
+    """Re-hash the version's files: the same content keeps the fitted model (no reload), other
+    content is loaded afresh; IntegrityError when a file no longer matches its sha256."""
+    from mktai.store import Store
+
+    version = Store(store_root(store)).load(loaded.ref)
+    if content_hash(version.manifest) == loaded.content_hash:
+        loaded.manifest = version.manifest
+        loaded.stamp = file_stamp(version.path)
+        return loaded
+    return load(loaded.ref, store=store)
+
+
+def resolve(model: str, *, store: Path | str | None = None) -> tuple[str, int]:
+    """(name, version number) a reference names now (ModelNotFound if none)."""
+    from mktai.store import Store
+
+    return Store(store_root(store)).resolve(model)
+
+
+def model_names(*, store: Path | str | None = None) -> list[str]:
+    """Names with at least one complete version in the store."""
+    from mktai.store import Store
+
+    return Store(store_root(store)).names()
+
+
+def check_ref(model: str) -> str:
+    """The model name of a reference; UsageError for anything that is not NAME[@v3|@alias]."""
+    from mktai.store.layout import parse_ref
+
+    return parse_ref(model).name
+
+
+def builtin_sentiment() -> LoadedModel:
+    """The shipped sentiment model as a LoadedModel (no store involved)."""
+    from mktai.tasks.sentiment import family
+
+    fitted = family.default_model()
+    return LoadedModel(name=BUILTIN, version=0, kind="sentiment", path=family.default_dir(),
+                       manifest={"kind": "sentiment", "algorithm": getattr(fitted, "algorithm",
+                                 None)}, module=family, fitted=fitted, content_hash="")  # fmt: skip
+
+
+def check_applies(loaded: LoadedModel, command: str) -> None:
+    """UsageError (the CLI's message) when `command` cannot apply this kind of model."""
+    from mktai.api.predict import applying_command
+    from mktai.errors import UsageError
+
+    applies = applying_command(loaded.kind)
+    if command == "predict" and (
+        applies != "predict" or not callable(getattr(loaded.fitted, "predict", None))
+    ):
+        raise UsageError(
+            f"{loaded.ref} is a {loaded.kind} model, which `mktai predict` cannot apply; "
+            f"use `mktai {applies} --model {loaded.ref}`"
+        )
+    if command != "predict" and applies != command:
+        raise UsageError(
+            f"model {loaded.ref} is a {loaded.kind!r} model, not {command}; "
+            f"apply it with `mktai {applies} --model {loaded.ref}`"
+        )
+
+
+def predict_rows(
+    loaded: LoadedModel,
+    data: Path | str | InMemory,
+    *,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    reuse_plans: bool = True,
+) -> PredictResult:
+    """Scores for DATA (a file or InMemory bytes) from a loaded row-scoring model.
+
+    The same path as `predict`: cleaning layer, input-schema check, every row in input order.
+    reuse_plans keeps the column types decided for a header (SchemaPlans) for later calls.
+    """
+    from mktai.api.predict import PredictResult
+    from mktai.tasks.stored import load_for
+
+    check_applies(loaded, "predict")
+    plans = loaded.plans if reuse_plans and not mapping and not encoding else None
+    table = load_for(loaded.kind, data, module=loaded.module, mapping=mapping, encoding=encoding,
+                     unlabelled=True, dedupe=False, keep_raw=True, plans=plans)  # fmt: skip
+    scored, stats = loaded.fitted.predict(table)
+    return PredictResult(
+        ref=loaded.ref,
+        kind=loaded.kind,
+        rows=int(len(scored)),
+        rows_rejected=int(len(table.rejects)),
+        unseen_categories=dict(stats.get("unseen", {})),
+        missing_values=dict(stats.get("missing", {})),
+        invalid_numbers=dict(stats.get("invalid", {})),
+        frame=scored,
+        rejects=table.rejects,
+    )
+
+
+def sentiment_texts(
+    loaded: LoadedModel, texts: list[str], *, lang: str = "auto", explain: bool = False
+) -> SentimentResult:
+    """Label + probability per text from a loaded sentiment model (stored or built-in)."""
+    from mktai.api.sentiment import SentimentResult
+    from mktai.tasks.sentiment import apply
+
+    check_applies(loaded, "sentiment")
+    frame, summary = apply.score_texts(loaded.fitted, list(texts), lang=lang, explain=explain)
+    summary["model"] = loaded.ref
+    return SentimentResult(model=loaded.ref, summary=summary, frame=frame)
+
+
+def recommend_users(
+    loaded: LoadedModel,
+    users: list[str],
+    *,
+    n: int = 10,
+    include_seen: bool = False,
+    exclude_items: list[str] | None = None,
+) -> Any:
+    """Top-n items per user from a loaded recommender (as `recommend` answers)."""
+    from mktai.api.recommend import RecommendResult
+    from mktai.errors import UsageError
+    from mktai.tasks.recommend.apply import recommendations
+
+    check_applies(loaded, "recommend")
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, not {n}")
+    if not users:
+        raise UsageError("give at least one user id")
+    frame, counts, warnings = recommendations(loaded.fitted, [str(u) for u in users], n,
+                                              include_seen=include_seen, exclude=exclude_items)  # fmt: skip
+    return RecommendResult(
+        model=loaded.ref, algorithm=loaded.fitted.algorithm, n=counts["n"], users=counts["users"],
+        rows=counts["rows"], fallback_users=counts["fallback_users"],
+        padded_rows=counts["padded_rows"], frame=frame, warnings=warnings,
+    )  # fmt: skip
+
+
+def similar_to(loaded: LoadedModel, item: str, *, n: int = 10) -> Any:
+    """The n items most similar to `item` from a loaded recommender (as `similar_items`)."""
+    from mktai.api.recommend import SimilarResult
+    from mktai.errors import UsageError
+    from mktai.tasks.recommend.apply import similar
+
+    check_applies(loaded, "recommend")
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, not {n}")
+    frame, method, warnings = similar(loaded.fitted, str(item).strip(), n)
+    return SimilarResult(model=loaded.ref, algorithm=loaded.fitted.algorithm,
+                         item=str(item).strip(), method=method, rows=int(len(frame)),
+                         frame=frame, warnings=warnings)  # fmt: skip
+
+
+def example_rows(loaded: LoadedModel) -> bytes:
+    """A one-row CSV example built from the stored input schema (for a warm-up prediction).
+
+    Numbers are the training medians, categories the first known one, dates a fixed day: no
+    training row is stored or shown, yet every column the model needs is present and valid.
+    """
+    import csv
+    import io
+
+    schema = loaded.manifest.get("input_schema") or {}
+    names, values = [], []
+    for column in schema.get("columns") or []:
+        names.append(column["name"])
+        if column["type"] == "numeric":
+            median = column.get("median", 0.0)
+            values.append(repr(float(median)) if median is not None else "")
+        elif column["type"] == "categorical":
+            known = [c for c in column.get("categories") or [] if c != "__other__"]
+            values.append(known[0] if known else "")
+        else:
+            values.append("2024-01-15")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerow(values)
+    return buffer.getvalue().encode("utf-8")

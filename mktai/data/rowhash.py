@@ -1,0 +1,80 @@
+"""Two 64-bit hashes of whole rows of an Arrow batch, and exact row comparison (duplicates).
+
+Each cell is hashed once (pandas' keyed SipHash; Arrow-backed strings are factorised first, so
+only distinct values are hashed), then the cells of a row are chained by two independent
+multiply-xorshift combiners. The key is random per process, so no input can be crafted to
+collide, and no result depends on it: a shared hash only makes two rows *candidates*. Inside a
+batch candidates are compared value by value (`same_values`); across batches (whose rows are no
+longer in memory) both 64-bit hashes must match.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+_M1 = 0x9E3779B97F4A7C15
+_M2 = 0xBF58476D1CE4E5B9
+_M3 = 0x94D049BB133111EB
+_KEY = secrets.token_hex(8)  # 16 characters, as pandas' hash_key wants
+_SEEDS = (secrets.randbits(64), secrets.randbits(64))
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches every output bit."""
+    import numpy as np
+
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(_M2)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(_M3)
+    return h ^ (h >> np.uint64(31))
+
+
+def row_hashes(batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Two independently combined 64-bit hashes of every row (all columns, in order)."""
+    import numpy as np
+
+    frame = batch.to_pandas()
+    n = len(frame)
+    h1 = np.full(n, _SEEDS[0], dtype=np.uint64)
+    h2 = np.full(n, _SEEDS[1], dtype=np.uint64)
+    m1, m2 = np.uint64(_M1), np.uint64(_M2)
+    s23, s41 = np.uint64(23), np.uint64(41)
+    for position in range(frame.shape[1]):
+        cells = frame.iloc[:, position].array._hash_pandas_object(
+            encoding="utf8", hash_key=_KEY, categorize=True
+        )
+        cell = np.asarray(cells, dtype=np.uint64)
+        h1 ^= cell
+        h1 *= m1
+        h2 += (cell << s23) | (cell >> s41)
+        h2 *= m2
+        h2 ^= h2 >> s41
+    return _mix(h1), _mix(h2)
+
+
+def same_values(batch: pa.RecordBatch, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """True where row left[i] equals row right[i] in every column (exact; nulls and NaNs equal)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    same = np.ones(len(left), dtype=bool)
+    if not len(left):
+        return same
+    for array in batch.columns:
+        a, b = array.take(pa.array(left)), array.take(pa.array(right))
+        try:
+            equal = pc.fill_null(pc.equal(a, b), False)
+            both = pc.and_(pc.is_null(a), pc.is_null(b))
+            if pa.types.is_floating(a.type):  # NaN repeats NaN, as in pandas' hashing
+                both = pc.or_(both, pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False))
+            same &= np.asarray(pc.or_(equal, both), dtype=bool)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+            same &= np.array([x == y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)])
+    return same

@@ -1,0 +1,528 @@
+"""The FastAPI application: health, model listing, per-family routes and MLflow scoring.
+
+Route handlers read the raw body (size already limited by guard.py), turn it into rows or texts
+(bodies.py), and call mktai.api in the thread pool with a model from the ModelCache. Every
+response names the version that answered (body "model" and header X-Mktai-Model); every
+error is {"error": the CLI's one-line message, "detail": {...}} with a 4xx/5xx status.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from mktai import __version__
+from mktai.api.loaded import (
+    BUILTIN,
+    InMemory,
+    LoadedModel,
+    example_rows,
+    predict_rows,
+    sentiment_texts,
+)
+from mktai.errors import MktaiError, UsageError
+from mktai.serve import bodies
+from mktai.serve.cache import ModelCache
+from mktai.serve.config import ServeConfig
+from mktai.serve.errors import error_body, internal_error_body, mktai_error_body
+from mktai.serve.guard import Guard
+
+JSON_OR_CSV = {
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": {"schema": {"type": "string"}},
+    }
+}
+PREDICT_BODY = {
+    "requestBody": {
+        "description": 'Rows as {"records": [{"age": 41, "job": "admin.", ...}]}, any MLflow '
+        "payload (dataframe_split, dataframe_records, instances, inputs), or a CSV body.",
+        "required": True,
+        **JSON_OR_CSV,
+    }
+}
+SENTIMENT_BODY = {
+    "requestBody": {
+        "description": '{"texts": ["Great product", "质量很差"], "lang": "auto", "explain": false}',
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+RECOMMEND_BODY = {
+    "requestBody": {
+        "description": '{"user": "42", "n": 10} or {"users": ["42", "7"], "n": 10, '
+        '"include_seen": false, "exclude_items": ["85123A"]}',
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+SIMILAR_BODY = {
+    "requestBody": {
+        "description": '{"item": "85123A", "n": 10}',
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+FORECAST_BODY = {
+    "requestBody": {
+        "description": '{"horizon": 13, "levels": [80, 95]} (optionally "records": recent rows '
+        "of the series, read like the training file)",
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+class Readiness:
+    """Warm-up state: every served model loaded, verified and answering once."""
+
+    def __init__(self, cache: ModelCache, default_model: str | None) -> None:
+        self.cache = cache
+        self.default_model = default_model
+        self.state: dict[str, str] = {}
+        self.started = False
+        self.lock = threading.Lock()
+
+    def warm_all(self) -> None:
+        refs = [BUILTIN, *self.cache.default_refs()]
+        with self.lock:
+            for ref in refs:
+                self.state.setdefault(ref, "loading")
+            self.started = True
+        for ref in refs:
+            self.warm(ref)
+
+    def warm(self, ref: str) -> None:
+        try:
+            loaded = self.cache.get(ref)
+            warm_up(loaded)
+            self.state[ref] = "ok"
+        except MktaiError as exc:
+            self.state[ref] = str(exc)
+        except Exception as exc:  # a bug in a family: reported, never raised into the server
+            self.state[ref] = internal_error_body(exc)[1]["error"]
+
+    def check(self) -> tuple[bool, dict[str, str]]:
+        if not self.started:
+            return False, {}
+        for ref, state in list(self.state.items()):
+            if state != "ok" and state != "loading":
+                self.warm(ref)  # cheap when nothing changed on disk (the failure is cached)
+        ready = all(s == "ok" for s in self.state.values())
+        return ready, dict(self.state)
+
+
+def warm_up(loaded: LoadedModel) -> None:
+    """One prediction on an example built from the model's stored input schema."""
+    if loaded.kind == "sentiment":
+        sentiment_texts(loaded, ["good value, fast delivery"])
+    elif loaded.kind == "recommender":
+        from mktai.api.loaded import recommend_users
+
+        recommend_users(loaded, ["mktai-warm-up"], n=1)  # an unknown user: popularity
+    elif callable(getattr(loaded.fitted, "predict", None)) and loaded.manifest.get("input_schema"):
+        predict_rows(loaded, InMemory(example_rows(loaded), "warm-up example"))
+
+
+def create_app(config: ServeConfig | None = None) -> Any:
+    """The ASGI application (FastAPI wrapped in the Guard middleware)."""
+    config = config or ServeConfig.from_env()
+    cache = ModelCache(config.store, config.models, all_models=config.all_models,
+                       verify_every=config.verify_every)  # fmt: skip
+    readiness = Readiness(cache, config.default_model)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        thread = threading.Thread(target=readiness.warm_all, name="mktai-warm-up", daemon=True)
+        thread.start()
+        yield
+
+    app = FastAPI(title="mktai", version=__version__, lifespan=lifespan,
+                  description="Stored mktai models over HTTP (`mktai serve`).")  # fmt: skip
+    app.state.cache = cache
+    app.state.config = config
+    app.state.readiness = readiness
+    _error_handlers(app)
+    _health_routes(app, readiness)
+    _model_routes(app, cache, config)
+    return Guard(app, token=config.token(), max_body=config.max_body, timeout=config.timeout,
+                 log=config.log_requests)  # fmt: skip
+
+
+def factory() -> Any:
+    """uvicorn --factory entry point for worker processes (config from the environment)."""
+    return create_app(ServeConfig.from_env())
+
+
+# --------------------------------------------------------------------------- responses
+def answer(payload: dict[str, Any], loaded: LoadedModel | None = None, status: int = 200):
+    headers = {"X-Mktai-Model": loaded.ref} if loaded is not None else {}
+    if loaded is not None and loaded.version:
+        headers["X-Mktai-Version"] = str(loaded.version)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def failure(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, MktaiError):
+        status, body = mktai_error_body(exc)
+    else:
+        status, body = internal_error_body(exc)
+        sys.stderr.write(f"mktai serve: {body['error']}\n")
+    return JSONResponse(body, status_code=status)
+
+
+async def guarded(work: Callable[[], Any]) -> Any:
+    """Run blocking work in the thread pool; MktaiError and bugs become error responses."""
+    try:
+        return await run_in_threadpool(work)
+    except Exception as exc:
+        return failure(exc)
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException):
+        message = {404: "no such endpoint; see /docs for the API", 405: "method not allowed"}
+        text = message.get(exc.status_code, str(exc.detail))
+        return JSONResponse(error_body(text, exc.status_code, "HTTPError"),
+                            status_code=exc.status_code)  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError):
+        first = (exc.errors() or [{}])[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        text = f"{where}: {first.get('msg', 'invalid request')}"
+        return JSONResponse(error_body(text, 422, "ValidationError"), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, exc: Exception):
+        return failure(exc)
+
+
+def _health_routes(app: FastAPI, readiness: Readiness) -> None:
+    @app.get("/livez", tags=["health"], summary="The process is up")
+    async def livez():
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Every served model loaded, verified, warm")
+    async def readyz():
+        ready, models = await run_in_threadpool(readiness.check)
+        body: dict[str, Any] = {"ready": ready, "models": models}
+        refused = {ref: state for ref, state in readiness.cache.status().items() if state != "ok"}
+        if refused:  # damaged after start: refused per request, the others still served
+            body["refused"] = refused
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/ping", tags=["mlflow"], summary="MLflow health check")
+    async def ping():
+        return Response("\n", media_type="application/json")
+
+    @app.get("/health", tags=["mlflow"], summary="MLflow health check")
+    async def health():
+        return Response("\n", media_type="application/json")
+
+    @app.get("/version", tags=["mlflow"], summary="Server version")
+    async def version():
+        return Response(__version__, media_type="text/plain")
+
+
+# --------------------------------------------------------------------------- model routes
+def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
+    max_rows, depth = config.max_rows, config.max_json_depth
+
+    async def read(request: Request, *, csv_ok: bool = True) -> tuple[str, bytes]:
+        body = await request.body()
+        return bodies.body_kind(request.headers.get("content-type"), body, csv_ok=csv_ok), body
+
+    def rows_of(kind: str, body: bytes) -> bytes:
+        """JSON {"records": [...]} / MLflow payload / CSV body -> CSV bytes for cleaning."""
+        if kind == "csv":
+            return bodies.csv_body(body, max_rows)
+        value = bodies.object_body(bodies.parse_json(body, depth), '{"records": [{...}]}')
+        if "records" in value and len(value) == 1:
+            return bodies.records_csv(value["records"], max_rows)
+        return bodies.mlflow_csv(value, max_rows)[0]
+
+    def score(ref: str, kind: str, body: bytes, mlflow: bool) -> Any:
+        loaded = cache.get(ref)
+        if loaded.kind == "sentiment":
+            if kind == "csv":
+                texts = bodies.mlflow_texts({"inputs": _csv_records(body)}, max_rows)
+            else:
+                value = bodies.object_body(bodies.parse_json(body, depth), '{"inputs": [...]}')
+                texts = bodies.mlflow_texts(value, max_rows)
+            result = sentiment_texts(loaded, texts)
+            return answer(_sentiment_payload(result, loaded, mlflow), loaded)
+        result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
+        return answer(_predict_payload(result, mlflow), loaded)
+
+    @app.get("/v1/models", tags=["models"], summary="Served models")
+    async def list_models():
+        def work():
+            models = []
+            for ref in cache.default_refs():
+                try:
+                    models.append(_short(cache.get(ref).summary()))
+                except MktaiError as exc:
+                    models.append({"ref": ref, "error": str(exc)})
+            builtin = cache.builtin()
+            models.append({"ref": BUILTIN, "kind": "sentiment",
+                           "algorithm": builtin.manifest.get("algorithm")})  # fmt: skip
+            return {"models": models, "default_model": config.default_model}
+
+        return await guarded(work)
+
+    @app.get("/v1/models/{ref}", tags=["models"], summary="One model: manifest summary, schema")
+    async def show_model(ref: str):
+        def work():
+            loaded = cache.get(ref)
+            return answer(loaded.summary(), loaded)
+
+        return await guarded(work)
+
+    @app.post("/v1/models/{ref}/predict", tags=["score"], openapi_extra=PREDICT_BODY,
+              summary="Score rows with a propensity / demand model")  # fmt: skip
+    async def predict(ref: str, request: Request):
+        try:
+            kind, body = await read(request)
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            loaded = cache.get(ref)
+            result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
+            return answer(_predict_payload(result, mlflow=False), loaded)
+
+        return await guarded(work)
+
+    async def sentiment_route(ref: str, request: Request):
+        try:
+            _kind, body = await read(request, csv_ok=False)
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            value = bodies.object_body(bodies.parse_json(body, depth), '{"texts": ["..."]}')
+            texts = bodies.texts_of(value, max_rows)
+            lang = value.get("lang", "auto")
+            if lang not in ("auto", "en", "zh"):
+                raise UsageError(f"lang {lang!r}: use auto, en or zh")
+            loaded = cache.get(ref)
+            result = sentiment_texts(loaded, texts, lang=lang, explain=bool(value.get("explain")))
+            return answer(_sentiment_payload(result, loaded, mlflow=False), loaded)
+
+        return await guarded(work)
+
+    @app.post("/v1/sentiment", tags=["score"], openapi_extra=SENTIMENT_BODY,
+              summary="Sentiment of texts with the built-in English + Chinese model")  # fmt: skip
+    async def sentiment_builtin(request: Request):
+        return await sentiment_route(BUILTIN, request)
+
+    @app.post("/v1/models/{ref}/sentiment", tags=["score"], openapi_extra=SENTIMENT_BODY,
+              summary="Sentiment of texts with a stored sentiment model")  # fmt: skip
+    async def sentiment_stored(ref: str, request: Request):
+        return await sentiment_route(ref, request)
+
+    @app.post("/v1/models/{ref}/segment", tags=["score"], summary="Segment customers",
+              openapi_extra={"requestBody": {"description": "Transactions as CSV (customer, "
+                             "date, amount ...)", "required": True, **JSON_OR_CSV}})  # fmt: skip
+    async def segment(ref: str, request: Request):
+        try:
+            kind, body = await read(request)
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            from mktai.api.loaded import check_applies
+            from mktai.api.segment import segment as run_segment
+
+            loaded = cache.get(ref)
+            check_applies(loaded, "segment")
+            rows = rows_of(kind, body)
+            result = run_segment(InMemory(rows, "request body"), model=loaded.ref,
+                                 store=cache.root)  # fmt: skip
+            customers = result.customers
+            return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
+                           "customers": _records(customers)}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    def parse_object(body: bytes, example: str) -> dict[str, Any]:
+        return bodies.object_body(bodies.parse_json(body, depth), example)
+
+    @app.post("/v1/models/{ref}/recommend", tags=["score"], openapi_extra=RECOMMEND_BODY,
+              summary="Top-N items per user from a stored recommender")  # fmt: skip
+    async def recommend(ref: str, request: Request):
+        try:
+            _kind, body = await read(request, csv_ok=False)
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            value = parse_object(body, '{"user": "42", "n": 10}')
+            from mktai.api.loaded import recommend_users
+
+            users = bodies.users_of(value, max_rows)
+            loaded = cache.get(ref)
+            result = recommend_users(loaded, users, n=bodies.integer(value, "n", 10),
+                                     include_seen=bool(value.get("include_seen")),
+                                     exclude_items=bodies.strings(value, "exclude_items"))  # fmt: skip
+            return answer({"model": loaded.ref, "recommendations": _records(result.frame),
+                           **_plain(result.to_dict())}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    @app.post("/v1/models/{ref}/similar", tags=["score"], openapi_extra=SIMILAR_BODY,
+              summary="Items most similar to an item (stored recommender)")  # fmt: skip
+    async def similar(ref: str, request: Request):
+        try:
+            _kind, body = await read(request, csv_ok=False)
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            value = parse_object(body, '{"item": "85123A", "n": 10}')
+            from mktai.api.loaded import similar_to
+
+            item = value.get("item")
+            if not isinstance(item, (str, int)) or isinstance(item, bool):
+                raise UsageError('send {"item": "85123A", "n": 10}: the item id as a string')
+            loaded = cache.get(ref)
+            result = similar_to(loaded, str(item), n=bodies.integer(value, "n", 10))
+            return answer({"model": loaded.ref, "similar": _records(result.frame),
+                           **_plain(result.to_dict())}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    @app.post("/v1/models/{ref}/forecast", tags=["score"], openapi_extra=FORECAST_BODY,
+              summary="Future values per series from a stored forecast model")  # fmt: skip
+    async def forecast(ref: str, request: Request):
+        try:
+            _kind, body = await read(request, csv_ok=False)
+        except MktaiError as exc:
+            return failure(exc)
+
+        def work():
+            value = parse_object(body, '{"horizon": 13}')
+            from mktai.api.forecast import forecast as run_forecast
+            from mktai.api.loaded import check_applies
+
+            loaded = cache.get(ref)
+            check_applies(loaded, "forecast")
+            horizon = bodies.integer(value, "horizon", None, high=10_000)
+            levels = value.get("levels", [80, 95])
+            if not isinstance(levels, list) or not all(isinstance(v, int) for v in levels):
+                raise UsageError('"levels" must be a list of interval levels, e.g. [80, 95]')
+            records = value.get("records")
+            data = (InMemory(bodies.records_csv(records, max_rows), "request body")
+                    if records is not None else None)  # fmt: skip
+            result = run_forecast(data, horizon=horizon, model=loaded.ref, store=cache.root,
+                                  levels=tuple(levels))  # fmt: skip
+            summary = {k: v for k, v in result.to_dict().items() if k not in ("frame", "detail")}
+            return answer({**_plain(summary), "model": loaded.ref,
+                           "forecast": _records(result.frame)}, loaded)  # fmt: skip
+
+        return await guarded(work)
+
+    async def invocations_for(ref: str | None, request: Request):
+        if ref is None:
+            return failure(UsageError(
+                "no default model: start the server with --default-model NAME to use "
+                "/invocations, or POST to /v1/models/NAME/invocations"))  # fmt: skip
+        try:
+            kind, body = await read(request)
+        except MktaiError as exc:
+            return failure(exc)
+        return await guarded(lambda: score(ref, kind, body, mlflow=True))
+
+    @app.post("/invocations", tags=["mlflow"], openapi_extra=PREDICT_BODY,
+              summary="MLflow scoring protocol for --default-model")  # fmt: skip
+    async def invocations(request: Request):
+        return await invocations_for(config.default_model, request)
+
+    @app.post("/v1/models/{ref}/invocations", tags=["mlflow"], openapi_extra=PREDICT_BODY,
+              summary="MLflow scoring protocol for any served model")  # fmt: skip
+    async def model_invocations(ref: str, request: Request):
+        return await invocations_for(ref, request)
+
+
+# --------------------------------------------------------------------------- payloads
+def _short(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k not in ("input_schema", "training_data")}
+
+
+def _plain(value: Any) -> Any:
+    """A cell or summary value as JSON: NaN/NA -> null, numpy scalars -> Python, dates -> ISO."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    return str(value)
+
+
+def _records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """A frame's rows as JSON-able dicts (NaN -> null), in order."""
+    if frame is None:
+        return []
+    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    values = [[_plain(v) for v in frame[c].tolist()] for c in columns]
+    names = [str(c) for c in columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _predict_payload(result: Any, mlflow: bool) -> dict[str, Any]:
+    frame = result.frame
+    columns = ["score", "prediction", *[c for c in frame.columns if str(c).startswith("proba_")]]
+    predictions = _records(frame, columns)
+    if mlflow:
+        return {"predictions": predictions, "model": result.ref}
+    payload: dict[str, Any] = {"model": result.ref, "predictions": predictions,
+                               "rows": result.rows, "rows_rejected": result.rows_rejected}  # fmt: skip
+    if result.rows_rejected and result.rejects is not None:
+        payload["rejects"] = _records(result.rejects, ["row", "reason"])
+    warnings = [f"column {c!r}: {n} value(s) never seen in training (as missing)"
+                for c, n in result.unseen_categories.items()]  # fmt: skip
+    if result.invalid_numbers:
+        warnings.append(f"non-numeric values in numeric columns: {result.invalid_numbers}")
+    if warnings:
+        payload["warnings"] = warnings
+    return payload
+
+
+def _sentiment_payload(result: Any, loaded: LoadedModel, mlflow: bool) -> dict[str, Any]:
+    columns = ["label", "probability", "lang", "explanation"]
+    predictions = _records(result.frame, columns)
+    if mlflow:
+        return {"predictions": predictions, "model": loaded.ref}
+    return {"model": loaded.ref, "predictions": predictions, "summary": _plain(result.summary)}
+
+
+def _csv_records(body: bytes) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    text = bodies.csv_body(body, 10**9).decode("utf-8", errors="replace")
+    return list(csv.DictReader(io.StringIO(text)))
