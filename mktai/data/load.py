@@ -88,20 +88,6 @@ class Stream:
         self.cleaners.append(cleaner)
         return cleaner
 
-    def _plan_for(self, raw: pd.DataFrame) -> Plan:
-        """The plan for this header: a copy of one decided before (plans), else a new one."""
-        import copy
-
-        if self.plans is None:
-            return make_plan(raw, self.kind, self.mapping, self.required)
-        header = tuple(map(str, raw.columns))
-        known = self.plans.get(header)
-        if known is not None:
-            return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
-        plan = make_plan(raw, self.kind, self.mapping, self.required)
-        self.plans[header] = copy.deepcopy(plan)
-        return plan
-
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
         import pandas as pd
@@ -685,14 +671,15 @@ def _tidy_labels(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 def clean_batch(
     plan: Plan,
-    raw: pd.DataFrame,
+    raw: Any,
     rows: Any,
     *,
     source_name: str,
     delimiter: str,
     duplicates: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Clean one batch of raw columns with a plan made elsewhere: (clean, rejects, CleanStats).
+    """Clean one batch of raw columns (Arrow batch or DataFrame) with a plan made elsewhere:
+    (clean, rejects, CleanStats).
 
     The same Cleaner as `Stream.chunks`, for a batch whose rows need not be contiguous:
     `rows` holds each row's 0-based data row number in its source (file order), and
@@ -705,10 +692,12 @@ def clean_batch(
 
     rows = np.asarray(rows, dtype=np.int64)
     cleaner = Cleaner(plan, source_name, delimiter, dedupe=False)
-    reasons = None
+    reasons = None  # an object array: None = not a duplicate (a pandas 3 Series would be NaN)
     if duplicates is not None:
-        reasons = pd.Series(np.asarray(duplicates, dtype=object))
-    clean, rejects = cleaner.clean(raw.reset_index(drop=True), 0, duplicates=reasons)
+        reasons = np.asarray(duplicates, dtype=object)
+    if isinstance(raw, pd.DataFrame):
+        raw = raw.reset_index(drop=True)
+    clean, rejects = cleaner.clean(raw, 0, duplicates=reasons)
     if len(rejects):
         rejects["row"] = rows[rejects["row"].to_numpy(dtype=np.int64) - 1] + 1
     for info in cleaner.stats.date_info.values():

@@ -191,8 +191,7 @@ def _clean_arrow(batch, plan, names, delimiter, raw, columns, width):  # noqa: A
         stats_extra: dict[str, Any] = {"_malformed": int((~good).sum())}
         if good.any():
             mask = pa.array(good)
-            table = pa.Table.from_batches([part.select(raw).filter(mask)])
-            frame = table.to_pandas()
+            frame = part.select(raw).filter(mask)  # Arrow, as the local reader hands it over
             first = part.column(DUP).filter(mask).to_numpy(zero_copy_only=False)
             reasons = _duplicate_reasons(first, source, names)
             before = dict(plan.day_first)

@@ -274,7 +274,8 @@ def _spark_paths(inp: SparkInput) -> list[str]:
 
 
 def sample_frame(spark: Any, inp: SparkInput, tagged: Any, columns: list[str]) -> Any:
-    """The rows the local engine plans from: its first batch of the first file."""
+    """The rows the local engine plans from: its first batch of the first file (plus rows
+    from across a plain CSV file, as mktai.data.load does); remote: the first SAMPLE_ROWS."""
     from mktai.data.read import empty_frame, iter_batches
 
     if inp.local:
@@ -286,7 +287,9 @@ def sample_frame(spark: Any, inp: SparkInput, tagged: Any, columns: list[str]) -
             batches.close()
         if first is None:
             return empty_frame(inp.sources[0])
-        return first.to_pandas()
+        from mktai.data.load import _plan_sample  # the local engine's sample, exactly
+
+        return _plan_sample(inp.sources[0], first)
     from pyspark.sql import functions as F
 
     rows = (
