@@ -20,7 +20,8 @@ from mktai.engines.spark_read import ROW, SRC
 CUSTOMER_SCHEMA = (
     "customer string, recency long, frequency long, monetary double, total double, "
     "gross double, returns double, first_purchase timestamp_ntz, last_purchase timestamp_ntz, "
-    "n_days long, x long, t_x long, T long, excluded_reason string, __mktai_stats string"
+    "n_days long, event_days long, x long, t_x long, T long, repeat_spend double, "
+    "excluded_reason string, __mktai_stats string"
 )
 STAT_FIELDS = ("lines", "purchase_lines", "return_lines", "zero_amount_lines", "customers")
 
@@ -155,7 +156,7 @@ def _local_dtypes(cust: Any) -> Any:
     from mktai.tasks.segment.rfm import _customer_labels
 
     cust["customer"] = _customer_labels(cust["customer"].to_numpy())
-    for column in ("recency", "frequency", "n_days", "x", "t_x", "T"):
+    for column in ("recency", "frequency", "n_days", "event_days", "x", "t_x", "T"):
         cust[column] = cust[column].astype("int64")  # float while stats rows shared the table
     for column in ("first_purchase", "last_purchase"):
         cust[column] = cust[column].astype("datetime64[ns]")
