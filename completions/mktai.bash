@@ -14,23 +14,23 @@ _mktai_spec() {
             ;;
         'ingest')
             _mktai_subs=''
-            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --keep-duplicates --json --quiet -q --help -h'
-            _mktai_vopts='--output -o --kind --map --encoding --rejects --report'
+            _mktai_opts='--output -o --kind --map --encoding --rejects --report --strict --keep-duplicates --engine --spark-master --partition-by --json --quiet -q --help -h'
+            _mktai_vopts='--output -o --kind --map --encoding --rejects --report --engine --spark-master --partition-by'
             ;;
         'train')
             _mktai_subs=''
-            _mktai_opts='--name -n --target --algorithm -a --cv --seed --map --if-changed --test-size --encoding --strict --keep-duplicates --store --json --quiet -q --help -h'
-            _mktai_vopts='--name -n --target --algorithm -a --cv --seed --map --test-size --encoding --store'
+            _mktai_opts='--name -n --target --algorithm -a --cv --seed --map --if-changed --test-size --encoding --strict --keep-duplicates --store --engine --spark-master --json --quiet -q --help -h'
+            _mktai_vopts='--name -n --target --algorithm -a --cv --seed --map --test-size --encoding --store --engine --spark-master'
             ;;
         'segment')
             _mktai_subs=''
-            _mktai_opts='--output -o --as-of --monetary --k --k-max --clv --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --strict --keep-duplicates --store --json --quiet -q --help -h'
-            _mktai_vopts='--output -o --as-of --monetary --k --k-max --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --store'
+            _mktai_opts='--output -o --as-of --monetary --k --k-max --clv --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --strict --keep-duplicates --store --engine --spark-master --json --quiet -q --help -h'
+            _mktai_vopts='--output -o --as-of --monetary --k --k-max --horizon --discount --segment-map --customers --features --model --compare-to --report --seed --map --encoding --store --engine --spark-master'
             ;;
         'recommend')
             _mktai_subs=''
-            _mktai_opts='--model -m --user -u --all-users --similar-to --top -n --include-seen --exclude-items --output -o --store --json --quiet -q --help -h'
-            _mktai_vopts='--model -m --user -u --similar-to --top -n --exclude-items --output -o --store'
+            _mktai_opts='--model -m --user -u --all-users --similar-to --top -n --include-seen --exclude-items --output -o --engine --spark-master --store --json --quiet -q --help -h'
+            _mktai_vopts='--model -m --user -u --similar-to --top -n --exclude-items --output -o --engine --spark-master --store'
             ;;
         'forecast')
             _mktai_subs=''
@@ -131,6 +131,9 @@ _mktai_value() {
         'ingest|--encoding') _mktai_complete none ;;
         'ingest|--rejects') _mktai_complete file ;;
         'ingest|--report') _mktai_complete file ;;
+        'ingest|--engine') _mktai_complete none ;;
+        'ingest|--spark-master') _mktai_complete none ;;
+        'ingest|--partition-by') _mktai_complete none ;;
         'train|--name'|'train|-n') _mktai_complete ref ;;
         'train|--target') _mktai_complete none ;;
         'train|--algorithm'|'train|-a') _mktai_complete none ;;
@@ -140,6 +143,8 @@ _mktai_value() {
         'train|--test-size') _mktai_complete none ;;
         'train|--encoding') _mktai_complete none ;;
         'train|--store') _mktai_complete dir ;;
+        'train|--engine') _mktai_complete none ;;
+        'train|--spark-master') _mktai_complete none ;;
         'segment|--output'|'segment|-o') _mktai_complete file ;;
         'segment|--as-of') _mktai_complete none ;;
         'segment|--monetary') _mktai_complete none ;;
@@ -157,12 +162,16 @@ _mktai_value() {
         'segment|--map') _mktai_complete none ;;
         'segment|--encoding') _mktai_complete none ;;
         'segment|--store') _mktai_complete dir ;;
+        'segment|--engine') _mktai_complete none ;;
+        'segment|--spark-master') _mktai_complete none ;;
         'recommend|--model'|'recommend|-m') _mktai_complete ref ;;
         'recommend|--user'|'recommend|-u') _mktai_complete none ;;
         'recommend|--similar-to') _mktai_complete none ;;
         'recommend|--top'|'recommend|-n') _mktai_complete none ;;
         'recommend|--exclude-items') _mktai_complete file ;;
         'recommend|--output'|'recommend|-o') _mktai_complete file ;;
+        'recommend|--engine') _mktai_complete none ;;
+        'recommend|--spark-master') _mktai_complete none ;;
         'recommend|--store') _mktai_complete dir ;;
         'forecast|--horizon') _mktai_complete none ;;
         'forecast|--by') _mktai_complete none ;;

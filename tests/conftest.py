@@ -34,3 +34,39 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# -- Spark (tests/test_spark*.py) -----------------------------------------------------------------
+import pytest  # noqa: E402
+
+
+def spark_missing_reason() -> str | None:
+    """Why Spark tests cannot run here (None when pyspark and Java 17+ are present)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install 'mktai[spark]')"
+    from mktai.engines.spark_session import find_java
+    from mktai.errors import MissingDependency
+
+    try:
+        find_java()
+    except MissingDependency as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark local[2] session for every Spark test (UI off, 2 shuffle partitions)."""
+    reason = spark_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    from mktai.engines import spark_session
+
+    session = spark_session.get_session(
+        "local[2]",
+        config={"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"},
+    )
+    yield session
+    spark_session.stop_session()

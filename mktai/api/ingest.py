@@ -43,12 +43,30 @@ def ingest(
     report: Path | str | None = None,
     strict: bool = False,
     keep_duplicates: bool = False,
+    engine: str | None = None,
+    spark_master: str | None = None,
+    partition_by: Sequence[str] | None = None,
 ) -> IngestResult:
-    """Clean SOURCES (paths, or "-" for stdin) into OUTPUT (None: CSV on stdout)."""
+    """Clean SOURCES (paths, or "-" for stdin) into OUTPUT (None: CSV on stdout).
+
+    engine "spark" (default $MKTAI_ENGINE, else "local") runs the same cleaning on Spark and
+    writes OUTPUT as a parquet directory (partition_by: its partition columns), the rejects as
+    a directory of CSV parts (default OUTPUT.rejects beside it) and the same report.
+    """
     from mktai.data.ingest import ingest as run
+    from mktai.engines import engine_name
 
     if isinstance(sources, (str, Path)):
         sources = [sources]
+    if engine_name(engine) == "spark" or partition_by:
+        from mktai.engines import get_engine
+
+        run = get_engine(engine, master=spark_master).ingest
+        done = run(list(sources), output, kind=kind, mapping=mapping, encoding=encoding,
+                   rejects=rejects, report=report, strict=strict, dedupe=not keep_duplicates,
+                   partition_by=partition_by)  # fmt: skip
+        return IngestResult(output=done.output, rejects_path=done.rejects_path,
+                            report=done.report, held_back=done.held_back)  # fmt: skip
     done = run(
         list(sources),
         Path(output) if output is not None else None,

@@ -31,6 +31,7 @@ class RecommendResult(Result):
     fallback_users: int
     padded_rows: int
     frame: Any = internal()
+    output_dir: str | None = None  # --engine spark: the directory Spark wrote
 
 
 @dataclass
@@ -89,8 +90,16 @@ def recommend(
     exclude_items: str | Path | list[str] | None = None,
     store: str | Path | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
+    output: str | Path | None = None,
 ) -> RecommendResult:
-    """Top-n items per user (given ids, or every user the model knows with all_users)."""
+    """Top-n items per user (given ids, or every user the model knows with all_users).
+
+    all_users with engine "spark": computed on Spark and written to OUTPUT (a parquet
+    directory; result.output_dir says so and result.frame holds the first rows only).
+    """
+    from mktai.engines import engine_name
     from mktai.tasks.recommend.apply import recommendations
 
     if all_users and users:
@@ -107,6 +116,24 @@ def recommend(
             else read_item_list(exclude_items)
         )
     version, fitted = _load(model, store)
+    if engine and engine_name(engine) == "spark" and not all_users:
+        raise UsageError("--engine spark computes --all-users; drop it for single users")
+    if all_users and engine_name(engine) == "spark":
+        from mktai.tasks.recommend.on_spark import all_users as on_spark
+
+        preview, done = on_spark(fitted, n, output, include_seen=include_seen, exclude=excluded,
+                                 master=spark_master)  # fmt: skip
+        warnings = []
+        if done["short"]:
+            warnings.append(
+                f"{done['short']} user(s) have fewer than {done['n']} items left to recommend "
+                "(they have seen the rest): their lists are shorter"
+            )
+        return RecommendResult(
+            model=version.ref, algorithm=fitted.algorithm, n=done["n"], users=done["users"],
+            rows=done["rows"], fallback_users=0, padded_rows=done["padded_rows"], frame=preview,
+            warnings=warnings, output_dir=str(output),
+        )  # fmt: skip
     tick = None
     if progress is not None:
 

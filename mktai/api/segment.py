@@ -107,14 +107,17 @@ def segment(
     encoding: str | None = None,
     strict: bool = False,
     keep_duplicates: bool = False,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> SegmentRunResult:
     """Segment the customers of transactions DATA (fit here, or apply the stored MODEL).
 
     keep_duplicates keeps identical lines (a log without order ids has genuine ones). With clv
     and a customer summary table as DATA (frequency, recency, T[, monetary_value], as
     lifetimes writes it), BG/NBD + Gamma-Gamma are fitted on it directly (no RFM scores).
+    engine "spark" (default $MKTAI_ENGINE, else "local") cleans the lines and reduces them to
+    one row per customer on Spark (spark_master: a master URL); the rest runs here as usual.
     """
-    from mktai.data import load_table
     from mktai.errors import UsageError
     from mktai.tasks.segment import family as seg
 
@@ -155,16 +158,29 @@ def segment(
     if summary_input and _is_summary_table(data, encoding):
         return _segment_summary(data, horizon=horizon, discount=discount, encoding=encoding)
     stored = _load_model(store, model) if model is not None else None
-    table = load_table(data, kind="transactions", mapping=mapping, encoding=encoding,
-                       dedupe=not keep_duplicates)  # fmt: skip
-    table.check_strict(strict)
-    frame, counts = seg.transactions_frame(table)
+    from mktai.engines import engine_name
+
+    customers_in = None
+    if engine_name(engine) == "spark":
+        frame, counts, customers_in, rejected, reasons, source = _on_spark(
+            data, mapping, encoding, as_of_ts, stored.monetary if stored else options.monetary,
+            strict, spark_master,
+        )  # fmt: skip
+    else:
+        from mktai.engines.local import LocalEngine  # a directory of part files reads too
+
+        paths = [data] if isinstance(data, (str, Path)) else list(data)
+        table = LocalEngine().clean(paths, kind="transactions", mapping=mapping,
+                                    encoding=encoding, dedupe=not keep_duplicates)  # fmt: skip
+        table.check_strict(strict)
+        frame, counts = seg.transactions_frame(table)
+        reasons = (table.report or {}).get("rejected_by_reason") or {}
+        rejected, source = len(table.rejects), table.describe()
     warnings: list[str] = []
-    reasons = (table.report or {}).get("rejected_by_reason") or {}
-    if len(table.rejects):
+    if rejected:
         detail = ", ".join(f"{reason}: {n:,}" for reason, n in list(reasons.items())[:4])
         warnings.append(
-            f"{len(table.rejects):,} input row(s) rejected by cleaning"
+            f"{rejected:,} input row(s) rejected by cleaning"
             + (f" ({detail})" if detail else "")
             + "; `mktai ingest` writes them to a rejects file"
         )
@@ -173,17 +189,18 @@ def segment(
     )
     if stored is not None:
         result = stored.apply(frame, as_of=as_of_ts, clv=True if clv else None,
-                              horizon=horizon, discount=discount, features=feature_frame)  # fmt: skip
+                              horizon=horizon, discount=discount, features=feature_frame,
+                              summary=customers_in)  # fmt: skip
         result.summary["model"] = model
         fitted = stored
     else:
         assert options is not None
         options.features = feature_frame
-        result = seg.segment_customers(frame, options)
+        result = seg.segment_customers(frame, options, summary=customers_in)
         fitted = result.model
     summary = dict(result.summary)
     summary["input"] = counts
-    summary["source"] = table.describe()
+    summary["source"] = source
     if compare_to is not None:
         assert fitted is not None
         previous = _previous_segments(Path(compare_to), fitted, mapping or {}, encoding)
@@ -194,6 +211,24 @@ def segment(
         summary["migration"] = seg.migration_summary(matrix, str(compare_to))
     return SegmentRunResult(summary=summary, customers=result.customers,
                             warnings=warnings + list(result.warnings))  # fmt: skip
+
+
+def _on_spark(
+    data: Any, mapping: Any, encoding: Any, as_of: Any, monetary: str, strict: bool, master: Any
+) -> tuple[Any, dict[str, int], Any, int, dict[str, int], str]:
+    """The lines cleaned and reduced per customer on Spark (engines.spark)."""
+    from mktai.errors import InputError
+    from mktai.tasks.segment.on_spark import transactions
+
+    paths = [data] if isinstance(data, (str, Path)) else list(data)
+    tx = transactions(paths, master=master, mapping=mapping, encoding=encoding, as_of=as_of,
+                      monetary=monetary)  # fmt: skip
+    if strict and tx.rejected:
+        raise InputError(
+            f"{tx.description}: {tx.rejected:,} row(s) rejected by cleaning and --strict is set; "
+            "`mktai ingest --engine spark` writes them to a rejects directory"
+        )
+    return None, tx.counts, tx.summary, tx.rejected, tx.reasons, tx.description
 
 
 def _load_model(store: Path | str | None, ref: str) -> Any:

@@ -63,6 +63,8 @@ def train(
     strict: bool = False,
     keep_duplicates: bool = False,
     progress: Callable[[str, int, int | None], None] | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> TrainResult:
     """Train KIND on DATA and save NAME@vN; nothing is written unless fitting succeeded.
 
@@ -88,6 +90,7 @@ def train(
     parsed = spec.parse_options(extra, algorithm)
     if cv is None and not hasattr(module, "default_folds"):
         cv = 5  # families without a size rule of their own keep the 5 folds they had
+    _spark_for(algorithm, engine, spark_master)
     table = load_for(kind, data, mapping=mapping, target=target, encoding=encoding,
                      strict=strict, dedupe=False if keep_duplicates else None)  # fmt: skip
     saved = Store(root)
@@ -143,6 +146,24 @@ def _newest(store: Any, name: str) -> Any:
         return store.load(name) if store.versions(name) else None
     except MktaiError:
         return None
+
+
+def _spark_for(algorithm: str | None, engine: str | None, master: str | None) -> None:
+    """ALS trains on Spark: start the session (--spark-master) before the data is read; other
+    algorithms run locally, so an explicit --engine spark with them is a usage error."""
+    from mktai.errors import UsageError
+
+    if algorithm == "als":
+        from mktai.engines.spark_session import get_session
+
+        get_session(master)
+    elif engine is not None and engine.strip().lower() == "spark":
+        raise UsageError(
+            f"--engine spark trains --algorithm als; {algorithm or 'the default algorithm'} "
+            "runs on the local engine (drop --engine spark)"
+        )
+    elif master:
+        raise UsageError("--spark-master is for --algorithm als")
 
 
 def _text(value: Any) -> str:

@@ -9,11 +9,13 @@ import typer
 
 from mktai.cli.options import (
     EncodingOpt,
+    EngineOpt,
     JsonOpt,
     KindOpt,
     MapOpt,
     OutputOpt,
     QuietOpt,
+    SparkMasterOpt,
     StrictOpt,
     json_needs_output,
     parse_mapping,
@@ -48,6 +50,14 @@ def ingest(
             help="Keep exact duplicate rows (default: drop them; remembering rows costs 16 B each).",
         ),
     ] = False,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
+    partition_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--partition-by", help="With --engine spark: partition the output directory by COLUMN."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -80,6 +90,9 @@ def ingest(
         report=report,
         strict=strict,
         keep_duplicates=keep_duplicates,
+        engine=engine,
+        spark_master=spark_master,
+        partition_by=partition_by,
     )
     print_cleaning_summary(result.report)
     if result.rejects_path:

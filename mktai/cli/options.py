@@ -93,3 +93,22 @@ def json_needs_output(as_json: bool, output: Path | None, what: str) -> None:
         from mktai.errors import UsageError
 
         raise UsageError(f"--json prints the summary on stdout, so write {what} with -o FILE")
+
+
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where the data work runs: local (default) or spark; default $MKTAI_ENGINE.",
+        show_default=False,
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL, e.g. spark://host:7077, yarn, local[4] (default: "
+        "$MKTAI_SPARK_MASTER, else $SPARK_REMOTE, spark-defaults.conf, local[*]).",
+        show_default=False,
+    ),
+]

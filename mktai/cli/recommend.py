@@ -16,7 +16,15 @@ from typing import Annotated, Any
 
 import typer
 
-from mktai.cli.options import JsonOpt, OutputOpt, QuietOpt, StoreOpt, json_needs_output
+from mktai.cli.options import (
+    EngineOpt,
+    JsonOpt,
+    OutputOpt,
+    QuietOpt,
+    SparkMasterOpt,
+    StoreOpt,
+    json_needs_output,
+)
 
 SHOW_ROWS = 30
 
@@ -90,6 +98,8 @@ def recommend(
         typer.Option("--exclude-items", help="File of item ids never to recommend (out of stock)."),
     ] = None,
     output: OutputOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -122,7 +132,8 @@ def recommend(
         try:
             result = recommend_items(
                 model, users=user, all_users=all_users, n=n, include_seen=include_seen,
-                exclude_items=exclude_items, store=root, progress=bar,
+                exclude_items=exclude_items, store=root, progress=bar, engine=engine,
+                spark_master=spark_master, output=output,
             )  # fmt: skip
         finally:
             bar.close()
@@ -131,7 +142,8 @@ def recommend(
         console.warn(warning)
     if not all_users:  # --all-users: the count line below is the summary
         _show(result.frame, title)
-    write_table(result.frame, output)
+    if getattr(result, "output_dir", None) is None:  # --engine spark wrote a directory
+        write_table(result.frame, output)
     where = str(output) if output else "stdout"
     console.info(f"{result.rows:,} row(s) from {result.model} -> {where}")
     if as_json:

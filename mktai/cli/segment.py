@@ -13,11 +13,13 @@ import typer
 
 from mktai.cli.options import (
     EncodingOpt,
+    EngineOpt,
     JsonOpt,
     MapOpt,
     OutputOpt,
     QuietOpt,
     SeedOpt,
+    SparkMasterOpt,
     StoreOpt,
     StrictOpt,
     json_needs_output,
@@ -27,7 +29,8 @@ from mktai.cli.options import (
 def segment(
     ctx: typer.Context,
     data: Annotated[
-        list[Path], typer.Argument(help="Transactions file(s): CSV/parquet, raw or ingested.")
+        list[str],
+        typer.Argument(help="Transactions file(s) or directories: CSV/parquet, raw or ingested."),
     ],
     output: OutputOpt = None,
     as_of: Annotated[
@@ -100,6 +103,8 @@ def segment(
         ),
     ] = False,
     store: StoreOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -150,6 +155,8 @@ def segment(
         encoding=encoding,
         strict=strict,
         keep_duplicates=keep_duplicates,
+        engine=engine,
+        spark_master=spark_master,
     )
     summary = result.summary
     if summary.get("input_kind") == "customer summary":

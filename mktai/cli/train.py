@@ -14,10 +14,12 @@ from typer.core import TyperCommand
 
 from mktai.cli.options import (
     EncodingOpt,
+    EngineOpt,
     JsonOpt,
     MapOpt,
     QuietOpt,
     SeedOpt,
+    SparkMasterOpt,
     StoreOpt,
     StrictOpt,
 )
@@ -186,6 +188,8 @@ def train(
         ),
     ] = False,
     store: StoreOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -228,6 +232,8 @@ def train(
         strict=strict,
         keep_duplicates=keep_duplicates,
         progress=progress_printer(),
+        engine=engine,
+        spark_master=spark_master,
     )
     if result.status == "unchanged":
         console.info(

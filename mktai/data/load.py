@@ -664,3 +664,82 @@ def _tidy_labels(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         elif str(values.dtype) == "Int8" and values.notna().all():
             frame[column] = values.astype("int64")
     return frame
+
+
+# -- one batch at a time, for engines that plan on one machine and clean elsewhere (Spark) -----
+
+
+def clean_batch(
+    plan: Plan,
+    raw: Any,
+    rows: Any,
+    *,
+    source_name: str,
+    delimiter: str,
+    duplicates: Any = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Clean one batch of raw columns (Arrow batch or DataFrame) with a plan made elsewhere:
+    (clean, rejects, CleanStats).
+
+    The same Cleaner as `Stream.chunks`, for a batch whose rows need not be contiguous:
+    `rows` holds each row's 0-based data row number in its source (file order), and
+    `duplicates` the 'exact duplicate of row N' reasons found beforehand (None: none). Rejects
+    and the date-order note carry those row numbers. The plan may be updated (a date order
+    decided by this batch), as it is by a stream, so pass the same plan object batch after batch.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = np.asarray(rows, dtype=np.int64)
+    cleaner = Cleaner(plan, source_name, delimiter, dedupe=False)
+    reasons = None  # an object array: None = not a duplicate (a pandas 3 Series would be NaN)
+    if duplicates is not None:
+        reasons = np.asarray(duplicates, dtype=object)
+    if isinstance(raw, pd.DataFrame):
+        raw = raw.reset_index(drop=True)
+    clean, rejects = cleaner.clean(raw, 0, duplicates=reasons)
+    if len(rejects):
+        rejects["row"] = rows[rejects["row"].to_numpy(dtype=np.int64) - 1] + 1
+    for info in cleaner.stats.date_info.values():
+        if "decided_at_row" in info:
+            info["decided_at_row"] = int(rows[int(info["decided_at_row"]) - 1]) + 1
+    return clean, rejects, cleaner.stats
+
+
+def merge_stats(parts: Sequence[Any]) -> Any:
+    """Sum per-batch CleanStats given in file order (first examples and date notes win)."""
+    from mktai.data.clean import CleanStats
+
+    total = CleanStats()
+    for part in parts:
+        total.rows_in += part.rows_in
+        total.rows_out += part.rows_out
+        total.duplicates += part.duplicates
+        total.rejected.update(part.rejected)
+        total.missing.update(part.missing)
+        total.unparseable.update(part.unparseable)
+        total.transactions.update(part.transactions)
+        for key, value in part.unparseable_examples.items():
+            total.unparseable_examples.setdefault(key, value)
+        for key, value in part.date_info.items():
+            total.date_info.setdefault(key, value)
+    return total
+
+
+def report_from_stats(
+    sources: Sequence[Source],
+    plan: Plan,
+    stats: Any,
+    *,
+    malformed: int = 0,
+    dedupe: bool = True,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The cleaning report a Stream would build, from CleanStats merged by another engine."""
+    stream = Stream(list(sources), plan.kind, {}, plan.required, plan=plan, dedupe=dedupe)
+    cleaner = Cleaner(plan, "", ",", dedupe=False)
+    cleaner.stats = stats
+    stream.cleaners = [cleaner]
+    stream.bad_rows = {"malformed": [BadRow("", 0, 0)] * malformed}
+    stream.notes = list(notes)
+    return stream._build_report()

@@ -18,7 +18,8 @@ EXPLICIT = (
     "blend",
 )
 IMPLICIT = ("ease", "item-knn", "popularity")
-FACTORS = ("svd", "svdpp", "nmf")
+SPARK = ("als",)  # either feedback; trained on Spark (mktai[spark]), scored with NumPy
+FACTORS = ("svd", "svdpp", "nmf", "als")
 SGD = ("svd", "svdpp", "nmf", "blend")
 
 SPEC = FamilySpec(
@@ -28,7 +29,7 @@ SPEC = FamilySpec(
     chooses_dataset_kind=True,
     applies_with="recommend",
     module="mktai.tasks.recommend.family",
-    algorithms=EXPLICIT + IMPLICIT,
+    algorithms=EXPLICIT + IMPLICIT + SPARK,
     default_algorithm=None,  # explicit ratings -> svd, purchases -> ease (chosen in fit)
     summary="Top-N recommendations from ratings (Surprise algorithms) or purchases (EASE).",
     params=(
@@ -71,10 +72,19 @@ SPEC = FamilySpec(
             "reg_all",
             "float",
             None,
-            "SGD regularisation (svd/svdpp)",
+            "SGD regularisation (svd/svdpp); ALS regParam (als, default 0.05)",
             low=0.0,
             high=10.0,
-            algorithms=("svd", "svdpp", "blend"),
+            algorithms=("svd", "svdpp", "blend", "als"),
+        ),
+        Param(
+            "alpha",
+            "float",
+            None,
+            "ALS implicit confidence: 1 + alpha x purchases (default 10)",
+            low=0.0,
+            high=1e6,
+            algorithms=("als",),
         ),
         Param(
             "k",

@@ -34,6 +34,7 @@ ARGUMENTS = {
     "baseline": (),
     "slope-one": (),
     "co-clustering": ("n_epochs", "n_cltr_u", "n_cltr_i"),
+    "als": ("n_factors", "n_epochs", "reg_all", "alpha"),  # not Surprise: tasks/recommend/als.py
 }
 # --tune grids (kept small: every point is a cross-validated fit)
 GRIDS: dict[str, dict[str, list[Any]]] = {

@@ -139,6 +139,10 @@ def train(algorithm: str, events: Interactions, params: dict[str, Any], seed: in
             arrays.append(fitted[1])
     elif algorithm in EXPLICIT:
         arrays.append(explicit.fit_algorithm(algorithm, events, params, seed)[1])
+    elif algorithm == "als":
+        from mktai.tasks.recommend import als
+
+        arrays.append(als.fit(events, params, seed, matrix=matrix))
     elif algorithm == "ease":
         arrays.append(implicit.ease(matrix, float(used["lambda"])))
     elif algorithm == "item-knn":

@@ -16,13 +16,14 @@ if TYPE_CHECKING:
     import numpy as np
     import scipy.sparse as sp
 
-FACTOR_MODELS = ("svd", "svdpp", "nmf")
+FACTOR_MODELS = ("svd", "svdpp", "nmf", "als")
 ITEM_BASED = ("knn-baseline", "ease", "item-knn")
 # arrays each algorithm stores (checked when a model file is read)
 REQUIRED = {
     "svd": ("mu", "bu", "bi", "pu", "qi", "known_u", "known_i", "biased"),
     "svdpp": ("mu", "bu", "bi", "pu", "qi", "known_u", "known_i", "biased"),
     "nmf": ("mu", "bu", "bi", "pu", "qi", "known_u", "known_i", "biased"),
+    "als": ("mu", "bu", "bi", "pu", "qi", "known_u", "known_i", "biased"),  # svd's arrays
     "baseline": ("mu", "bu", "bi", "known_u", "known_i"),
     "knn-baseline": ("mu", "bu", "bi", "sim", "k", "min_k", "known_u", "known_i"),
     "slope-one": ("mu", "dev", "common", "user_mean", "known_u", "known_i"),

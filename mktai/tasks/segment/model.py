@@ -65,8 +65,11 @@ class SegmentModel:
         horizon: int | None = None,
         discount: float | None = None,
         features: Any = None,
+        summary: Any = None,
     ) -> SegmentResult:
-        """Score new transactions with the stored edges, centroids and CLV parameters."""
+        """Score new transactions with the stored edges, centroids and CLV parameters.
+
+        summary: the lines already reduced per customer (rfm.summarise's output), frame unused."""
         from mktai.errors import UsageError
         from mktai.tasks.segment.run import check_clv_options, run_segmentation
 
@@ -101,6 +104,7 @@ class SegmentModel:
             discount=self.discount if discount is None else discount,
             features=features,
             model=self,
+            summary=summary,
         )
 
     # -- family protocol --------------------------------------------------------------------

@@ -137,12 +137,18 @@ def transactions_frame(table: CleanTable) -> tuple[pd.DataFrame, dict[str, int]]
 
 
 def segment_customers(
-    frame: pd.DataFrame, options: SegmentOptions, *, clv_required: bool = True
+    frame: pd.DataFrame | None,
+    options: SegmentOptions,
+    *,
+    clv_required: bool = True,
+    summary: tuple[pd.DataFrame, Any] | None = None,
 ) -> SegmentResult:
     """Fit edges, clusters and (optionally) CLV on this data and score every customer.
 
     clv_required=False turns "CLV undefined" into a warning and a model without CLV parameters
     (training); otherwise the customers still get RFM and the CLV columns stay empty.
+    summary: the per-customer table already made from the lines (rfm.summarise's output, e.g.
+    by the Spark engine); frame is then not needed.
     """
     from mktai.tasks.segment.rfm_scores import load_segment_map
 
@@ -165,11 +171,12 @@ def segment_customers(
         seed=options.seed,
         features=options.features,
         model=None,
+        summary=summary,
     )
 
 
 def run_segmentation(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     *,
     monetary: str,
     as_of: Any,
@@ -187,6 +194,7 @@ def run_segmentation(
     k_range: tuple[int, int] = (2, 8),
     seed: int = 0,
     model: SegmentModel | None = None,
+    summary: tuple[pd.DataFrame, Any] | None = None,
 ) -> SegmentResult:
     import numpy as np
     import pandas as pd
@@ -200,7 +208,10 @@ def run_segmentation(
     )
 
     warnings: list[str] = []
-    cust, stats = rfm.summarise(frame, as_of=as_of, monetary=monetary)
+    if summary is not None:  # lines already reduced to customers (rfm.summarise's output)
+        cust, stats = summary[0].copy(), summary[1]
+    else:
+        cust, stats = rfm.summarise(frame, as_of=as_of, monetary=monetary)
     if stats.lines_after_as_of:
         warnings.append(
             f"{stats.lines_after_as_of:,} line(s) dated after --as-of {stats.as_of} are "

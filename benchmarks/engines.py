@@ -1,0 +1,181 @@
+"""Local engine vs Spark local[2]: ingest + segment of the 1x / 4x / 16x resampled transactions.
+
+Each (engine, size) runs in its own process (`--run`), which reports its wall time per step and
+the peak RSS (VmHWM) of the mktai process, of the JVM (Spark's driver + local executors) and the
+largest sum of its Python workers' RSS seen while it ran. The big files come from the committed
+seeded generator benchmarks/make_transactions.py (resampling ../shared/data/transactions.csv.gz).
+The local engine wins on 2 cores; what must hold is that Spark's memory stays flat as the data
+grows and that both give identical results (checked here on the outputs: rows, rejects, RFM).
+
+    python benchmarks/engines.py                 # 1x, 4x, 16x
+    python benchmarks/engines.py --sizes 1 4     # a shared 2-core box: leave out 16x
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BASE_ROWS = 541_909
+
+
+def _status(pid: int | str, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            out.extend(int(t) for t in text)
+    except OSError:
+        pass
+    return out
+
+
+def _tree(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(_children(p))
+    return seen[1:]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+class Watch:
+    """Polls this process's descendants: peak RSS of the JVM and of the Python workers' sum."""
+
+    def __init__(self) -> None:
+        self.jvm = 0
+        self.workers = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            workers = 0
+            for pid in _tree(me):
+                if _name(pid) == "java":
+                    self.jvm = max(self.jvm, _status(pid, "VmHWM"))
+                elif _name(pid).startswith("python"):
+                    workers += _status(pid, "VmRSS")
+            self.workers = max(self.workers, workers)
+            self._stop.wait(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_one(engine: str, csv: str, out: str) -> dict:
+    """Inside the child process: ingest then segment (from the ingested output)."""
+    from mktai.api import ingest, segment
+
+    watch = Watch()
+    times = {}
+    if engine == "spark":
+        from mktai.engines.spark_session import get_session
+
+        start = time.perf_counter()
+        get_session("local[2]")
+        times["start"] = time.perf_counter() - start
+    clean = Path(out) / ("clean" if engine == "spark" else "clean.parquet")
+    start = time.perf_counter()
+    done = ingest(csv, clean, engine=engine)
+    times["ingest"] = time.perf_counter() - start
+    start = time.perf_counter()
+    seg = segment(str(clean), engine=engine, k="4", seed=0)
+    times["segment"] = time.perf_counter() - start
+    seg.customers.to_parquet(Path(out) / "customers.parquet")
+    watch.stop()
+    return {
+        "times": times,
+        "rss": _status("self", "VmHWM"),
+        "jvm": watch.jvm,
+        "workers": watch.workers,
+        "rows_out": done.report["rows_out"],
+        "rejected": done.report["rejected_by_reason"],
+        "customers": len(seg.customers),
+    }
+
+
+def measure(engine: str, csv: Path, out: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MKTAI_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, __file__, "--run", engine, str(csv), str(out)],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"{engine} on {csv.name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--run", nargs=3, metavar=("ENGINE", "CSV", "OUT"))
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_one(*args.run)))
+        return
+    import pandas as pd
+
+    from benchmarks.make_transactions import make
+
+    print(f"{'size':>5} {'rows':>10} {'engine':>7} {'start s':>8} {'ingest s':>9} "
+          f"{'segment s':>10} {'vs local':>9} {'mktai RSS MB':>13} {'JVM RSS MB':>11} "
+          f"{'workers MB':>11}  same result")  # fmt: skip
+    for size in args.sizes:
+        csv = make(BASE_ROWS * size, seed=0)
+        with tempfile.TemporaryDirectory(prefix="mktai-engines-") as tmp:
+            runs = {}
+            for engine in ("local", "spark"):
+                out = Path(tmp) / engine
+                out.mkdir()
+                runs[engine] = measure(engine, csv, out)
+            a = pd.read_parquet(Path(tmp) / "local" / "customers.parquet")
+            b = pd.read_parquet(Path(tmp) / "spark" / "customers.parquet")
+            same = a.equals(b) and all(
+                runs["local"][k] == runs["spark"][k] for k in ("rows_out", "rejected")
+            )
+        local_total = sum(runs["local"]["times"].values())
+        for engine, r in runs.items():
+            t = r["times"]
+            total = sum(t.values())
+            print(
+                f"{size:>4}x {BASE_ROWS * size:>10,} {engine:>7} {t.get('start', 0):>8.1f} "
+                f"{t['ingest']:>9.1f} {t['segment']:>10.1f} {total / local_total:>8.2f}x "
+                f"{r['rss'] / 2**20:>13,.0f} {r['jvm'] / 2**20:>11,.0f} "
+                f"{r['workers'] / 2**20:>11,.0f}  {'yes' if same else 'NO'}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""The Spark engine (--engine spark) against the local engine, on real data, with real Spark.
+
+One Spark local[2] session for the whole file (the `spark` fixture in conftest.py); the tests
+skip with the reason when pyspark or Java 17 is absent, the real-data ones when ../shared/data
+is. Parity means: the same clean rows in the same order, the same rejects (reason, raw line,
+row number), the same report, the same RFM per customer, bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(
+    os.environ.get("MKTAI_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+REAL = SHARED / "transactions.csv.gz"  # ../shared/data beside the project (or $MKTAI_SHARED_DATA)
+needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"real data absent ({REAL})")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parts(directory: Path, suffix: str) -> list[Path]:
+    return sorted(p for p in directory.rglob(f"*{suffix}") if not p.name.startswith((".", "_")))
+
+
+def read_spark_parquet(directory: Path):
+    import pandas as pd
+
+    frames = [pd.read_parquet(p) for p in _parts(directory, ".parquet")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_spark_csv(directory: Path):
+    import pandas as pd
+
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in _parts(directory, ".csv")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def arrow_types(path: Path) -> list[str]:
+    """Column types as stored (Spark keeps timestamps in microseconds, pyarrow in ns)."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    names = {"large_string": "string"}
+    return [f"{f.name}:{'timestamp' if str(f.type).startswith('timestamp') else names.get(str(f.type), f.type)}"
+            for f in schema]  # fmt: skip
+
+
+def same_dates(frame):
+    for column in frame.columns:
+        if frame[column].dtype.kind == "M":
+            frame[column] = frame[column].astype("datetime64[ns]")
+    return frame
+
+
+# -- without a JVM --------------------------------------------------------------------------------
+
+
+def test_master_resolution_follows_the_usual_order(monkeypatch, tmp_path):
+    from mktai.engines.spark_session import resolve_master, session_config
+
+    for name in ("MKTAI_SPARK_MASTER", "SPARK_REMOTE", "SPARK_CONF_DIR", "SPARK_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    assert resolve_master() == ("master", "local[*]")
+    monkeypatch.setenv("SPARK_REMOTE", "sc://gateway:15002")
+    assert resolve_master() == ("remote", "sc://gateway:15002")
+    monkeypatch.setenv("MKTAI_SPARK_MASTER", "spark://host:7077")
+    assert resolve_master() == ("master", "spark://host:7077")
+    assert resolve_master("local[3]") == ("master", "local[3]")
+    monkeypatch.delenv("MKTAI_SPARK_MASTER")
+    monkeypatch.delenv("SPARK_REMOTE")
+    (tmp_path / "spark-defaults.conf").write_text(
+        "spark.master  yarn\nspark.ui.enabled true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    assert resolve_master() == ("defaults", None)
+    config = session_config("defaults", None)
+    assert "spark.ui.enabled" not in config  # Spark's own configuration wins
+    assert config["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_engine_names_are_checked(monkeypatch):
+    from mktai.engines import engine_name
+    from mktai.errors import UsageError
+
+    monkeypatch.delenv("MKTAI_ENGINE", raising=False)
+    assert engine_name(None) == "local"
+    monkeypatch.setenv("MKTAI_ENGINE", "spark")
+    assert engine_name(None) == "spark"
+    assert engine_name("local") == "local"
+    with pytest.raises(UsageError, match="not an engine"):
+        engine_name("dask")
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "mktai.cli.app", *args],
+        capture_output=True, text=True, env=full, cwd=cwd, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_missing_java_is_exit_4_in_one_line(tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("InvoiceNo,InvoiceDate,Quantity,UnitPrice\n1,2024-01-02,1,2.5\n")
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    env = {"JAVA_HOME": str(tmp_path / "no-jdk"), "PATH": str(bare)}
+    done = _cli(["ingest", str(data), "-o", str(tmp_path / "out"), "--engine", "spark"], env,
+                tmp_path)  # fmt: skip
+    if "pyspark is not installed" in done.stderr:
+        pytest.skip("pyspark absent: the Java check comes after it")
+    assert done.returncode == 4, done.stderr
+    assert "Java 17" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_missing_pyspark_is_exit_4_with_the_pip_command(tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("InvoiceNo,InvoiceDate,Quantity,UnitPrice\n1,2024-01-02,1,2.5\n")
+    code = (
+        "import sys; sys.modules['pyspark'] = None; sys.argv = ['mktai', 'ingest', "
+        f"{str(data)!r}, '-o', {str(tmp_path / 'out')!r}, '--engine', 'spark']; "
+        "from mktai.cli.app import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    assert "pip install 'mktai[spark]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_clean_batch_numbers_rows_given_by_the_caller():
+    """The seam Spark uses: one batch, rows not contiguous, duplicates found beforehand."""
+    import pandas as pd
+
+    from mktai.data.clean import make_plan
+    from mktai.data.load import clean_batch
+
+    raw = pd.DataFrame(
+        {
+            "InvoiceNo": ["1", "2", "3", "4"],
+            "InvoiceDate": ["2024-01-02", "bad date", "2024-01-03", "2024-01-03"],
+            "Quantity": ["1", "2", "3", "3"],
+            "UnitPrice": ["2.5", "1", "1", "1"],
+        },
+        dtype="str",
+    )
+    plan = make_plan(raw, None, {}, ())
+    duplicates = [None, None, None, "exact duplicate of row 13"]
+    clean, rejects, stats = clean_batch(plan, raw, [10, 20, 12, 30], source_name="t.csv",
+                                        delimiter=",", duplicates=duplicates)  # fmt: skip
+    assert list(clean["invoice_no"]) == ["1", "3"]
+    assert list(rejects["row"]) == [21, 31]
+    assert rejects["reason"].iloc[1] == "exact duplicate of row 13"
+    assert rejects["raw"].iloc[0] == "2,bad date,2,1"
+    assert stats.rows_in == 4 and stats.rows_out == 2
+
+
+# -- with Spark local[2] ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both_ingested(spark, tmp_path_factory):
+    """transactions.csv.gz through both engines (once for the module)."""
+    if not REAL.exists():
+        pytest.skip(f"real data absent ({REAL})")
+    from mktai.api import ingest
+
+    out = tmp_path_factory.mktemp("engines")
+    local = ingest(REAL, out / "local.parquet", report=out / "local.json")
+    remote = ingest(REAL, out / "clean", report=out / "spark.json", engine="spark")
+    return out, local, remote
+
+
+@needs_real
+def test_ingest_parity_on_real_transactions(both_ingested):
+    import pandas as pd
+
+    out, local, remote = both_ingested
+    mine = json.loads((out / "spark.json").read_text())
+    theirs = json.loads((out / "local.json").read_text())
+    for key in ("output", "rejects_file"):
+        mine.pop(key), theirs.pop(key)
+    assert mine == theirs  # counts, rejects by reason, columns, transactions, fingerprint
+    assert theirs["rejected_by_reason"]["exact duplicate"] == 5268
+
+    spark_rows = same_dates(read_spark_parquet(out / "clean"))
+    local_rows = same_dates(pd.read_parquet(out / "local.parquet"))
+    assert len(spark_rows) == local.report["rows_out"] == 536641
+    pd.testing.assert_frame_equal(spark_rows, local_rows, check_dtype=False)
+    assert arrow_types(_parts(out / "clean", ".parquet")[0]) == arrow_types(out / "local.parquet")
+
+    spark_rejects = read_spark_csv(out / "clean.rejects")
+    local_rejects = pd.read_csv(local.rejects_path, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(spark_rejects, local_rejects)  # reason, raw line, row number
+
+
+@needs_real
+def test_segment_parity_rfm_exact(both_ingested):
+    """Per-customer RFM on Spark (from the Spark output directory) is the local one, bit for bit,
+    and the whole segment output (scores, segments, clusters, CLV) follows."""
+    import pandas as pd
+
+    from mktai.api import segment
+    from mktai.engines import get_engine
+    from mktai.tasks.segment.on_spark import transactions
+    from mktai.tasks.segment.rfm import summarise
+    from mktai.tasks.segment.run import transactions_frame
+
+    out, _, _ = both_ingested
+    tx = transactions([out / "clean"])
+    local_frame, local_counts = transactions_frame(
+        get_engine("local").clean([out / "local.parquet"], kind="transactions")
+    )
+    expected, expected_stats = summarise(local_frame)
+    cust, stats = tx.summary
+    pd.testing.assert_frame_equal(cust, expected, check_exact=True)
+    assert stats == expected_stats
+    assert tx.counts == local_counts
+
+    on_spark = segment(str(out / "clean"), engine="spark", clv=True, k="4", seed=3)
+    on_local = segment(str(out / "local.parquet"), clv=True, k="4", seed=3)
+    pd.testing.assert_frame_equal(on_spark.customers, on_local.customers, check_exact=True)
+    assert on_spark.summary["segments"] == on_local.summary["segments"]
+
+
+# -- ALS (the recommend family's Spark algorithm) ---------------------------------------------------
+
+
+def _events(frame, users=None, items=None):
+    import numpy as np
+
+    from mktai.tasks.recommend.interactions import Interactions, _encode
+
+    ids_u = frame["user_id"].astype(str).to_numpy(dtype=np.str_)
+    ids_i = frame["item_id"].astype(str).to_numpy(dtype=np.str_)
+    if users is None:
+        users, u = np.unique(ids_u, return_inverse=True)
+        items, i = np.unique(ids_i, return_inverse=True)
+    else:
+        u, i = _encode(ids_u, users), _encode(ids_i, items)
+    return Interactions(users, items, u.astype(np.int64), i.astype(np.int64),
+                        frame["rating"].to_numpy(dtype=np.float64), None, "explicit", (1.0, 5.0))  # fmt: skip
+
+
+@pytest.mark.spark
+def test_als_rmse_within_3_percent_of_svd_and_stored_as_arrays(spark, tmp_path):
+    """ALS on the generated MovieLens-shaped ratings (100k) vs mktai svd on the same split;
+    the saved model loads without Spark and predicts the same numbers with NumPy."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from ratings_data import generate_ratings
+
+    from mktai.evaluation.ranking import rating_metrics
+    from mktai.tasks.recommend import family
+
+    frame = generate_ratings(943, 1682, 100_000)
+    test = np.random.default_rng(0).random(len(frame)) < 0.2
+    train_events = _events(frame[~test])
+    held = _events(frame[test], train_events.users, train_events.items)
+
+    def rmse(model):
+        predicted = np.clip(model.scorer().predict(held.u, held.i), 1, 5)
+        return rating_metrics(held.value, predicted)["rmse"]
+
+    svd = family.train("svd", train_events, {}, 0)
+    als = family.train("als", train_events, {}, 0)
+    svd_rmse, als_rmse = rmse(svd), rmse(als)
+    assert als_rmse <= svd_rmse * 1.03, (als_rmse, svd_rmse)
+
+    als.save(tmp_path)
+    loaded = family.load_model(tmp_path, {"algorithm": "als", **als.manifest_fields()})
+    np.testing.assert_array_equal(loaded.scorer().predict(held.u, held.i),
+                                  als.scorer().predict(held.u, held.i))  # fmt: skip
+
+
+@pytest.mark.spark
+def test_als_from_the_cli_and_all_users_on_spark_match_local(spark, tmp_path):
+    """train recommender --algorithm als (CLI) -> a pickle-free model; recommend --all-users
+    --engine spark writes exactly the local top-N (seen items excluded) as parquet parts."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from ratings_data import generate_ratings
+
+    from mktai.cli.app import app
+
+    generate_ratings(300, 200, 9000, seed=5).to_csv(tmp_path / "ratings.csv", index=False)
+    store = tmp_path / "store"
+    runner = CliRunner()
+    trained = runner.invoke(app, ["--store", str(store), "train", "recommender",
+                                  str(tmp_path / "ratings.csv"), "--name", "recs",
+                                  "--algorithm", "als", "--engine", "spark", "--json"],
+                            catch_exceptions=False)  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    summary = json.loads(trained.stdout)
+    assert summary["algorithm"] == "als" and summary["metrics"]["holdout"]["rmse"] < 1.2
+    files = sorted(p.name for p in (store / "recs" / "v1").iterdir())
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
+
+    local_out, spark_out = tmp_path / "local.parquet", tmp_path / "recs"
+    for extra, out in (([], local_out), (["--engine", "spark"], spark_out)):
+        done = runner.invoke(app, ["--store", str(store), "recommend", "--model", "recs",
+                                   "--all-users", "-n", "5", "-o", str(out), *extra],
+                             catch_exceptions=False)  # fmt: skip
+        assert done.exit_code == 0, done.output
+    local = pd.read_parquet(local_out)
+    on_spark = read_spark_parquet(spark_out)
+    pd.testing.assert_frame_equal(on_spark, local, check_dtype=False)
+    ratings = pd.read_csv(tmp_path / "ratings.csv", dtype=str)
+    seen = set(zip(ratings["user_id"], ratings["item_id"], strict=True))
+    assert not seen & set(zip(on_spark["user"], on_spark["item"], strict=True))
+
+
+@pytest.mark.spark
+def test_two_files_duplicates_across_files_and_partitioned_output(spark, tmp_path):
+    """Several sources: row numbers per file, 'exact duplicate of row N of FILE', the source
+    column, the same report; --partition-by writes one folder per value."""
+    import pandas as pd
+
+    from mktai.api import ingest
+
+    header = "InvoiceNo,StockCode,InvoiceDate,Quantity,UnitPrice,CustomerID,Country\n"
+    first = tmp_path / "a.csv"
+    second = tmp_path / "b.csv"
+    first.write_text(header + "1,X,2024-01-02 10:00:00,2,1.5,17,UK\n"
+                     "2,Y,not a date,1,1,17,UK\n"
+                     "C3,X,2024-01-03 11:00:00,-2,1.5,17,UK\n"
+                     "4,Z,2024-01-04 09:00:00,1,=2+2,18,FR\n", encoding="utf-8")  # fmt: skip
+    second.write_text(header + "5,X,2024-02-02 10:00:00,1,2,19,FR\n"
+                      "1,X,2024-01-02 10:00:00,2,1.5,17,UK\n"
+                      "5,X,2024-02-02 10:00:00,1,2,19,FR\n", encoding="utf-8")  # fmt: skip
+    local = ingest([first, second], tmp_path / "local.parquet", report=tmp_path / "l.json")
+    remote = ingest([first, second], tmp_path / "clean", report=tmp_path / "s.json",
+                    engine="spark", partition_by=["Country"])  # fmt: skip
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("output", "rejects_file")}  # noqa: E731
+    assert strip(remote.report) == strip(local.report)
+    reasons = pd.read_csv(local.rejects_path, dtype=str, keep_default_na=False)
+    assert f"exact duplicate of row 1 of {first}" in set(reasons["reason"])
+    pd.testing.assert_frame_equal(read_spark_csv(tmp_path / "clean.rejects"), reasons)
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir() if p.is_dir()) == [
+        "country=FR", "country=UK"]  # fmt: skip
+    spark_rows = read_spark_parquet(tmp_path / "clean")
+    local_rows = pd.read_parquet(tmp_path / "local.parquet")
+    key = ["source", "invoice_no"]
+    assert sorted(map(tuple, spark_rows[key].to_numpy())) == sorted(
+        map(tuple, local_rows[key].to_numpy())
+    )
