@@ -169,7 +169,7 @@ def segment(
     else:
         from mktai.engines.local import LocalEngine  # a directory of part files reads too
 
-        paths = [data] if isinstance(data, (str, Path)) else list(data)
+        paths = list(data) if isinstance(data, (list, tuple)) else [data]
         table = LocalEngine().clean(paths, kind="transactions", mapping=mapping,
                                     encoding=encoding, dedupe=not keep_duplicates)  # fmt: skip
         table.check_strict(strict)

@@ -63,6 +63,9 @@ def _expand_dirs(sources: Sequence[str | Path] | str | Path) -> list[str | Path]
         sources = [sources]
     out: list[str | Path] = []
     for source in sources:
+        if not isinstance(source, (str, Path)):  # an in-memory source (a server's request)
+            out.append(source)
+            continue
         path = Path(str(source))
         if str(source) != "-" and path.is_dir():
             from mktai.engines.spark_read import expand

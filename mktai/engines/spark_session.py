@@ -150,8 +150,14 @@ def get_session(master: str | None = None, *, config: dict[str, str] | None = No
     how, url = resolve_master(master)
     if how != "remote":
         find_java()
+    import sys
+
     from pyspark.sql import SparkSession
 
+    if how != "remote":
+        # Python workers run this interpreter (the one with mktai, pandas and pyarrow), not
+        # whatever `python3` is first on PATH; a user's own setting wins
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(os.environ.get("MKTAI_SPARK_APP", "mktai"))
     if how == "remote":
         builder = builder.remote(url)
