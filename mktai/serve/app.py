@@ -267,6 +267,14 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
         result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
         return answer(_predict_payload(result, mlflow), loaded)
 
+    async def handle(request: Request, work: Callable[[str, bytes], Any], *, csv_ok: bool = True):
+        """Read the body (a bad one is its 4xx), then run work(kind, body) in the thread pool."""
+        try:
+            kind, body = await read(request, csv_ok=csv_ok)
+        except MktaiError as exc:
+            return failure(exc)
+        return await guarded(lambda: work(kind, body))
+
     @app.get("/v1/models", tags=["models"], summary="Served models")
     async def list_models():
         def work():
@@ -294,25 +302,15 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
     @app.post("/v1/models/{ref}/predict", tags=["score"], openapi_extra=PREDICT_BODY,
               summary="Score rows with a propensity / demand model")  # fmt: skip
     async def predict(ref: str, request: Request):
-        try:
-            kind, body = await read(request)
-        except MktaiError as exc:
-            return failure(exc)
-
-        def work():
+        def work(kind: str, body: bytes):
             loaded = cache.get(ref)
             result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
             return answer(_predict_payload(result, mlflow=False), loaded)
 
-        return await guarded(work)
+        return await handle(request, work)
 
     async def sentiment_route(ref: str, request: Request):
-        try:
-            _kind, body = await read(request, csv_ok=False)
-        except MktaiError as exc:
-            return failure(exc)
-
-        def work():
+        def work(kind: str, body: bytes):
             value = bodies.object_body(bodies.parse_json(body, depth), '{"texts": ["..."]}')
             texts = bodies.texts_of(value, max_rows)
             lang = value.get("lang", "auto")
@@ -322,7 +320,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             result = sentiment_texts(loaded, texts, lang=lang, explain=bool(value.get("explain")))
             return answer(_sentiment_payload(result, loaded, mlflow=False), loaded)
 
-        return await guarded(work)
+        return await handle(request, work, csv_ok=False)
 
     @app.post("/v1/sentiment", tags=["score"], openapi_extra=SENTIMENT_BODY,
               summary="Sentiment of texts with the built-in English + Chinese model")  # fmt: skip
@@ -338,12 +336,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
               openapi_extra={"requestBody": {"description": "Transactions as CSV (customer, "
                              "date, amount ...)", "required": True, **JSON_OR_CSV}})  # fmt: skip
     async def segment(ref: str, request: Request):
-        try:
-            kind, body = await read(request)
-        except MktaiError as exc:
-            return failure(exc)
-
-        def work():
+        def work(kind: str, body: bytes):
             from mktai.api.loaded import check_applies
             from mktai.api.segment import segment as run_segment
 
@@ -356,7 +349,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
                            "customers": _records(customers)}, loaded)  # fmt: skip
 
-        return await guarded(work)
+        return await handle(request, work)
 
     def parse_object(body: bytes, example: str) -> dict[str, Any]:
         return bodies.object_body(bodies.parse_json(body, depth), example)
@@ -364,12 +357,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
     @app.post("/v1/models/{ref}/recommend", tags=["score"], openapi_extra=RECOMMEND_BODY,
               summary="Top-N items per user from a stored recommender")  # fmt: skip
     async def recommend(ref: str, request: Request):
-        try:
-            _kind, body = await read(request, csv_ok=False)
-        except MktaiError as exc:
-            return failure(exc)
-
-        def work():
+        def work(kind: str, body: bytes):
             value = parse_object(body, '{"user": "42", "n": 10}')
             from mktai.api.loaded import recommend_users
 
@@ -381,17 +369,12 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return answer({"model": loaded.ref, "recommendations": _records(result.frame),
                            **_plain(result.to_dict())}, loaded)  # fmt: skip
 
-        return await guarded(work)
+        return await handle(request, work, csv_ok=False)
 
     @app.post("/v1/models/{ref}/similar", tags=["score"], openapi_extra=SIMILAR_BODY,
               summary="Items most similar to an item (stored recommender)")  # fmt: skip
     async def similar(ref: str, request: Request):
-        try:
-            _kind, body = await read(request, csv_ok=False)
-        except MktaiError as exc:
-            return failure(exc)
-
-        def work():
+        def work(kind: str, body: bytes):
             value = parse_object(body, '{"item": "85123A", "n": 10}')
             from mktai.api.loaded import similar_to
 
@@ -403,17 +386,12 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return answer({"model": loaded.ref, "similar": _records(result.frame),
                            **_plain(result.to_dict())}, loaded)  # fmt: skip
 
-        return await guarded(work)
+        return await handle(request, work, csv_ok=False)
 
     @app.post("/v1/models/{ref}/forecast", tags=["score"], openapi_extra=FORECAST_BODY,
               summary="Future values per series from a stored forecast model")  # fmt: skip
     async def forecast(ref: str, request: Request):
-        try:
-            _kind, body = await read(request, csv_ok=False)
-        except MktaiError as exc:
-            return failure(exc)
-
-        def work():
+        def work(kind: str, body: bytes):
             value = parse_object(body, '{"horizon": 13}')
             from mktai.api.forecast import forecast as run_forecast
             from mktai.api.loaded import check_applies
@@ -433,18 +411,14 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return answer({**_plain(summary), "model": loaded.ref,
                            "forecast": _records(result.frame)}, loaded)  # fmt: skip
 
-        return await guarded(work)
+        return await handle(request, work, csv_ok=False)
 
     async def invocations_for(ref: str | None, request: Request):
         if ref is None:
             return failure(UsageError(
                 "no default model: start the server with --default-model NAME to use "
                 "/invocations, or POST to /v1/models/NAME/invocations"))  # fmt: skip
-        try:
-            kind, body = await read(request)
-        except MktaiError as exc:
-            return failure(exc)
-        return await guarded(lambda: score(ref, kind, body, mlflow=True))
+        return await handle(request, lambda kind, body: score(ref, kind, body, mlflow=True))
 
     @app.post("/invocations", tags=["mlflow"], openapi_extra=PREDICT_BODY,
               summary="MLflow scoring protocol for --default-model")  # fmt: skip
