@@ -95,6 +95,20 @@ class Server:
     def stderr(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def access_lines(self, path: str) -> list[dict]:
+        lines = [json.loads(x) for x in self.stderr().splitlines() if x.startswith("{")]
+        return [x for x in lines if x.get("path") == path]
+
+    def wait_for_access_line(self, path: str, *, after: int, timeout: float = 10.0) -> dict:
+        """The access-log line of the request after the first `after` ones to `path`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.access_lines(path)
+            if len(lines) > after:
+                return lines[after]
+            time.sleep(0.02)  # polling interval, not a fixed wait
+        raise AssertionError(f"no access-log line for {path} within {timeout} s")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -400,9 +414,10 @@ def test_error_statuses_and_messages(client: httpx.Client, leads) -> None:
 
 def test_access_log_has_one_line_per_request_and_no_bodies(server: Server, client) -> None:
     marker = "secret-marker-in-the-body"
+    before = len(server.access_lines("/v1/sentiment"))
     client.post("/v1/sentiment", json={"texts": [marker]})
-    lines = [json.loads(x) for x in server.stderr().splitlines() if x.startswith("{")]
-    last = [x for x in lines if x["path"] == "/v1/sentiment"][-1]
+    # the line is written once the response has gone out, so the client can be first: poll
+    last = server.wait_for_access_line("/v1/sentiment", after=before)
     assert set(last) >= {"method", "path", "status", "ms", "model"}
     assert last["status"] == 200 and last["model"] == "built-in"
     assert marker not in server.stderr()
