@@ -3,11 +3,12 @@
 Library entry points (the CLI is a thin shell over them):
 
     frame, counts = transactions_frame(table)          # CleanTable -> standard columns
-    result = segment_customers(frame, SegmentOptions(...))   # fit everything on this data
+    result = segment_customers(frame, SegmentOptions(...))   # fit on this data, then apply
     result = model.apply(frame, as_of=..., clv=True)        # stored edges/centroids/CLV params
     migration_matrix(previous, current)                     # from-segment x to-segment counts
 
-and the family protocol for `mktai train segments`: fit(table, kind, options) -> SegmentModel,
+segment_customers is fit_model (customer table -> SegmentModel) then apply_model (SegmentModel +
+customer table -> SegmentResult); customer_table makes the table from the lines. And the family protocol for `mktai train segments`: fit(table, kind, options) -> SegmentModel,
 load_model(directory, manifest). A stored model keeps the quintile edges, the segment map, the
 cluster scaler and centroids and the CLV parameters, so next month's run is scored on the same
 scale as this month's and segment migrations mean something.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mktai.tasks.segment.apply import CLV_COLUMNS, OUTPUT_COLUMNS, apply_model
 from mktai.tasks.segment.checks import (
     add_holdout,
     clv_holdout,
@@ -24,14 +26,13 @@ from mktai.tasks.segment.checks import (
     migration_summary,
     silhouette,
 )
+from mktai.tasks.segment.fit import FitNotes, fit_model
 from mktai.tasks.segment.model import FORMAT_VERSION, SegmentModel, finite, load_model
 from mktai.tasks.segment.run import (
-    CLV_COLUMNS,
-    OUTPUT_COLUMNS,
     SegmentOptions,
     SegmentResult,
     check_clv_options,
-    run_segmentation,
+    customer_table,
     segment_customers,
     transactions_frame,
 )
@@ -44,19 +45,22 @@ __all__ = [
     "CLV_COLUMNS",
     "FORMAT_VERSION",
     "OUTPUT_COLUMNS",
+    "FitNotes",
     "SegmentModel",
     "SegmentOptions",
     "SegmentResult",
+    "apply_model",
     "check_clv_options",
     "clv_holdout",
+    "customer_table",
     "finite",
     "fit",
+    "fit_model",
     "load_model",
     "migration_matrix",
     "migration_summary",
     "options_from_extra",
     "parse_k",
-    "run_segmentation",
     "segment_customers",
     "transactions_frame",
 ]
@@ -75,7 +79,7 @@ def fit(table: CleanTable, kind: str, options: TrainOptions) -> SegmentModel:
         )
     seg_options = options_from_extra(options.extra, seed=options.seed, clv_default=True)
     frame, counts = transactions_frame(table)
-    result = segment_customers(frame, seg_options, clv_required=False)
+    result = segment_customers(frame, seg_options)
     model = result.model
     assert model is not None
     model.params = {

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mktai.data.table import CleanTable
     from mktai.tasks.segment.clusters import ClusterModel
     from mktai.tasks.segment.clv import BGNBD, GammaGamma
+    from mktai.tasks.segment.fit import FitNotes
     from mktai.tasks.segment.run import SegmentResult
 
 FORMAT_VERSION = 1
@@ -42,6 +43,8 @@ class SegmentModel:
     input_schema: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kind: str = "segments"
+    # what fitting on the training data found (fit.fit_model); None for a stored model
+    fit_notes: FitNotes | None = field(default=None, repr=False, compare=False)
 
     @property
     def algorithm(self) -> str:
@@ -71,7 +74,8 @@ class SegmentModel:
 
         summary: the lines already reduced per customer (rfm.summarise's output), frame unused."""
         from mktai.errors import UsageError
-        from mktai.tasks.segment.run import check_clv_options, run_segmentation
+        from mktai.tasks.segment.apply import apply_model
+        from mktai.tasks.segment.run import check_clv_options, customer_table
 
         check_clv_options(horizon, discount)
         want_clv = self.bgnbd is not None if clv is None else clv
@@ -89,23 +93,9 @@ class SegmentModel:
                     f"this model clusters on customer features {extra}; pass the same "
                     "--customers file with --features"
                 )
-        return run_segmentation(
-            frame,
-            monetary=self.monetary,
-            as_of=as_of,
-            segment_map=self.segment_map,
-            edges=self.edges,
-            cluster_model=self.clusters,
-            fit_clusters=False,
-            bgnbd=self.bgnbd if want_clv else None,
-            gamma_gamma=self.gamma_gamma if want_clv else None,
-            fit_clv=False,
-            horizon=self.horizon if horizon is None else horizon,
-            discount=self.discount if discount is None else discount,
-            features=features,
-            model=self,
-            summary=summary,
-        )
+        customers = customer_table(frame, as_of=as_of, monetary=self.monetary, summary=summary)
+        return apply_model(self, customers, clv=want_clv, horizon=horizon, discount=discount,
+                           features=features)  # fmt: skip
 
     # -- family protocol --------------------------------------------------------------------
 
