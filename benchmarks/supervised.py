@@ -203,7 +203,7 @@ def thread_timings(table, counts: list[int], repeats: int, seed: int) -> None:
 
     from threadpoolctl import threadpool_limits
 
-    from mktai.tasks.supervised.estimators import GBM_DEFAULTS, build, passive_openmp
+    from mktai.tasks.supervised.estimators import build, learner_params, passive_openmp
 
     passive_openmp()  # as mktai does (OMP_WAIT_POLICY=ACTIVE in the environment overrides it)
     from mktai.tasks.common.tabular import categorical_names, feature_names, infer_schema, prepare
@@ -221,7 +221,7 @@ def thread_timings(table, counts: list[int], repeats: int, seed: int) -> None:
     times: dict[int, list[float]] = {t: [] for t in counts}
     for _ in range(repeats):  # interleaved, so a change of load hits every count alike
         for threads in counts:
-            model = build("gbm", "binary", dict(GBM_DEFAULTS), numeric, categorical,
+            model = build("gbm", "binary", learner_params("gbm", {}), numeric, categorical,
                           seed=seed, class_weight=None)  # fmt: skip
             start = time.perf_counter()
             with threadpool_limits(threads, user_api="openmp"):

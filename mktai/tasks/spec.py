@@ -24,7 +24,8 @@ class Param:
 
     type: "int", "float", "bool", "str" or "list" (comma-separated strings). default None means
     "not set" (the family decides, e.g. automatic). algorithms limits the option to those
-    algorithms of the family (None: every algorithm).
+    algorithms of the family (None: every algorithm). by_algorithm: (algorithm, default) pairs
+    for an option whose default differs by algorithm (default is then None).
     """
 
     name: str
@@ -36,10 +37,15 @@ class Param:
     choices: tuple[str, ...] | None = None
     algorithms: tuple[str, ...] | None = None
     spelling: str | None = None  # how users write the flag when it is not the name ("C")
+    by_algorithm: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
             raise ValueError(f"Param {self.name}: type {self.type!r} is not one of {PARAM_TYPES}")
+
+    def default_for(self, algorithm: str | None) -> Any:
+        """The default when the option is not given and ALGORITHM is the one being fitted."""
+        return dict(self.by_algorithm).get(algorithm, self.default)
 
     @property
     def flag(self) -> str:
@@ -83,6 +89,8 @@ class Param:
                 else self.default
             )
             bits.append(f"default {str(shown).lower() if isinstance(shown, bool) else shown}")
+        if self.by_algorithm:
+            bits.append("default " + " / ".join(f"{a} {v}" for a, v in self.by_algorithm))
         if self.choices:
             bits.append("|".join(self.choices))
         if self.low is not None or self.high is not None:

@@ -26,19 +26,7 @@ if TYPE_CHECKING:
 
     from mktai.data.table import CleanTable
 
-ALGORITHMS = ("auto", "gbm", "linear", "mlp")
-DEFAULT_ALGORITHM = "auto"
 MODEL_FORMAT = 1
-# Family options (`mktai train propensity data.csv --name n --class-weight balanced ...`).
-OPTIONS = {
-    "test_size": "share of rows held out for the holdout metrics (0 = train on everything)",
-    "threshold_metric": "f1 | youden: how the decision threshold is chosen on out-of-fold scores",
-    "class_weight": "balanced | none: reweight classes for imbalanced targets",
-    "calibrate": "none | sigmoid | isotonic: calibrate probabilities on out-of-fold scores",
-    "positive": "label of the positive class (default 1 / yes / true, else the rarer class)",
-    "drop": "comma-separated columns to exclude from the features (e.g. duration)",
-    "leak_auc": "single-column ROC AUC from which a column is reported as a possible leak (0.8)",
-}
 POSITIVE_NAMES = ("1", "yes", "true", "y", "positive", "是")
 
 
@@ -338,22 +326,6 @@ def _label_keys(truth: pd.Series, classes: list[Any]) -> tuple[pd.Series, bool]:
 # --------------------------------------------------------------------------- training
 
 
-def _check_extra(extra: dict[str, str], algorithm: str) -> None:
-    from mktai.tasks.options import reject_unknown
-    from mktai.tasks.supervised.estimators import GBM_TUNABLE, LINEAR_TUNABLE
-    from mktai.tasks.supervised.mlp import MLP_TUNABLE
-
-    tunable = {"gbm": GBM_TUNABLE, "linear": LINEAR_TUNABLE, "mlp": MLP_TUNABLE,
-               "auto": {**GBM_TUNABLE, **LINEAR_TUNABLE}}[algorithm]  # fmt: skip
-    reject_unknown(extra, set(OPTIONS) | set(tunable), f"{algorithm} models")
-
-
-def _float_option(extra: dict[str, str], key: str, default: float, low: float, high: float):
-    from mktai.tasks.options import as_float
-
-    return as_float(extra[key], key, low, high) if key in extra else default
-
-
 @dataclass
 class Target:
     name: str
@@ -432,7 +404,7 @@ def resolve_target(table: CleanTable, kind: str, options: TrainOptions) -> Targe
         first.setdefault(_key(value), _label(value))
     ordered = sorted(first, key=lambda k: (isinstance(first[k], str), first[k]))
     if len(ordered) == 2:
-        wanted = options.extra.get("positive")
+        wanted = options.params.get("positive")
         if wanted is not None:
             if wanted not in first:
                 raise UsageError(f"--positive {wanted!r} is not a label of {name!r}: {ordered}")
@@ -518,19 +490,17 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
 
     from mktai.evaluation import metrics as em
     from mktai.tasks.common.tabular import infer_schema, leak_scan, prepare
-    from mktai.tasks.options import like, normalise_extra
-    from mktai.tasks.supervised.estimators import tuned_params
-    from mktai.tasks.supervised.mlp import MLP_DEFAULTS, MLP_TUNABLE
+    from mktai.tasks.supervised import SPEC
+    from mktai.tasks.supervised.estimators import learner_params
 
     if kind not in ("propensity", "demand"):
         raise UsageError(f"the supervised family trains propensity or demand models, not {kind!r}")
-    algorithm = (options.algorithm or DEFAULT_ALGORITHM).lower()
-    if algorithm not in ALGORITHMS:
-        raise UsageError(f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}")
-    extra = normalise_extra(options.extra)
+    algorithm = SPEC.check_algorithm(options.algorithm)
+    # parsed and checked by the caller (api.train); library calls may give only the raw extras
+    given = options.params or SPEC.parse_options(options.extra, algorithm)
     progress = options.progress
-    options = TrainOptions(options.seed, algorithm, options.target, options.cv, extra)
-    _check_extra(extra, algorithm)
+    options = TrainOptions(options.seed, algorithm, options.target, options.cv, options.extra,
+                           params=given)  # fmt: skip
     seed = options.seed
     warnings: list[str] = []
     target = resolve_target(table, kind, options)
@@ -540,29 +510,17 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
             f"target {target.name!r} only takes the values 0 and 1 (yes/no): a demand model "
             "predicts amounts; for an outcome that happens or not use kind propensity"
         )
-    threshold_metric = extra.get("threshold_metric", "f1")
-    if threshold_metric not in ("f1", "youden"):
-        raise UsageError(f"--threshold-metric {threshold_metric!r}: choose f1 or youden")
-    class_weight = extra.get("class_weight", "none").lower()
-    if class_weight not in ("balanced", "none"):
-        raise UsageError(f"--class-weight {class_weight!r}: choose balanced or none")
-    calibrate = extra.get("calibrate", "none").lower()
-    if calibrate not in ("none", "sigmoid", "isotonic"):
-        raise UsageError(f"--calibrate {calibrate!r}: choose none, sigmoid or isotonic")
+    threshold_metric = given["threshold_metric"]
+    class_weight = given["class_weight"]
+    calibrate = given["calibrate"]
     if task != "binary" and calibrate != "none":
         warnings.append("--calibrate applies to two-class targets only; ignored")
         calibrate = "none"
-    test_size = _float_option(extra, "test_size", 0.2, 0.0, 0.9)
-    leak_auc = _float_option(extra, "leak_auc", 0.8, 0.5, 1.01)
-    drop = [c.strip() for c in extra.get("drop", "").split(",") if c.strip()]
-    if algorithm == "mlp":
-        params = dict(MLP_DEFAULTS)
-        for key, typ in MLP_TUNABLE.items():
-            if key in extra:
-                params[key] = like(typ(), extra[key], key)
-        params_of = {"mlp": params}
-    else:
-        params_of = {a: tuned_params(a, extra) for a in ("linear", "gbm")}
+    test_size = given["test_size"]
+    leak_auc = given["leak_auc"]
+    drop = list(given["drop"] or [])
+    candidates = ("mlp",) if algorithm == "mlp" else ("linear", "gbm")
+    params_of = {a: learner_params(a, given) for a in candidates}
 
     frame = table.frame.loc[target.keep].reset_index(drop=True)
     y = target.y

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 # batch_size 0 = automatic: 256, smaller for small data so each epoch still takes ~50 steps
-MLP_DEFAULTS = {"epochs": 200, "batch_size": 0, "patience": 8, "learning_rate": 1e-3}
-MLP_TUNABLE = {"epochs": int, "batch_size": int, "patience": int, "learning_rate": float}
 
 
 def _keras():
@@ -26,9 +24,11 @@ class KerasNet:
 
     def __init__(self, task: str, n_classes: int, params: dict[str, Any], seed: int,
                  numeric: list[str], categorical: list[str]):  # fmt: skip
+        from mktai.tasks.supervised.estimators import learner_params
+
         self.task = task
         self.n_classes = n_classes
-        self.params = {**MLP_DEFAULTS, **params}
+        self.params = learner_params("mlp", params)
         self.seed = seed
         self.numeric, self.categorical = numeric, categorical
         self.encoder = None
