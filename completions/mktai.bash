@@ -5,7 +5,8 @@
 # ~/.local/share/bash-completion/completions/mktai (bash-completion loads it on demand).
 
 _mktai_spec() {
-    # $1: command path -> its sub-commands, options, and options that take a value
+    # $1: command path, $2: its first argument (train: the model kind) -> its
+    # sub-commands, options, and options that take a value
     case "$1" in
         '')
             _mktai_subs='ingest train segment recommend forecast sentiment predict evaluate models serve demo'
@@ -21,6 +22,28 @@ _mktai_spec() {
             _mktai_subs=''
             _mktai_opts='--name -n --target --algorithm -a --cv --seed --map --if-changed --test-size --encoding --strict --keep-duplicates --store --engine --spark-master --json --quiet -q --help -h'
             _mktai_vopts='--name -n --target --algorithm -a --cv --seed --map --test-size --encoding --store --engine --spark-master'
+            case "$2" in
+                'propensity'|'demand')
+                    _mktai_opts+=' --threshold-metric --class-weight --calibrate --positive --drop --leak-auc --learning-rate --max-iter --max-leaf-nodes --min-samples-leaf --l2-regularization --max-features --early-stopping --c --epochs --batch-size --patience'
+                    _mktai_vopts+=' --threshold-metric --class-weight --calibrate --positive --drop --leak-auc --learning-rate --max-iter --max-leaf-nodes --min-samples-leaf --l2-regularization --max-features --early-stopping --c --epochs --batch-size --patience'
+                    ;;
+                'segments')
+                    _mktai_opts+=' --k --k-max --clv --horizon --discount --as-of --monetary --segment-map'
+                    _mktai_vopts+=' --k --k-max --clv --horizon --discount --as-of --monetary --segment-map'
+                    ;;
+                'sentiment')
+                    _mktai_opts+=' --labels --C --min-df --nb-power --char-max --word-ngram --max-features --alpha --max-tokens --sequence-length --embedding-dim --hidden --epochs --batch-size --patience --validation-split --refit --learning-rate --mask-zero --holdout'
+                    _mktai_vopts+=' --labels --C --min-df --nb-power --char-max --word-ngram --max-features --alpha --max-tokens --sequence-length --embedding-dim --hidden --epochs --batch-size --patience --validation-split --refit --learning-rate --mask-zero --holdout'
+                    ;;
+                'recommender')
+                    _mktai_opts+=' --feedback --scale --n-factors --n-epochs --lr-all --reg-all --alpha --k --lambda --members --weighting --tune --split'
+                    _mktai_vopts+=' --feedback --scale --n-factors --n-epochs --lr-all --reg-all --alpha --k --lambda --members --weighting --tune --split'
+                    ;;
+                'forecast')
+                    _mktai_opts+=' --horizon --by --freq --agg --fill --wide --value --exog --level --origins --intervals'
+                    _mktai_vopts+=' --horizon --by --freq --agg --fill --wide --value --exog --level --origins --intervals'
+                    ;;
+            esac
             ;;
         'segment')
             _mktai_subs=''
@@ -122,7 +145,27 @@ _mktai_spec() {
 }
 
 _mktai_value() {
-    # $1: command path, $2: option -> complete the option's value
+    # $1: command path, $2: option, $3: the command's first argument -> complete the
+    # option's value
+    case "$1|$3|$2" in
+        'train|propensity|--threshold-metric'|'train|demand|--threshold-metric') _mktai_complete words 'f1 youden'; return ;;
+        'train|propensity|--class-weight'|'train|demand|--class-weight') _mktai_complete words 'balanced none'; return ;;
+        'train|propensity|--calibrate'|'train|demand|--calibrate') _mktai_complete words 'none sigmoid isotonic'; return ;;
+        'train|propensity|--early-stopping'|'train|demand|--early-stopping') _mktai_complete words 'true false'; return ;;
+        'train|segments|--clv') _mktai_complete words 'true false'; return ;;
+        'train|segments|--monetary') _mktai_complete words 'mean total'; return ;;
+        'train|segments|--segment-map') _mktai_complete file; return ;;
+        'train|recommender|--feedback') _mktai_complete words 'explicit implicit'; return ;;
+        'train|recommender|--members') _mktai_complete words 'svd svdpp nmf knn-baseline baseline slope-one co-clustering'; return ;;
+        'train|recommender|--weighting') _mktai_complete words 'binary count log'; return ;;
+        'train|recommender|--tune') _mktai_complete words 'true false'; return ;;
+        'train|recommender|--split') _mktai_complete words 'random time'; return ;;
+        'train|forecast|--freq') _mktai_complete words 'd w m q'; return ;;
+        'train|forecast|--agg') _mktai_complete words 'sum mean'; return ;;
+        'train|forecast|--fill') _mktai_complete words 'zero interpolate'; return ;;
+        'train|forecast|--wide') _mktai_complete words 'true false'; return ;;
+        'train|forecast|--intervals') _mktai_complete words 'conformal model'; return ;;
+    esac
     case "$1|$2" in
         '|--store') _mktai_complete dir ;;
         'ingest|--output'|'ingest|-o') _mktai_complete file ;;
@@ -330,35 +373,37 @@ _mktai_complete() {
 }
 
 _mktai() {
-    local cur=${COMP_WORDS[COMP_CWORD]} key= opt= w i n=0 skip=0
+    local cur=${COMP_WORDS[COMP_CWORD]} key= opt= w i n=0 skip=0 first=
     local _mktai_subs _mktai_opts _mktai_vopts
     COMPREPLY=()
     # Walk the words before the cursor: sub-commands extend the command path, options that take
     # a value skip it (also as --opt=value, which bash splits into three words), the rest are
-    # positional arguments.
+    # positional arguments (the first one, e.g. train's KIND, can bring options of its own).
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         if [[ $w == = ]]; then skip=1; continue; fi
         if ((skip)); then skip=0; continue; fi
-        _mktai_spec "$key"
+        _mktai_spec "$key" "$first"
         case $w in
             -*) [[ " $_mktai_vopts " == *" $w "* ]] && skip=1 ;;
             *)
                 if [[ " $_mktai_subs " == *" $w "* ]]; then
                     key=${key:+$key }$w
                     n=0
+                    first=
                 else
                     n=$((n + 1))
+                    ((n == 1)) && first=$w
                 fi
                 ;;
         esac
     done
-    _mktai_spec "$key"
+    _mktai_spec "$key" "$first"
     if ((skip)); then
         opt=${COMP_WORDS[COMP_CWORD-1]}
         [[ $opt == = ]] && opt=${COMP_WORDS[COMP_CWORD-2]}
         [[ $cur == = ]] && cur=
-        _mktai_value "$key" "$opt"
+        _mktai_value "$key" "$opt" "$first"
         return 0
     fi
     if [[ $cur == -* ]]; then

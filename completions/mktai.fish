@@ -12,7 +12,7 @@ function __mktai_subs --description 'mktai: sub-commands of the command path $ar
     end
 end
 
-function __mktai_vopts --description 'mktai: options of $argv[1] that take a value'
+function __mktai_vopts --description 'mktai: options of $argv[1] (first argument $argv[2]) that take a value'
     switch "$argv[1]"
         case ''
             printf '%s\n' '--store'
@@ -20,6 +20,18 @@ function __mktai_vopts --description 'mktai: options of $argv[1] that take a val
             printf '%s\n' '--output' '-o' '--kind' '--map' '--encoding' '--rejects' '--report' '--engine' '--spark-master' '--partition-by'
         case 'train'
             printf '%s\n' '--name' '-n' '--target' '--algorithm' '-a' '--cv' '--seed' '--map' '--test-size' '--encoding' '--store' '--engine' '--spark-master'
+            switch "$argv[2]"
+                case 'propensity' 'demand'
+                    printf '%s\n' '--threshold-metric' '--class-weight' '--calibrate' '--positive' '--drop' '--leak-auc' '--learning-rate' '--max-iter' '--max-leaf-nodes' '--min-samples-leaf' '--l2-regularization' '--max-features' '--early-stopping' '--c' '--epochs' '--batch-size' '--patience'
+                case 'segments'
+                    printf '%s\n' '--k' '--k-max' '--clv' '--horizon' '--discount' '--as-of' '--monetary' '--segment-map'
+                case 'sentiment'
+                    printf '%s\n' '--labels' '--C' '--min-df' '--nb-power' '--char-max' '--word-ngram' '--max-features' '--alpha' '--max-tokens' '--sequence-length' '--embedding-dim' '--hidden' '--epochs' '--batch-size' '--patience' '--validation-split' '--refit' '--learning-rate' '--mask-zero' '--holdout'
+                case 'recommender'
+                    printf '%s\n' '--feedback' '--scale' '--n-factors' '--n-epochs' '--lr-all' '--reg-all' '--alpha' '--k' '--lambda' '--members' '--weighting' '--tune' '--split'
+                case 'forecast'
+                    printf '%s\n' '--horizon' '--by' '--freq' '--agg' '--fill' '--wide' '--value' '--exog' '--level' '--origins' '--intervals'
+            end
         case 'segment'
             printf '%s\n' '--output' '-o' '--as-of' '--monetary' '--k' '--k-max' '--horizon' '--discount' '--segment-map' '--customers' '--features' '--model' '--compare-to' '--report' '--seed' '--map' '--encoding' '--store' '--engine' '--spark-master'
         case 'recommend'
@@ -65,6 +77,7 @@ function __mktai_state --description 'mktai: command path and positional index a
     set -l key
     set -l n 0
     set -l skip 0
+    set -l first
     for w in $tokens
         if test $skip = 1
             set skip 0
@@ -73,19 +86,26 @@ function __mktai_state --description 'mktai: command path and positional index a
         switch $w
             case '--*=*'
             case '-*'
-                if contains -- $w (__mktai_vopts "$key")
+                if contains -- $w (__mktai_vopts "$key" "$first")
                     set skip 1
                 end
             case '*'
                 if contains -- $w (__mktai_subs "$key")
                     set -a key $w
                     set n 0
+                    set first
                 else
                     set n (math $n + 1)
+                    test $n = 1; and set first $w
                 end
         end
     end
-    echo "$key|$n"
+    echo "$key|$n|$first"
+end
+
+function __mktai_first --description 'mktai: at command $argv[1] with its first argument one of $argv[2..]?'
+    set -l state (string split '|' -- (__mktai_state))
+    test "$state[1]" = "$argv[1]"; and contains -- "$state[3]" $argv[2..-1]
 end
 
 function __mktai_at --description 'mktai: is the command path at the cursor $argv[1]?'
@@ -191,6 +211,80 @@ complete -c mktai -n '__mktai_at \'train\'' -l 'spark-master' -r -f -d 'Spark ma
 complete -c mktai -n '__mktai_at \'train\'' -l 'json' -d 'Print a machine-readable summary on stdout.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'quiet' -s 'q' -d 'Silence progress output.'
 complete -c mktai -n '__mktai_at \'train\'' -l 'help' -s 'h' -d 'Show this message and exit.'
+# mktai train propensity|demand
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'threshold-metric' -r -f -a 'f1 youden' -d 'how the decision threshold is chosen on out-of-fold scores'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'class-weight' -r -f -a 'balanced none' -d 'reweight classes for imbalanced targets'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'calibrate' -r -f -a 'none sigmoid isotonic' -d 'calibrate probabilities on out-of-fold scores'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'positive' -r -f -d 'label of the positive class (default 1 / yes / true, else the rarer class)'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'drop' -r -f -d 'columns to exclude from the features (e.g. duration)'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'leak-auc' -r -f -d 'single-column ROC AUC from which a column is reported as a possible leak'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'learning-rate' -r -f -d 'step size'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'max-iter' -r -f -d 'boosting rounds (gbm) or solver iterations (linear) at most'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'max-leaf-nodes' -r -f -d 'leaves per tree'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'min-samples-leaf' -r -f -d 'rows per leaf at least'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'l2-regularization' -r -f -d 'L2 penalty on leaf values'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'max-features' -r -f -d 'share of features tried per split'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'early-stopping' -r -f -a 'true false' -d 'stop after 10 rounds without gain on a 10% validation split (false: run max_iter)'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'c' -r -f -d 'inverse regularisation strength'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'epochs' -r -f -d 'training epochs at most (early stopping)'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'batch-size' -r -f -d 'rows per batch (0 = automatic)'
+complete -c mktai -n '__mktai_first \'train\' \'propensity\' \'demand\'' -l 'patience' -r -f -d 'epochs without validation gain before stopping'
+# mktai train segments
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'k' -r -f -d 'clusters: auto (silhouette), a number, or off'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'k-max' -r -f -d 'largest k tried by --k auto'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'clv' -r -f -a 'true false' -d 'fit BG/NBD + Gamma-Gamma lifetime value'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'horizon' -r -f -d 'CLV horizon in days'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'discount' -r -f -d 'annual discount rate for CLV'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'as-of' -r -f -d 'last day included, YYYY-MM-DD (default: the last date)'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'monetary' -r -f -a 'mean total' -d 'net value per order (mean) or in all (total)'
+complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'segment-map' -r -F -d 'JSON segment map replacing the standard RFM map'
+# mktai train sentiment
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'labels' -r -f -d 'the label values expected, e.g. neg,pos (others are refused)'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'C' -r -f -d 'inverse regularisation strength'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'min-df' -r -f -d 'linear 2, nb 1: documents a term must appear in'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'nb-power' -r -f -d 'naive-Bayes log-count-ratio scaling power'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'char-max' -r -f -d 'longest character n-gram (0 = none)'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'word-ngram' -r -f -d 'longest word n-gram'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'max-features' -r -f -d 'vocabulary size limit (0 = none)'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'alpha' -r -f -d 'additive smoothing'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'max-tokens' -r -f -d 'vocabulary size'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'sequence-length' -r -f -d 'tokens per text'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'embedding-dim' -r -f -d 'embedding width'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'hidden' -r -f -d 'dense layer width'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'epochs' -r -f -d 'epochs at most (early stopping)'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'batch-size' -r -f -d 'texts per batch'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'patience' -r -f -d 'epochs without validation gain before stopping'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'validation-split' -r -f -d 'share of training texts for early stopping'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'refit' -r -f -d 'refit on all rows for the early-stopped epoch count (1) or not (0)'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'learning-rate' -r -f -d 'Adam step size'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'mask-zero' -r -f -d 'mask padding in the embedding (1) or not (0)'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'holdout' -r -f -d 'share of rows held out for the holdout metrics'
+# mktai train recommender
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'feedback' -r -f -a 'explicit implicit' -d 'explicit or implicit (default: from the data)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'scale' -r -f -d 'rating scale LOW,HIGH, e.g. 1,5 (default: detected)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'n-factors' -r -f -d 'latent factors (Surprise defaults: 100/20/15)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'n-epochs' -r -f -d 'SGD epochs (Surprise default 20, nmf 50)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'lr-all' -r -f -d 'SGD learning rate (svd/svdpp)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'reg-all' -r -f -d 'SGD regularisation (svd/svdpp); ALS regParam (als, default 0.05)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'alpha' -r -f -d 'ALS implicit confidence: 1 + alpha x purchases (default 10)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'k' -r -f -d 'neighbours per item (knn-baseline 40, item-knn 100)'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'lambda' -r -f -d 'EASE L2 regularisation'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'members' -r -f -a 'svd svdpp nmf knn-baseline baseline slope-one co-clustering' -d 'algorithms stacked by blend'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'weighting' -r -f -a 'binary count log' -d 'purchase matrix cells: binary, count or log'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'tune' -r -f -a 'true false' -d 'cross-validated grid search of the algorithm\'s parameters'
+complete -c mktai -n '__mktai_first \'train\' \'recommender\'' -l 'split' -r -f -a 'random time' -d 'holdout split: random or time'
+# mktai train forecast
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'horizon' -r -f -d 'periods to forecast'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'by' -r -f -d 'series key column(s), e.g. store,product'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'freq' -r -f -a 'd w m q' -d 'D, W, M or Q (default: inferred; coarser re-aggregates)'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'agg' -r -f -a 'sum mean' -d 'how duplicate dates / re-aggregation combine'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'fill' -r -f -a 'zero interpolate' -d 'missing periods: zero (sales) or interpolate'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'wide' -r -f -a 'true false' -d 'one column per series instead of long format'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'value' -r -f -d 'the column to forecast (default: the amount/sales column)'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'exog' -r -f -d 'exogenous regressor columns (need future values)'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'level' -r -f -d 'prediction interval levels in percent'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'origins' -r -f -d 'rolling origins used by auto to choose per series'
+complete -c mktai -n '__mktai_first \'train\' \'forecast\'' -l 'intervals' -r -f -a 'conformal model' -d 'conformal (backtest residuals) or model'
 complete -c mktai -n '__mktai_arg \'train\' 0' -f -a 'demand forecast propensity recommender segments sentiment' -d 'kind'
 complete -c mktai -n '__mktai_arg \'train\' 1' -F -d 'data'
 

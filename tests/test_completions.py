@@ -109,6 +109,18 @@ def test_every_command_and_option_is_in_each_script(generated: Path, file_name: 
                     assert form in text, f"{opt} of {' '.join(path)} missing from {file_name}"
 
 
+@pytest.mark.parametrize("file_name", sorted(completions.SHELL_FILES.values()))
+def test_every_family_option_is_in_each_script(generated: Path, file_name: str):
+    from mktai.tasks import FAMILIES, spec_of_family
+
+    text = (generated / file_name).read_text()
+    for family_name in FAMILIES:
+        for param in spec_of_family(family_name).params:
+            form = {"mktai.bash": f" {param.flag}", "_mktai": f"'{param.flag}=[",
+                    "mktai.fish": f"-l '{param.flag[2:]}'"}[file_name]  # fmt: skip
+            assert form in text, f"{param.flag} of {family_name} missing from {file_name}"
+
+
 # --------------------------------------------------------------------------- bash
 
 

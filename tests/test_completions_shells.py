@@ -79,6 +79,18 @@ def test_bash_completes_from_the_committed_script(workdir: Path):
     ]
     assert "propensity" in complete("mktai", "train", "")
     assert "orders.csv" in complete("mktai", "ingest", "or")
+    # train KIND: the kind's own options (from its family spec) and their values
+    assert complete("mktai", "train", "propensity", "orders.csv", "--class-") == ["--class-weight"]
+    assert complete("mktai", "train", "demand", "orders.csv", "--class-weight", "") == [
+        "balanced",
+        "none",
+    ]
+    assert complete("mktai", "train", "--name", "x", "segments", "--mon") == ["--monetary"]
+    assert complete("mktai", "train", "segments", "--monetary", "") == ["mean", "total"]
+    assert complete("mktai", "train", "segments", "--clv", "") == ["true", "false"]
+    assert "orders.csv" in complete("mktai", "train", "segments", "--k", "3", "")  # value skipped
+    assert complete("mktai", "train", "sentiment", "orders.csv", "--class-") == []
+    assert complete("mktai", "train", "--class-") == []  # no kind yet
 
 
 # --------------------------------------------------------------------------- fish
@@ -105,6 +117,14 @@ def test_fish_completes_from_the_committed_script(workdir: Path):
     assert "churn@production" in complete("mktai models show --store=st churn@")
     assert "propensity" in complete("mktai train ")
     assert "orders.csv" in complete("mktai ingest ")
+    # train KIND: the kind's own options (from its family spec) and their values
+    assert complete("mktai train propensity orders.csv --class-") == ["--class-weight"]
+    assert complete("mktai train demand orders.csv --class-weight ") == ["balanced", "none"]
+    assert complete("mktai train --name x segments --mon") == ["--monetary"]
+    assert complete("mktai train segments --monetary ") == ["mean", "total"]
+    assert "orders.csv" in complete("mktai train segments --k 3 ")  # the value is skipped
+    assert complete("mktai train sentiment orders.csv --class-") == []
+    assert complete("mktai train --class-") == []  # no kind yet
 
 
 # --------------------------------------------------------------------------- zsh
@@ -189,5 +209,12 @@ def test_zsh_parses_and_completes_from_the_committed_script(workdir: Path):
         assert "demand" in kinds
         shell.tab("mktai ingest --out", "put")
         assert shell.line == "mktai ingest --output="
+        # train KIND: the kind's own options (from its family spec) and their values
+        shell.tab("mktai train propensity orders.csv --class-w", "eight")
+        assert shell.line == "mktai train propensity orders.csv --class-weight="
+        values = shell.tab("mktai train --name x segments orders.csv --monetary ", "mean", "total")
+        assert "parse error" not in values
+        shell.tab("mktai train sentiment orders.csv --nb-p", "ower")
+        assert shell.line == "mktai train sentiment orders.csv --nb-power="
     finally:
         shell.close()

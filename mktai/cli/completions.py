@@ -20,6 +20,10 @@ What a value completes to is decided from the click parameter:
   name@vN / name@alias once `@` is typed;
 - a positional argument whose name says data/source/input/file/path/text/... -> file names;
 - anything else -> nothing (a column name, a number, an alias ...).
+
+`train KIND` also completes KIND's family options (`--class-weight`, `--k`, ...) once KIND is on
+the line, from the family specs (mktai.tasks: light, no model code): choices and true/false for
+booleans as values, file names for a `*_map` / `*_file` option.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import re
 import sys
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ SHELL_FILES = {"bash": "mktai.bash", "zsh": "_mktai", "fish": "mktai.fish"}
 REF_PARAM_NAMES = frozenset({"model", "models", "ref", "refs", "name"})
 DIR_PARAM_NAMES = frozenset({"store"})
 FILE_ARG_WORDS = ("data", "source", "input", "file", "path", "text", "csv", "table", "archive")
+FAMILY_COMMAND = ("train",)  # `train KIND ...`: KIND's family options follow it
 HEADER = (
     "Generated from the mktai command tree by `make completions`\n"
     "(python -m mktai.cli.completions completions). Do not edit by hand."
@@ -79,6 +84,8 @@ class Cmd:
     options: tuple[Opt, ...]
     args: tuple[Arg, ...]
     subcommands: tuple[Cmd, ...]
+    # options that depend on the first positional argument: ((its values, options), ...)
+    by_first_arg: tuple[tuple[tuple[str, ...], tuple[Opt, ...]], ...] = ()
 
     @property
     def key(self) -> str:
@@ -105,7 +112,44 @@ def describe_app(app: Any = None) -> Cmd:
     if app is None:
         from mktai.cli.app import app
     command = typer.main.get_command(app)
-    return describe_command(command, PROG)
+    return _with_family_options(describe_command(command, PROG))
+
+
+def _with_family_options(cmd: Cmd) -> Cmd:
+    """The tree with each model kind's family options on FAMILY_COMMAND (`train KIND`)."""
+    if cmd.path == FAMILY_COMMAND:
+        return replace(cmd, by_first_arg=family_options(set(cmd.option_names)))
+    subs = tuple(_with_family_options(sub) for sub in cmd.subcommands)
+    return replace(cmd, subcommands=subs)
+
+
+def family_options(taken: set[str]) -> tuple[tuple[tuple[str, ...], tuple[Opt, ...]], ...]:
+    """(kinds, options) of every registered family, from its FamilySpec (options the command
+    declares itself, in TAKEN, are left out)."""
+    from mktai.tasks import FAMILIES, spec_of_family
+
+    groups = []
+    for family_name in FAMILIES:
+        spec = spec_of_family(family_name)
+        opts = tuple(
+            Opt(names=(p.flag,), help=_one_line(p.help), value=_param_value(p))
+            for p in spec.params
+            if p.flag not in taken
+        )
+        if opts:
+            groups.append((tuple(spec.kinds), opts))
+    return tuple(groups)
+
+
+def _param_value(param: Any) -> Value:
+    """What a family option's value completes to (every family option takes a value)."""
+    if param.choices:
+        return Value("choice", tuple(param.choices))
+    if param.type == "bool":
+        return Value("choice", ("true", "false"))
+    if param.name.endswith(("_map", "_file")):
+        return Value("file")
+    return Value("none")
 
 
 def describe_command(command: Any, name: str, parent_ctx: Any = None, path=()) -> Cmd:
@@ -347,35 +391,37 @@ _mktai_complete() {
 }
 
 _mktai() {
-    local cur=${COMP_WORDS[COMP_CWORD]} key= opt= w i n=0 skip=0
+    local cur=${COMP_WORDS[COMP_CWORD]} key= opt= w i n=0 skip=0 first=
     local _mktai_subs _mktai_opts _mktai_vopts
     COMPREPLY=()
     # Walk the words before the cursor: sub-commands extend the command path, options that take
     # a value skip it (also as --opt=value, which bash splits into three words), the rest are
-    # positional arguments.
+    # positional arguments (the first one, e.g. train's KIND, can bring options of its own).
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         if [[ $w == = ]]; then skip=1; continue; fi
         if ((skip)); then skip=0; continue; fi
-        _mktai_spec "$key"
+        _mktai_spec "$key" "$first"
         case $w in
             -*) [[ " $_mktai_vopts " == *" $w "* ]] && skip=1 ;;
             *)
                 if [[ " $_mktai_subs " == *" $w "* ]]; then
                     key=${key:+$key }$w
                     n=0
+                    first=
                 else
                     n=$((n + 1))
+                    ((n == 1)) && first=$w
                 fi
                 ;;
         esac
     done
-    _mktai_spec "$key"
+    _mktai_spec "$key" "$first"
     if ((skip)); then
         opt=${COMP_WORDS[COMP_CWORD-1]}
         [[ $opt == = ]] && opt=${COMP_WORDS[COMP_CWORD-2]}
         [[ $cur == = ]] && cur=
-        _mktai_value "$key" "$opt"
+        _mktai_value "$key" "$opt" "$first"
         return 0
     fi
     if [[ $cur == -* ]]; then
@@ -396,6 +442,7 @@ def render_bash(root: Cmd) -> str:
     spec = []
     values = []
     args = []
+    first_arg_values = []
     for cmd in root.walk():
         subs = " ".join(sub.path[-1] for sub in cmd.subcommands)
         spec.append(
@@ -403,15 +450,24 @@ def render_bash(root: Cmd) -> str:
             f"            _mktai_subs={_sq(subs)}\n"
             f"            _mktai_opts={_sq(' '.join(cmd.option_names))}\n"
             f"            _mktai_vopts={_sq(' '.join(cmd.value_options))}\n"
-            f"            ;;"
+            + _bash_by_first_arg(cmd)
+            + "            ;;"
         )
         for opt in cmd.options:
             if opt.value is not None:
                 pattern = "|".join(_sq(f"{cmd.key}|{name}") for name in opt.names)
                 values.append(f"        {pattern}) {_bash_action(opt.value)} ;;")
+        for firsts, opts in cmd.by_first_arg:
+            for opt in opts:
+                if opt.value is not None and opt.value.kind != "none":
+                    pattern = "|".join(_sq(f"{cmd.key}|{a}|{n}") for a in firsts for n in opt.names)
+                    first_arg_values.append(
+                        f"        {pattern}) {_bash_action(opt.value)}; return ;;"
+                    )
         for index, arg in enumerate(cmd.args):
             pattern = _sq(f"{cmd.key}|") + "*" if arg.variadic else _sq(f"{cmd.key}|{index}")
             args.append(f"        {pattern}) {_bash_action(arg.value)} ;;")
+    by_first = ['    case "$1|$3|$2" in', *first_arg_values, "    esac"] if first_arg_values else []
     body = [
         "# bash completion for mktai                                  -*- shell-script -*-",
         *(f"# {line}" for line in HEADER.splitlines()),
@@ -419,7 +475,8 @@ def render_bash(root: Cmd) -> str:
         "# ~/.local/share/bash-completion/completions/mktai (bash-completion loads it on demand).",
         "",
         "_mktai_spec() {",
-        "    # $1: command path -> its sub-commands, options, and options that take a value",
+        "    # $1: command path, $2: its first argument (train: the model kind) -> its",
+        "    # sub-commands, options, and options that take a value",
         '    case "$1" in',
         *spec,
         "        *) _mktai_subs= _mktai_opts= _mktai_vopts= ;;",
@@ -427,7 +484,9 @@ def render_bash(root: Cmd) -> str:
         "}",
         "",
         "_mktai_value() {",
-        "    # $1: command path, $2: option -> complete the option's value",
+        "    # $1: command path, $2: option, $3: the command's first argument -> complete the",
+        "    # option's value",
+        *by_first,
         '    case "$1|$2" in',
         *values,
         "        *) COMPREPLY=() ;;",
@@ -443,6 +502,22 @@ def render_bash(root: Cmd) -> str:
         "}",
     ]
     return "\n".join(body) + "\n" + _BASH_HELPERS
+
+
+def _bash_by_first_arg(cmd: Cmd) -> str:
+    """The case arm lines adding the options that the command's first argument brings."""
+    if not cmd.by_first_arg:
+        return ""
+    out = ['            case "$2" in']
+    for firsts, opts in cmd.by_first_arg:
+        names = [n for opt in opts for n in opt.names]
+        vnames = [n for opt in opts if opt.value is not None for n in opt.names]
+        out.append(f"                {'|'.join(_sq(a) for a in firsts)})")
+        out.append(f"                    _mktai_opts+={_sq(' ' + ' '.join(names))}")
+        out.append(f"                    _mktai_vopts+={_sq(' ' + ' '.join(vnames))}")
+        out.append("                    ;;")
+    out.append("            esac")
+    return "\n".join(out) + "\n"
 
 
 def _bash_action(value: Value) -> str:
@@ -528,10 +603,29 @@ def _zsh_function(cmd: Cmd) -> str:
         out.append("      ;;")
         out.append("  esac")
         out.append("  return ret")
+    elif cmd.by_first_arg:
+        out += _zsh_first_arg(cmd)
+        out.append("  _arguments -s -S \\\n    " + " \\\n    ".join([*specs, "$more"]))
     else:
         out.append("  _arguments -s -S \\\n    " + " \\\n    ".join(specs))
     out.append("}")
     return "\n".join(out)
+
+
+def _zsh_first_arg(cmd: Cmd) -> list[str]:
+    """Lines finding the command's first argument on the line (the words before the cursor,
+    values of its options skipped) and putting the options it brings into $more."""
+    takes_value = "|".join(_zsh_word(n) for n in cmd.value_options) or "--"
+    out = ["  local w first skip=0", "  local -a more", "  for w in ${words[2,CURRENT-1]}; do",
+           "    if (( skip )); then skip=0; continue; fi", "    case $w in",
+           f"      ({takes_value}) skip=1 ;;", "      (-*) ;;", "      (*) first=$w; break ;;",
+           "    esac", "  done", "  case $first in"]  # fmt: skip
+    for firsts, opts in cmd.by_first_arg:
+        pattern = "|".join(_zsh_word(a) for a in firsts)
+        specs = " \\\n      ".join(_zsh_option(opt) for opt in opts)
+        out.append(f"    ({pattern}) more=(\n      {specs}\n    ) ;;")
+    out.append("  esac")
+    return out
 
 
 def _zsh_option(opt: Opt) -> str:
@@ -575,6 +669,7 @@ function __mktai_state --description 'mktai: command path and positional index a
     set -l key
     set -l n 0
     set -l skip 0
+    set -l first
     for w in $tokens
         if test $skip = 1
             set skip 0
@@ -583,19 +678,26 @@ function __mktai_state --description 'mktai: command path and positional index a
         switch $w
             case '--*=*'
             case '-*'
-                if contains -- $w (__mktai_vopts "$key")
+                if contains -- $w (__mktai_vopts "$key" "$first")
                     set skip 1
                 end
             case '*'
                 if contains -- $w (__mktai_subs "$key")
                     set -a key $w
                     set n 0
+                    set first
                 else
                     set n (math $n + 1)
+                    test $n = 1; and set first $w
                 end
         end
     end
-    echo "$key|$n"
+    echo "$key|$n|$first"
+end
+
+function __mktai_first --description 'mktai: at command $argv[1] with its first argument one of $argv[2..]?'
+    set -l state (string split '|' -- (__mktai_state))
+    test "$state[1]" = "$argv[1]"; and contains -- "$state[3]" $argv[2..-1]
 end
 
 function __mktai_at --description 'mktai: is the command path at the cursor $argv[1]?'
@@ -656,29 +758,27 @@ def render_fish(root: Cmd) -> str:
         if cmd.subcommands:
             words = " ".join(_fish_sq(sub.path[-1]) for sub in cmd.subcommands)
             subs_cases.append(f"{case}\n            printf '%s\\n' {words}")
-        if cmd.value_options:
+        if cmd.value_options or cmd.by_first_arg:
             words = " ".join(_fish_sq(name) for name in cmd.value_options)
-            vopts_cases.append(f"{case}\n            printf '%s\\n' {words}")
+            vopts_cases.append(f"{case}\n            printf '%s\\n' {words}".rstrip())
+            if cmd.by_first_arg:
+                vopts_cases.append('            switch "$argv[2]"')
+                for firsts, opts in cmd.by_first_arg:
+                    words = " ".join(_fish_sq(n) for o in opts if o.value for n in o.names)
+                    vopts_cases.append(f"                case {' '.join(map(_fish_sq, firsts))}")
+                    vopts_cases.append(f"                    printf '%s\\n' {words}")
+                vopts_cases.append("            end")
         at = _fish_sq(f"__mktai_at {_fish_sq(cmd.key)}")
         completes.append(f"\n# {' '.join((PROG, *cmd.path))}")
         for sub in cmd.subcommands:
             completes.append(
                 f"complete -c mktai -n {at} -a {_fish_sq(sub.path[-1])} -d {_fish_sq(sub.help)}"
             )
-        for opt in cmd.options:
-            flags = []
-            for name in opt.names:
-                if name.startswith("--"):
-                    flags.append(f"-l {_fish_sq(name[2:])}")
-                elif len(name) == 2:
-                    flags.append(f"-s {_fish_sq(name[1:])}")
-                else:
-                    flags.append(f"-o {_fish_sq(name[1:])}")
-            if opt.value is not None:
-                flags.append("-r " + _fish_action(opt.value))
-            completes.append(
-                f"complete -c mktai -n {at} {' '.join(flags)} -d {_fish_sq(opt.help)}".rstrip()
-            )
+        completes += [_fish_option(at, opt) for opt in cmd.options]
+        for firsts, opts in cmd.by_first_arg:
+            first = _fish_sq(" ".join(("__mktai_first", _fish_sq(cmd.key), *map(_fish_sq, firsts))))
+            completes.append(f"# {' '.join((PROG, *cmd.path))} {'|'.join(firsts)}")
+            completes += [_fish_option(first, opt) for opt in opts]
         for index, arg in enumerate(cmd.args):
             position = f"{index}+" if arg.variadic else str(index)
             cond = _fish_sq(f"__mktai_arg {_fish_sq(cmd.key)} {position}")
@@ -695,7 +795,7 @@ def render_fish(root: Cmd) -> str:
         "    end",
         "end",
         "",
-        "function __mktai_vopts --description 'mktai: options of $argv[1] that take a value'",
+        "function __mktai_vopts --description 'mktai: options of $argv[1] (first argument $argv[2]) that take a value'",
         '    switch "$argv[1]"',
         *vopts_cases,
         "    end",
@@ -707,6 +807,20 @@ def render_fish(root: Cmd) -> str:
         *completes,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _fish_option(condition: str, opt: Opt) -> str:
+    flags = []
+    for name in opt.names:
+        if name.startswith("--"):
+            flags.append(f"-l {_fish_sq(name[2:])}")
+        elif len(name) == 2:
+            flags.append(f"-s {_fish_sq(name[1:])}")
+        else:
+            flags.append(f"-o {_fish_sq(name[1:])}")
+    if opt.value is not None:
+        flags.append("-r " + _fish_action(opt.value))
+    return f"complete -c mktai -n {condition} {' '.join(flags)} -d {_fish_sq(opt.help)}".rstrip()
 
 
 def _fish_action(value: Value) -> str:
