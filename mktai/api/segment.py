@@ -72,20 +72,6 @@ def _segment_summary(data: Any, *, horizon: int | None, discount: float | None,
                             warnings=list(scored.warnings))  # fmt: skip
 
 
-def parse_as_of(text: str | None) -> Any:
-    """--as-of YYYY-MM-DD -> a normalised Timestamp (None stays None); parsed once, here."""
-    if text is None:
-        return None
-    import pandas as pd
-
-    from mktai.errors import UsageError
-
-    try:
-        return pd.Timestamp(text).normalize()
-    except (ValueError, TypeError):
-        raise UsageError(f"--as-of {text!r} is not a date; use YYYY-MM-DD") from None
-
-
 def segment(
     data: list[Path | str] | Path | str,
     *,
@@ -125,7 +111,7 @@ def segment(
         features = ",".join(features)
     if features and customers is None:
         raise UsageError("--features needs --customers FILE holding those columns")
-    as_of_ts = parse_as_of(as_of)
+    as_of_ts = seg.parse_as_of(as_of)
     if model is not None:
         given = [name for name, value in (("--k", k), ("--monetary", monetary),
                                           ("--segment-map", segment_map)) if value is not None]  # fmt: skip

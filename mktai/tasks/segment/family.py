@@ -33,6 +33,7 @@ from mktai.tasks.segment.run import (
     SegmentResult,
     check_clv_options,
     customer_table,
+    parse_as_of,
     segment_customers,
     transactions_frame,
 )
@@ -59,7 +60,8 @@ __all__ = [
     "load_model",
     "migration_matrix",
     "migration_summary",
-    "options_from_extra",
+    "options_from_params",
+    "parse_as_of",
     "parse_k",
     "segment_customers",
     "transactions_frame",
@@ -77,7 +79,11 @@ def fit(table: CleanTable, kind: str, options: TrainOptions) -> SegmentModel:
             f"--algorithm {options.algorithm!r} is not a segments algorithm; segments always "
             "use RFM + k-means (+ BG/NBD/Gamma-Gamma with --clv)"
         )
-    seg_options = options_from_extra(options.extra, seed=options.seed, clv_default=True)
+    from mktai.tasks.segment import SPEC
+
+    # parsed and checked by the caller (api.train); library calls may give only the raw extras
+    params = options.params or SPEC.parse_options(options.extra)
+    seg_options = options_from_params(params, seed=options.seed)
     frame, counts = transactions_frame(table)
     result = segment_customers(frame, seg_options)
     model = result.model
@@ -119,40 +125,24 @@ def fit(table: CleanTable, kind: str, options: TrainOptions) -> SegmentModel:
     return model
 
 
-def options_from_extra(
-    extra: dict[str, str], *, seed: int = 0, clv_default: bool = False
-) -> SegmentOptions:
-    """Parse the family flags of `mktai train segments` (--k auto --clv true --horizon 90 ...)."""
-    import pandas as pd
-
-    from mktai.errors import UsageError
-    from mktai.tasks.options import as_bool, as_float, as_int, normalise_extra, reject_unknown
+def options_from_params(params: dict[str, Any], *, seed: int = 0) -> SegmentOptions:
+    """SegmentOptions from the parsed family options of `mktai train segments` (SPEC.parse_options:
+    every option present, the defaults are the SPEC's)."""
     from mktai.tasks.segment.rfm_scores import load_segment_map
 
-    known = {"k", "k_max", "clv", "horizon", "discount", "as_of", "monetary", "segment_map"}
-    normalised = normalise_extra(extra)
-    reject_unknown(normalised, known, "segments")
-    opts = SegmentOptions(seed=seed, clv=clv_default)
-    if "k" in normalised:
-        opts.k, opts.clusters = parse_k(normalised["k"])
-    if "k_max" in normalised:
-        opts.k_max = as_int(normalised["k_max"], "k_max")
-    if "clv" in normalised:
-        opts.clv = as_bool(normalised["clv"], "clv")
-    if "horizon" in normalised:
-        opts.horizon = as_int(normalised["horizon"], "horizon")
-    if "discount" in normalised:
-        opts.discount = as_float(normalised["discount"], "discount")
-    if "monetary" in normalised:
-        opts.monetary = str(normalised["monetary"]).lower()
-    if "as_of" in normalised:
-        try:
-            opts.as_of = pd.Timestamp(normalised["as_of"])
-        except (ValueError, TypeError):
-            raise UsageError(
-                f"--as-of {normalised['as_of']!r} is not a date; use YYYY-MM-DD"
-            ) from None
-    opts.segment_map = load_segment_map(normalised.get("segment_map"))
+    k, clusters = parse_k(params["k"])
+    opts = SegmentOptions(
+        as_of=parse_as_of(params["as_of"]),
+        monetary=params["monetary"],
+        clusters=clusters,
+        k=k,
+        k_max=params["k_max"],
+        clv=params["clv"],
+        horizon=params["horizon"],
+        discount=params["discount"],
+        seed=seed,
+        segment_map=load_segment_map(params["segment_map"]),
+    )
     opts.validate()
     return opts
 

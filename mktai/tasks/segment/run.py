@@ -50,6 +50,20 @@ class SegmentOptions:
         check_clv_options(self.horizon, self.discount)
 
 
+def parse_as_of(text: Any) -> Any:
+    """--as-of YYYY-MM-DD -> a normalised Timestamp (None stays None); the one parser of it."""
+    if text is None:
+        return None
+    import pandas as pd
+
+    from mktai.errors import UsageError
+
+    try:
+        return pd.Timestamp(text).normalize()
+    except (ValueError, TypeError):
+        raise UsageError(f"--as-of {text!r} is not a date; use YYYY-MM-DD") from None
+
+
 def check_clv_options(horizon: int | None, discount: float | None) -> None:
     """UsageError for a CLV horizon or discount rate that makes no sense (None = not given)."""
     from mktai.errors import UsageError
