@@ -3,9 +3,9 @@
 The tour is data: STEPS lists each command line (argv with {sample}, {out} and {seed}
 placeholders) and the outputs it produces, in order, grouped by section. Each step runs through
 the real CLI in-process, so the demo is also a smoke test of the user contract. Nothing else
-imports this module. A few steps are actions rather than command lines: splitting the bank
-sample into training and holdout files, the transactions and daily sales samples by date, and naming the
-first stored model for the export.
+imports this module. A few steps prepare files instead of running a command line (PREPARE: the
+bank sample split into training and holdout files, the transactions and daily sales samples split
+by date); {first_model} names the first stored model for the export.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Step:
     argv: tuple[str, ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()
     note: str = ""
-    action: str = ""  # "split_bank" / "split_orders" / "split_sales": prepare files instead
+    action: str = ""  # a key of PREPARE: prepare files instead of running a command line
 
 
 STEPS: tuple[Step, ...] = (
@@ -91,8 +91,6 @@ STEPS: tuple[Step, ...] = (
          (("export of {first_model}", "{out}/{first_model}.tar.gz"),)),
 )  # fmt: skip
 
-SECTIONS = tuple(dict.fromkeys(step.section for step in STEPS))
-
 
 @dataclass
 class Tour:
@@ -141,12 +139,8 @@ class Tour:
 
         if step.note:
             console.info(step.note)
-        if step.action == "split_bank":
-            _split_bank(self)
-        elif step.action == "split_orders":
-            _split_orders(self)
-        elif step.action == "split_sales":
-            _split_sales(self)
+        if step.action:
+            PREPARE[step.action](self)
         elif step.argv:
             self.run(*(self.fill(arg) for arg in step.argv))
         for label, template in step.outputs:
@@ -198,6 +192,9 @@ def _split_bank(tour: Tour) -> None:
     cut = int(len(frame) * 0.75)
     write_table(frame.iloc[:cut].sort_index(), tour.out / "bank_train.csv")
     write_table(frame.iloc[cut:].sort_index(), tour.out / "bank_holdout.csv")
+
+
+PREPARE = {"split_bank": _split_bank, "split_orders": _split_orders, "split_sales": _split_sales}
 
 
 def sample_data_dir() -> Path:
