@@ -502,10 +502,13 @@ def _check_field_sizes(
     source: Source, batch: pa.RecordBatch, header: list[str], offset: int
 ) -> None:
     """Refuse fields over MAX_FIELD_BYTES with the row and column, before they fill memory."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     for index, column in enumerate(batch.columns):
-        if column.nbytes < MAX_FIELD_BYTES:
+        # a dictionary holds every distinct value once: a field over the limit is in it
+        values = column.dictionary if pa.types.is_dictionary(column.type) else column
+        if values.get_total_buffer_size() < MAX_FIELD_BYTES:
             continue  # the whole column is smaller than the limit
         column = plain_strings(column)
         lengths = pc.binary_length(column)

@@ -95,9 +95,10 @@ def same_values(batch: pa.RecordBatch, left: np.ndarray, right: np.ndarray) -> n
     same = np.ones(len(left), dtype=bool)
     if not len(left):
         return same
+    lefts, rights = pa.array(left), pa.array(right)
     for array in batch.columns:
-        array = plain_strings(array)
-        a, b = array.take(pa.array(left)), array.take(pa.array(right))
+        # taken first, decoded after: only the candidate rows are turned into plain strings
+        a, b = plain_strings(array.take(lefts)), plain_strings(array.take(rights))
         try:
             equal = pc.fill_null(pc.equal(a, b), False)
             both = pc.and_(pc.is_null(a), pc.is_null(b))
