@@ -446,7 +446,6 @@ class _Cells:
     parsers and the typed (parquet) path take; converted to pandas only when asked."""
 
     def __init__(self, raw: pa.RecordBatch, first_row: int) -> None:
-
         self.raw = raw  # CSV columns may be dictionary-encoded strings (iter_batches)
         self.first_row = first_row
         self.strings = all(_is_text(t) for t in raw.schema.types)
