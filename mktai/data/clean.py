@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mktai.data import parse
+from mktai.data.read import plain_batch, plain_strings
 from mktai.data.schema import (
     ID_ROLES,
     TEXT_ROLES,
@@ -317,7 +318,7 @@ class Cleaner:
              for name, values in out.items()}
         )  # fmt: skip
         if self.keep_raw:
-            as_read = (raw if everything else raw.filter(pa.array(kept))).to_pandas()
+            as_read = plain_batch(raw if everything else raw.filter(pa.array(kept))).to_pandas()
             self.raw_kept.append(as_read.set_axis(plan.original, axis=1))
         self.stats.rows_out += len(clean)
         return clean, rejects
@@ -445,11 +446,9 @@ class _Cells:
     parsers and the typed (parquet) path take; converted to pandas only when asked."""
 
     def __init__(self, raw: pa.RecordBatch, first_row: int) -> None:
-        import pyarrow as pa
-
-        self.raw = raw
+        self.raw = raw  # CSV columns may be dictionary-encoded strings (iter_batches)
         self.first_row = first_row
-        self.strings = all(pa.types.is_string(t) for t in raw.schema.types)
+        self.strings = all(_is_text(t) for t in raw.schema.types)
         self._frame: pd.DataFrame | None = None
 
     def frame(self) -> pd.DataFrame:
@@ -458,25 +457,26 @@ class _Cells:
         import pandas as pd
 
         if self._frame is None:
-            frame = self.raw.to_pandas()
+            frame = plain_batch(self.raw).to_pandas()
             frame.index = pd.RangeIndex(self.first_row, self.first_row + len(frame))
             self._frame = frame
         return self._frame
 
     def arrow(self, column: str) -> pa.Array | None:
-        """The column as Arrow strings (CSV input; parquet's text columns), else None."""
+        """The column as Arrow strings, plain or dictionary-encoded (CSV input; parquet's text
+        columns), else None."""
         import pyarrow as pa
 
         array = self.raw.column(column)
         if pa.types.is_large_string(array.type):  # parquet written by pandas
             array = array.cast(pa.string())
-        return array if pa.types.is_string(array.type) else None
+        return array if _is_text(array.type) else None
 
     def series(self, column: str) -> pd.Series:
         import pandas as pd
 
         if self._frame is None and self.strings:
-            values = self.raw.column(column).to_pandas()
+            values = plain_strings(self.raw.column(column)).to_pandas()
             values.index = pd.RangeIndex(self.first_row, self.first_row + len(values))
             return values
         return self.frame()[column]
@@ -486,7 +486,8 @@ class _Cells:
         import pyarrow as pa
 
         if self.strings:
-            return [str(v) for v in self.raw.column(column).take(pa.array(rows)).to_pylist()]
+            picked = plain_strings(self.raw.column(column).take(pa.array(rows)))
+            return [str(v) for v in picked.to_pylist()]
         return self.frame()[column].iloc[rows].astype(str).tolist()
 
     def lines(self, rows: np.ndarray, delimiter: str) -> list[str]:
@@ -494,8 +495,17 @@ class _Cells:
         import pyarrow as pa
 
         if self.strings:
-            return _join_arrow(self.raw.take(pa.array(rows)), delimiter)
+            return _join_arrow(plain_batch(self.raw.take(pa.array(rows))), delimiter)
         return join_raw(self.frame().iloc[rows], delimiter).tolist()
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Arrow strings, plain or dictionary-encoded (how the CSV reader hands them over)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind))
 
 
 def _join_arrow(raw: pa.RecordBatch, delimiter: str) -> list[str]:
@@ -532,6 +542,8 @@ def _fast_arrow(array: pa.Array, kind: str, european: bool | None) -> Any:
 
     if kind == "bool" or (kind == "number" and european):
         return None
+    if pa.types.is_dictionary(array.type):
+        return _fast_dictionary(array, kind, european)
     text = _trimmed(array)
     if kind in ("text", "id"):
         if kind == "id" and pc.any(pc.ends_with(text, ".0")).as_py():
@@ -545,6 +557,21 @@ def _fast_arrow(array: pa.Array, kind: str, european: bool | None) -> Any:
     if kind == "number":
         return cast.to_numpy(zero_copy_only=False)
     return np.asarray(cast.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+
+
+def _fast_dictionary(array: pa.DictionaryArray, kind: str, european: bool | None) -> Any:
+    """_fast_arrow on a dictionary-encoded column: each distinct value is trimmed and cast
+    once, then spread to the rows (the same values as on the plain strings)."""
+    import numpy as np
+
+    if array.null_count:  # not from the CSV reader: read the plain strings
+        return _fast_arrow(plain_strings(array), kind, european)
+    distinct = _fast_arrow(array.dictionary, kind, european)
+    if distinct is None:
+        return None
+    if isinstance(distinct, np.ndarray):
+        return distinct[np.asarray(array.indices)]
+    return distinct.take(array.indices)
 
 
 def _trimmed(array: pa.Array) -> pa.Array:

@@ -18,7 +18,15 @@ from mktai.data.clean import (
     free_name,
     make_plan,
 )
-from mktai.data.read import BadRow, InMemory, Source, empty_frame, iter_batches, open_source
+from mktai.data.read import (
+    BadRow,
+    InMemory,
+    Source,
+    empty_frame,
+    iter_batches,
+    open_source,
+    plain_batch,
+)
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
 
@@ -110,9 +118,10 @@ class Stream:
 
             dedupe = self._dedupes(source)
             prepare = find_duplicates if dedupe else None
-            for raw, duplicates in prefetch(iter_batches(source, bad), prepare=prepare):
+            batches = iter_batches(source, bad, dictionary=True)
+            for raw, duplicates in prefetch(batches, prepare=prepare):
                 if self.plan is None:
-                    self.plan = self._plan_for(source, raw)
+                    self.plan = self._plan_for(source, plain_batch(raw))
                 if cleaner is None:
                     cleaner = self._cleaner(source, deduper, source_index, dedupe)
                 clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)

@@ -121,17 +121,38 @@ def strip_decorations(text: pd.Series) -> pd.Series:
     return cleaned.str.strip("+-")
 
 
+def _distinct(values: pd.Series) -> tuple[pd.Series, Any]:
+    """The distinct strings of a sample and how often each occurs (NumPy counts).
+
+    The type decisions count values that match a pattern; matching each distinct value once
+    and adding up its count gives the same numbers for a fraction of the work (a 40,000-row
+    sample of an export column repeats a few thousand values).
+    """
+    import pandas as pd
+
+    counts = values.astype("string").value_counts(sort=False, dropna=True)
+    return pd.Series(counts.index.array, dtype="string"), counts.to_numpy()
+
+
+def _counted(matches: pd.Series, weight: Any) -> int:
+    """How many sample values matched, from matches of the distinct values and their counts."""
+    return int(weight[matches.to_numpy(dtype=bool, na_value=False)].sum())
+
+
 def decimal_evidence(values: pd.Series) -> dict[str, int]:
     """How many sample values show each decimal mark (the counts looks_european decides on)."""
-    text = _normalise(values).dropna()
+    distinct, weight = _distinct(values)
+    text = _normalise(distinct)
+    present = text.notna().to_numpy(dtype=bool)
+    text, weight = text[present], weight[present]
     if text.empty:
         return {"comma": 0, "point": 0, "point_group": 0, "comma_group": 0}
     bare = strip_decorations(text)
     return {
-        "comma": int(bare.str.match(_COMMA_DECIMAL.pattern).sum()),
-        "point": int(bare.str.match(_POINT_DECIMAL.pattern).sum()),
-        "point_group": int(bare.str.match(_POINT_GROUP.pattern).sum()),
-        "comma_group": int(bare.str.match(_COMMA_GROUP.pattern).sum()),
+        "comma": _counted(bare.str.match(_COMMA_DECIMAL.pattern), weight),
+        "point": _counted(bare.str.match(_POINT_DECIMAL.pattern), weight),
+        "point_group": _counted(bare.str.match(_POINT_GROUP.pattern), weight),
+        "comma_group": _counted(bare.str.match(_COMMA_GROUP.pattern), weight),
     }
 
 
@@ -196,7 +217,8 @@ _SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
 def decide_day_first(values: pd.Series) -> bool | None:
     """From 'a/b/yyyy' dates: True if a > 12 occurs, False if b > 12 occurs, None if undecided."""
     sample = values.dropna().astype(str).head(50000)
-    parts = sample.str.extract(_SLASHED.pattern)
+    distinct, weight = _distinct(sample)  # each distinct value parsed once
+    parts = distinct.str.extract(_SLASHED.pattern)
     if parts.empty or parts[0].isna().all():
         return None
     first = parts[0].dropna().astype(int)
@@ -205,7 +227,8 @@ def decide_day_first(values: pd.Series) -> bool | None:
         return True
     if (second > 12).any():
         return False
-    if sample.str.match(r"^\d{1,2}\.\d{1,2}\.\d{2,4}").mean() > 0.5:
+    dotted = _counted(distinct.str.match(r"^\d{1,2}\.\d{1,2}\.\d{2,4}"), weight)
+    if dotted / len(sample) > 0.5:
         return True  # 05.01.2024 is written day first wherever dots are used
     return None
 

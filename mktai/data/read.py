@@ -295,8 +295,16 @@ class BadRow:
     actual: int
 
 
-def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBatch]:
-    """Record batches with every column as string (parquet keeps its own types)."""
+def iter_batches(
+    source: Source, bad_rows: list[BadRow], *, dictionary: bool = False
+) -> Iterator[pa.RecordBatch]:
+    """Record batches with every column as string (parquet keeps its own types).
+
+    dictionary=True: CSV columns come dictionary-encoded (the same strings, each distinct value
+    of a batch stored once). The CSV reader builds the dictionaries in its own threads, outside
+    the GIL, and the cleaner then trims, casts and hashes only the distinct values of a batch
+    (most export columns repeat a few thousand values); `plain_strings` gives the strings back.
+    """
     import pyarrow as pa
 
     if source.format == "parquet":
@@ -322,8 +330,9 @@ def iter_batches(source: Source, bad_rows: list[BadRow]) -> Iterator[pa.RecordBa
         newlines_in_values=True,
         invalid_row_handler=on_invalid,
     )
+    cell = pa.dictionary(pa.int32(), pa.string()) if dictionary else pa.string()
     convert_options = pcsv.ConvertOptions(
-        column_types={f"c{i}": pa.string() for i in range(len(header))},
+        column_types={f"c{i}": cell for i in range(len(header))},
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
         null_values=[],
@@ -493,11 +502,15 @@ def _check_field_sizes(
     source: Source, batch: pa.RecordBatch, header: list[str], offset: int
 ) -> None:
     """Refuse fields over MAX_FIELD_BYTES with the row and column, before they fill memory."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     for index, column in enumerate(batch.columns):
-        if column.nbytes < MAX_FIELD_BYTES:
+        # a dictionary holds every distinct value once: a field over the limit is in it
+        values = column.dictionary if pa.types.is_dictionary(column.type) else column
+        if values.get_total_buffer_size() < MAX_FIELD_BYTES:
             continue  # the whole column is smaller than the limit
+        column = plain_strings(column)
         lengths = pc.binary_length(column)
         largest = pc.max(lengths).as_py() or 0
         if largest > MAX_FIELD_BYTES:
@@ -535,6 +548,7 @@ def _check_unclosed_quotes(
         held += total
         if total < RUNAWAY_LINES or len(header) < 2:
             continue
+        column = plain_strings(column)
         many = pc.greater_equal(pc.count_substring(column, newline), RUNAWAY_LINES)
         for row in pc.indices_nonzero(many).to_pylist()[:20]:
             suspects.append((row, index))
@@ -561,6 +575,10 @@ def _count_in_values(column: pa.Array, text: str) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_dictionary(column.type):
+        if not _count_in_values(column.dictionary, text):
+            return 0  # no distinct value holds it: nor does any row
+        column = plain_strings(column)
     if not pa.types.is_string(column.type) or len(column) == 0:
         return int(pc.sum(pc.count_substring(column, text)).as_py() or 0)
     _validity, offsets, data = column.buffers()
@@ -569,6 +587,27 @@ def _count_in_values(column: pa.Array, text: str) -> int:
     bounds = np.frombuffer(offsets, dtype=np.int32)
     start, end = int(bounds[column.offset]), int(bounds[column.offset + len(column)])
     return memoryview(data)[start:end].tobytes().count(text.encode())
+
+
+def plain_strings(column: Any) -> Any:
+    """A dictionary-encoded column (iter_batches(dictionary=True)) as the plain array it stands
+    for; any other column unchanged."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        return column.dictionary_decode()
+    return column
+
+
+def plain_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """plain_strings on every column of a batch."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_dictionary(t) for t in batch.schema.types):
+        return batch
+    return pa.RecordBatch.from_arrays(
+        [plain_strings(c) for c in batch.columns], names=batch.schema.names
+    )
 
 
 def empty_frame(source: Source) -> Any:

@@ -1,8 +1,8 @@
 """Two 64-bit hashes of whole rows of an Arrow batch, and exact row comparison (duplicates).
 
-Each cell is hashed once (pandas' keyed SipHash; Arrow-backed strings are factorised first, so
-only distinct values are hashed), then the cells of a row are chained by two independent
-multiply-xorshift combiners. The key is random per process, so no input can be crafted to
+Each cell is hashed once (pandas' keyed SipHash; strings are hashed once per distinct value of
+the batch, through the dictionary the CSV reader built or Arrow's dictionary_encode), then the
+cells of a row are chained by two independent multiply-xorshift combiners. The key is random per process, so no input can be crafted to
 collide, and no result depends on it: a shared hash only makes two rows *candidates*. Inside a
 batch candidates are compared value by value (`same_values`); across batches (whose rows are no
 longer in memory) both 64-bit hashes must match.
@@ -39,17 +39,13 @@ def row_hashes(batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
     """Two independently combined 64-bit hashes of every row (all columns, in order)."""
     import numpy as np
 
-    frame = batch.to_pandas()
-    n = len(frame)
+    n = batch.num_rows
     h1 = np.full(n, _SEEDS[0], dtype=np.uint64)
     h2 = np.full(n, _SEEDS[1], dtype=np.uint64)
     m1, m2 = np.uint64(_M1), np.uint64(_M2)
     s23, s41 = np.uint64(23), np.uint64(41)
-    for position in range(frame.shape[1]):
-        cells = frame.iloc[:, position].array._hash_pandas_object(
-            encoding="utf8", hash_key=_KEY, categorize=True
-        )
-        cell = np.asarray(cells, dtype=np.uint64)
+    for array in batch.columns:
+        cell = cell_hashes(array)
         h1 ^= cell
         h1 *= m1
         h2 += (cell << s23) | (cell >> s41)
@@ -58,17 +54,51 @@ def row_hashes(batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
     return _mix(h1), _mix(h2)
 
 
+def cell_hashes(array: pa.Array) -> np.ndarray:
+    """The keyed hash of every cell of one column, by value (equal values, equal hashes, in
+    every batch). Strings are hashed once per distinct value: through the dictionary the
+    reader built (iter_batches(dictionary=True)), else after Arrow's dictionary_encode."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        array = pc.dictionary_encode(array)
+    textual = (pa.types.is_string, pa.types.is_large_string)
+    if pa.types.is_dictionary(array.type) and any(t(array.type.value_type) for t in textual):
+        from pandas.util import hash_array
+
+        values = array.dictionary.to_numpy(zero_copy_only=False)
+        distinct = hash_array(values, encoding="utf8", hash_key=_KEY, categorize=False)
+        if array.null_count:  # a null cell hashes as pandas hashes a missing value
+            missing = hash_array(np.array([None], dtype=object), hash_key=_KEY)[0]
+            distinct = np.append(distinct, missing)
+            indices = pc.fill_null(array.indices, len(distinct) - 1)
+        else:
+            indices = array.indices
+        return distinct[np.asarray(indices)]
+    from mktai.data.read import plain_strings
+
+    series = plain_strings(array).to_pandas()
+    cells = series.array._hash_pandas_object(encoding="utf8", hash_key=_KEY, categorize=True)
+    return np.asarray(cells, dtype=np.uint64)
+
+
 def same_values(batch: pa.RecordBatch, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """True where row left[i] equals row right[i] in every column (exact; nulls and NaNs equal)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from mktai.data.read import plain_strings
+
     same = np.ones(len(left), dtype=bool)
     if not len(left):
         return same
+    lefts, rights = pa.array(left), pa.array(right)
     for array in batch.columns:
-        a, b = array.take(pa.array(left)), array.take(pa.array(right))
+        # taken first, decoded after: only the candidate rows are turned into plain strings
+        a, b = plain_strings(array.take(lefts)), plain_strings(array.take(rights))
         try:
             equal = pc.fill_null(pc.equal(a, b), False)
             both = pc.and_(pc.is_null(a), pc.is_null(b))
