@@ -215,11 +215,14 @@ def predict_rows(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     reuse_plans: bool = True,
+    keep_raw: bool = True,
 ) -> PredictResult:
     """Scores for DATA (a file or InMemory bytes) from a loaded row-scoring model.
 
     The same path as `predict`: cleaning layer, input-schema check, every row in input order.
     reuse_plans keeps the column types decided for a header (SchemaPlans) for later calls.
+    keep_raw=False: result.frame holds the cleaned input columns instead of the rows as
+    written (same scores; a server answering only scores skips rebuilding the raw rows).
     """
     from mktai.api.predict import PredictResult
     from mktai.tasks.stored import load_for
@@ -227,7 +230,7 @@ def predict_rows(
     check_applies(loaded, "predict")
     plans = loaded.plans if reuse_plans and not mapping and not encoding else None
     table = load_for(loaded.kind, data, mapping=mapping, encoding=encoding,
-                     unlabelled=True, dedupe=False, keep_raw=True, plans=plans)  # fmt: skip
+                     unlabelled=True, dedupe=False, keep_raw=keep_raw, plans=plans)  # fmt: skip
     scored, stats = loaded.fitted.predict(table)
     return PredictResult(
         ref=loaded.ref,

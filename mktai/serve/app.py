@@ -254,6 +254,11 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return bodies.records_csv(value["records"], max_rows)
         return bodies.mlflow_csv(value, max_rows)[0]
 
+    def score_rows(loaded: LoadedModel, kind: str, body: bytes) -> Any:
+        """predict_rows on the body's rows; only scores are answered, so the rows as written
+        are not rebuilt (keep_raw=False: same scores, less work per request)."""
+        return predict_rows(loaded, InMemory(rows_of(kind, body), "request body"), keep_raw=False)
+
     def score(ref: str, kind: str, body: bytes, mlflow: bool) -> Any:
         loaded = cache.get(ref)
         if loaded.kind == "sentiment":
@@ -264,8 +269,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
                 texts = bodies.mlflow_texts(value, max_rows)
             result = sentiment_texts(loaded, texts)
             return answer(_sentiment_payload(result, loaded, mlflow), loaded)
-        result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
-        return answer(_predict_payload(result, mlflow), loaded)
+        return answer(_predict_payload(score_rows(loaded, kind, body), mlflow), loaded)
 
     async def handle(request: Request, work: Callable[[str, bytes], Any], *, csv_ok: bool = True):
         """Read the body (a bad one is its 4xx), then run work(kind, body) in the thread pool."""
@@ -304,8 +308,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
     async def predict(ref: str, request: Request):
         def work(kind: str, body: bytes):
             loaded = cache.get(ref)
-            result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
-            return answer(_predict_payload(result, mlflow=False), loaded)
+            return answer(_predict_payload(score_rows(loaded, kind, body), mlflow=False), loaded)
 
         return await handle(request, work)
 
