@@ -188,6 +188,19 @@ def builtin_sentiment() -> LoadedModel:
                                  None)}, module=family, fitted=fitted, content_hash="")  # fmt: skip
 
 
+def stored_model(model: str | LoadedModel, store: Path | str | None) -> tuple[str, str, Any]:
+    """(ref, kind, fitted model) of a reference (loaded and sha256-verified now) or of a
+    LoadedModel (verified when it was loaded, re-checked by its owner, e.g. the server's
+    cache): the API functions taking `model=` accept either, so a server does not re-hash
+    the files on every request."""
+    if isinstance(model, LoadedModel):
+        return model.ref, model.kind, model.fitted
+    from mktai.tasks.stored import load_stored
+
+    version, _module, fitted = load_stored(store_root(store), model)
+    return version.ref, str(version.kind), fitted
+
+
 def check_applies(loaded: LoadedModel, command: str) -> None:
     """UsageError (the CLI's message) when `command` cannot apply this kind of model."""
     from mktai.api.predict import applying_command

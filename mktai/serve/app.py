@@ -346,8 +346,8 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             loaded = cache.get(ref)
             check_applies(loaded, "segment")
             rows = rows_of(kind, body)
-            result = run_segment(InMemory(rows, "request body"), model=loaded.ref,
-                                 store=cache.root)  # fmt: skip
+            # the cache's verified model: no re-hash of its files per request
+            result = run_segment(InMemory(rows, "request body"), model=loaded, store=cache.root)
             customers = result.customers
             return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
                            "customers": _records(customers)}, loaded)  # fmt: skip
@@ -408,7 +408,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             records = value.get("records")
             data = (InMemory(bodies.records_csv(records, max_rows), "request body")
                     if records is not None else None)  # fmt: skip
-            result = run_forecast(data, horizon=horizon, model=loaded.ref, store=cache.root,
+            result = run_forecast(data, horizon=horizon, model=loaded, store=cache.root,
                                   levels=tuple(levels))  # fmt: skip
             summary = {k: v for k, v in result.to_dict().items() if k not in ("frame", "detail")}
             return answer({**_plain(summary), "model": loaded.ref,
