@@ -249,6 +249,27 @@ def row_payload() -> dict:
 
 
 # --------------------------------------------------------------------------- the run
+def long_run(srv: Server, texts: tuple[str, dict], args: argparse.Namespace) -> None:
+    """--long-requests one-text sentiment requests at 16 connections: RSS, latency, errors."""
+    print(f"\n## long run: one-text sentiment, 16 connections, one worker {loadavg()}\n")
+    errors_before = ERRORS["count"]
+    r = measure(srv.url, *texts, 16, 1_000, args.long_seconds)
+    first, done, elapsed = srv.rss_mb(), r["n"], r["n"] / r["rps"]
+    r = measure(srv.url, *texts, 16, max(0, args.long_requests - 1_000),
+                max(1.0, args.long_seconds - elapsed))  # fmt: skip
+    done += r["n"]
+    last = srv.rss_mb()
+    print("| after requests | RSS MB | req/s | p50 / p95 / p99 ms | errors |")
+    print("|---|---|---|---|---|")
+    print(f"| 1,000 | {first:.1f} | | | |")
+    print(f"| {done:,} | {last:.1f} ({(last / first - 1) * 100:+.1f}%) | {r['rps']:.1f} "
+          f"| {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} "
+          f"| {ERRORS['count'] - errors_before} |")  # fmt: skip
+    if done < args.long_requests:
+        print(f"\n(time cap {args.long_seconds:g} s reached after {done:,} of "
+              f"{args.long_requests:,} requests)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0, help="time budget per cell")
@@ -257,6 +278,8 @@ def main() -> None:
                         help="requests in the long (memory, errors) run")  # fmt: skip
     parser.add_argument("--long-seconds", type=float, default=300.0,
                         help="time cap of the long run")  # fmt: skip
+    parser.add_argument("--only", choices=("all", "long"), default="all",
+                        help="run every table, or only the long run")  # fmt: skip
     args = parser.parse_args()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {CLIENT_CPU})
@@ -267,6 +290,16 @@ def main() -> None:
     from mktai.api import train
 
     train("propensity", BANK, name="response", target="y", store=store, cv=0, seed=0)
+    if args.only == "long":  # only the long run (e.g. to complete 20,000 requests)
+        srv = Server("cli", store)
+        try:
+            srv.wait("/readyz")
+            long_run(srv, ("/v1/sentiment", {"texts": ["Great product, fast delivery"]}), args)
+        finally:
+            srv.stop()
+        print(f"\nerrors: {ERRORS['count']} of {ERRORS['requests']:,} requests")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        return
     predict = ("/v1/models/response/predict", row_payload())
     texts = ("/v1/sentiment", {"texts": ["Great product, fast delivery"]})
     paths = {"predict": predict, "sentiment": texts}
@@ -375,23 +408,7 @@ def main() -> None:
             f"{cli_s / http_s:.2f}x |"
         )
 
-        print(f"\n## long run: one-text sentiment, 16 connections, one worker {loadavg()}\n")
-        errors_before = ERRORS["count"]
-        r = measure(srv.url, *texts, 16, 1_000, args.long_seconds)
-        first, done, elapsed = srv.rss_mb(), r["n"], r["n"] / r["rps"]
-        r = measure(srv.url, *texts, 16, max(0, args.long_requests - 1_000),
-                    max(1.0, args.long_seconds - elapsed))  # fmt: skip
-        done += r["n"]
-        last = srv.rss_mb()
-        print("| after requests | RSS MB | req/s | p50 / p95 / p99 ms | errors |")
-        print("|---|---|---|---|---|")
-        print(f"| 1,000 | {first:.1f} | | | |")
-        print(f"| {done:,} | {last:.1f} ({(last / first - 1) * 100:+.1f}%) | {r['rps']:.1f} "
-              f"| {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} "
-              f"| {ERRORS['count'] - errors_before} |")  # fmt: skip
-        if done < args.long_requests:
-            print(f"\n(time cap {args.long_seconds:g} s reached after {done:,} of "
-                  f"{args.long_requests:,} requests)")  # fmt: skip
+        long_run(srv, texts, args)
     finally:
         srv.stop()
     print(f"\nerrors: {ERRORS['count']} of {ERRORS['requests']:,} requests")
