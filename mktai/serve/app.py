@@ -132,7 +132,9 @@ def warm_up(loaded: LoadedModel) -> None:
 
         recommend_users(loaded, ["mktai-warm-up"], n=1)  # an unknown user: popularity
     elif callable(getattr(loaded.fitted, "predict", None)) and loaded.manifest.get("input_schema"):
-        predict_rows(loaded, InMemory(example_rows(loaded), "warm-up example"))
+        # reuse_plans=False: the example's cells (medians such as 0.0 for a yes/no column)
+        # must not decide the column types later requests are read with
+        predict_rows(loaded, InMemory(example_rows(loaded), "warm-up example"), reuse_plans=False)
 
 
 def create_app(config: ServeConfig | None = None) -> Any:
