@@ -278,8 +278,8 @@ def main() -> None:
                         help="requests in the long (memory, errors) run")  # fmt: skip
     parser.add_argument("--long-seconds", type=float, default=300.0,
                         help="time cap of the long run")  # fmt: skip
-    parser.add_argument("--only", choices=("all", "long"), default="all",
-                        help="run every table, or only the long run")  # fmt: skip
+    parser.add_argument("--only", choices=("all", "single", "long"), default="all",
+                        help="run every table, only the single-row one, or only the long run")  # fmt: skip
     args = parser.parse_args()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {CLIENT_CPU})
@@ -334,6 +334,9 @@ def main() -> None:
               f"| {m['p50']:.1f} / {m['p95']:.1f} / {m['p99']:.1f} "
               f"| {b['p50']:.1f} / {b['p95']:.1f} / {b['p99']:.1f} | {m['n']}, {b['n']} |")  # fmt: skip
 
+    if args.only == "single":
+        print(f"\nerrors: {ERRORS['count']} of {ERRORS['requests']:,} requests")
+        return
     print(f"\n## --workers 2 at 4 connections (client unpinned) {loadavg()}\n")
     two = Server("cli", store, workers=2)
     try:
