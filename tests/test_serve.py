@@ -258,6 +258,31 @@ def test_predict_equals_the_cli(client: httpx.Client, store: Path, leads, tmp_pa
     assert scores(backwards.json()) == scores(body)[::-1]
 
 
+def test_one_row_requests_score_like_the_batch_and_the_cli(
+    client: httpx.Client, store: Path, leads, tmp_path
+) -> None:
+    """A stream of one-row requests (the server's fast path: reused plan, cached categories)
+    gives each row the score it gets in a batch, and the score `mktai predict` writes for
+    a file holding that one row."""
+    path, rows = leads
+    batch = client.post("/v1/models/response@v1/predict", json={"records": typed(rows[:8])})
+    assert batch.status_code == 200, batch.text
+    one_by_one = []
+    for row in typed(rows[:8]):
+        answer = client.post("/v1/models/response@v1/predict", json={"records": [row]})
+        assert answer.status_code == 200 and answer.json()["rows"] == 1, answer.text
+        one_by_one.append(answer.json()["predictions"][0])
+    assert one_by_one == batch.json()["predictions"]  # the same numbers, exactly
+    single = tmp_path / "one.csv"
+    single.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
+    out = tmp_path / "one-scored.csv"
+    cli("predict", "--model", "response@v1", str(single), "-o", str(out), "--store", str(store))
+    with open(out, newline="", encoding="utf-8") as handle:
+        written = next(csv.DictReader(handle))
+    assert float(written["score"]) == pytest.approx(one_by_one[0]["score"], rel=1e-12)
+    assert written["prediction"] == str(one_by_one[0]["prediction"])
+
+
 def test_mlflow_protocol(client: httpx.Client, leads) -> None:
     _path, rows = leads
     records = typed(rows[:5])
@@ -563,6 +588,56 @@ def test_sigterm_lets_the_request_in_flight_finish(secured: Server, leads) -> No
     assert secured.proc.wait(30) == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(secured.url + "/livez", timeout=2)
+
+
+def _raw_request(port: int, head: bytes, body: bytes) -> bytes:
+    """Send a request whose body stops short of its Content-Length; read what comes back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(head + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_timeout_is_a_504_and_the_server_keeps_serving(store: Path, leads) -> None:
+    srv = Server(store, "--models", "response", "--timeout", "0.2")
+    try:
+        srv.wait("/readyz")
+        # a body that never arrives in full: the request cannot finish within --timeout
+        head = (b"POST /v1/models/response/predict HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                b"content-type: text/csv\r\ncontent-length: 5000\r\n\r\n")  # fmt: skip
+        stalled = _raw_request(srv.port, head, leads[0].read_bytes()[:300])
+        status_line, _, rest = stalled.partition(b"\r\n")
+        assert status_line.startswith(b"HTTP/1.1 504"), stalled[:200]
+        error = json.loads(rest.split(b"\r\n\r\n", 1)[1])
+        assert error == {"error": "the request took longer than 0.2 s (--timeout)",
+                         "detail": {"type": "Timeout", "status": 504}}  # fmt: skip
+        assert srv.wait_for_access_line("/v1/models/response/predict", after=0)["status"] == 504
+        # a batch that takes longer to score than the timeout (60,000 rows in 0.2 s)
+        lines = BANK.read_bytes().splitlines(keepends=True)
+        body = b"".join([lines[0], *(lines[1:] * 20)])
+        big = httpx.post(srv.url + "/v1/models/response/predict", content=body,
+                         headers={"content-type": "text/csv"}, timeout=120)  # fmt: skip
+        if big.status_code == 200:
+            pytest.skip("this machine scored 60,000 rows within 0.2 s: no slow batch to time out")
+        assert big.status_code == 504 and big.json()["detail"]["type"] == "Timeout"
+        assert "Traceback" not in big.text
+        # the work abandoned with the 504 finishes in the background; then requests are served
+        record = {"records": typed(leads[1][:1])}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            answer = httpx.post(srv.url + "/v1/models/response/predict", json=record, timeout=60)
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 504
+            time.sleep(0.2)  # polling interval, not a fixed wait
+        assert answer.status_code == 200 and answer.json()["rows"] == 1
+    finally:
+        srv.stop()
 
 
 def test_unsafe_or_impossible_settings_exit_2(store: Path) -> None:

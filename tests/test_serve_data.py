@@ -44,3 +44,26 @@ def test_plans_reuse_the_types_decided_for_a_header() -> None:
     assert again.frame["age"].isna().all() and again.frame["balance"].tolist() == [1200.0]
     other = load_table(InMemory(b"x,y\n1,2\n"), plans=plans)
     assert len(plans) == 2 and list(other.frame.columns) == ["x", "y"]
+
+
+def test_warm_up_does_not_decide_how_requests_are_read(tmp_path) -> None:
+    """The warm-up example holds the training medians (0.0 for a yes/no column): requests
+    after it still read 'yes'/'no' as yes/no, not as unreadable numbers (missing)."""
+    pytest.importorskip("fastapi", reason="mktai serve needs the serve extra")
+    from mktai.api import train
+    from mktai.api.loaded import load, predict_rows
+    from mktai.serve.app import warm_up
+
+    store = tmp_path / "store"
+    train("propensity", BANK, name="response", target="y", store=store, cv=0, seed=0,
+          params={"max_iter": 10})  # fmt: skip
+    loaded = load("response", store=store)
+    warm_up(loaded)
+    lines = BANK.read_bytes().splitlines(keepends=True)
+    header = lines[0].replace(b';"y"', b"")
+    rows = [line.rsplit(b";", 1)[0] + b"\n" for line in lines[1:4]]
+    result = predict_rows(loaded, InMemory(header + b"".join(rows), "request body"))
+    assert {"default", "housing", "loan"}.isdisjoint(result.missing_values)
+    cold = predict_rows(load("response", store=store), InMemory(header + b"".join(rows)),
+                        reuse_plans=False)  # fmt: skip
+    assert result.frame["score"].tolist() == cold.frame["score"].tolist()

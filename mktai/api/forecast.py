@@ -5,7 +5,8 @@
     res.frame        # series keys, date, forecast, lo_80, hi_80, lo_95, hi_95, model
     res.backtest     # MASE, sMAPE, RMSSE, OWA, coverage per model (rolling origin)
 
-`model=` names a stored model (`mktai train forecast ... --name weekly`); `algorithm=` picks the
+`model=` names a stored model (`mktai train forecast ... --name weekly`, or a LoadedModel from
+mktai.api.loaded, verified once, as a server holds it); `algorithm=` picks the
 method (auto, naive, snaive, drift, ets, theta, arima, linear, gbm, comb).
 """
 
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mktai.api.result import Result, internal, store_root
+from mktai.api.result import Result, internal
 from mktai.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mktai.api.loaded import LoadedModel
 
 
 @dataclass
@@ -60,7 +63,7 @@ def forecast(
     data: str | Path | pd.DataFrame | None = None,
     *,
     horizon: int | None = None,
-    model: str | None = None,
+    model: str | LoadedModel | None = None,
     algorithm: str | None = None,
     by: list[str] | str | None = None,
     freq: str | None = None,
@@ -98,14 +101,14 @@ def forecast(
             raise UsageError(f"--algorithm {algorithm}: a stored model ({model}) keeps its own")
         if exog or future is not None:
             raise UsageError("--exog/--future apply to a direct forecast, not to a stored model")
-        from mktai.tasks.stored import load_stored
+        from mktai.api.loaded import stored_model
 
-        version, _module, fitted = load_stored(store_root(store), model)
-        if version.kind != "forecast":
-            raise UsageError(f"{version.ref} is a {version.kind} model, not a forecast model")
+        ref, kind, fitted = stored_model(model, store)
+        if kind != "forecast":
+            raise UsageError(f"{ref} is a {kind} model, not a forecast model")
         outcome = fitted.forecast(table, horizon=horizon, levels=level_tuple, backtest=backtest,
                                   progress=progress)  # fmt: skip
-        algo, ref, h = fitted.algorithm, version.ref, horizon or fitted.config.horizon
+        algo, h = fitted.algorithm, horizon or fitted.config.horizon
     else:
         if table is None:
             raise UsageError("give DATA to forecast, or --model NAME of a stored forecast model")

@@ -188,6 +188,19 @@ def builtin_sentiment() -> LoadedModel:
                                  None)}, module=family, fitted=fitted, content_hash="")  # fmt: skip
 
 
+def stored_model(model: str | LoadedModel, store: Path | str | None) -> tuple[str, str, Any]:
+    """(ref, kind, fitted model) of a reference (loaded and sha256-verified now) or of a
+    LoadedModel (verified when it was loaded, re-checked by its owner, e.g. the server's
+    cache): the API functions taking `model=` accept either, so a server does not re-hash
+    the files on every request."""
+    if isinstance(model, LoadedModel):
+        return model.ref, model.kind, model.fitted
+    from mktai.tasks.stored import load_stored
+
+    version, _module, fitted = load_stored(store_root(store), model)
+    return version.ref, str(version.kind), fitted
+
+
 def check_applies(loaded: LoadedModel, command: str) -> None:
     """UsageError (the CLI's message) when `command` cannot apply this kind of model."""
     from mktai.api.predict import applying_command
@@ -215,11 +228,14 @@ def predict_rows(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     reuse_plans: bool = True,
+    keep_raw: bool = True,
 ) -> PredictResult:
     """Scores for DATA (a file or InMemory bytes) from a loaded row-scoring model.
 
     The same path as `predict`: cleaning layer, input-schema check, every row in input order.
     reuse_plans keeps the column types decided for a header (SchemaPlans) for later calls.
+    keep_raw=False: result.frame holds the cleaned input columns instead of the rows as
+    written (same scores; a server answering only scores skips rebuilding the raw rows).
     """
     from mktai.api.predict import PredictResult
     from mktai.tasks.stored import load_for
@@ -227,7 +243,7 @@ def predict_rows(
     check_applies(loaded, "predict")
     plans = loaded.plans if reuse_plans and not mapping and not encoding else None
     table = load_for(loaded.kind, data, mapping=mapping, encoding=encoding,
-                     unlabelled=True, dedupe=False, keep_raw=True, plans=plans)  # fmt: skip
+                     unlabelled=True, dedupe=False, keep_raw=keep_raw, plans=plans)  # fmt: skip
     scored, stats = loaded.fitted.predict(table)
     return PredictResult(
         ref=loaded.ref,

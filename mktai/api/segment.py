@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mktai.api.result import Result, internal, store_root
+from mktai.api.result import Result, internal
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mktai.api.loaded import LoadedModel
 
 
 @dataclass
@@ -75,7 +77,7 @@ def _segment_summary(data: Any, *, horizon: int | None, discount: float | None,
 def segment(
     data: list[Path | str] | Path | str,
     *,
-    model: str | None = None,
+    model: str | LoadedModel | None = None,
     store: Path | str | None = None,
     as_of: str | None = None,
     monetary: str | None = None,
@@ -96,7 +98,8 @@ def segment(
     engine: str | None = None,
     spark_master: str | None = None,
 ) -> SegmentRunResult:
-    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL).
+    """Segment the customers of transactions DATA (fit here, or apply the stored MODEL: a
+    reference, or a LoadedModel from mktai.api.loaded, verified once, as a server holds it).
 
     keep_duplicates keeps identical lines (a log without order ids has genuine ones). With clv
     and a customer summary table as DATA (frequency, recency, T[, monetary_value], as
@@ -177,7 +180,7 @@ def segment(
         result = stored.apply(frame, as_of=as_of_ts, clv=True if clv else None,
                               horizon=horizon, discount=discount, features=feature_frame,
                               summary=customers_in)  # fmt: skip
-        result.summary["model"] = model
+        result.summary["model"] = model if isinstance(model, str) else model.ref
         fitted = stored
     else:
         assert options is not None
@@ -217,14 +220,14 @@ def _on_spark(
     return None, tx.counts, tx.summary, tx.rejected, tx.reasons, tx.description
 
 
-def _load_model(store: Path | str | None, ref: str) -> Any:
+def _load_model(store: Path | str | None, ref: str | LoadedModel) -> Any:
+    from mktai.api.loaded import stored_model
     from mktai.errors import UsageError
-    from mktai.tasks.stored import load_stored
 
-    version, _, model = load_stored(store_root(store), ref)
-    if version.kind != "segments":
+    name, kind, model = stored_model(ref, store)
+    if kind != "segments":
         raise UsageError(
-            f"model {version.ref} is a {version.kind!r} model, not segments; "
+            f"model {name} is a {kind!r} model, not segments; "
             "train one with `mktai train segments DATA --name NAME`"
         )
     return model

@@ -582,7 +582,8 @@ def load_table(
         frame = stack_frames(frames) if frames else _empty_like(plan)
         del frames
         frame = _tidy_labels(frame, plan)
-        release_memory()
+        if len(frame) >= SMALL_TABLE:  # a server's one-row table frees nothing worth a trim
+            release_memory()
         all_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_rejects()
         return CleanTable(
             frame=frame,
@@ -596,6 +597,9 @@ def load_table(
         )
     finally:
         stream.close()
+
+
+SMALL_TABLE = 10_000  # rows below which load_table does not hand freed memory back
 
 
 def stack_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -651,16 +655,26 @@ def _raw_rows(stream: Stream, frame: pd.DataFrame) -> pd.DataFrame:
     return raw
 
 
+def _bool_numbers(values: pd.Series) -> Any:
+    """A yes/no column as int64 1/0, or float64 with NaN when some values are missing."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.Int8Dtype):  # what the cleaner makes: mask + data, no pandas ops
+        array = values.array
+        if not array.isna().any():
+            return array.to_numpy(dtype=np.int64)
+        return array.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values.astype("int64") if values.notna().all() else values.astype("float64")
+
+
 def _tidy_labels(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Integral float labels/targets (1.0, 0.0) become int64 so classes print as 1 and 0."""
     import numpy as np
 
     for column, kind in plan.types.items():
         if kind == "bool" and column in frame.columns:
-            values = frame[column]
-            frame[column] = (
-                values.astype("int64") if values.notna().all() else values.astype("float64")
-            )
+            frame[column] = _bool_numbers(frame[column])
     for role in ("label", "target", "rating"):
         column = plan.roles.get(role)
         if column is None or column not in frame.columns or role == "rating":

@@ -132,7 +132,9 @@ def warm_up(loaded: LoadedModel) -> None:
 
         recommend_users(loaded, ["mktai-warm-up"], n=1)  # an unknown user: popularity
     elif callable(getattr(loaded.fitted, "predict", None)) and loaded.manifest.get("input_schema"):
-        predict_rows(loaded, InMemory(example_rows(loaded), "warm-up example"))
+        # reuse_plans=False: the example's cells (medians such as 0.0 for a yes/no column)
+        # must not decide the column types later requests are read with
+        predict_rows(loaded, InMemory(example_rows(loaded), "warm-up example"), reuse_plans=False)
 
 
 def create_app(config: ServeConfig | None = None) -> Any:
@@ -254,6 +256,11 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return bodies.records_csv(value["records"], max_rows)
         return bodies.mlflow_csv(value, max_rows)[0]
 
+    def score_rows(loaded: LoadedModel, kind: str, body: bytes) -> Any:
+        """predict_rows on the body's rows; only scores are answered, so the rows as written
+        are not rebuilt (keep_raw=False: same scores, less work per request)."""
+        return predict_rows(loaded, InMemory(rows_of(kind, body), "request body"), keep_raw=False)
+
     def score(ref: str, kind: str, body: bytes, mlflow: bool) -> Any:
         loaded = cache.get(ref)
         if loaded.kind == "sentiment":
@@ -264,8 +271,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
                 texts = bodies.mlflow_texts(value, max_rows)
             result = sentiment_texts(loaded, texts)
             return answer(_sentiment_payload(result, loaded, mlflow), loaded)
-        result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
-        return answer(_predict_payload(result, mlflow), loaded)
+        return answer(_predict_payload(score_rows(loaded, kind, body), mlflow), loaded)
 
     async def handle(request: Request, work: Callable[[str, bytes], Any], *, csv_ok: bool = True):
         """Read the body (a bad one is its 4xx), then run work(kind, body) in the thread pool."""
@@ -304,8 +310,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
     async def predict(ref: str, request: Request):
         def work(kind: str, body: bytes):
             loaded = cache.get(ref)
-            result = predict_rows(loaded, InMemory(rows_of(kind, body), "request body"))
-            return answer(_predict_payload(result, mlflow=False), loaded)
+            return answer(_predict_payload(score_rows(loaded, kind, body), mlflow=False), loaded)
 
         return await handle(request, work)
 
@@ -343,8 +348,8 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             loaded = cache.get(ref)
             check_applies(loaded, "segment")
             rows = rows_of(kind, body)
-            result = run_segment(InMemory(rows, "request body"), model=loaded.ref,
-                                 store=cache.root)  # fmt: skip
+            # the cache's verified model: no re-hash of its files per request
+            result = run_segment(InMemory(rows, "request body"), model=loaded, store=cache.root)
             customers = result.customers
             return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
                            "customers": _records(customers)}, loaded)  # fmt: skip
@@ -405,7 +410,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             records = value.get("records")
             data = (InMemory(bodies.records_csv(records, max_rows), "request body")
                     if records is not None else None)  # fmt: skip
-            result = run_forecast(data, horizon=horizon, model=loaded.ref, store=cache.root,
+            result = run_forecast(data, horizon=horizon, model=loaded, store=cache.root,
                                   levels=tuple(levels))  # fmt: skip
             summary = {k: v for k, v in result.to_dict().items() if k not in ("frame", "detail")}
             return answer({**_plain(summary), "model": loaded.ref,

@@ -204,11 +204,28 @@ def limit_threads(rows: int):
     BLAS too: on a busy 2-core machine OpenBLAS's own threads made a logistic regression on
     bank marketing take 1.4 s instead of 0.35 s with one thread.
     """
+    return _controller().limit(limits=default_threads())
+
+
+_CONTROLLER: list[Any] = []  # [(modules loaded when it was built, ThreadpoolController)]
+
+
+def _controller() -> Any:
+    """threadpoolctl's view of the loaded thread pools, built once per set of imported modules.
+
+    Building it reads /proc/self/maps and every library's symbols (~5 ms, as much as scoring a
+    row in a server); a native library only arrives with an import, so it is rebuilt when
+    sys.modules has grown since.
+    """
+    import sys
+
     passive_openmp()
     import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime so the limit can reach it
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
-    return threadpool_limits(limits=default_threads())
+    if not _CONTROLLER or _CONTROLLER[0][0] != len(sys.modules):
+        _CONTROLLER[:] = [(len(sys.modules), ThreadpoolController())]
+    return _CONTROLLER[0][1]
 
 
 def save_skops(estimator: Any, path: Path) -> None:
