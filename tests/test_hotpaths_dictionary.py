@@ -39,6 +39,7 @@ def _hostile_rows(n: int, seed: int) -> list[list[str]]:
                 rng.choice(["2024-01-05 10:00:00", " 2024-02-29", "", "soon", "2024-03-01"]),
                 f"{rng.randrange(0, 900) / 100:.2f}",
                 rng.choice(["", "17850", "12345.0", " 4 "]),
+                rng.choice(["yes", " No", "", "YES", "no "]) if i % 1500 != 1499 else "ｙｅｓ",
             ]
         )
     return rows
@@ -48,7 +49,9 @@ def _hostile_rows(n: int, seed: int) -> list[list[str]]:
 def orders_csv(tmp_path: Path) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["InvoiceNo", "Description", "Quantity", "InvoiceDate", "Price", "CustomerID"])
+    writer.writerow(
+        ["InvoiceNo", "Description", "Quantity", "InvoiceDate", "Price", "CustomerID", "Member"]
+    )
     writer.writerows(_hostile_rows(3000, seed=15))
     path = tmp_path / "orders.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
@@ -86,6 +89,8 @@ def test_dictionary_batches_clean_like_plain_strings(orders_csv, monkeypatch):
     assert fast.stats.duplicates > 100
     assert fast_clean["description"].isna().any()  # empty text is missing, not ''
     assert "Tasse" in set(fast_clean["description"].dropna())  # trimmed
+    member = fast_clean["member"]  # yes/no: Arrow kernels, pandas for full-width
+    assert str(member.dtype) == "Int8" and member.isna().any() and set(member.dropna()) == {0, 1}
 
 
 def _per_row_evidence(values: pd.Series) -> dict[str, int]:
