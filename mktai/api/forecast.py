@@ -96,15 +96,19 @@ def forecast(
     if model is not None:
         if algorithm is not None:
             raise UsageError(f"--algorithm {algorithm}: a stored model ({model}) keeps its own")
-        if exog or future is not None:
-            raise UsageError("--exog/--future apply to a direct forecast, not to a stored model")
+        if exog:
+            raise UsageError(
+                f"--exog: the stored model {model} keeps the regressors it was "
+                "trained with; give their future values with --future"
+            )
         from mktai.tasks.stored import load_stored
 
         version, _module, fitted = load_stored(store_root(store), model)
         if version.kind != "forecast":
             raise UsageError(f"{version.ref} is a {version.kind} model, not a forecast model")
         outcome = fitted.forecast(table, horizon=horizon, levels=level_tuple, backtest=backtest,
-                                  progress=progress)  # fmt: skip
+                                  progress=progress,
+                                  future=_table(future, mapping, encoding, "--future"))  # fmt: skip
         algo, ref, h = fitted.algorithm, version.ref, horizon or fitted.config.horizon
     else:
         if table is None:
