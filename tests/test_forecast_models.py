@@ -90,6 +90,26 @@ def test_arima_recovers_ar1_coefficient():
     assert abs(np.mean(fit.mean[:, -1]) - 50) < 0.5
 
 
+def test_arima_css_recovers_airline_ma_coefficients():
+    """The batched CSS estimate of (0,1)(0,1)12 matches the simulated MA coefficients and
+    statsmodels' conditional least squares on the same series."""
+    rng = np.random.default_rng(11)
+    N, T, m = 60, 240, 12
+    e = rng.standard_normal((N, T + 13))
+    w = e[:, 13:] - 0.4 * e[:, 12:-1] - 0.6 * e[:, 1:-12] + 0.24 * e[:, :-13]
+    res = arima.css(w, np.ones((N, T), bool), m, [(0, 1, 0, 1)], np.zeros(N, bool))
+    beta = res["beta"][:, 0]
+    assert abs(np.median(beta[:, 4]) + 0.4) < 0.05
+    assert abs(np.median(beta[:, 6]) + 0.6) < 0.06
+    assert np.all(np.abs(beta[:, 6]) < 1)  # invertible
+    from statsmodels.tsa.arima.model import ARIMA
+
+    ref = ARIMA(w[0], order=(0, 0, 1), seasonal_order=(0, 0, 1, m), trend="n")
+    theirs = ref.fit().params  # exact ML: close to CSS for T = 240
+    assert abs(beta[0, 4] - theirs[0]) < 0.05
+    assert abs(beta[0, 6] - theirs[1]) < 0.08
+
+
 def test_linear_uses_exogenous_regressor():
     rng = np.random.default_rng(5)
     N, T, h = 4, 140, 14

@@ -99,15 +99,19 @@ def forecast(
     if model is not None:
         if algorithm is not None:
             raise UsageError(f"--algorithm {algorithm}: a stored model ({model}) keeps its own")
-        if exog or future is not None:
-            raise UsageError("--exog/--future apply to a direct forecast, not to a stored model")
+        if exog:
+            raise UsageError(
+                f"--exog: the stored model {model} keeps the regressors it was "
+                "trained with; give their future values with --future"
+            )
         from mktai.api.loaded import stored_model
 
         ref, kind, fitted = stored_model(model, store)
         if kind != "forecast":
             raise UsageError(f"{ref} is a {kind} model, not a forecast model")
         outcome = fitted.forecast(table, horizon=horizon, levels=level_tuple, backtest=backtest,
-                                  progress=progress)  # fmt: skip
+                                  progress=progress,
+                                  future=_table(future, mapping, encoding, "--future"))  # fmt: skip
         algo, h = fitted.algorithm, horizon or fitted.config.horizon
     else:
         if table is None:

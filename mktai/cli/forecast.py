@@ -215,6 +215,7 @@ def forecast(
       mktai forecast sales.csv --horizon 8 --exog price,promo --future drivers.csv
       mktai forecast sales.csv --horizon 12 --backtest 3 --detail --plot fc.html
       mktai forecast new_sales.csv --model weekly -o fc.csv   (a stored model)
+      mktai forecast --model plan --future drivers.csv        (stored with --exog)
     Output columns: the series keys, date, forecast, lo_80, hi_80, lo_95, hi_95, model.
     """
     from mktai.api.forecast import forecast as run_forecast

@@ -44,6 +44,13 @@ SPEC = FamilySpec(
         Param("wide", "bool", False, "one column per series instead of long format"),
         Param("value", "str", None, "the column to forecast (default: the amount/sales column)"),
         Param("exog", "list", None, "exogenous regressor columns (need future values)"),
+        Param(
+            "future",
+            "str",
+            None,
+            "train with --exog: future regressor values (date, keys, --exog columns) for the "
+            "stored forecast (default: last values carried forward)",
+        ),
         Param("level", "list", ["80", "95"], "prediction interval levels in percent"),
         Param(
             "origins", "int", 3, "rolling origins used by auto to choose per series", low=1, high=20

@@ -17,7 +17,7 @@ import numpy as np
 
 from mktai.errors import InputError, UsageError
 from mktai.tasks.forecast import engine
-from mktai.tasks.forecast.series import Panel, build_panel
+from mktai.tasks.forecast.series import Panel, attach_future, build_panel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -336,16 +336,43 @@ def panel_from(table: CleanTable, config: Config) -> Panel:
 
 
 def fit(table: CleanTable, kind: str, options: TrainOptions) -> ForecastModel:
-    """`mktai train forecast`: choose and fit per series, backtest once, keep the state."""
+    """`mktai train forecast`: choose and fit per series, backtest once, keep the state.
+
+    With --exog the regressors' history is stored with the model; the forecast made at training
+    uses --future values when given, else each series' last values carried forward (a warning
+    says so); `forecast --model NAME --future FILE` applies the model to real driver plans.
+    """
     config = Config.from_params(options.params, options.algorithm)
     panel = panel_from(table, config)
     if panel.exog:
-        raise UsageError(
-            "a stored forecast model with --exog would need future regressor values at every "
-            "run; train without --exog, or forecast with --exog and --future directly"
-        )
+        future = options.params.get("future")
+        if future:
+            from mktai.tasks.stored import load_for
+
+            attach_future(panel, load_for("forecast", future, keep_raw=True), config.horizon)
+        else:
+            _carry_forward(panel, config.horizon)
+    elif options.params.get("future"):
+        raise UsageError("--future gives regressor values: name them with --exog")
     outcome = run(panel, config, backtest=1, seed=options.seed, progress=options.progress)
     return ForecastModel(config=config, outcome=outcome, seed=options.seed)
+
+
+def _carry_forward(panel: Panel, h: int) -> None:
+    """Future regressors = each series' last observed values (the stored training forecast)."""
+    assert panel.X is not None
+    N, T, k = panel.X.shape
+    X = np.full((N, T + h, k), np.nan)
+    X[:, :T] = panel.X
+    rows = np.arange(N)
+    last = panel.X[rows, np.maximum(panel.n - 1, 0)]  # (N, k)
+    for step in range(h):
+        X[rows, panel.n + step] = last
+    panel.X = X
+    panel.warnings.append(
+        f"the forecast stored at training assumes {', '.join(panel.exog)} stay at their last "
+        "values (no --future given); `mktai forecast --model NAME --future FILE` uses real plans"
+    )
 
 
 class ForecastModel:
@@ -372,6 +399,8 @@ class ForecastModel:
             "Y": p.Y, "n": p.n, "choice": o.choice.astype("U40"), "naive2": o.naive2,
             "scale": _scale(p),
         }  # fmt: skip
+        if p.X is not None:
+            arrays["X"] = p.X[:, : p.Y.shape[1]]  # the regressors' history
         if o.ets_form is not None and o.ets_params is not None:
             arrays["ets_form"] = o.ets_form.astype("U12")
             arrays["ets_params"] = o.ets_params
@@ -388,7 +417,7 @@ class ForecastModel:
         write_json(directory / "config.json", {
             "format": FORMAT, "config": self.config.to_dict(), "seed": self.seed,
             "freq": p.freq, "period": p.period, "label": p.label, "m": p.m, "value": p.value,
-            "keys": p.key_names, "start": [str(s) for s in p.start],
+            "keys": p.key_names, "start": [str(s) for s in p.start], "exog": p.exog,
         })  # fmt: skip
 
     def manifest_fields(self) -> dict[str, Any]:
@@ -404,6 +433,7 @@ class ForecastModel:
                 "keys": o.panel.key_names,
                 "value": o.panel.value,
                 "frequency": o.panel.freq,
+                "exog": o.panel.exog,
             },  # fmt: skip
             "warnings": o.warnings,
             "forecast": {
@@ -427,7 +457,8 @@ class ForecastModel:
         start = [pd.Period(v, freq=meta["period"]) for v in meta["start"]]
         return Panel(keys=keys, Y=s["arrays"]["Y"], n=s["arrays"]["n"].astype(int), start=start,
                      freq=meta["freq"], period=meta["period"], label=meta["label"], m=meta["m"],
-                     value=meta["value"], notes={"frequency": meta["freq"]})  # fmt: skip
+                     value=meta["value"], notes={"frequency": meta["freq"]},
+                     exog=list(meta.get("exog") or []), X=s["arrays"].get("X"))  # fmt: skip
 
     def quantiles(self) -> dict[str, dict[int, np.ndarray]]:
         out: dict[str, dict[int, np.ndarray]] = {}
@@ -439,8 +470,11 @@ class ForecastModel:
 
     def forecast(self, table: CleanTable | None, *, horizon: int | None = None,
                  levels: tuple[int, ...] | None = None, backtest: int = 0,
-                 progress: Any = None) -> Outcome:  # fmt: skip
-        """Forecast from new data (or the training data when table is None)."""
+                 progress: Any = None, future: CleanTable | None = None) -> Outcome:  # fmt: skip
+        """Forecast from new data (or the training data when table is None).
+
+        A model trained with --exog needs `future`: the regressors for the next periods.
+        """
         cfg = Config(**{**self.config.__dict__})
         if horizon is not None:
             cfg.horizon = horizon
@@ -454,6 +488,10 @@ class ForecastModel:
                 f"{table.describe()}: the data is {panel.freq}, the model was trained on "
                 f"{stored.freq} series; give --freq {stored.freq}"
             )
+        if self.config.exog:
+            attach_future(panel, future, cfg.horizon)  # no future: the error says what to give
+        elif future is not None:
+            raise UsageError("this model was trained without --exog: --future does not apply")
         known = {name: i for i, name in enumerate(stored.names())}
         idx = np.array([known.get(name, -1) for name in panel.names()])
         seen = idx >= 0
@@ -488,6 +526,11 @@ class ForecastModel:
         cfg = _apply_config(Config(**{**self.config.__dict__}), stored)
         panel = panel_from(table, cfg)
         fc = self.state["forecast"]
+        if self.config.exog:
+            # conditional on the drivers: re-forecast from the training history with the
+            # regressors' realised values in DATA (the stored forecast assumed a plan)
+            outcome = self.forecast(None, future=table)
+            fc = outcome.frame.assign(naive2=outcome.naive2.reshape(-1))
         keys = stored.key_names
         rows = []
         for i, name in enumerate(panel.names()):
@@ -521,6 +564,11 @@ class ForecastModel:
             "metrics": {k: v for k, v in metrics.items() if v is not None},
             "forecast_window": [str(fc["date"].min().date()), str(fc["date"].max().date())],
             "points_without_actuals": missing,
+            **(
+                {"drivers": f"realised {', '.join(self.config.exog)} from DATA"}
+                if self.config.exog
+                else {}
+            ),  # fmt: skip
             "coverage_note": "coverage_XX is the share of actuals inside the XX% interval; "
             "gate its distance to nominal with coverage_error_XX (lower is better)",
         }
