@@ -47,13 +47,17 @@ def output_format(path: Path | None) -> str:
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
-    import pandas as pd
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote.
+
+    Categorical columns are text too (an API user's labels), and so are the column names: the
+    header is a row of cells like any other. The caller's frame is never changed.
+    """
+    import re
 
     out = frame
     for column in frame.columns:
         values = frame[column]
-        if values.dtype.kind in "iufbmM" or isinstance(values.dtype, pd.CategoricalDtype):
+        if values.dtype.kind in "iufbmM":
             continue
         text = values.astype("string")
         risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
@@ -66,6 +70,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if out is frame:
                 out = frame.copy()
             out[column] = text.mask(risky, "'" + text)
+    names = [
+        f"'{name}"
+        if isinstance(name, str)
+        and name.startswith(FORMULA_START)
+        and not re.fullmatch(PLAIN_NUMBER, name)
+        else name
+        for name in frame.columns
+    ]
+    if names != list(frame.columns):
+        out = out.set_axis(names, axis=1)  # a new frame: the caller's keeps its names
     return out
 
 

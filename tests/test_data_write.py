@@ -1,0 +1,167 @@
+"""data/write.py, the one writer of every table and report: what a user (or the next program)
+reads back. Written from the survivors of `make mutate`: each test pins a behaviour a mutant of
+write.py changed without any test noticing.
+
+Files are read back with the csv module, pyarrow and /proc, not with mktai.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from mktai.data import TableWriter, write_json, write_table
+from mktai.data.write import MKTAI_METADATA_KEY, neutralise_formulas
+from mktai.errors import InputError, UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+# --------------------------------------------------------------------------- formula cells
+
+
+def test_the_callers_frame_is_left_as_it_was():
+    """Neutralising works on a copy: an API user's DataFrame still holds their own values."""
+    frame = pd.DataFrame({"note": ["=1+1", "ok"], "n": [1, 2]})
+    before = frame.copy()
+    safe = neutralise_formulas(frame)
+    assert safe["note"].tolist() == ["'=1+1", "ok"]
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_a_formula_next_to_a_missing_cell_is_neutralised_and_the_gap_stays_empty(tmp_path):
+    out = tmp_path / "t.csv"
+    write_table(pd.DataFrame({"note": ["=cmd|x", None, "-2+3", "-4"], "n": [1, 2, 3, 4]}), out)
+    assert _csv_rows(out) == [["note", "n"], ["'=cmd|x", "1"], ["", "2"], ["'-2+3", "3"],
+                              ["-4", "4"]]  # fmt: skip
+
+
+def test_numbers_and_durations_are_written_as_numbers_not_as_quoted_text(tmp_path):
+    """Numeric columns are not text: -inf and a negative duration keep their form."""
+    out = tmp_path / "t.csv"
+    frame = pd.DataFrame(
+        {
+            "x": [-np.inf, -1.5],
+            "k": [-3, 4],
+            "d": pd.to_timedelta([-1, 2], unit="D"),
+            "when": pd.to_datetime(["2024-01-05", "2024-02-01"]),
+        }
+    )
+    write_table(frame, out)
+    assert _csv_rows(out) == [
+        ["x", "k", "d", "when"],
+        ["-inf", "-3", "-1 days", "2024-01-05"],
+        ["-1.5", "4", "2 days", "2024-02-01"],
+    ]
+
+
+def test_categorical_cells_and_column_names_are_neutralised_too(tmp_path):
+    """A pandas categorical (how an API user often holds labels) and a header are text a
+    spreadsheet runs like any other cell."""
+    out = tmp_path / "t.csv"
+    frame = pd.DataFrame({"tag": pd.Categorical(["=1+1", "@x", "ok"]), "=h": [1, 2, 3]})
+    write_table(frame, out)
+    assert _csv_rows(out) == [["tag", "'=h"], ["'=1+1", "1"], ["'@x", "2"], ["ok", "3"]]
+    assert list(frame.columns) == ["tag", "=h"]  # the caller's frame is unchanged
+
+
+def test_missing_text_alone_does_not_switch_to_quoting_every_cell(tmp_path):
+    """Only a CR makes the writer quote all text; a missing value is written bare."""
+    out = tmp_path / "t.csv"
+    write_table(pd.DataFrame({"n": [1, 2], "a": ["x", None]}), out)
+    assert out.read_bytes() == b"n,a\n1,x\n2,\n"
+
+
+def test_text_files_are_utf8_whatever_the_locale(tmp_path):
+    """A server with LANG=C (ASCII locale, no UTF-8 mode): the output is still UTF-8."""
+    out = tmp_path / "reviews.csv"
+    code = (  # the program text stays ASCII: the C locale could not pass it otherwise
+        "import pandas as pd, sys; from mktai.data import write_table; "
+        "write_table(pd.DataFrame({'text': ['\\u8d28\\u91cf', 'caf\\xe9\\r']}), sys.argv[1])"
+    )
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+           "PYTHONCOERCECLOCALE": "0", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, str(out)], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    assert out.read_bytes() == '"text"\n"质量"\n"café\r"\n'.encode()
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+def test_parquet_keeps_only_the_frames_columns_and_the_mktai_metadata(tmp_path):
+    """A filtered frame (index 1, 3) writes no index column; the ingest marker and pandas'
+    own metadata are both in the schema; snappy compressed."""
+    out = tmp_path / "t.parquet"
+    frame = pd.DataFrame({"a": ["x", "y", "z", "w"], "n": [1, 2, 3, 4]}).iloc[1::2]
+    facts = {"ingested": True, "deduplicated": False, "mktai": "0.1"}
+    writer = TableWriter(out, metadata=facts)
+    writer.write(frame)
+    writer.close()
+    handle = pq.ParquetFile(out)
+    assert handle.schema_arrow.names == ["a", "n"]
+    meta = handle.schema_arrow.metadata
+    assert json.loads(meta[MKTAI_METADATA_KEY]) == facts and b"pandas" in meta
+    assert handle.metadata.row_group(0).column(0).compression == "SNAPPY"
+    assert pd.read_parquet(out).to_dict("list") == {"a": ["y", "w"], "n": [2, 4]}
+
+
+def test_parquet_chunks_of_another_type_name_the_file_and_the_first_row(tmp_path):
+    out = tmp_path / "t.parquet"
+    writer = TableWriter(out)
+    writer.write(pd.DataFrame({"n": [1, 2]}))
+    with pytest.raises(InputError) as caught:
+        writer.write(pd.DataFrame({"n": ["x"]}))
+    writer.abort()
+    message = str(caught.value)
+    head = f"{out}: rows 3 on have column types that differ from the first rows ("
+    assert message.startswith(head) and message.endswith("); write CSV or fix the input")
+    reason = message[len(head) : -len("); write CSV or fix the input")]
+    assert reason and reason != "None" and "\n" not in reason
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- abort
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_abort_keeps_the_old_output_closes_the_file_and_can_run_twice(tmp_path, suffix):
+    out = tmp_path / f"t{suffix}"
+    write_table(pd.DataFrame({"a": ["old"]}), out)
+    before = out.read_bytes()
+    fds = _open_fds()
+    writer = TableWriter(out)
+    writer.write(pd.DataFrame({"a": ["new", "rows"]}))
+    writer.abort()
+    assert _open_fds() == fds  # no descriptor left open (a server aborts many writes)
+    writer.abort()  # a second abort (an outer handler) is harmless
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_write_json_names_the_file_it_cannot_create(tmp_path):
+    """The folder exists but the file cannot be made (a name too long for the file system)."""
+    target = tmp_path / ("r" * 250 + ".json")
+    with pytest.raises(UsageError) as caught:
+        write_json({"a": 1}, target)
+    assert str(caught.value) == f"cannot write {target}: File name too long"
+    assert list(tmp_path.iterdir()) == []
