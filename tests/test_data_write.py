@@ -165,3 +165,153 @@ def test_write_json_names_the_file_it_cannot_create(tmp_path):
         write_json({"a": 1}, target)
     assert str(caught.value) == f"cannot write {target}: File name too long"
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- JSON and JSON lines
+
+
+def _chunks() -> list[pd.DataFrame]:
+    """Streamed output: a chunk, an empty one (every row of it rejected), another chunk."""
+    when = pd.to_datetime(["2024-01-05 08:26:00", "2024-02-29 23:59:59", "2024-03-01 12:00:00"])
+    frame = pd.DataFrame({"when": when, "text": ["质量很好", "café", "ok"], "n": [1.5, None, 3]})
+    return [frame.iloc[:2], frame.iloc[:0], frame.iloc[2:]]
+
+
+RECORDS = [
+    '{"when":"2024-01-05T08:26:00.000","text":"质量很好","n":1.5}',
+    '{"when":"2024-02-29T23:59:59.000","text":"café","n":null}',
+    '{"when":"2024-03-01T12:00:00.000","text":"ok","n":3.0}',
+]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "expected"),
+    [
+        (".json", "[" + ",".join(RECORDS) + "]\n"),
+        (".jsonl", "\n".join(RECORDS) + "\n"),
+        (
+            ".csv",
+            "when,text,n\n2024-01-05 08:26:00,质量很好,1.5\n2024-02-29 23:59:59,café,\n"
+            "2024-03-01 12:00:00,ok,3.0\n",
+        ),
+    ],
+)
+def test_json_outputs_stream_chunks_into_one_document_with_iso_dates_and_readable_text(
+    tmp_path, suffix, expected
+):
+    out = tmp_path / f"t{suffix}"
+    writer = TableWriter(out)
+    first, empty, last = _chunks()
+    for chunk in (empty, first, empty, empty, last, empty):
+        writer.write(chunk)
+    writer.close()
+    assert writer.rows == 3  # what the command reports as "rows out"
+    assert out.read_text(encoding="utf-8") == expected
+    if suffix == ".json":
+        assert [r["text"] for r in json.loads(out.read_text(encoding="utf-8"))] == [
+            "质量很好", "café", "ok"
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("suffix", "expected"), [(".csv", ""), (".json", "[]\n"), (".jsonl", "")])
+def test_an_output_without_rows_is_still_a_valid_file(tmp_path, suffix, expected):
+    """Nothing written, or only empty chunks: an empty CSV (or its header once), an empty JSON
+    array (once: two empty chunks used to give '[[]')."""
+    out = tmp_path / f"none{suffix}"
+    writer = TableWriter(out)
+    writer.close()
+    assert out.read_text() == expected
+    out = tmp_path / f"empty{suffix}"
+    writer = TableWriter(out)
+    writer.write(_chunks()[1])
+    writer.write(_chunks()[1])
+    writer.close()
+    assert out.read_text() == {".csv": "when,text,n\n"}.get(suffix, expected)
+
+
+def test_an_empty_result_writes_the_header_of_the_frame_it_would_have_had(tmp_path):
+    out = tmp_path / "t.csv"
+    writer = TableWriter(out)
+    writer.close(empty_frame=_chunks()[1])
+    assert out.read_text() == "when,text,n\n"
+    out = tmp_path / "t.parquet"
+    writer = TableWriter(out)
+    writer.close(empty_frame=_chunks()[1])
+    assert pq.ParquetFile(out).schema_arrow.names == ["when", "text", "n"]
+
+
+# --------------------------------------------------------------------------- special outputs
+
+
+def test_a_named_pipe_is_written_in_place_as_csv_and_stays_a_pipe(tmp_path):
+    """`-o pipe` (no suffix) or /dev/stdout: no temp file, no rename over the pipe, CSV."""
+    import stat
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    write_table(pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}), pipe)
+    reader.join(timeout=30)
+    assert received == [b"a,n\n'=x,1\ny,2\n"]
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+    write_table(pd.DataFrame({"a": [1]}), Path("/dev/null"))  # a device: written, no error
+
+
+def test_an_output_name_too_long_is_a_usage_error_naming_it(tmp_path):
+    """Was an internal error (exit 70) from `mktai ingest in.csv -o <300 characters>.csv`."""
+    from typer.testing import CliRunner
+
+    from mktai.cli.app import app
+
+    target = tmp_path / ("x" * 300 + ".csv")
+    with pytest.raises(UsageError) as caught:
+        TableWriter(target)
+    assert str(caught.value) == f"cannot write {target}: File name too long; choose another path"
+    TableWriter(None).abort()  # nothing to drop for stdout: harmless
+    result = CliRunner().invoke(app, ["ingest", str(ROOT / "sample_data" / "reviews.csv"),
+                                      "-o", str(target)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "File name too long; choose another path" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(tmp_path):
+    """A kill -9 leaves .NAME.PID.xxx.tmp behind: the next writer of NAME removes it when PID is
+    gone, or when untouched for over an hour; a live writer's temp and other files stay."""
+    import time
+
+    from mktai.data.write import reclaim_temps
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(done.stdout)
+    live = os.getppid()  # the process that started this test: alive
+    out = tmp_path / "out.csv"
+    names = {
+        "dead": f".out.csv.{dead}.ab12.tmp",
+        "live": f".out.csv.{live}.cd34.tmp",
+        "live_old": f".out.csv.{live}.ef56.tmp",
+        "mine": f".out.csv.{os.getpid()}.gh78.tmp",
+        "no_pid_old": ".out.csv.zz.tmp",
+        "no_pid": ".out.csv.yy.tmp",
+        "other": f".other.csv.{dead}.ab12.tmp",
+        "not_tmp": f".out.csv.{dead}.ab12.part",
+    }
+    for name in names.values():
+        (tmp_path / name).write_text("partial")
+    hour_ago = time.time() - 3601
+    for key in ("live_old", "no_pid_old"):
+        os.utime(tmp_path / names[key], (hour_ago, hour_ago))
+    os.symlink(tmp_path / names["other"], tmp_path / f".out.csv.{dead}.link.tmp")
+    removed = reclaim_temps(out)
+    assert sorted(p.name for p in removed) == sorted(
+        names[k] for k in ("dead", "live_old", "no_pid_old")
+    )
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {names[k] for k in ("live", "mine", "no_pid", "other", "not_tmp")} | {
+        f".out.csv.{dead}.link.tmp"
+    }

@@ -129,6 +129,10 @@ class TableWriter:
             self._tmp = Path(tmp)
 
     def write(self, frame: pd.DataFrame) -> None:
+        """Append a chunk. Whether the header / the opening '[' is still due depends on what was
+        written (an empty first chunk writes it), not on the row count: empty chunks (every row
+        rejected) before or between others would otherwise repeat it."""
+        started = self._handle is not None
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
@@ -136,7 +140,7 @@ class TableWriter:
             self._write_text(
                 safe.to_csv(
                     index=False,
-                    header=self.rows == 0,
+                    header=not started,
                     lineterminator="\n",
                     quoting=csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL,
                 )
@@ -151,7 +155,7 @@ class TableWriter:
                 )
         else:  # json: one array, streamed
             body = frame.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]
-            prefix = "[" if self.rows == 0 else ("," if body else "")
+            prefix = "[" if not started else ("," if body and self.rows else "")
             self._write_text(prefix + body)
         self.rows += len(frame)
 
@@ -205,7 +209,7 @@ class TableWriter:
         ):
             self.write(empty_frame)
         if self.format == "json":
-            self._write_text("[" if self.rows == 0 and self._handle is None else "")
+            self._write_text("[" if self._handle is None else "")
             self._write_text("]\n")
         if self._parquet is not None:
             self._parquet.close()
@@ -314,7 +318,11 @@ def ensure_parent(path: Path) -> None:
         raise UsageError(
             f"cannot write {path}: {exc.strerror} ({exc.filename}); choose another path"
         ) from None
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long for the file system: exit 2, not an internal error
+        raise UsageError(f"cannot write {path}: {exc.strerror}; choose another path") from None
+    if is_dir:
         raise UsageError(f"cannot write {path}: it is a directory; give a file name")
 
 
