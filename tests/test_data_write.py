@@ -251,7 +251,8 @@ def test_a_named_pipe_is_written_in_place_as_csv_and_stays_a_pipe(tmp_path):
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    # a daemon: should the writer never open the pipe, the test fails instead of hanging
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
     reader.start()
     write_table(pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}), pipe)
     reader.join(timeout=30)
