@@ -316,3 +316,14 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
     assert left == {names[k] for k in ("live", "mine", "no_pid", "other", "not_tmp")} | {
         f".out.csv.{dead}.link.tmp"
     }
+
+
+def test_missing_folders_are_created_and_a_folder_is_not_a_file_name(tmp_path):
+    out = tmp_path / "2024" / "q1" / "scores.csv"
+    write_table(pd.DataFrame({"a": [1]}), out)
+    assert out.read_text() == "a\n1\n"
+    folder = tmp_path / "2024" / "q1" / "old.csv"
+    folder.mkdir()
+    with pytest.raises(UsageError) as caught:
+        write_table(pd.DataFrame({"a": [1]}), folder)
+    assert str(caught.value) == f"cannot write {folder}: it is a directory; give a file name"
