@@ -290,7 +290,10 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     dead = int(done.stdout)
-    live = os.getppid()  # the process that started this test: alive
+    # a live writer of our own (never a pid we did not start: a broken liveness check could
+    # signal it)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    live = sleeper.pid
     out = tmp_path / "out.csv"
     names = {
         "dead": f".out.csv.{dead}.ab12.tmp",
@@ -308,7 +311,11 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
     for key in ("live_old", "no_pid_old"):
         os.utime(tmp_path / names[key], (hour_ago, hour_ago))
     os.symlink(tmp_path / names["other"], tmp_path / f".out.csv.{dead}.link.tmp")
-    removed = reclaim_temps(out)
+    try:
+        removed = reclaim_temps(out)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
     assert sorted(p.name for p in removed) == sorted(
         names[k] for k in ("dead", "live_old", "no_pid_old")
     )
