@@ -104,10 +104,11 @@ def test_text_files_are_utf8_whatever_the_locale(tmp_path):
 
 
 def test_parquet_keeps_only_the_frames_columns_and_the_mktai_metadata(tmp_path):
-    """A filtered frame (index 1, 3) writes no index column; the ingest marker and pandas'
+    """A filtered frame writes no index column; the ingest marker and pandas'
     own metadata are both in the schema; snappy compressed."""
     out = tmp_path / "t.parquet"
-    frame = pd.DataFrame({"a": ["x", "y", "z", "w"], "n": [1, 2, 3, 4]}).iloc[1::2]
+    frame = pd.DataFrame({"a": ["x", "y", "z", "w"], "n": [1, 2, 3, 4]})
+    frame = frame[frame["n"] % 2 == 0]  # index [1, 3]: not a range, pyarrow would keep it
     facts = {"ingested": True, "deduplicated": False, "mktai": "0.1"}
     writer = TableWriter(out, metadata=facts)
     writer.write(frame)
@@ -273,6 +274,10 @@ def test_an_output_name_too_long_is_a_usage_error_naming_it(tmp_path):
         TableWriter(target)
     assert str(caught.value) == f"cannot write {target}: File name too long; choose another path"
     TableWriter(None).abort()  # nothing to drop for stdout: harmless
+    fits = tmp_path / ("y" * 240 + ".csv")  # a valid name, but its temp file's is too long
+    with pytest.raises(UsageError) as caught:
+        TableWriter(fits)
+    assert str(caught.value) == f"cannot write {fits}: File name too long"
     result = CliRunner().invoke(app, ["ingest", str(ROOT / "sample_data" / "reviews.csv"),
                                       "-o", str(target)])  # fmt: skip
     assert result.exit_code == 2, result.output
@@ -313,6 +318,7 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
     os.symlink(tmp_path / names["other"], tmp_path / f".out.csv.{dead}.link.tmp")
     try:
         removed = reclaim_temps(out)
+        assert sleeper.poll() is None  # asked whether it lives, not signalled
     finally:
         sleeper.kill()
         sleeper.wait()

@@ -40,6 +40,11 @@ def test_fail_under_fails_only_when_worse(metric: str):
         assert bad.value == worse and bad.kind == "fail-under"
         assert ("at most" if lower else "at least") in bad.message and "fails" in bad.message
         assert metric in gates.failure_message([bad, good])
+    # the spec may name the metric with its section, as the report lists it
+    (dotted,) = gates.fail_under(
+        {f"backtest.store_7.{metric}": worse}, {f"backtest.store_7.{metric}": limit}
+    )
+    assert not dotted.passed, metric
 
 
 @pytest.mark.parametrize("metric", LOWER + HIGHER)
