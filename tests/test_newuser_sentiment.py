@@ -29,7 +29,7 @@ def test_input_file_keeps_empty_texts_as_unknown_in_order(tmp_path):
     assert scored["review"].tolist() == given["review"].tolist()  # same rows, same order
     empty = scored[given["review"].str.strip() == ""]
     # the file has its own label column, so the results are predicted_label / _probability
-    assert len(empty) >= 1 and (empty["predicted_label"] == "unknown").all()
+    assert len(empty) == 1 and (empty["predicted_label"] == "unknown").all()  # 1 in the file
     assert "rejected by cleaning" not in result.stderr
 
 

@@ -20,7 +20,10 @@ from mktai.evaluation import gates
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 LOWER = ["log_loss", "brier", "mae", "rmse", "mape", "mse"]
+# the forecast metrics: "All but coverage are lower-is-better in gates"
+LOWER += ["smape", "mase", "rmsse", "owa", "coverage_error_80", "coverage_error_95"]
 HIGHER = ["roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "r2", "average_precision"]
+HIGHER += ["coverage_80", "coverage_95", "ndcg_at_10"]
 
 
 @pytest.mark.parametrize("metric", LOWER + HIGHER)
@@ -28,7 +31,7 @@ def test_fail_under_fails_only_when_worse(metric: str):
     lower = metric in LOWER
     worse, better = (0.6, 0.4) if lower else (0.4, 0.6)
     limit = 0.5
-    for prefix in ("", "holdout."):  # plain and dotted metric names
+    for prefix in ("", "holdout.", "backtest.store_7."):  # plain and dotted metric names
         name = prefix + metric
         (bad,) = gates.fail_under({name: worse}, {metric: limit})
         (good,) = gates.fail_under({name: better}, {metric: limit})
@@ -37,6 +40,11 @@ def test_fail_under_fails_only_when_worse(metric: str):
         assert bad.value == worse and bad.kind == "fail-under"
         assert ("at most" if lower else "at least") in bad.message and "fails" in bad.message
         assert metric in gates.failure_message([bad, good])
+    # the spec may name the metric with its section, as the report lists it
+    (dotted,) = gates.fail_under(
+        {f"backtest.store_7.{metric}": worse}, {f"backtest.store_7.{metric}": limit}
+    )
+    assert not dotted.passed, metric
 
 
 @pytest.mark.parametrize("metric", LOWER + HIGHER)
@@ -198,3 +206,36 @@ def test_gate_records_and_the_exit_1_line_say_exactly_what_happened():
         f"2 evaluation gate(s) failed: {dropped.message}; {under.message}"
     )
     assert gates.lower_is_better("holdout.MAE") and not gates.lower_is_better("mae.roc_auc")
+
+
+def test_an_undefined_metric_gate_still_names_its_spec_and_limit():
+    """The JUnit case and the JSON report of an n/a gate carry the spec it came from."""
+    (gate,) = gates.fail_under({"holdout.roc_auc": None}, {"roc_auc": 0.75})
+    assert (gate.name, gate.limit, gate.value, gate.passed) == (
+        "fail-under roc_auc=0.75",
+        0.75,
+        None,
+        False,
+    )
+
+
+def test_a_baseline_without_the_metric_is_a_usage_error_of_max_drop():
+    """The baseline version (an older model) may not report a metric the new one does."""
+    from mktai.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        gates.max_drop({"f1": 0.5, "recall": 0.4}, {"f1": 0.6}, {"recall": 0.1}, "m@v1")
+    assert str(caught.value) == (
+        "--max-drop names metric 'recall', which this model does not report: f1"
+    )
+
+
+def test_a_drop_equal_to_the_allowed_one_passes_and_no_change_is_not_a_drop():
+    # exactly at the limit (the 1e-12 slack absorbs float noise such as 0.55 - 0.5)
+    (edge,) = gates.max_drop({"recall": 0.0}, {"recall": 1e-12}, {"recall": 0.0}, "m@v1")
+    assert edge.passed
+    (noisy,) = gates.max_drop({"mae": 0.55}, {"mae": 0.5}, {"mae": 0.05}, "m@v1")
+    assert noisy.passed
+    (same,) = gates.max_drop({"mae": 0.5}, {"mae": 0.5}, {"mae": 0.0}, "m@v1")
+    assert same.passed
+    assert same.message == "mae 0.5000 vs 0.5000 in m@v1: change 0.0000 within the allowed 0"

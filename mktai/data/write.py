@@ -47,13 +47,17 @@ def output_format(path: Path | None) -> str:
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
-    import pandas as pd
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote.
+
+    Categorical columns are text too (an API user's labels), and so are the column names: the
+    header is a row of cells like any other. The caller's frame is never changed.
+    """
+    import re
 
     out = frame
     for column in frame.columns:
         values = frame[column]
-        if values.dtype.kind in "iufbmM" or isinstance(values.dtype, pd.CategoricalDtype):
+        if values.dtype.kind in "iufbmM":
             continue
         text = values.astype("string")
         risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
@@ -66,6 +70,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if out is frame:
                 out = frame.copy()
             out[column] = text.mask(risky, "'" + text)
+    names = [
+        f"'{name}"
+        if isinstance(name, str)
+        and name.startswith(FORMULA_START)
+        and not re.fullmatch(PLAIN_NUMBER, name)
+        else name
+        for name in frame.columns
+    ]
+    if names != list(frame.columns):
+        out = out.set_axis(names, axis=1)  # a new frame: the caller's keeps its names
     return out
 
 
@@ -115,6 +129,10 @@ class TableWriter:
             self._tmp = Path(tmp)
 
     def write(self, frame: pd.DataFrame) -> None:
+        """Append a chunk. Whether the header / the opening '[' is still due depends on what was
+        written (an empty first chunk writes it), not on the row count: empty chunks (every row
+        rejected) before or between others would otherwise repeat it."""
+        started = self._handle is not None
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
@@ -122,7 +140,7 @@ class TableWriter:
             self._write_text(
                 safe.to_csv(
                     index=False,
-                    header=self.rows == 0,
+                    header=not started,
                     lineterminator="\n",
                     quoting=csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL,
                 )
@@ -137,7 +155,7 @@ class TableWriter:
                 )
         else:  # json: one array, streamed
             body = frame.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]
-            prefix = "[" if self.rows == 0 else ("," if body else "")
+            prefix = "[" if not started else ("," if body and self.rows else "")
             self._write_text(prefix + body)
         self.rows += len(frame)
 
@@ -191,7 +209,7 @@ class TableWriter:
         ):
             self.write(empty_frame)
         if self.format == "json":
-            self._write_text("[" if self.rows == 0 and self._handle is None else "")
+            self._write_text("[" if self._handle is None else "")
             self._write_text("]\n")
         if self._parquet is not None:
             self._parquet.close()
@@ -300,7 +318,11 @@ def ensure_parent(path: Path) -> None:
         raise UsageError(
             f"cannot write {path}: {exc.strerror} ({exc.filename}); choose another path"
         ) from None
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long for the file system: exit 2, not an internal error
+        raise UsageError(f"cannot write {path}: {exc.strerror}; choose another path") from None
+    if is_dir:
         raise UsageError(f"cannot write {path}: it is a directory; give a file name")
 
 
