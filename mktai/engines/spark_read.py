@@ -181,8 +181,10 @@ def raw_columns(inp: SparkInput) -> list[str]:
     return [f"c{i}" for i in range(len(inp.header))]
 
 
-def read_tagged(spark: Any, inp: SparkInput) -> tuple[Any, list[str]]:
+def read_tagged(spark: Any, inp: SparkInput, held: list[Any]) -> tuple[Any, list[str]]:
     """(DataFrame of the raw columns + SRC, ROW, BAD, persisted; the raw column names).
+
+    The persisted frame is appended to `held` (the caller unpersists it when done).
 
     CSV fields are strings exactly as the local reader gives them ('' for an empty field);
     BAD holds the text of a line with the wrong number of fields (else null). Parquet keeps its
@@ -231,6 +233,7 @@ def read_tagged(spark: Any, inp: SparkInput) -> tuple[Any, list[str]]:
             F.monotonically_increasing_id().alias("__mid"),
         )
     frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    held.append(frame)
     splits = frame.groupBy("__file", "__block").agg(
         F.count(F.lit(1)).alias("n"), F.min("__mid").alias("first")
     )
