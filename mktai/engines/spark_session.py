@@ -189,8 +189,8 @@ def get_session(master: str | None = None, *, config: dict[str, str] | None = No
             _session = builder.getOrCreate()
     except ImportError as exc:  # Spark Connect needs grpcio & co.
         raise MissingDependency(
-            f"Spark Connect ({url}) needs pyspark's connect extras ({exc}); install them with: "
-            "pip install 'pyspark[connect]'"
+            f"Spark Connect ({url}) needs pyspark's Connect client ({exc}); install it with: "
+            f"{INSTALL} (or pip install 'pyspark[connect]')"
         ) from None
     except Exception as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
