@@ -46,10 +46,7 @@ def fit(events: Interactions, params: dict[str, Any], seed: int, *, matrix: Any 
     )
     from pyspark.ml.recommendation import ALS
 
-    blocks = _blocks(spark)
     als = ALS(
-        numUserBlocks=blocks,
-        numItemBlocks=blocks,
         rank=int(get["n_factors"]),
         maxIter=int(get["n_epochs"]),
         regParam=float(get["reg_all"]),
@@ -69,12 +66,6 @@ def fit(events: Interactions, params: dict[str, Any], seed: int, *, matrix: Any 
     known_i = np.bincount(i, minlength=n_items) > 0
     return {"mu": np.float64(mu), "known_u": known_u, "known_i": known_i,
             "biased": np.bool_(not implicit), "bu": bu, "bi": bi, "pu": pu, "qi": qi}  # fmt: skip
-
-
-def _blocks(spark: Any) -> int:
-    """MLlib's default of 10 user / item blocks is 10 tasks per stage, ~60 stages per fit: on a
-    local master that is mostly task overhead; one block per shuffle partition, at most 10."""
-    return max(1, min(10, int(spark.conf.get("spark.sql.shuffle.partitions"))))
 
 
 def baseline(u: Any, i: Any, r: Any, n_users: int, n_items: int) -> tuple[float, Any, Any]:
