@@ -56,17 +56,41 @@ def spark_missing_reason() -> str | None:
     return None
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
 def spark():
-    """One Spark local[2] session for every Spark test (UI off, 2 shuffle partitions)."""
+    """One Spark local[2] session for every Spark test (UI off, 2 shuffle partitions). The same
+    JVM also serves Spark Connect on a free loopback port (the `connect_url` fixture), so the
+    Connect tests run a real client against a real server without starting a second JVM."""
     reason = spark_missing_reason()
     if reason:
         pytest.skip(reason)
     from mktai.engines import spark_session
 
+    port = _free_port()
     session = spark_session.get_session(
         "local[2]",
-        config={"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"},
+        config={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.ui.enabled": "false",
+            "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(port),
+        },
     )
     yield session
     spark_session.stop_session()
+
+
+@pytest.fixture(scope="session")
+def connect_url(spark) -> str:
+    """sc://127.0.0.1:PORT of the Spark Connect server inside the shared session's JVM."""
+    port = spark.sparkContext.getConf().get("spark.connect.grpc.binding.port")
+    return f"sc://127.0.0.1:{port}"

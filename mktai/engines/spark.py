@@ -43,7 +43,7 @@ class SparkEngine:
         from mktai.data.load import report_from_stats
         from mktai.data.write import ensure_parent, write_json
         from mktai.engines.spark_clean import clean_on_spark
-        from mktai.engines.spark_read import resolve
+        from mktai.engines.spark_read import missing_paths, resolve
         from mktai.engines.spark_write import write_dir
 
         if output is None:
@@ -59,8 +59,9 @@ class SparkEngine:
         cleaned = None
         try:
             _refuse_inputs(inp, [output_text, rejects_text])
-            cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}),
-                                     dedupe=dedupe)  # fmt: skip
+            with missing_paths(spark):
+                cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}),
+                                         dedupe=dedupe)  # fmt: skip
             summary = report_from_stats(
                 inp.sources,
                 cleaned.plan,
@@ -109,12 +110,13 @@ class SparkEngine:
         """The cleaned rows as a persisted Spark DataFrame (close() releases it) + the report."""
         from mktai.data.load import report_from_stats
         from mktai.engines.spark_clean import clean_on_spark
-        from mktai.engines.spark_read import resolve
+        from mktai.engines.spark_read import missing_paths, resolve
 
         spark = self.session()
         inp = resolve(spark, sources, encoding)
         try:
-            cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}))
+            with missing_paths(spark):
+                cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}))
             report = report_from_stats(inp.sources, cleaned.plan, cleaned.stats,
                                        malformed=cleaned.malformed, notes=inp.notes)  # fmt: skip
         finally:

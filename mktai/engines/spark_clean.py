@@ -102,15 +102,20 @@ def clean_on_spark(spark: Any, inp: SparkInput, *, kind: str | None, mapping: di
     from mktai.data.load import merge_stats
     from mktai.engines.spark_read import read_tagged, sample_frame
 
-    tagged, raw = read_tagged(spark, inp)
+    held: list[Any] = []  # intermediate caches, released once the result is materialised
+    tagged, raw = read_tagged(spark, inp, held)
     plan = make_plan(sample_frame(spark, inp, tagged, raw), kind, mapping, required)
     if len(raw) != len(plan.names):
         raise AssertionError("plan and raw columns disagree")
     tag = F.col(SRC).cast("long") * F.lit(1 << SOURCE_SHIFT) + F.col(ROW)
     if dedupe:
-        tagged = _mark_duplicates(tagged, raw, tag)
+        tagged = _mark_duplicates(tagged, raw, tag, held)
     else:
         tagged = tagged.withColumn(DUP, F.lit(None).cast("long"))
+    # the range shuffle reads its input twice (sampling, then the shuffle): keep the marked rows
+    # rather than hashing and joining every row twice more
+    tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)
+    held.append(tagged)
     columns = output_columns(plan, len(inp.sources) > 1)
     out_schema = schema(columns)
     run = _partition_cleaner(plan, inp.names, inp.delimiter, raw, columns, len(plan.original))
@@ -121,6 +126,8 @@ def clean_on_spark(spark: Any, inp: SparkInput, *, kind: str | None, mapping: di
     frame = ordered.mapInArrow(run, out_schema)
     frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
     rows = frame.filter(F.col(KIND) == 2).select(SRC, ROW, STATS).collect()
+    for cached in held:  # `frame` holds every row now: its inputs' caches can go
+        cached.unpersist()
     rows.sort(key=lambda r: (r[SRC], r[ROW]))
     parts = [_stats_from_json(r[STATS]) for r in rows]
     malformed = sum(p.pop("_malformed", 0) for p in parts)
@@ -132,7 +139,7 @@ def clean_on_spark(spark: Any, inp: SparkInput, *, kind: str | None, mapping: di
     return Cleaned(frame, [c for c, _ in columns], plan, stats, malformed)
 
 
-def _mark_duplicates(tagged: Any, raw: list[str], tag: Any) -> Any:
+def _mark_duplicates(tagged: Any, raw: list[str], tag: Any, held: list[Any]) -> Any:
     """Adds DUP: the tag of the first row (file order) with exactly the same raw values, when
     that is another row; else null. Two hashes (96 bits) find the groups, as the local
     Deduper's 64-bit row hash does; only groups with repeats are joined back (broadcast)."""
@@ -148,6 +155,7 @@ def _mark_duplicates(tagged: Any, raw: list[str], tag: Any) -> Any:
         .select("__h1", "__h2", "__first")
     )
     groups = groups.persist()
+    held.append(groups)
     small = groups.count() <= BROADCAST_GROUPS
     joined = hashed.join(F.broadcast(groups) if small else groups, ["__h1", "__h2"], "left")
     first = F.when(F.col(BAD).isNull() & (F.col("__first") != tag), F.col("__first"))

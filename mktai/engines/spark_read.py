@@ -168,6 +168,32 @@ def _resolve_remote(spark: Any, uris: list[str], encoding: str | None) -> SparkI
     return inp
 
 
+class missing_paths:
+    """A path Spark cannot see becomes a one-line input error (over Spark Connect the paths are
+    the server's, so a client-side file may not exist there) instead of a JVM trace."""
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        from pyspark.errors import AnalysisException
+
+        if not isinstance(exc, AnalysisException) or "PATH_NOT_FOUND" not in str(exc):
+            return
+        from mktai.engines.spark_session import is_connect
+
+        hint = (
+            "; over Spark Connect paths are the server's: give a URI both sides see (s3a://, "
+            "hdfs://) or a file system mounted on both"
+            if is_connect(self.spark)
+            else ""
+        )
+        raise InputError(f"Spark cannot read the input ({_first_line(exc)}){hint}") from None
+
+
 def java_charset(encoding: str) -> str:
     return JAVA_CHARSETS.get(encoding.lower().replace("_", "-"), encoding)
 
@@ -181,8 +207,10 @@ def raw_columns(inp: SparkInput) -> list[str]:
     return [f"c{i}" for i in range(len(inp.header))]
 
 
-def read_tagged(spark: Any, inp: SparkInput) -> tuple[Any, list[str]]:
+def read_tagged(spark: Any, inp: SparkInput, held: list[Any]) -> tuple[Any, list[str]]:
     """(DataFrame of the raw columns + SRC, ROW, BAD, persisted; the raw column names).
+
+    The persisted frame is appended to `held` (the caller unpersists it when done).
 
     CSV fields are strings exactly as the local reader gives them ('' for an empty field);
     BAD holds the text of a line with the wrong number of fields (else null). Parquet keeps its
@@ -231,6 +259,7 @@ def read_tagged(spark: Any, inp: SparkInput) -> tuple[Any, list[str]]:
             F.monotonically_increasing_id().alias("__mid"),
         )
     frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    held.append(frame)
     splits = frame.groupBy("__file", "__block").agg(
         F.count(F.lit(1)).alias("n"), F.min("__mid").alias("first")
     )

@@ -39,7 +39,7 @@ def write_dir(
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     tmp = path.parent / f".{path.name}.mktai-{uuid.uuid4().hex[:8]}.tmp"
     try:
-        save("file://" + str(tmp), "errorifexists")
+        save("file://" + str(tmp), "error")  # Connect knows "error", not "errorifexists"
         publish(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,7 +1,8 @@
 """`mktai recommend --all-users --engine spark`: top-N for every user, computed on the cluster.
 
 The stored model (factor arrays, id maps, the seen-items matrix) is broadcast to the executors
-and each task runs the family's own NumPy top-N (mktai.tasks.recommend.apply.recommendations)
+(over Spark Connect, which has no broadcast, it travels inside the task's function, so it must fit
+in one Connect message) and each task runs the family's own NumPy top-N (mktai.tasks.recommend.apply.recommendations)
 over a range of user codes, so the exclusion of seen and excluded items, the popularity padding
 and the scores are exactly those of the local path; the result is written as a parquet directory.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from mktai.errors import UsageError
 
 SCHEMA = "user string, rank long, item string, score double, source string"
+CONNECT_LIMIT = 96 * 2**20  # below Spark Connect's default 128 MiB gRPC message size
 
 
 def all_users(
@@ -38,7 +40,7 @@ def all_users(
     _, checked, _ = recommendations(fitted, [], n, include_seen=include_seen, exclude=exclude)
     n = checked["n"]
     spark = get_session(master)
-    shared = spark.sparkContext.broadcast(fitted)
+    shared = _ship(spark, fitted)
     with_reason = _has_reasons(fitted)
     schema = SCHEMA + (", reason string" if with_reason else "")
 
@@ -56,7 +58,7 @@ def all_users(
             frame = frame.astype({"user": object, "item": object, "source": object})
             yield pa.RecordBatch.from_pandas(frame, preserve_index=False)
 
-    width = max(2, spark.sparkContext.defaultParallelism)
+    width = _width(spark)
     users = spark.range(0, fitted.n_users, numPartitions=width)
     recs = users.mapInArrow(run, schema)
     write_dir(recs, str(output), "parquet")
@@ -78,6 +80,43 @@ def all_users(
     preview = written.limit(20).toPandas()
     shared.unpersist()
     return preview, counts
+
+
+class _Inline:
+    """The model itself, pickled with the task's function (Spark Connect has no broadcast)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def unpersist(self) -> None:
+        pass
+
+
+def _ship(spark: Any, fitted: Any) -> Any:
+    """A broadcast of the model (classic Spark), or the model inline (Spark Connect), checked
+    against the Connect message size: too big is a usage error saying what to do."""
+    from mktai.engines.spark_session import is_connect
+
+    if not is_connect(spark):
+        return spark.sparkContext.broadcast(fitted)
+    from pyspark import cloudpickle  # how pyspark ships functions; only to measure the size
+
+    size = len(cloudpickle.dumps(fitted))
+    if size > CONNECT_LIMIT:
+        raise UsageError(
+            f"the model is {size / 2**20:,.0f} MB; Spark Connect ships it inside the task (no "
+            f"broadcast) and takes at most {CONNECT_LIMIT // 2**20} MB: run --all-users "
+            "--engine spark with --spark-master URL (a classic session), or without --engine spark"
+        )
+    return _Inline(fitted)
+
+
+def _width(spark: Any) -> int:
+    from mktai.engines.spark_session import is_connect
+
+    if is_connect(spark):
+        return max(2, int(spark.conf.get("spark.sql.shuffle.partitions")))
+    return max(2, spark.sparkContext.defaultParallelism)
 
 
 def _has_reasons(model: Any) -> bool:
