@@ -40,8 +40,8 @@ _mktai_spec() {
                     _mktai_vopts+=' --feedback --scale --n-factors --n-epochs --lr-all --reg-all --alpha --k --lambda --members --weighting --tune --split'
                     ;;
                 'forecast')
-                    _mktai_opts+=' --horizon --by --freq --agg --fill --wide --value --exog --level --origins --intervals'
-                    _mktai_vopts+=' --horizon --by --freq --agg --fill --wide --value --exog --level --origins --intervals'
+                    _mktai_opts+=' --horizon --by --freq --agg --fill --wide --value --exog --future --level --origins --intervals'
+                    _mktai_vopts+=' --horizon --by --freq --agg --fill --wide --value --exog --future --level --origins --intervals'
                     ;;
             esac
             ;;
