@@ -83,13 +83,13 @@ def build_route(texts, labels, lang: str):
     """Fit, cross-validate (5-fold, seed 0), prune and calibrate one language's linear model."""
     import numpy as np
 
-    from mktai.tasks.sentiment.linear import LINEAR_DEFAULTS, fit_linear
+    from mktai.tasks.sentiment.linear import fit_linear
     from mktai.tasks.sentiment.text import normalize
-    from mktai.tasks.sentiment.training import calibrate, cross_validate
+    from mktai.tasks.sentiment.training import calibrate, cross_validate, parse_params
 
     clean = [normalize(t) for t in texts]
     y = np.asarray(labels)
-    params = dict(LINEAR_DEFAULTS, max_features=MAX_FEATURES[lang])
+    params = dict(parse_params("linear", {})[0], max_features=MAX_FEATURES[lang])
     cv = cross_validate("linear", clean, y, CLASSES, params, SEED, 5)
     model = calibrate(fit_linear(clean, y, CLASSES, params, SEED), cv)
     return model, params, {"cv_5fold": cv, "features": model.features.n_features}

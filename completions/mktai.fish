@@ -241,7 +241,7 @@ complete -c mktai -n '__mktai_first \'train\' \'segments\'' -l 'segment-map' -r 
 # mktai train sentiment
 complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'labels' -r -f -d 'the label values expected, e.g. neg,pos (others are refused)'
 complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'C' -r -f -d 'inverse regularisation strength'
-complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'min-df' -r -f -d 'linear 2, nb 1: documents a term must appear in'
+complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'min-df' -r -f -d 'documents a term must appear in'
 complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'nb-power' -r -f -d 'naive-Bayes log-count-ratio scaling power'
 complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'char-max' -r -f -d 'longest character n-gram (0 = none)'
 complete -c mktai -n '__mktai_first \'train\' \'sentiment\'' -l 'word-ngram' -r -f -d 'longest word n-gram'

@@ -76,10 +76,11 @@ def test_pooling_averages_real_tokens_not_padding():
     # the repeated word would score differently, and short sentences drown in padding
     import tensorflow as tf
 
-    from mktai.tasks.sentiment.keras_model import KERAS_DEFAULTS, _keras, _network
+    from mktai.tasks.sentiment.keras_model import _keras, _network
+    from mktai.tasks.sentiment.training import parse_params
 
     keras = _keras()
     x = tf.constant(["good food", "bad service", "good good good"])
-    network = _network(keras, x, dict(KERAS_DEFAULTS), 2, seed=0)
+    network = _network(keras, x, parse_params("keras", {})[0], 2, seed=0)
     p = network.predict(tf.constant(["good", "good good good"]), verbose=0)[:, 0]
     assert p[0] == pytest.approx(p[1], abs=1e-6)

@@ -26,14 +26,23 @@ def normalise_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
     return {str(k).lstrip("-").replace("-", "_").lower(): v for k, v in (extra or {}).items()}
 
 
-def reject_unknown(options: dict[str, Any], known: Iterable[str], family: str) -> None:
-    """Unknown family options are an error, never silently ignored."""
+def reject_unknown(
+    options: dict[str, Any],
+    known: Iterable[str],
+    family: str,
+    spelled: dict[str, str] | None = None,
+) -> None:
+    """Unknown family options are an error, never silently ignored.
+
+    spelled: the flag of a known name when users write it otherwise (c -> --C).
+    """
     known = sorted(set(known))
     unknown = sorted(set(options) - set(known))
     if unknown:
+        flags = [(spelled or {}).get(k) or flag(k) for k in known]
         raise UsageError(
             f"unknown option(s) for {family}: {', '.join(flag(u) for u in unknown)}; "
-            f"{family} takes {', '.join(flag(k) for k in known)}"
+            f"{family} takes {', '.join(flags)}"
         )
 
 

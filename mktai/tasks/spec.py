@@ -158,7 +158,7 @@ class FamilySpec:
 
         given = opt.normalise_extra(extra)
         known = {p.name for p in self.params}
-        opt.reject_unknown(given, known, self.name)
+        opt.reject_unknown(given, known, self.name, {p.name: p.flag for p in self.params})
         parsed: dict[str, Any] = {}
         for p in self.params:
             if p.name in given:

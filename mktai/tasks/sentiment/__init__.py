@@ -21,7 +21,7 @@ SPEC = FamilySpec(
     params=(
         Param("labels", "list", None, "the label values expected, e.g. neg,pos (others are refused)"),
         Param("c", "float", 4.0, "inverse regularisation strength", 1e-6, 1e6, algorithms=_LIN, spelling="C"),
-        Param("min_df", "int", None, "linear 2, nb 1: documents a term must appear in", 1, None, algorithms=("linear", "nb")),
+        Param("min_df", "int", None, "documents a term must appear in", 1, None, algorithms=("linear", "nb"), by_algorithm=(("linear", 2), ("nb", 1))),
         Param("nb_power", "float", 0.5, "naive-Bayes log-count-ratio scaling power", 0.0, 4.0, algorithms=_LIN),
         Param("char_max", "int", 5, "longest character n-gram (0 = none)", 0, 8, algorithms=_LIN),
         Param("word_ngram", "int", 2, "longest word n-gram", 1, 2, algorithms=("linear", "nb")),

@@ -16,20 +16,6 @@ import numpy as np
 
 from mktai.tasks.sentiment.text import spaced
 
-KERAS_DEFAULTS = {
-    "max_tokens": 10000,
-    "sequence_length": 100,
-    "embedding_dim": 16,
-    "hidden": 16,
-    "epochs": 80,
-    "batch_size": 32,
-    "patience": 6,
-    "validation_split": 0.1,
-    "refit": 1,
-    "learning_rate": 0.001,
-    "mask_zero": 1,
-}
-
 
 def _keras():
     from mktai.tasks.common.deep import keras

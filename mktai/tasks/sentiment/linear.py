@@ -19,16 +19,6 @@ import numpy as np
 
 from mktai.tasks.sentiment.features import TextFeatures, fit_features
 
-LINEAR_DEFAULTS = {
-    "C": 4.0,
-    "min_df": 2,
-    "nb_power": 0.5,
-    "char_max": 5,
-    "word_ngram": 2,
-    "max_features": 0,
-}
-NB_DEFAULTS = {"alpha": 1.0, "word_ngram": 2, "min_df": 1}
-
 
 @dataclass
 class LinearTextModel:

@@ -13,67 +13,23 @@ from mktai.tasks.sentiment.text import normalize
 ALGORITHMS = ("linear", "nb", "keras")
 
 
-def defaults(algorithm: str) -> dict[str, Any]:
-    if algorithm == "linear":
-        from mktai.tasks.sentiment.linear import LINEAR_DEFAULTS
-
-        return dict(LINEAR_DEFAULTS)
-    if algorithm == "nb":
-        from mktai.tasks.sentiment.linear import NB_DEFAULTS
-
-        return dict(NB_DEFAULTS)
-    from mktai.tasks.sentiment.keras_model import KERAS_DEFAULTS
-
-    return dict(KERAS_DEFAULTS, holdout=0.2)
-
-
-# (lowest, highest) value of every family option; NaN is always refused.
-RANGES: dict[str, tuple[float | None, float | None]] = {
-    "C": (1e-6, 1e6),
-    "min_df": (1, None),
-    "nb_power": (0.0, 4.0),
-    "char_max": (0, 8),
-    "word_ngram": (1, 2),
-    "max_features": (0, None),
-    "alpha": (1e-9, 1e6),
-    "max_tokens": (2, None),
-    "sequence_length": (1, None),
-    "embedding_dim": (1, None),
-    "hidden": (1, None),
-    "epochs": (1, None),
-    "batch_size": (1, None),
-    "patience": (0, None),
-    "validation_split": (0.01, 0.5),
-    "refit": (0, 1),
-    "learning_rate": (1e-7, 1.0),
-    "mask_zero": (0, 1),
-    "holdout": (0.0, 0.5),
-}
-
-
 def parse_params(algorithm: str, extra: dict[str, str]) -> tuple[dict[str, Any], list[str] | None]:
-    """Family options (--C 2, --min-df 3, --epochs 5, --labels neg,pos) over the defaults.
+    """The algorithm's options (--C 2, --min-df 3, --epochs 5) and --labels, from the SPEC.
 
-    Names match whatever the case (`train` may hand --C over as 'c'); values out of range are a
-    UsageError naming the flag, not a failure (or a silent no-op) deep inside a fit.
+    The defaults and ranges are stated once, in mktai.tasks.sentiment.SPEC: a value out of range
+    or an option of another algorithm is a UsageError naming the flag, not a failure (or a silent
+    no-op) deep inside a fit. Keys are spelled as the scorers take them ("C").
     """
-    from mktai.tasks.options import as_float, as_int
+    from mktai.tasks.sentiment import SPEC
 
-    params = defaults(algorithm)
-    names = {k.lower(): k for k in params}
-    expected = None
-    for raw_key, raw in extra.items():
-        key = raw_key.lstrip("-").replace("-", "_")
-        if key.lower() == "labels":
-            expected = [v.strip() for v in str(raw).split(",") if v.strip()]
+    parsed = SPEC.parse_options(extra, algorithm)
+    expected = parsed.pop("labels") or None
+    params: dict[str, Any] = {}
+    for p in SPEC.params:
+        if p.name == "labels" or (p.algorithms and algorithm not in p.algorithms):
             continue
-        name = names.get(key.lower())
-        if name is None:
-            allowed = ", ".join(f"--{k.replace('_', '-')}" for k in [*params, "labels"])
-            raise UsageError(f"unknown option --{raw_key} for {algorithm}; known: {allowed}")
-        low, high = RANGES.get(name, (None, None))
-        parse = as_int if isinstance(params[name], int) else as_float
-        params[name] = parse(raw, name, low, high)
+        value = parsed[p.name]
+        params[p.spelling or p.name] = p.default_for(algorithm) if value is None else value
     return params, expected
 
 
