@@ -207,4 +207,10 @@ def test_mlp_without_tensorflow_exits_4_and_writes_nothing(tmp_path, monkeypatch
                    "--name", "nn", "-a", "mlp", "--cv", "0")  # fmt: skip
     assert result.exit_code == 4
     assert "pip install 'mktai[deep]'" in result.stderr
-    assert Store(store).names() == [] if store.exists() else True
+    assert not store.exists() or Store(store).names() == []
+    # checked before any data is read: a file without the target column is not even looked at
+    unread_file = tmp_path / "no_target.csv"
+    unread_file.write_text("a,b\n1,2\n")
+    unread = mktai("--store", store, "train", "propensity", unread_file, "--target", "y",
+                   "--name", "nn", "-a", "mlp")  # fmt: skip
+    assert unread.exit_code == 4 and "mktai[deep]" in unread.stderr

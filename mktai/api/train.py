@@ -91,6 +91,10 @@ def train(
     if cv is None and not hasattr(module, "default_folds"):
         cv = 5  # families without a size rule of their own keep the 5 folds they had
     _spark_for(algorithm, engine, spark_master)
+    if algorithm in spec.deep_algorithms:
+        from mktai.tasks.common.deep import keras
+
+        keras()  # a missing TensorFlow is exit 4 now, not after reading and checking the data
     table = load_for(kind, data, mapping=mapping, target=target, encoding=encoding,
                      strict=strict, dedupe=False if keep_duplicates else None)  # fmt: skip
     saved = Store(root)

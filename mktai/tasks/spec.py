@@ -123,6 +123,8 @@ class FamilySpec:
     summary: str = ""
     # the module's dataset_kind_for(data, mapping=, encoding=) picks the kind from the header
     chooses_dataset_kind: bool = False
+    # algorithms that fit with TensorFlow/Keras: its absence is exit 4 before any data is read
+    deep_algorithms: tuple[str, ...] = ()
 
     def implementation(self) -> ModuleType:
         """The module with fit / load_model (heavy: imported only when needed)."""

@@ -17,6 +17,7 @@ SPEC = FamilySpec(
     module="mktai.tasks.sentiment.family",
     algorithms=("linear", "nb", "keras"),
     default_algorithm="linear",
+    deep_algorithms=("keras",),
     summary="review text -> label + probability (English and Chinese)",
     params=(
         Param("labels", "list", None, "the label values expected, e.g. neg,pos (others are refused)"),

@@ -17,6 +17,7 @@ SPEC = FamilySpec(
     module="mktai.tasks.supervised.family",
     algorithms=("auto", "gbm", "linear", "mlp"),
     default_algorithm="auto",
+    deep_algorithms=("mlp",),
     summary="propensity / churn (classification) and demand (regression) from a labelled table; "
     "auto races linear and gbm on the CV folds and keeps the better",
     params=(
