@@ -81,3 +81,16 @@ def test_train_cli_rejects_a_bad_family_value_with_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "--horizon must be a whole number" in result.output
     assert not (tmp_path / "rfm").exists()
+
+
+def test_unknown_option_lists_the_chosen_algorithms_options_as_users_spell_them():
+    from mktai.tasks import spec_for
+
+    sentiment = spec_for("sentiment")
+    with pytest.raises(UsageError) as nb:
+        sentiment.parse_options({"colour": "red"}, "nb")
+    offered = str(nb.value).split(" takes ")[1].split(", ")
+    assert offered == ["--alpha", "--labels", "--min-df", "--word-ngram"]  # no linear/keras ones
+    with pytest.raises(UsageError, match=r"takes --C, --char-max") as linear:
+        sentiment.parse_options({"colour": "red"}, "linear")
+    assert "--epochs" not in str(linear.value) and "--c," not in str(linear.value)

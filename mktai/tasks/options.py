@@ -31,15 +31,18 @@ def reject_unknown(
     known: Iterable[str],
     family: str,
     spelled: dict[str, str] | None = None,
+    listed: Iterable[str] | None = None,
 ) -> None:
     """Unknown family options are an error, never silently ignored.
 
-    spelled: the flag of a known name when users write it otherwise (c -> --C).
+    spelled: the flag of a known name when users write it otherwise (c -> --C). listed: the
+    names the message offers (those of the chosen algorithm; default every known one).
     """
     known = sorted(set(known))
     unknown = sorted(set(options) - set(known))
     if unknown:
-        flags = [(spelled or {}).get(k) or flag(k) for k in known]
+        offered = known if listed is None else sorted(set(listed))
+        flags = [(spelled or {}).get(k) or flag(k) for k in offered]
         raise UsageError(
             f"unknown option(s) for {family}: {', '.join(flag(u) for u in unknown)}; "
             f"{family} takes {', '.join(flags)}"

@@ -160,11 +160,13 @@ class FamilySpec:
 
         given = opt.normalise_extra(extra)
         known = {p.name for p in self.params}
-        opt.reject_unknown(given, known, self.name, {p.name: p.flag for p in self.params})
+        usable = [p.name for p in self.params if not self._other_algorithm(p, algorithm)]
+        family = f"{self.name} --algorithm {algorithm}" if algorithm else self.name
+        opt.reject_unknown(given, known, family, {p.name: p.flag for p in self.params}, usable)
         parsed: dict[str, Any] = {}
         for p in self.params:
             if p.name in given:
-                if algorithm and p.algorithms and algorithm not in p.algorithms:
+                if self._other_algorithm(p, algorithm):
                     raise UsageError(
                         f"{p.flag} applies to --algorithm {'/'.join(p.algorithms)}, not {algorithm}"
                     )
@@ -172,6 +174,11 @@ class FamilySpec:
             else:
                 parsed[p.name] = p.default
         return parsed
+
+    @staticmethod
+    def _other_algorithm(param: Param, algorithm: str | None) -> bool:
+        """The option belongs to other algorithms of the family than the one being fitted."""
+        return bool(algorithm and param.algorithms and algorithm not in param.algorithms)
 
     def params_help(self) -> list[str]:
         """One line per parameter, for `mktai train KIND --help` and the README."""
