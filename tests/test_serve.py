@@ -555,8 +555,30 @@ def _cmdline(pid: str) -> str:
         return ""
 
 
+def _open_sockets(pid: int) -> int:
+    """Sockets held by a server process and its workers (Linux /proc): an accepted connection
+    shows up here, which is what "the request is in flight" can be observed by."""
+    total = 0
+    for process in [str(pid), *_children(str(pid))]:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{process}/fd").iterdir()]
+        except OSError:
+            continue
+        total += sum(link.startswith("socket:") for link in links)
+    return total
+
+
+def _children(pid: str) -> list[str]:
+    try:
+        direct = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [*direct, *(grand for child in direct for grand in _children(child))]
+
+
 def test_sigterm_lets_the_request_in_flight_finish(secured: Server, leads) -> None:
     path, _rows = leads
+    before = _open_sockets(secured.proc.pid)
     body = path.read_bytes()
     half = body.index(b"\n", len(body) // 2) + 1
     sent_first = threading.Event()
@@ -578,7 +600,10 @@ def test_sigterm_lets_the_request_in_flight_finish(secured: Server, leads) -> No
     worker = threading.Thread(target=request)
     worker.start()
     assert sent_first.wait(30)
-    time.sleep(0.3)  # let the server parse the headers: the request is then in flight
+    deadline = time.monotonic() + 30
+    while _open_sockets(secured.proc.pid) <= before and time.monotonic() < deadline:
+        time.sleep(0.02)  # polling interval: until a worker has accepted the connection
+    time.sleep(0.3)  # then let it parse the headers it already has: the request is in flight
     secured.proc.send_signal(signal.SIGTERM)
     time.sleep(0.3)
     go_on.set()
