@@ -125,3 +125,18 @@ def write_json_atomic(
 def read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process PID still runs, so its temp files and staging are not reclaimed.
+
+    A process owned by someone else, or one that cannot be checked, counts as alive: reclaiming
+    a live writer's files would break it, keeping a dead one's only costs space until it is stale.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mktai.errors import UsageError
+from mktai.files import process_alive
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -291,23 +292,13 @@ def reclaim_temps(path: Path) -> list[Path]:
         try:
             stale = now - temp.lstat().st_mtime > STALE_TEMP_SECONDS
             if pid_text.isdigit() and int(pid_text) != os.getpid():
-                stale = stale or not _alive(int(pid_text))
+                stale = stale or not process_alive(int(pid_text))
             if stale and temp.is_file() and not temp.is_symlink():
                 temp.unlink()
                 removed.append(temp)
         except OSError:
             continue
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def ensure_parent(path: Path) -> None:

@@ -16,6 +16,8 @@ import time
 import uuid
 from pathlib import Path
 
+from mktai.files import process_alive
+
 # A live writer touches its files continuously; an hour without a change means it is gone.
 STALE_SECONDS = 3600.0
 # A live owner on this machine keeps its directory, unless its pid was reused for this long.
@@ -51,16 +53,6 @@ def new_staging(base: Path) -> Path:
     return path
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but belongs to someone else, or cannot tell: assume alive
-    return True
-
-
 def _newest_mtime(path: Path) -> float:
     """Latest change anywhere in a staging entry (a big file being written keeps it fresh)."""
     newest = path.lstat().st_mtime
@@ -89,7 +81,7 @@ def is_stale(entry: Path, now: float | None = None) -> bool:
         if host is None or host == host_tag():  # older stores named it <uuid>.<pid>
             if pid == os.getpid():
                 return False
-            return not _pid_alive(pid) or age > LIVE_OWNER_SECONDS
+            return not process_alive(pid) or age > LIVE_OWNER_SECONDS
     return age > STALE_SECONDS
 
 
