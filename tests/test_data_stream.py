@@ -223,3 +223,24 @@ def test_type_inference_ignores_missing_words_and_dates_are_not_codes(tmp_path):
     assert types == {"signup": "date", "spend": "number", "branch": "id"}
     assert table.frame["spend"].isna().tolist() == [False, True, False, True]
     assert "unparseable" not in table.report["columns"]["spend"]
+
+
+def test_csv_output_keeps_one_timestamp_format_across_batches(tmp_path, small_blocks):
+    """A later batch whose order times are all midnight must not switch the file to bare
+    dates: every row of one CSV output carries the same timestamp format."""
+    import pandas as pd
+
+    rows = _orders(400)
+    for row in rows[200:]:
+        row[3] = row[3].replace("10:00:00", "00:00:00")
+    src = _write(tmp_path / "orders.csv", HEADER, rows)
+    out = tmp_path / "clean.csv"
+    ingest([src], out, report=tmp_path / "r.json")
+    with out.open(encoding="utf-8", newline="") as handle:
+        header, *lines = list(csv.reader(handle))
+    written = [line[3] for line in lines]
+    lengths = {len(value) for value in written}
+    assert lengths == {len("2024-01-10 10:00:00")}, sorted(lengths)
+    assert sum(value.endswith(" 00:00:00") for value in written) == 200
+    back = pd.read_csv(out, parse_dates=[header[3]])
+    assert back[header[3]].notna().sum() == 400

@@ -119,6 +119,7 @@ class TableWriter:
         self._handle: Any = None
         self._tmp: Path | None = None
         self._direct: Path | None = path if is_special(path) else None
+        self._timed: set[Any] = set()  # datetime columns already written with a time of day
         if path is not None and self._direct is None:
             ensure_parent(path)
             reclaim_temps(path)
@@ -137,7 +138,7 @@ class TableWriter:
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
-            safe = neutralise_formulas(frame)
+            safe = neutralise_formulas(self._steady_timestamps(frame))
             self._write_text(
                 safe.to_csv(
                     index=False,
@@ -159,6 +160,26 @@ class TableWriter:
             prefix = "[" if not started else ("," if body and self.rows else "")
             self._write_text(prefix + body)
         self.rows += len(frame)
+
+    def _steady_timestamps(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """pandas writes a datetime column whose chunk is all midnights as bare dates: once a
+        column has been written with times of day, later chunks keep that format, so one file
+        does not switch between '2011-01-02 00:00:00' and '2011-01-02' halfway."""
+        out = frame
+        for column in frame.columns:
+            values = frame[column]
+            if values.dtype.kind != "M" or getattr(values.dt, "tz", None) is not None:
+                continue
+            present = values.dropna()
+            if not len(present):
+                continue
+            if (present != present.dt.normalize()).any():
+                self._timed.add(column)
+            elif column in self._timed:
+                if out is frame:
+                    out = frame.copy()
+                out[column] = values.dt.strftime("%Y-%m-%d %H:%M:%S")
+        return out
 
     def _write_text(self, text: str) -> None:
         if self._handle is None:
