@@ -294,7 +294,7 @@ complete -c mktai -n '__mktai_at \'segment\'' -l 'output' -s 'o' -r -F -d 'Write
 complete -c mktai -n '__mktai_at \'segment\'' -l 'as-of' -r -f -d 'Last day included, YYYY-MM-DD (default: the last date): its lines are in, later ones out.'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'monetary' -r -f -d 'mean (net value per order, default) or total.'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'k' -r -f -d 'Clusters: auto (silhouette, default), a number, or off.'
-complete -c mktai -n '__mktai_at \'segment\'' -l 'k-max' -r -f -d 'Largest k tried by --k auto.'
+complete -c mktai -n '__mktai_at \'segment\'' -l 'k-max' -r -f -d 'Largest k tried by --k auto (default 8).'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'clv' -d 'Add CLV: BG/NBD + Gamma-Gamma (P(alive), value).'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'horizon' -r -f -d 'CLV horizon in days (default 90).'
 complete -c mktai -n '__mktai_at \'segment\'' -l 'discount' -r -f -d 'Annual discount rate for CLV, e.g. 0.1 (default 0).'

@@ -57,6 +57,13 @@ def _is_summary_table(data: Any, encoding: str | None) -> bool:
     return is_customer_summary([normalise_name(str(h)) for h in header])
 
 
+def _default(name: str, value: Any) -> Any:
+    """The given value, else the segments SPEC's default: each default is stated once."""
+    from mktai.tasks.segment import SPEC
+
+    return value if value is not None else SPEC.param(name).default
+
+
 def _segment_summary(data: Any, *, horizon: int | None, discount: float | None,
                      encoding: str | None) -> SegmentRunResult:  # fmt: skip
     """CLV of every row of a customer summary table (mktai.tasks.segment.clv_summary)."""
@@ -66,8 +73,9 @@ def _segment_summary(data: Any, *, horizon: int | None, discount: float | None,
     path = data[0] if isinstance(data, (list, tuple)) else data
     table = load_table(path, kind="table", encoding=encoding)
     table.check_strict(False)
-    scored = clv_from_summary(table.frame, horizon=float(horizon or 90),
-                              discount=float(discount or 0.0), source=table.describe())  # fmt: skip
+    scored = clv_from_summary(table.frame, horizon=float(_default("horizon", horizon)),
+                              discount=float(_default("discount", discount)),
+                              source=table.describe())  # fmt: skip
     summary = {**scored.summary, "input_kind": "customer summary", "source": str(path),
                "rows_rejected_by_cleaning": int(len(table.rejects))}  # fmt: skip
     return SegmentRunResult(summary=summary, customers=scored.customers,
@@ -82,7 +90,7 @@ def segment(
     as_of: str | None = None,
     monetary: str | None = None,
     k: str | int | None = None,
-    k_max: int = 8,
+    k_max: int | None = None,
     clv: bool = False,
     horizon: int | None = None,
     discount: float | None = None,
@@ -135,10 +143,10 @@ def segment(
             monetary=(monetary or "mean").lower(),
             clusters=clusters_on,
             k=k_value,
-            k_max=k_max,
+            k_max=_default("k_max", k_max),
             clv=clv,
-            horizon=horizon if horizon is not None else 90,
-            discount=discount if discount is not None else 0.0,
+            horizon=_default("horizon", horizon),
+            discount=_default("discount", discount),
             seed=seed,
             segment_map=load_segment_map(segment_map),
         )

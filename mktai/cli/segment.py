@@ -24,6 +24,9 @@ from mktai.cli.options import (
     StrictOpt,
     json_needs_output,
 )
+from mktai.tasks.segment import SPEC
+
+_K_MAX = SPEC.param("k_max").default
 
 
 def segment(
@@ -48,7 +51,10 @@ def segment(
         str | None,
         typer.Option("--k", help="Clusters: auto (silhouette, default), a number, or off."),
     ] = None,
-    k_max: Annotated[int, typer.Option("--k-max", help="Largest k tried by --k auto.")] = 8,
+    k_max: Annotated[
+        int | None,
+        typer.Option("--k-max", help=f"Largest k tried by --k auto (default {_K_MAX})."),
+    ] = None,
     clv: Annotated[
         bool, typer.Option("--clv", help="Add CLV: BG/NBD + Gamma-Gamma (P(alive), value).")
     ] = False,
