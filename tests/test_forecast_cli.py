@@ -202,3 +202,22 @@ def test_seed_reproducible_and_usage_errors(files):
     assert res.exit_code == 2
     res = run("forecast", str(files["sales"]), "--horizon", "7", "--plot", "x.pdf")
     assert res.exit_code == 2 and ".png or .html" in res.output
+
+
+def test_irregular_dates_with_freq_and_a_series_shorter_than_its_season(tmp_path):
+    """Daily sales with gaps of two days cannot be told apart from other frequencies, so
+    without --freq it is a clear exit 2 asking for it; with --freq D the missing days are filled
+    and reported, and a series shorter than one season (5 days of m=7) is forecast, not a
+    crash in the seasonal models."""
+    path = tmp_path / "gappy.csv"
+    path.write_text("date,sales\n2024-01-01,5\n2024-01-03,7\n2024-01-05,3\n2024-01-07,6\n")
+    out = tmp_path / "fc.csv"
+    res = run("forecast", str(path), "--horizon", "3", "-o", str(out))
+    assert res.exit_code == 2 and "give --freq D, W, M or Q" in res.stderr
+    assert not out.exists()
+    res = run("forecast", str(path), "--horizon", "3", "--freq", "D", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "3 missing period(s) in 1 series filled with 0" in res.stderr
+    fc = pd.read_csv(out)
+    assert fc["date"].tolist() == ["2024-01-08", "2024-01-09", "2024-01-10"]
+    assert fc["forecast"].notna().all() and (fc["lo_95"] <= fc["hi_95"]).all()

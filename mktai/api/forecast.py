@@ -137,7 +137,8 @@ def forecast(
     warnings = list(outcome.warnings)
     if rejects:
         warnings.insert(0, f"{len(rejects)} input row(s) rejected (first: row "
-                           f"{rejects[0].get('row')}: {rejects[0].get('reason')})")  # fmt: skip
+                           f"{rejects[0].get('row')}: {rejects[0].get('reason')}); "
+                           "`mktai ingest` writes them all to a rejects file")  # fmt: skip
     return ForecastResult(
         frame=outcome.frame,
         backtest=outcome.backtest,

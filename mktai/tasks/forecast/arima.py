@@ -150,7 +150,8 @@ def _residuals(Wc: np.ndarray, a: np.ndarray, b: np.ndarray, lags: list[int],
 def _lagged(X: np.ndarray, k: int, out: np.ndarray) -> None:
     """out_t = -X_{t-k} (zero before the start), written in place."""
     out[:k] = 0.0
-    np.negative(X[: len(X) - k], out=out[k:])
+    if k < len(X):  # a series shorter than the lag has no lagged values at all
+        np.negative(X[: len(X) - k], out=out[k:])
 
 
 def _jacobian(Wc, e, beta, m, b, lags, act) -> np.ndarray:

@@ -70,8 +70,13 @@ class Panel:
         return list(periods.start_time if self.label == "start" else periods.end_time.normalize())
 
 
-def infer_freq(dates: pd.Series, source: str) -> str:
-    """D, W, M or Q from the typical spacing of the distinct dates."""
+def infer_freq(dates: pd.Series, source: str, given: str | None = None) -> str:
+    """D, W, M or Q from the typical spacing of the distinct dates.
+
+    With --freq given, irregular spacing (daily sales with gaps of 2-3 days, say) is not an
+    error: the data counts as the finest frequency the spacing allows, and the periods it lacks
+    are filled like any other missing period.
+    """
     import pandas as pd
 
     unique = pd.Series(pd.to_datetime(dates.dropna().unique())).sort_values()
@@ -87,6 +92,8 @@ def infer_freq(dates: pd.Series, source: str) -> str:
         return "M"
     if 85 <= step <= 95:
         return "Q"
+    if given is not None:
+        return "D" if step < 5 else "W" if step < 27 else "M" if step < 85 else "Q"
     raise InputError(
         f"{source}: cannot tell the frequency of the dates (typical gap {step:g} days); "
         "give --freq D, W, M or Q"
@@ -259,10 +266,11 @@ def build_panel(
     frame = frame[frame["date"].notna()]
     if not len(frame):
         raise InputError(f"{source}: no rows with a date and a value to forecast")
-    native = infer_freq(frame["date"], source)
-    chosen = native if freq is None else str(freq).upper()
-    if chosen not in FREQS:
+    given = None if freq is None else str(freq).upper()
+    if given is not None and given not in FREQS:
         raise UsageError(f"--freq {freq!r} must be one of D, W, M, Q")
+    native = infer_freq(frame["date"], source, given)
+    chosen = native if given is None else given
     if _ORDER[chosen] < _ORDER[native]:
         raise UsageError(
             f"--freq {chosen}: the data is {native}; it can be re-aggregated to a coarser "
@@ -277,14 +285,12 @@ def build_panel(
     notes["duplicate_dates_aggregated"] = int(
         (sizes > 1).sum() if chosen == native else 0
     )  # fmt: skip
-    how = {"value": (lambda s: s.sum(min_count=1)) if agg == "sum" else "mean"}
     grouped = frame.groupby(group, sort=True, dropna=False)
     agg_frame = grouped["value"].sum(min_count=1) if agg == "sum" else grouped["value"].mean()
     out = agg_frame.to_frame("value")
     for c in exog_cols:
         out[c] = grouped[c].mean()
     out = out.reset_index()
-    del how
     if chosen != native and native == "D":
         out, dropped = _drop_partial(frame, out, keys, chosen)
         if dropped:
