@@ -26,7 +26,7 @@ def installed(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("build")
     source = work / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "mktai", source / "mktai", ignore=ignore)
@@ -49,6 +49,17 @@ def test_wheel_ships_the_sample_files_from_the_top_level_folder(installed):
             member = f"mktai/sample_data/{path.name}"
             assert member in names, f"{member} missing from the wheel"
             assert archive.read(member) == path.read_bytes()
+
+
+def test_wheel_ships_every_package_of_the_checkout(installed):
+    """pyproject.toml lists the packages by hand: a new family folder left off the list would
+    install a mktai that fails on import."""
+    wheel, _target = installed
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for init in (ROOT / "mktai").rglob("__init__.py"):
+        member = init.relative_to(ROOT).as_posix()
+        assert member in names, f"{member} missing from the wheel: list it in pyproject.toml"
 
 
 def test_installed_demo_runs_outside_a_checkout(installed, tmp_path):
