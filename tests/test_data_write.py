@@ -108,7 +108,7 @@ def test_parquet_keeps_only_the_frames_columns_and_the_mktai_metadata(tmp_path):
     own metadata are both in the schema; snappy compressed."""
     out = tmp_path / "t.parquet"
     frame = pd.DataFrame({"a": ["x", "y", "z", "w"], "n": [1, 2, 3, 4]})
-    frame = frame[frame["n"] % 2 == 0]  # index [1, 3]: not a range, pyarrow would keep it
+    frame = frame[frame["n"] % 2 == 0]  # index 1, 3 (a RangeIndex of step 2 in pandas 3)
     facts = {"ingested": True, "deduplicated": False, "mktai": "0.1"}
     writer = TableWriter(out, metadata=facts)
     writer.write(frame)
@@ -118,7 +118,9 @@ def test_parquet_keeps_only_the_frames_columns_and_the_mktai_metadata(tmp_path):
     meta = handle.schema_arrow.metadata
     assert json.loads(meta[MKTAI_METADATA_KEY]) == facts and b"pandas" in meta
     assert handle.metadata.row_group(0).column(0).compression == "SNAPPY"
-    assert pd.read_parquet(out).to_dict("list") == {"a": ["y", "w"], "n": [2, 4]}
+    back = pd.read_parquet(out)
+    assert back.to_dict("list") == {"a": ["y", "w"], "n": [2, 4]}
+    assert back.index.equals(pd.RangeIndex(2))  # the frame's index is not kept, even as metadata
 
 
 def test_parquet_chunks_of_another_type_name_the_file_and_the_first_row(tmp_path):
@@ -261,6 +263,24 @@ def test_a_named_pipe_is_written_in_place_as_csv_and_stays_a_pipe(tmp_path):
     assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
     write_table(pd.DataFrame({"a": [1]}), Path("/dev/null"))  # a device: written, no error
+
+
+def test_a_named_pipe_with_a_known_suffix_gets_that_format(tmp_path):
+    """`-o x.jsonl` where x.jsonl is a named pipe: JSON lines, written in place (only a pipe
+    without a known suffix falls back to CSV)."""
+    import json
+    import threading
+
+    pipe = tmp_path / "x.jsonl"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    write_table(pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}), pipe)
+    reader.join(timeout=30)
+    lines = received[0].decode().splitlines()
+    assert [json.loads(line) for line in lines] == [{"a": "=x", "n": 1}, {"a": "y", "n": 2}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
 
 
 def test_an_output_name_too_long_is_a_usage_error_naming_it(tmp_path):

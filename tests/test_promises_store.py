@@ -1,0 +1,236 @@
+"""The store's integrity record and manifest, checked exactly (README "Model store": every file's
+sha256 and size is recorded, `models verify` names each damaged file and what is wrong with it,
+the store's own manifest keys cannot be overridden by the caller).
+
+Each problem is compared whole (ref, file, message), on real files written by the test and
+hashed independently with hashlib, so that a changed word, a swapped field or a skipped check
+fails here (these tests kill the mutants of store/integrity.py and store/manifest.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import platform
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from mktai.errors import StoreError
+from mktai.store import integrity, manifest
+from mktai.store.integrity import Problem
+
+
+def _tree(root: Path) -> Path:
+    """A version-like folder: a top-level file, a nested one, an empty one, and a manifest."""
+    (root / "sub").mkdir(parents=True)
+    (root / "model.bin").write_bytes(b"w" * 1000)
+    (root / "sub" / "params.json").write_text('{"alpha": 0.5}')
+    (root / "sub" / "empty").write_bytes(b"")
+    (root / "manifest.json").write_text("{}")
+    return root
+
+
+def _record(root: Path) -> dict[str, dict]:
+    """What the store should record, computed with hashlib and os.stat only."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and rel != "manifest.json":
+            data = path.read_bytes()
+            out[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return out
+
+
+def test_problem_text_and_dict() -> None:
+    with_file = Problem("churn@v2", "model.bin", "is missing")
+    assert str(with_file) == "churn@v2: model.bin: is missing"
+    assert with_file.as_dict() == {"ref": "churn@v2", "file": "model.bin", "problem": "is missing"}
+    without = Problem("alias 'prod'", None, "points at a removed version")
+    assert str(without) == "alias 'prod': points at a removed version"
+    assert without.as_dict() == {
+        "ref": "alias 'prod'", "file": None, "problem": "points at a removed version",
+    }  # fmt: skip
+
+
+def test_sha256_file_reads_every_chunk(tmp_path: Path) -> None:
+    data = os.urandom(integrity.CHUNK * 2 + 12345)  # three reads, the last one short
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    want = (hashlib.sha256(data).hexdigest(), len(data))
+    assert integrity.sha256_file(path) == want
+    assert integrity.sha256_file(path, fsync=True) == want
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    assert integrity.sha256_file(empty) == (hashlib.sha256(b"").hexdigest(), 0)
+
+
+def test_hash_tree_records_each_file_but_the_top_manifest(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "v1")
+    (root / "sub" / "manifest.json").write_text("nested: a file like any other")
+    want = _record(root)
+    assert "sub/manifest.json" in want and "manifest.json" not in want
+    assert integrity.hash_tree(root) == want
+    assert integrity.hash_tree(root, fsync=True) == want
+    assert integrity.walk_files(root) == (sorted(want), [])
+
+
+def test_odd_entries_are_listed_and_refused(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "v1")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("not part of the model")
+    (root / "linked_dir").symlink_to(outside, target_is_directory=True)
+    (root / "sub" / "link").symlink_to(root / "model.bin")
+    os.mkfifo(root / "pipe")
+    files, odd = integrity.walk_files(root)
+    assert files == ["model.bin", "sub/empty", "sub/params.json"]
+    assert odd == ["linked_dir", "pipe", "sub/link"]  # the linked folder is not entered
+    with pytest.raises(StoreError) as caught:
+        integrity.hash_tree(root)
+    assert str(caught.value) == (
+        "a model may contain only regular files, but 'linked_dir' is a symlink or special "
+        "file; write real files instead"
+    )
+    problems = integrity.check_files(root, _record(_tree(tmp_path / "clean")), "m@v1")
+    assert problems == [
+        Problem("m@v1", rel, "is a symlink or special file, not a regular file") for rel in odd
+    ]
+
+
+def test_check_files_clean_tree_has_no_problem(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "v1")
+    assert integrity.check_files(root, _record(root), "m@v1") == []
+
+
+def test_check_files_names_each_damage(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "v1")
+    recorded = _record(root)
+    (root / "model.bin").write_bytes(b"w" * 999)  # truncated
+    (root / "sub" / "params.json").write_text('{"alpha": 0.55}')  # longer
+    (root / "sub" / "empty").unlink()  # missing
+    (root / "extra.txt").write_text("x")  # unexpected
+    (root / "sub" / "new").write_text("y")  # unexpected, nested
+    assert integrity.check_files(root, recorded, "churn@v3") == [
+        Problem("churn@v3", "model.bin", "is truncated (999 bytes, manifest says 1000)"),
+        Problem("churn@v3", "sub/empty", "is missing"),
+        Problem("churn@v3", "sub/params.json", "is longer than recorded (15 bytes, manifest says 14)"),
+        Problem("churn@v3", "extra.txt", "is not listed in the manifest (unexpected file)"),
+        Problem("churn@v3", "sub/new", "is not listed in the manifest (unexpected file)"),
+    ]  # fmt: skip
+
+
+def test_check_files_same_size_changed_bytes_is_modified(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "v1")
+    recorded = _record(root)
+    data = bytearray((root / "model.bin").read_bytes())
+    data[500] ^= 0x01
+    (root / "model.bin").write_bytes(bytes(data))
+    modified = Problem("m@v1", "model.bin", "does not match its recorded sha256 (modified)")
+    assert integrity.check_files(root, recorded, "m@v1") == [modified]
+    # a record without a size still has its hash checked; one without a hash never matches
+    no_size = {**recorded, "model.bin": {"sha256": recorded["model.bin"]["sha256"]}}
+    assert integrity.check_files(root, no_size, "m@v1") == [modified]
+    no_hash = {**recorded, "sub/empty": {"bytes": 0}}
+    assert integrity.check_files(root, no_hash, "m@v1") == [
+        modified,
+        Problem("m@v1", "sub/empty", "does not match its recorded sha256 (modified)"),
+    ]
+
+
+def test_check_files_hostile_records(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "v1")
+    recorded = _record(root)
+    for bad in (None, [], "files", 3):
+        assert integrity.check_files(root, bad, "m@v1") == [
+            Problem("m@v1", "manifest.json", "manifest has no valid 'files' record")
+        ]
+    # an entry that is not a mapping is checked as having neither size nor hash
+    odd_entry = {**recorded, "sub/params.json": "deadbeef"}
+    assert integrity.check_files(root, odd_entry, "m@v1") == [
+        Problem("m@v1", "sub/params.json", "does not match its recorded sha256 (modified)")
+    ]
+    # a wrong size is reported alone (the hash is not read for it)
+    wrong = {**recorded, "model.bin": {"sha256": "0" * 64, "bytes": 1001}}
+    assert integrity.check_files(root, wrong, "m@v1") == [
+        Problem("m@v1", "model.bin", "is truncated (1000 bytes, manifest says 1001)")
+    ]
+
+
+def test_utc_now_is_second_precision_with_z() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    text = manifest.utc_now()
+    after = datetime.now(UTC)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text), text
+    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert before <= stamp <= after + timedelta(seconds=1)
+
+
+def test_library_versions_are_the_installed_distributions() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    want = {}
+    for dist in manifest.LIBRARIES:
+        with contextlib.suppress(PackageNotFoundError):
+            want[dist] = version(dist)
+    assert {"numpy", "pandas", "scikit-learn"} <= set(want)
+    assert manifest.library_versions() == want
+
+
+def test_build_manifest_keeps_caller_fields_under_store_keys() -> None:
+    import mktai
+
+    files = {"model.bin": {"sha256": "ab", "bytes": 2}}
+    fields = {
+        "algorithm": "gbm", "seed": 3, "metrics": {"auc": 0.7},
+        "name": "spoofed", "version": 99, "kind": "other", "created_at": "never",
+        "mktai_version": "0", "python": "2.7", "platform": "dos", "libraries": {},
+        "format": 7, "files": {"evil": {}},
+    }  # fmt: skip
+    out = manifest.build_manifest("churn", "propensity", fields, files)
+    assert list(out)[:9] == [
+        "format", "name", "version", "kind", "created_at", "mktai_version", "python",
+        "platform", "libraries",
+    ]  # fmt: skip
+    assert out["format"] == manifest.FORMAT == 1
+    assert (out["name"], out["version"], out["kind"]) == ("churn", None, "propensity")
+    assert out["mktai_version"] == mktai.__version__
+    assert out["python"] == platform.python_version()
+    assert out["platform"] == f"{sys.platform}-{platform.machine()}"
+    assert out["libraries"] == manifest.library_versions()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out["created_at"])
+    assert (out["algorithm"], out["seed"], out["metrics"]) == ("gbm", 3, {"auc": 0.7})
+    assert out["files"] is files and out["evaluations"] == []
+    assert list(out)[-1] == "files"
+    kept = manifest.build_manifest("m", "k", {"evaluations": [{"on": "x"}]}, {})
+    assert kept["evaluations"] == [{"on": "x"}] and kept["files"] == {}
+    assert manifest.build_manifest("m", "k", None, {})["evaluations"] == []
+
+
+def test_headline_metrics_order_limit_and_types() -> None:
+    head = manifest.headline_metrics
+    metrics = {
+        "holdout": {"auc": 0.81, "log_loss": 0.4, "note": "text", "flag": True},
+        "cv": {"auc": {"mean": 0.8, "std": 0.01}, "brier": {"mean": 0.1}, "bad": {"mean": "x"}},
+        "rows": 1000,
+        "rmse": 2,
+    }
+    assert head({"metrics": metrics}) == {
+        "holdout.auc": 0.81, "holdout.log_loss": 0.4, "cv.brier": 0.1,
+    }  # fmt: skip
+    assert head({"metrics": metrics}, limit=2) == {"holdout.auc": 0.81, "holdout.log_loss": 0.4}
+    assert head({"metrics": metrics}, limit=10) == {
+        "holdout.auc": 0.81, "holdout.log_loss": 0.4, "cv.brier": 0.1, "rows": 1000.0,
+        "rmse": 2.0,
+    }  # fmt: skip
+    assert all(type(v) is float for v in head({"metrics": metrics}, limit=10).values())
+    flat = {"mae": 1.5, "auc": 0.7, "holdout": "n/a", "cv": None}
+    assert head({"metrics": flat}) == {"mae": 1.5, "auc": 0.7}
+    assert head({"metrics": {"cv": {"auc": {"mean": 0.6}}, "auc": 0.9}}) == {"cv.auc": 0.6}
+    assert head({"metrics": "broken"}) == {} and head({}) == {}
+    assert head({"metrics": {"holdout": {"a": 1, "b": 2}}}, limit=0) == {}
