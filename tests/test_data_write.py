@@ -329,6 +329,8 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
         "no_pid": ".out.csv.yy.tmp",
         "other": f".other.csv.{dead}.ab12.tmp",
         "not_tmp": f".out.csv.{dead}.ab12.part",
+        # not a name mktai makes (.NAME.PID.RANDOM.tmp): a number alone is no writer's pid
+        "bare_number": f".out.csv.{dead}.tmp",
     }
     for name in names.values():
         (tmp_path / name).write_text("partial")
@@ -346,9 +348,8 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
         names[k] for k in ("dead", "live_old", "no_pid_old")
     )
     left = {p.name for p in tmp_path.iterdir()}
-    assert left == {names[k] for k in ("live", "mine", "no_pid", "other", "not_tmp")} | {
-        f".out.csv.{dead}.link.tmp"
-    }
+    kept = ("live", "mine", "no_pid", "other", "not_tmp", "bare_number")
+    assert left == {names[k] for k in kept} | {f".out.csv.{dead}.link.tmp"}
 
 
 def test_missing_folders_are_created_and_a_folder_is_not_a_file_name(tmp_path):
