@@ -305,6 +305,20 @@ def test_an_output_name_too_long_is_a_usage_error_naming_it(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+SIGNAL_RECORDER = """
+import signal, sys
+got = []
+for number in set(range(1, signal.NSIG)) - {signal.SIGKILL, signal.SIGSTOP}:
+    try:
+        signal.signal(number, lambda n, frame: got.append(n))
+    except (OSError, ValueError):
+        pass
+print("ready", flush=True)
+sys.stdin.read()
+print(got, flush=True)
+"""
+
+
 def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(tmp_path):
     """A kill -9 leaves .NAME.PID.xxx.tmp behind: the next writer of NAME removes it when PID is
     gone, or when untouched for over an hour; a live writer's temp and other files stay."""
@@ -316,8 +330,11 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
                           capture_output=True, text=True, check=True)  # fmt: skip
     dead = int(done.stdout)
     # a live writer of our own (never a pid we did not start: a broken liveness check could
-    # signal it)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # signal it). It notes every signal it gets until its stdin closes: a signal sent by the
+    # check is handled before the end of input is seen, so the note is complete, no sleeps.
+    sleeper = subprocess.Popen([sys.executable, "-c", SIGNAL_RECORDER], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert sleeper.stdout.readline() == "ready\n"
     live = sleeper.pid
     out = tmp_path / "out.csv"
     names = {
@@ -340,7 +357,11 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
     os.symlink(tmp_path / names["other"], tmp_path / f".out.csv.{dead}.link.tmp")
     try:
         removed = reclaim_temps(out)
-        assert sleeper.poll() is None  # asked whether it lives, not signalled
+        received, _ = sleeper.communicate(timeout=60)
+        assert (sleeper.returncode, received) == (
+            0,
+            "[]\n",
+        )  # asked whether it lives, not signalled
     finally:
         sleeper.kill()
         sleeper.wait()
