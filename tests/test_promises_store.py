@@ -234,3 +234,205 @@ def test_headline_metrics_order_limit_and_types() -> None:
     assert head({"metrics": {"cv": {"auc": {"mean": 0.6}}, "auc": 0.9}}) == {"cv.auc": 0.6}
     assert head({"metrics": "broken"}) == {} and head({}) == {}
     assert head({"metrics": {"holdout": {"a": 1, "b": 2}}}, limit=0) == {}
+
+
+# --------------------------------------------------------------------------- manifest shape
+
+SHA = "ab" * 32
+
+
+def _good(**changes) -> dict:
+    out = {"kind": "propensity", "name": "churn", "version": 2, "files": {"m.bin": {
+        "sha256": SHA, "bytes": 0}}}  # fmt: skip
+    out.update(changes)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ([], "it is a JSON list, not an object"),
+        ("x", "it is a JSON str, not an object"),
+        (_good(kind=None), "'kind' is null, not a model kind"),
+        (_good(kind="bad kind"), "'kind' is 'bad kind', not a model kind"),
+        (_good(kind=3), "'kind' is 3, not a model kind"),
+        (_good(name=None), "'name' is null, not a model name"),
+        (_good(name="-x"), "'name' is '-x', not a model name"),
+        (_good(version=0), "'version' is 0, not a version number"),
+        (_good(version=True), "'version' is True, not a version number"),
+        (_good(version="2"), "'version' is '2', not a version number"),
+        (_good(seed=True), "'seed' is True, not int or null"),
+        (_good(seed=1.5), "'seed' is 1.5, not int or null"),
+        (_good(format=None), "'format' is null, not int"),
+        (_good(evaluations={}), "'evaluations' is {}, not list"),
+        (_good(metrics=[1]), "'metrics' is [1], not dict or null"),
+        (_good(files=None), "'files' is null, not a record of files"),
+        (_good(files=[]), "'files' is [], not a record of files"),
+        (_good(files={"": {}}), "'files' names '', which is not a plain relative path"),
+        (_good(files={"/etc/x": {}}), "'files' names '/etc/x', which is not a plain relative path"),
+        (_good(files={"a\\b": {}}), "'files' names 'a\\\\b', which is not a plain relative path"),
+        (_good(files={"a\x00": {}}), "'files' names 'a\\x00', which is not a plain relative path"),
+        (_good(files={"a/../b": {}}), "'files' names 'a/../b', which is not a plain relative path"),
+        (_good(files={"manifest.json": {}}),
+         "'files' names 'manifest.json', which is not a plain relative path"),
+        (_good(files={"m": "x"}), "'files' entry 'm' is 'x', not an object"),
+        (_good(files={"m": {"bytes": 1}}), "'files' entry 'm' has sha256 null, not a hex digest"),
+        (_good(files={"m": {"sha256": SHA.upper(), "bytes": 1}}),
+         f"'files' entry 'm' has sha256 '{SHA.upper()[:36]}..., not a hex digest"),
+        (_good(files={"m": {"sha256": SHA + "0", "bytes": 1}}),
+         f"'files' entry 'm' has sha256 '{SHA[:36]}..., not a hex digest"),
+        (_good(files={"m": {"sha256": SHA, "bytes": -1}}),
+         "'files' entry 'm' has bytes -1, not a size"),
+        (_good(files={"m": {"sha256": SHA, "bytes": None}}),
+         "'files' entry 'm' has bytes null, not a size"),
+        (_good(files={"m": {"sha256": SHA, "bytes": False}}),
+         "'files' entry 'm' has bytes False, not a size"),
+        (_good(files={"m": {"sha256": SHA, "bytes": 1.0}}),
+         "'files' entry 'm' has bytes 1.0, not a size"),
+    ],
+)  # fmt: skip
+def test_a_manifest_of_the_wrong_shape_is_named_exactly(manifest, message) -> None:
+    from mktai.store.schema import ManifestError, validate_manifest
+
+    with pytest.raises(ManifestError) as caught:
+        validate_manifest(manifest)
+    assert str(caught.value) == message
+
+
+def test_sound_manifests_pass_and_limits_are_inclusive() -> None:
+    from mktai.store import schema
+    from mktai.store.schema import ManifestError, validate_manifest
+
+    good = _good(seed=None, algorithm=None, warnings=None, version=1, format=1, note=[{}])
+    assert validate_manifest(good) is good
+    unpublished = {"kind": "k", "files": {}}
+    assert validate_manifest(unpublished, published=False) is unpublished
+    with pytest.raises(ManifestError, match="'name' is null"):
+        validate_manifest(unpublished)
+    # nesting: the manifest is level 1, so MAX_DEPTH - 1 more levels are allowed
+    deep: list = []
+    inner = deep
+    for _ in range(schema.MAX_DEPTH - 2):
+        inner.append([])
+        inner = inner[0]
+    assert validate_manifest(_good(deep=deep))
+    inner.append([])
+    with pytest.raises(ManifestError) as caught:
+        validate_manifest(_good(deep=deep))
+    assert str(caught.value) == "it is nested more than 32 levels deep"
+    # values: the manifest, its 5 fields' values (the list among them), m.bin's record, its 2
+    used = 1 + 5 + 1 + 2
+    assert validate_manifest(_good(big=[0] * (schema.MAX_NODES - used)))
+    with pytest.raises(ManifestError) as caught:
+        validate_manifest(_good(big=[0] * (schema.MAX_NODES - used + 1)))
+    assert str(caught.value) == "it holds more than 1,000,000 values"
+    files = {f"f{i}": {"sha256": SHA, "bytes": i} for i in range(schema.MAX_FILES)}
+    assert validate_manifest(_good(files=files))
+    files["one_more"] = {"sha256": SHA, "bytes": 0}
+    with pytest.raises(ManifestError) as caught:
+        validate_manifest(_good(files=files))
+    assert str(caught.value) == "'files' lists 10,001 files (at most 10,000)"
+
+
+def test_long_values_are_cut_to_forty_characters() -> None:
+    from mktai.store.schema import ManifestError, validate_manifest
+
+    exact = "k" * 38  # repr adds two quotes: 40 characters, shown whole
+    with pytest.raises(ManifestError) as caught:
+        validate_manifest(_good(kind=exact + " "))
+    assert str(caught.value) == f"'kind' is '{exact[:36]}..., not a model kind"
+    with pytest.raises(ManifestError) as caught:
+        validate_manifest(_good(kind=exact[:37] + " "))
+    assert str(caught.value) == f"'kind' is '{exact[:37]} ', not a model kind"
+
+
+# --------------------------------------------------------------------------- store JSON files
+
+
+def test_read_json_bounds_and_hash(tmp_path: Path) -> None:
+    from mktai.store.jsonio import read_json, read_json_hashed
+
+    path = tmp_path / "a.json"
+    data = b'{"a": [1, 2, "\xc3\xa9"]}'
+    path.write_bytes(data)
+    assert read_json(path) == {"a": [1, 2, "é"]}
+    assert read_json(path, max_bytes=len(data)) == {"a": [1, 2, "é"]}
+    assert read_json_hashed(path, max_bytes=len(data)) == (
+        {"a": [1, 2, "é"]}, hashlib.sha256(data).hexdigest(),
+    )  # fmt: skip
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * ((3 << 20) + 1) + b"1")
+    for read in (read_json, read_json_hashed):
+        with pytest.raises(ValueError) as caught:
+            read(big, max_bytes=3 << 20)
+        assert str(caught.value) == "3,145,730 bytes, over the 3 MB a store file may have"
+        with pytest.raises(ValueError, match="over the 0 MB"):
+            read(path, max_bytes=len(data) - 1)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    for read in (read_json, read_json_hashed):
+        with pytest.raises(ValueError) as caught:
+            read(deep)
+        assert str(caught.value) == "nested too deeply to read"
+
+
+# --------------------------------------------------------------------------- the store lock
+
+
+def test_lock_timeout_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mktai.errors import UsageError
+    from mktai.store.lock import DEFAULT_TIMEOUT, lock_timeout
+
+    for raw, want in [(None, DEFAULT_TIMEOUT), ("", 60.0), ("  ", 60.0), ("2.5", 2.5),
+                      ("-3", 0.0), ("0", 0.0)]:  # fmt: skip
+        if raw is None:
+            monkeypatch.delenv("MKTAI_LOCK_TIMEOUT", raising=False)
+        else:
+            monkeypatch.setenv("MKTAI_LOCK_TIMEOUT", raw)
+        assert lock_timeout() == want, raw
+    assert DEFAULT_TIMEOUT == 60.0
+    monkeypatch.setenv("MKTAI_LOCK_TIMEOUT", "soon")
+    with pytest.raises(UsageError) as caught:
+        lock_timeout()
+    assert str(caught.value) == (
+        "MKTAI_LOCK_TIMEOUT='soon' is not a number of seconds; set e.g. MKTAI_LOCK_TIMEOUT=60"
+    )
+
+
+def test_lock_is_exclusive_across_processes_and_released(tmp_path: Path) -> None:
+    """A second process waits for the lock and gives up with exit 3's message; after release
+    it gets it at once. An OSError inside the lock names the store (exit 3, not 70)."""
+    import subprocess
+
+    from mktai.errors import LockTimeout, StoreError
+    from mktai.store.lock import store_lock
+
+    root = tmp_path / "store"
+    probe = (
+        "import sys; from pathlib import Path; from mktai.store.lock import store_lock\n"
+        "from mktai.errors import LockTimeout\n"
+        "try:\n"
+        "    with store_lock(Path(sys.argv[1]), timeout=0.2): print('got')\n"
+        "except LockTimeout as e: print(e)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def other() -> str:
+        return subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True,
+                              text=True, env=env, check=True).stdout.strip()  # fmt: skip
+
+    with store_lock(root, timeout=1):
+        assert (root / ".lock").exists()
+        assert other() == (
+            f"another mktai process held the store lock {root / '.lock'} for more than 0.2 s; "
+            "wait for it to finish or raise MKTAI_LOCK_TIMEOUT"
+        )
+    assert other() == "got"
+    with pytest.raises(StoreError) as caught, store_lock(root, timeout=1):
+        os.replace(tmp_path / "absent", root / "x")
+    assert not isinstance(caught.value, LockTimeout)
+    assert str(caught.value) == (
+        f"the store {root} could not be changed: No such file or directory ({root / 'x'}); "
+        "check its permissions and free space, or choose another --store"
+    )
+    assert other() == "got"  # released after the error too
