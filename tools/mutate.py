@@ -30,6 +30,7 @@ CLEAN = [  # test_data_fuzz.py is left to `make fuzz`: its random inputs kill li
     "tests/test_ingest_decimals.py",
     "tests/test_hotpaths_dictionary.py",
     "tests/test_newuser_duplicates.py",
+    "tests/test_dedupe_collisions.py",
     "tests/test_promises_csv.py",
     "tests/test_promises_clean.py",
 ]
