@@ -436,3 +436,76 @@ def test_lock_is_exclusive_across_processes_and_released(tmp_path: Path) -> None
         "check its permissions and free space, or choose another --store"
     )
     assert other() == "got"  # released after the error too
+
+
+# --------------------------------------------------------------------------- names and refs
+
+
+def test_names_aliases_and_refs_parse_exactly() -> None:
+    from mktai.errors import UsageError
+    from mktai.store.layout import Ref, check_alias, check_name, parse_ref
+
+    assert check_name("churn-2024.q1") == "churn-2024.q1" and check_name("a" * 64) == "a" * 64
+    for bad in ("", ".", "..", ".hidden", "-x", "a" * 65, "a/b", "a b", None, 3):
+        with pytest.raises(UsageError) as caught:
+            check_name(bad)
+        assert str(caught.value) == (
+            f"invalid model name {bad!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (e.g. churn or churn-2024.q1)"
+        )
+    assert check_alias("production") == "production" and check_alias("v") == "v"
+    assert check_alias("v2a") == "v2a" and check_alias("p" + "x" * 63) == "p" + "x" * 63
+    for bad in ("v3", "3", "v12", "1abc", "_x", "p" + "x" * 64, "", None):
+        with pytest.raises(UsageError) as caught:
+            check_alias(bad)
+        assert str(caught.value) == (
+            f"invalid alias {bad!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
+            "letter and not of the form v<number> (e.g. production, staging, candidate)"
+        )
+    assert parse_ref("churn") == Ref("churn") and str(parse_ref("churn")) == "churn"
+    assert parse_ref("churn@v3") == Ref("churn", version=3) == parse_ref("churn@3")
+    assert str(parse_ref("churn@3")) == "churn@v3" and parse_ref("c@v12").version == 12
+    assert parse_ref("churn@prod") == Ref("churn", alias="prod")
+    assert str(parse_ref("churn@prod")) == "churn@prod"
+    for bad, message in [
+        ("", "a model reference looks like NAME, NAME@v3 or NAME@alias"),
+        (None, "a model reference looks like NAME, NAME@v3 or NAME@alias"),
+        ("churn@", "model reference 'churn@' ends with '@': write NAME@v3 or NAME@alias"),
+    ]:
+        with pytest.raises(UsageError) as caught:
+            parse_ref(bad)
+        assert str(caught.value) == message
+    for bad in ("churn@0", "churn@1x", "churn@a@b"):
+        with pytest.raises(UsageError, match="invalid alias"):
+            parse_ref(bad)
+    assert parse_ref("churn@v0") == Ref("churn", alias="v0")  # no version 0: a name like any
+    with pytest.raises(UsageError, match="invalid model name"):
+        parse_ref("@v1")
+
+
+def test_versions_and_models_on_disk(tmp_path: Path) -> None:
+    from mktai.store.layout import model_names, version_dirname, version_numbers, version_of_dir
+
+    assert version_dirname(7) == "v7"
+    assert [version_of_dir(Path(n)) for n in ("v1", "v10", "v0", "v01", "x1", "v1x", "V2")] == [
+        1, 10, None, None, None, None, None,
+    ]  # fmt: skip
+    root = tmp_path / "store"
+    assert model_names(root) == [] and version_numbers(root / "churn") == []
+    churn = root / "churn"
+    for name in ("v1", "v2", "v10", "v3", "v0", "vx"):
+        (churn / name).mkdir(parents=True)
+        (churn / name / "manifest.json").write_text("{}")
+    (churn / "v3" / "manifest.json").unlink()  # half-written: not a version yet
+    (churn / "v4").write_text("a file, not a folder")
+    (churn / "v5").mkdir()
+    (churn / "v5" / "manifest.json").mkdir()  # a folder named like the manifest
+    assert version_numbers(churn) == [1, 2, 10]
+    (churn / "aliases.json").write_text("{}")
+    assert version_numbers(churn / "aliases.json") == []
+    for name in (".staging", "b-model", "a.model", "_x", "-y"):
+        (root / name).mkdir()
+    (root / ".lock").write_text("")
+    (root / "file").write_text("")
+    assert model_names(root) == ["a.model", "b-model", "churn"]
+    assert model_names(root / "file") == []
