@@ -509,3 +509,193 @@ def test_versions_and_models_on_disk(tmp_path: Path) -> None:
     (root / "file").write_text("")
     assert model_names(root) == ["a.model", "b-model", "churn"]
     assert model_names(root / "file") == []
+
+
+# --------------------------------------------------------------------------- manifest seals
+
+
+def test_store_key_sources_and_length(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mktai.errors import UsageError
+    from mktai.store import seal
+
+    monkeypatch.delenv(seal.KEY_ENV, raising=False)
+    monkeypatch.delenv(seal.KEY_FILE_ENV, raising=False)
+    assert seal.store_key() is None
+    monkeypatch.setenv(seal.KEY_ENV, "k" * 16)
+    assert seal.store_key() == b"k" * 16
+    monkeypatch.setenv(seal.KEY_ENV, "é" * 7)  # 14 bytes in UTF-8
+    with pytest.raises(UsageError) as caught:
+        seal.store_key()
+    assert str(caught.value) == (
+        "the store key (MKTAI_STORE_KEY) is 14 bytes; use at least 16 random bytes, "
+        "e.g. `openssl rand -hex 32`"
+    )
+    key_file = tmp_path / "key"
+    key_file.write_text("  " + "f" * 20 + "\n")
+    monkeypatch.setenv(seal.KEY_FILE_ENV, str(key_file))
+    monkeypatch.setenv(seal.KEY_ENV, "e" * 16)
+    assert seal.store_key() == b"e" * 16  # the variable wins over the file
+    monkeypatch.setenv(seal.KEY_ENV, "")
+    assert seal.store_key() == b"f" * 20
+    key_file.write_text("short\n")
+    with pytest.raises(UsageError) as caught:
+        seal.store_key()
+    assert str(caught.value).startswith(f"the store key (MKTAI_STORE_KEY_FILE={key_file}) is 5 ")
+    monkeypatch.setenv(seal.KEY_FILE_ENV, str(tmp_path / "absent"))
+    with pytest.raises(UsageError) as caught:
+        seal.store_key()
+    assert str(caught.value) == (
+        f"cannot read the store key file {tmp_path / 'absent'}: No such file or directory"
+    )
+    key_file.write_text("\n")
+    monkeypatch.setenv(seal.KEY_FILE_ENV, str(key_file))
+    assert seal.store_key() is None
+
+
+def test_seal_entries_and_checks() -> None:
+    import hmac as hmac_module
+
+    from mktai.store import seal
+    from mktai.store.seal import INDEXED, SIGNED, UNINDEXED, Seal
+
+    key, other = b"k" * 32, b"o" * 32
+    sha, edited = "a" * 64, "b" * 64
+    kid = hashlib.sha256(b"mktai-key-id\0" + key).hexdigest()[:12]
+    assert seal.key_id(key) == kid and len(kid) == 12
+    message = f"mktai-manifest/1\nchurn\n3\n{sha}".encode()
+    mac = hmac_module.new(key, message, hashlib.sha256).hexdigest()
+    assert seal.signature(key, "churn", 3, sha) == mac
+    assert seal.make_entry("churn", 3, sha, None) == {"sha256": sha}
+    signed = seal.make_entry("churn", 3, sha, key)
+    assert signed == {"sha256": sha, "hmac": mac, "key_id": kid}
+    plain = {"sha256": sha}
+    sign_it = "check it and sign it with `mktai models sign churn@v3`"
+    not_signed = f"is not signed with the store key (MKTAI_STORE_KEY); {sign_it}"
+    was_edited = (
+        "manifest.json was edited after it was published (its sha256 is not the one recorded "
+        "in index.json)"
+    )
+    cases = [
+        ((sha, None, None), Seal(UNINDEXED)),
+        ((sha, None, key), Seal(UNINDEXED, not_signed)),
+        ((sha, "x", None), Seal(INDEXED, "has a damaged entry in index.json")),
+        ((sha, {"sha256": 3}, None), Seal(INDEXED, "has a damaged entry in index.json")),
+        ((sha, plain, None), Seal(INDEXED)),
+        ((edited, plain, None), Seal(INDEXED, was_edited)),
+        ((edited, signed, None), Seal(SIGNED, was_edited)),
+        ((sha, signed, None), Seal(SIGNED)),
+        ((sha, signed, key), Seal(SIGNED)),
+        ((sha, plain, key), Seal(INDEXED, not_signed)),
+        ((sha, {**signed, "hmac": 5}, key), Seal(INDEXED, not_signed)),
+        ((sha, signed, other), Seal(SIGNED, (
+            f"was signed with another key (key id {kid}, yours is {seal.key_id(other)})"))),
+        ((sha, {**signed, "hmac": "0" * 64}, key), Seal(SIGNED, (
+            "has a signature that does not match its manifest (forged or edited)"))),
+        ((sha, {**signed, "key_id": None, "hmac": "0" * 64}, key), Seal(SIGNED, (
+            "has a signature that does not match its manifest (forged or edited)"))),
+        # a rewrite stopped half-way: the pending hash is accepted too, with its own signature
+        ((edited, {**plain, "pending": {"sha256": edited}}, None), Seal(INDEXED)),
+        ((edited, {**signed, "pending": seal.make_entry("churn", 3, edited, key)}, key),
+         Seal(SIGNED)),
+        ((edited, {**signed, "pending": {"sha256": edited}}, key), Seal(INDEXED, not_signed)),
+        ((edited, {**plain, "pending": {"sha256": 1}}, None), Seal(INDEXED, was_edited)),
+        ((edited, {**plain, "pending": edited}, None), Seal(INDEXED, was_edited)),
+    ]  # fmt: skip
+    for (actual, entry, use_key), want in cases:
+        assert seal.check("churn", 3, actual, entry, use_key) == want, (actual, entry, use_key)
+    # a signature names its slot: the same manifest signed for v3 is forged as v4
+    assert seal.check("churn", 4, sha, signed, key).problem == (
+        "has a signature that does not match its manifest (forged or edited)"
+    )
+
+
+def test_manifest_sha256_hashes_the_bytes(tmp_path: Path) -> None:
+    from mktai.store.seal import manifest_sha256
+
+    data = os.urandom(5000)
+    (tmp_path / "m.json").write_bytes(data)
+    assert manifest_sha256(tmp_path / "m.json") == hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- staging
+
+
+def test_staging_names_and_base(tmp_path: Path) -> None:
+    import socket
+
+    from mktai.store import staging
+
+    want = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:40] or "host"
+    assert staging.host_tag() == want
+    base = staging.checked_base(tmp_path / "store" / ".staging")
+    assert base.is_dir()
+    fresh = staging.new_staging(base)
+    assert fresh.is_dir() and list(fresh.iterdir()) == []
+    assert re.fullmatch(rf"[0-9a-f]{{32}}\.{os.getpid()}\.{re.escape(want)}", fresh.name)
+    assert staging.new_staging(base) != fresh
+    link = tmp_path / "other" / ".staging"
+    link.parent.mkdir()
+    link.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(StoreError) as caught:
+        staging.checked_base(link)
+    assert str(caught.value) == (
+        f"{link} is a symbolic link (to {tmp_path / 'elsewhere'}); the store writes only inside "
+        "itself: remove the link and retry"
+    )
+    assert not (tmp_path / "elsewhere").exists()
+    assert staging.reclaim(link) == [] and staging.reclaim(tmp_path / "absent") == []
+
+
+def test_stale_staging_entries_are_reclaimed_and_live_ones_kept(tmp_path: Path) -> None:
+    """Owners are real processes: one that has exited, one still running (started here)."""
+    import subprocess
+    import time
+
+    from mktai.store import staging
+
+    base = staging.checked_base(tmp_path / ".staging")
+    host = staging.host_tag()
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(done.stdout)
+    live = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                            stdin=subprocess.PIPE)  # fmt: skip
+    uid = "0123456789abcdef" * 2
+    names = {
+        "dead": f"{uid}.{dead}.{host}",
+        "dead_old_style": f"{uid}.{dead}",
+        "live": f"{uid}.{live.pid}.{host}",
+        "live_day_old": f"{uid[::-1]}.{live.pid}.{host}",
+        "mine": f"{uid}.{os.getpid()}.{host}",
+        "other_host": f"{uid}.{dead}.elsewhere",
+        "other_host_old": f"{uid[::-1]}.{dead}.elsewhere",
+        "odd_name": "not-a-staging-name",
+        "odd_name_old": "old-not-a-staging-name",
+        "trash": "trash-churn-v3",
+    }
+    for name in names.values():
+        (base / name).mkdir()
+        (base / name / "part.bin").write_bytes(b"x" * 10)
+    now = time.time()
+    for key, age in (("live_day_old", 24 * 3600 + 60), ("other_host_old", 3601),
+                     ("odd_name_old", 3601)):  # fmt: skip
+        for path in (base / names[key], base / names[key] / "part.bin"):
+            os.utime(path, (now - age, now - age))
+    # a fresh file deep inside keeps an old entry alive
+    os.utime(base / names["other_host"], (now - 7200, now - 7200))
+    (base / "file.tmp").write_text("x")  # a stray file: by age only, fresh here
+    try:
+        assert staging.is_stale(base / names["live"]) is False
+        assert staging.is_stale(base / names["live"], now + 24 * 3600 + 10) is True
+        assert staging.is_stale(base / "vanished") is False
+        removed = staging.reclaim(base)
+        assert live.poll() is None
+    finally:
+        live.kill()
+        live.wait()
+    gone = {"dead", "dead_old_style", "live_day_old", "other_host_old", "odd_name_old", "trash"}
+    assert sorted(removed) == sorted(names[k] for k in gone)
+    assert sorted(p.name for p in base.iterdir()) == sorted(
+        [names[k] for k in names if k not in gone] + ["file.tmp"]
+    )
+    assert staging.is_stale(base / "file.tmp", time.time() + 3601) is True
