@@ -155,6 +155,14 @@ def test_join_raw_quotes_only_what_needs_it() -> None:
     ]  # fmt: skip
 
 
+def test_join_raw_of_one_column_and_of_none() -> None:
+    one = pd.DataFrame({"a": ["x", "y,z"]}, index=[4, 9])
+    assert clean.join_raw(one, ",").tolist() == ["x", '"y,z"']
+    none = clean.join_raw(pd.DataFrame(index=[3, 5]), ",")
+    assert none.tolist() == ["", ""] and none.index.tolist() == [3, 5]
+    assert str(none.dtype) == "string"
+
+
 def test_cancelled_needs_c_then_a_digit() -> None:
     import pyarrow as pa
 

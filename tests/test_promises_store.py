@@ -190,7 +190,7 @@ def test_build_manifest_keeps_caller_fields_under_store_keys() -> None:
         "algorithm": "gbm", "seed": 3, "metrics": {"auc": 0.7},
         "name": "spoofed", "version": 99, "kind": "other", "created_at": "never",
         "mktai_version": "0", "python": "2.7", "platform": "dos", "libraries": {},
-        "format": 7, "files": {"evil": {}},
+        "format": 7, "files": {"evil": {}}, "threshold": 0.4,
     }  # fmt: skip
     out = manifest.build_manifest("churn", "propensity", fields, files)
     assert list(out)[:9] == [
@@ -205,6 +205,7 @@ def test_build_manifest_keeps_caller_fields_under_store_keys() -> None:
     assert out["libraries"] == manifest.library_versions()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out["created_at"])
     assert (out["algorithm"], out["seed"], out["metrics"]) == ("gbm", 3, {"auc": 0.7})
+    assert out["threshold"] == 0.4  # a caller's field after the refused ones is still kept
     assert out["files"] is files and out["evaluations"] == []
     assert list(out)[-1] == "files"
     kept = manifest.build_manifest("m", "k", {"evaluations": [{"on": "x"}]}, {})
