@@ -163,6 +163,22 @@ def test_join_raw_of_one_column_and_of_none() -> None:
     assert str(none.dtype) == "string"
 
 
+def test_join_arrow_of_one_column_and_of_none(tmp_path) -> None:
+    import pyarrow as pa
+
+    one = pa.RecordBatch.from_pydict({"a": ["x", None, 'q"q']})
+    assert clean._join_arrow(one, ",") == ["x", "", '"q""q"']
+    assert clean._join_arrow(pa.RecordBatch.from_pydict({}), ",") == []
+    none = pa.RecordBatch.from_pydict({"a": ["x", "y"]}).select([])
+    assert none.num_rows == 2 and clean._join_arrow(none, ",") == ["", ""]
+    # a one-column file: the duplicate's raw line is its one field, quoted as in the file
+    path = tmp_path / "one.csv"
+    path.write_text('email\na@x.com\n"b,c@x.com"\na@x.com\n"b,c@x.com"\n', encoding="utf-8")
+    rejects = load_table(path).rejects.sort_values("row")
+    assert rejects["raw"].tolist() == ["a@x.com", '"b,c@x.com"']
+    assert rejects["reason"].tolist() == ["exact duplicate of row 1", "exact duplicate of row 2"]
+
+
 def test_cancelled_needs_c_then_a_digit() -> None:
     import pyarrow as pa
 
