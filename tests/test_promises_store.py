@@ -700,3 +700,80 @@ def test_stale_staging_entries_are_reclaimed_and_live_ones_kept(tmp_path: Path) 
         [names[k] for k in names if k not in gone] + ["file.tmp"]
     )
     assert staging.is_stale(base / "file.tmp", time.time() + 3601) is True
+
+
+def _host_tag_under(hostname: str) -> str:
+    """host_tag() in a process of its own UTS namespace whose host name is `hostname`."""
+    import shutil
+    import subprocess
+
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("unshare(1) is not installed: cannot give a process another host name")
+    code = (
+        "import socket, sys; socket.sethostname(sys.argv[1])\n"
+        "from mktai.store.staging import host_tag; print(host_tag())"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([unshare, "-u", sys.executable, "-c", code, hostname],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    if done.returncode and "Operation not permitted" in done.stderr:
+        pytest.skip("no permission for a UTS namespace (unshare -u)")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_host_tag_is_a_safe_file_name_part() -> None:
+    """Another machine's staging entries are told apart by this tag, so it must be the same
+    safe text for the same host: unsafe characters become '-', at most 40 kept, never empty."""
+    from mktai.store.staging import host_tag
+
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", host_tag())
+    assert _host_tag_under("Lab.Box+1_a-b" + "x" * 40) == "Lab-Box-1_a-b" + "x" * 27
+    assert _host_tag_under("") == "host"
+
+
+def test_staging_ages_at_their_exact_edges(tmp_path: Path) -> None:
+    """Stale means older than the limit, not equal to it; a link is aged by itself, never by
+    what it points at; a stray file is deleted, not rmtree'd and left."""
+    import time
+
+    from mktai.store import staging
+
+    base = staging.checked_base(tmp_path / ".staging")
+    then = int(time.time()) - 10 * 24 * 3600
+    odd = base / "odd-entry"
+    odd.mkdir()
+    os.utime(odd, (then, then))
+    assert staging.is_stale(odd, then + staging.STALE_SECONDS) is False
+    assert staging.is_stale(odd, then + staging.STALE_SECONDS + 1) is True
+    import subprocess
+
+    owner = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        live = base / f"{'cd' * 16}.{owner.pid}.{staging.host_tag()}"
+        live.mkdir()
+        os.utime(live, (then, then))  # a live owner: kept for a day, its pid may be reused
+        assert staging.is_stale(live, then + staging.LIVE_OWNER_SECONDS) is False
+        assert staging.is_stale(live, then + staging.LIVE_OWNER_SECONDS + 1) is True
+    finally:
+        owner.kill()
+        owner.wait()
+    live.rmdir()
+    mine_host = base / f"{'ab' * 16}.{os.getpid() + 10**7}.{staging.host_tag()}"
+    mine_host.mkdir()  # a pid beyond pid_max: its owner is certainly gone
+    assert staging.is_stale(mine_host, time.time()) is True
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "fresh.bin").write_bytes(b"x")
+    link = base / "linked-entry"
+    link.symlink_to(target, target_is_directory=True)
+    os.utime(link, (then, then), follow_symlinks=False)
+    stray = base / "stray.tmp"
+    stray.write_text("x")
+    os.utime(stray, (then, then))
+    removed = staging.reclaim(base)
+    assert sorted(removed) == sorted(["odd-entry", mine_host.name, "linked-entry", "stray.tmp"])
+    assert list(base.iterdir()) == []
+    assert (target / "fresh.bin").exists()  # the link went, not what it pointed at
