@@ -437,6 +437,12 @@ def test_lock_is_exclusive_across_processes_and_released(tmp_path: Path) -> None
         "check its permissions and free space, or choose another --store"
     )
     assert other() == "got"  # released after the error too
+    with pytest.raises(StoreError) as caught, store_lock(root, timeout=1):
+        raise OSError(28, "No space left on device")  # no file named: none shown
+    assert str(caught.value) == (
+        f"the store {root} could not be changed: No space left on device; check its "
+        "permissions and free space, or choose another --store"
+    )
 
 
 # --------------------------------------------------------------------------- names and refs
@@ -447,6 +453,7 @@ def test_names_aliases_and_refs_parse_exactly() -> None:
     from mktai.store.layout import Ref, check_alias, check_name, parse_ref
 
     assert check_name("churn-2024.q1") == "churn-2024.q1" and check_name("a" * 64) == "a" * 64
+    assert check_name("churn.") == "churn." and check_name("v1..") == "v1.."  # dots may end it
     for bad in ("", ".", "..", ".hidden", "-x", "a" * 65, "a/b", "a b", None, 3):
         with pytest.raises(UsageError) as caught:
             check_name(bad)
