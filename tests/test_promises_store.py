@@ -784,3 +784,35 @@ def test_staging_ages_at_their_exact_edges(tmp_path: Path) -> None:
     assert sorted(removed) == sorted(["odd-entry", mine_host.name, "linked-entry", "stray.tmp"])
     assert list(base.iterdir()) == []
     assert (target / "fresh.bin").exists()  # the link went, not what it pointed at
+
+
+def test_store_files_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """Under an ASCII locale (LC_ALL=C without UTF-8 mode) a manifest and a key file holding
+    non-ASCII text read the same as anywhere else."""
+    import subprocess
+
+    from mktai.store.jsonio import read_json
+
+    manifest = tmp_path / "m.json"
+    manifest.write_bytes('{"note": "café 北京"}'.encode())
+    key_file = tmp_path / "key"
+    key_file.write_bytes("ключ-магазина-2024".encode())
+    assert read_json(manifest) == {"note": "café 北京"}
+    code = (
+        "import os, sys, locale; from pathlib import Path\n"
+        "from mktai.store.jsonio import read_json; from mktai.store.seal import store_key\n"
+        "print(locale.getpreferredencoding(False))\n"
+        "print(read_json(Path(sys.argv[1]))['note'].encode('unicode_escape').decode())\n"
+        "print(store_key().hex())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "LC_ALL": "C",
+           "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "MKTAI_STORE_KEY": "",
+           "MKTAI_STORE_KEY_FILE": str(key_file)}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, str(manifest)], capture_output=True,
+                          text=True, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    encoding, note, key = done.stdout.splitlines()
+    if "utf" in encoding.lower().replace("-", ""):
+        pytest.skip(f"this Python reads files as {encoding} even under LC_ALL=C")
+    assert note == "café 北京".encode("unicode_escape").decode()
+    assert bytes.fromhex(key) == "ключ-магазина-2024".encode()
