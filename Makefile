@@ -23,13 +23,21 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz MKTAI_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -n 2 -q \
 		tests/test_data_fuzz.py tests/test_store.py
 
-# Mutation testing (mutmut) of the contract modules configured in pyproject.toml [tool.mutmut];
-# MUTANTS='mktai.evaluation.gates* mktai.data.write*' limits the run. Slow: not part of `make test`.
+# Mutation testing (mutmut) of the contract modules configured in pyproject.toml [tool.mutmut].
+# MODULE=mktai/store/integrity.py mutates one file with the tests listed for it in
+# tools/mutate.py (TESTS='tests/a.py tests/b.py' replaces them); MUTANTS='mktai.store.x_*' limits
+# the mutants. Runs under nice -n 19 and stops after MUTATE_TIMEOUT (what was checked by then is
+# reported). Slow: not part of `make test`.
+MODULE ?=
 MUTANTS ?=
+TESTS ?=
+MUTATE_TIMEOUT ?= 2h
 mutate: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
 	rm -rf mutants
-	MKTAI_THREADS=1 $(BIN)/mutmut run $(MUTANTS) || true
+	MKTAI_THREADS=1 nice -n 19 timeout -k 30s $(MUTATE_TIMEOUT) $(if $(MODULE),\
+		$(BIN)/python tools/mutate.py $(MODULE) $(MUTANTS) $(if $(TESTS),-- $(TESTS)),\
+		$(BIN)/mutmut run $(MUTANTS)) || true
 	$(BIN)/python tools/mutation_report.py
 
 lint: $(STAMP)

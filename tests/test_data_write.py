@@ -108,7 +108,7 @@ def test_parquet_keeps_only_the_frames_columns_and_the_mktai_metadata(tmp_path):
     own metadata are both in the schema; snappy compressed."""
     out = tmp_path / "t.parquet"
     frame = pd.DataFrame({"a": ["x", "y", "z", "w"], "n": [1, 2, 3, 4]})
-    frame = frame[frame["n"] % 2 == 0]  # index [1, 3]: not a range, pyarrow would keep it
+    frame = frame[frame["n"] % 2 == 0]  # index 1, 3 (a RangeIndex of step 2 in pandas 3)
     facts = {"ingested": True, "deduplicated": False, "mktai": "0.1"}
     writer = TableWriter(out, metadata=facts)
     writer.write(frame)
@@ -118,7 +118,9 @@ def test_parquet_keeps_only_the_frames_columns_and_the_mktai_metadata(tmp_path):
     meta = handle.schema_arrow.metadata
     assert json.loads(meta[MKTAI_METADATA_KEY]) == facts and b"pandas" in meta
     assert handle.metadata.row_group(0).column(0).compression == "SNAPPY"
-    assert pd.read_parquet(out).to_dict("list") == {"a": ["y", "w"], "n": [2, 4]}
+    back = pd.read_parquet(out)
+    assert back.to_dict("list") == {"a": ["y", "w"], "n": [2, 4]}
+    assert back.index.equals(pd.RangeIndex(2))  # the frame's index is not kept, even as metadata
 
 
 def test_parquet_chunks_of_another_type_name_the_file_and_the_first_row(tmp_path):
@@ -263,6 +265,24 @@ def test_a_named_pipe_is_written_in_place_as_csv_and_stays_a_pipe(tmp_path):
     write_table(pd.DataFrame({"a": [1]}), Path("/dev/null"))  # a device: written, no error
 
 
+def test_a_named_pipe_with_a_known_suffix_gets_that_format(tmp_path):
+    """`-o x.jsonl` where x.jsonl is a named pipe: JSON lines, written in place (only a pipe
+    without a known suffix falls back to CSV)."""
+    import json
+    import threading
+
+    pipe = tmp_path / "x.jsonl"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    write_table(pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}), pipe)
+    reader.join(timeout=30)
+    lines = received[0].decode().splitlines()
+    assert [json.loads(line) for line in lines] == [{"a": "=x", "n": 1}, {"a": "y", "n": 2}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
+
+
 def test_an_output_name_too_long_is_a_usage_error_naming_it(tmp_path):
     """Was an internal error (exit 70) from `mktai ingest in.csv -o <300 characters>.csv`."""
     from typer.testing import CliRunner
@@ -285,6 +305,20 @@ def test_an_output_name_too_long_is_a_usage_error_naming_it(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+SIGNAL_RECORDER = """
+import signal, sys
+got = []
+for number in set(range(1, signal.NSIG)) - {signal.SIGKILL, signal.SIGSTOP}:
+    try:
+        signal.signal(number, lambda n, frame: got.append(n))
+    except (OSError, ValueError):
+        pass
+print("ready", flush=True)
+sys.stdin.read()
+print(got, flush=True)
+"""
+
+
 def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(tmp_path):
     """A kill -9 leaves .NAME.PID.xxx.tmp behind: the next writer of NAME removes it when PID is
     gone, or when untouched for over an hour; a live writer's temp and other files stay."""
@@ -296,8 +330,11 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
                           capture_output=True, text=True, check=True)  # fmt: skip
     dead = int(done.stdout)
     # a live writer of our own (never a pid we did not start: a broken liveness check could
-    # signal it)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # signal it). It notes every signal it gets until its stdin closes: a signal sent by the
+    # check is handled before the end of input is seen, so the note is complete, no sleeps.
+    sleeper = subprocess.Popen([sys.executable, "-c", SIGNAL_RECORDER], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert sleeper.stdout.readline() == "ready\n"
     live = sleeper.pid
     out = tmp_path / "out.csv"
     names = {
@@ -309,6 +346,8 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
         "no_pid": ".out.csv.yy.tmp",
         "other": f".other.csv.{dead}.ab12.tmp",
         "not_tmp": f".out.csv.{dead}.ab12.part",
+        # not a name mktai makes (.NAME.PID.RANDOM.tmp): a number alone is no writer's pid
+        "bare_number": f".out.csv.{dead}.tmp",
     }
     for name in names.values():
         (tmp_path / name).write_text("partial")
@@ -318,7 +357,11 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
     os.symlink(tmp_path / names["other"], tmp_path / f".out.csv.{dead}.link.tmp")
     try:
         removed = reclaim_temps(out)
-        assert sleeper.poll() is None  # asked whether it lives, not signalled
+        received, _ = sleeper.communicate(timeout=60)
+        assert (sleeper.returncode, received) == (
+            0,
+            "[]\n",
+        )  # asked whether it lives, not signalled
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -326,9 +369,8 @@ def test_temp_files_of_dead_or_long_gone_writers_are_reclaimed_and_nothing_else(
         names[k] for k in ("dead", "live_old", "no_pid_old")
     )
     left = {p.name for p in tmp_path.iterdir()}
-    assert left == {names[k] for k in ("live", "mine", "no_pid", "other", "not_tmp")} | {
-        f".out.csv.{dead}.link.tmp"
-    }
+    kept = ("live", "mine", "no_pid", "other", "not_tmp", "bare_number")
+    assert left == {names[k] for k in kept} | {f".out.csv.{dead}.link.tmp"}
 
 
 def test_missing_folders_are_created_and_a_folder_is_not_a_file_name(tmp_path):

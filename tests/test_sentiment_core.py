@@ -94,6 +94,24 @@ def _sample_frame() -> pd.DataFrame:
     return frame.rename(columns={"review": "text"})
 
 
+def _refit_cv_accuracy(frame: pd.DataFrame, model, algorithm: str) -> float:
+    """3-fold CV accuracy redone by the test: the same seeded stratified folds of the usable
+    rows, a model fitted on each training part, its labels compared with the held-out ones."""
+    from sklearn.model_selection import StratifiedKFold
+
+    usable = frame[np.array(model.score(frame["text"].fillna("").tolist()).label) != "unknown"]
+    usable = usable[usable["label"].notna()].reset_index(drop=True)
+    assert len(usable) == 120
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(usable, usable["label"])
+    accuracies = []
+    for train, test in folds:
+        options = TrainOptions(seed=0, algorithm=algorithm, cv=0)
+        part = fit(_table(usable.iloc[train].reset_index(drop=True)), "sentiment", options)
+        labels = np.array(part.score(usable["text"].iloc[test].tolist()).label)
+        accuracies.append(float((labels == usable["label"].iloc[test].to_numpy()).mean()))
+    return float(np.mean(accuracies))
+
+
 @pytest.mark.parametrize("algorithm", ["linear", "nb"])
 def test_fit_save_load_round_trip_without_pickle(tmp_path, algorithm):
     frame = _sample_frame()
@@ -101,7 +119,10 @@ def test_fit_save_load_round_trip_without_pickle(tmp_path, algorithm):
     fields = model.manifest_fields()
     assert fields["algorithm"] == algorithm and fields["classes"] == ["negative", "positive"]
     assert fields["rows"]["unknown_text"] == 3 and fields["rows"]["used"] == 120
-    assert 0.0 <= fields["metrics"]["cv"]["accuracy"]["mean"] <= 1.0
+    cv_accuracy = fields["metrics"]["cv"]["accuracy"]["mean"]
+    assert cv_accuracy == pytest.approx(_refit_cv_accuracy(frame, model, algorithm), abs=1e-6)
+    majority = frame["label"].value_counts(normalize=True).max()
+    assert cv_accuracy > majority  # better than always answering the larger class (0.5 here)
     json.dumps(fields)
     model.save(tmp_path)
     for path in tmp_path.rglob("*"):
