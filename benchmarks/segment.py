@@ -56,7 +56,7 @@ def full_cli_run(data: Path, package: Path = ROOT) -> tuple[float, float, int, f
         stats = Path(tmp) / "time.txt"
         subprocess.run(
             ["/usr/bin/time", "-o", str(stats), "-f", "%e %U %S %M", "env",
-             f"PYTHONPATH={package}", sys.executable, "-c", MKTAI, "segment", str(data),
+             f"PYTHONPATH={package}", sys.executable, "-P", "-c", MKTAI, "segment", str(data),
              "--clv", "--k", "auto", "--seed", "0", "-o", str(out), "--quiet"],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -69,7 +69,7 @@ def full_cli_run(data: Path, package: Path = ROOT) -> tuple[float, float, int, f
 def read_time(data: Path, package: Path = ROOT) -> float:
     """Seconds of load_table (the cleaning layer every command reads through) on the file."""
     done = subprocess.run(
-        [sys.executable, "-c", READ, str(data)],
+        [sys.executable, "-P", "-c", READ, str(data)],
         env=dict(os.environ, PYTHONPATH=str(package)),
         check=True,
         capture_output=True,
