@@ -42,9 +42,12 @@ READ = (
 )
 
 
-def full_cli_run(data: Path, package: Path = ROOT) -> tuple[float, float, int, float]:
+def full_cli_run(
+    data: Path, package: Path = ROOT, digests: list[str] | None = None
+) -> tuple[float, float, int, float]:
     """Wall seconds, peak RSS (GB), customers and CPU seconds of the real CLI on the file,
-    with `package` (this tree, or a copy of an older version) on PYTHONPATH.
+    with `package` (this tree, or a copy of an older version) on PYTHONPATH; the SHA-256 of
+    the output file is appended to `digests`.
 
     CPU seconds (user + system of the child) tell the work apart from waiting for cores that
     other jobs on a shared machine are using. GNU time measures each run on its own (the
@@ -56,20 +59,24 @@ def full_cli_run(data: Path, package: Path = ROOT) -> tuple[float, float, int, f
         stats = Path(tmp) / "time.txt"
         subprocess.run(
             ["/usr/bin/time", "-o", str(stats), "-f", "%e %U %S %M", "env",
-             f"PYTHONPATH={package}", sys.executable, "-c", MKTAI, "segment", str(data),
+             f"PYTHONPATH={package}", sys.executable, "-P", "-c", MKTAI, "segment", str(data),
              "--clv", "--k", "auto", "--seed", "0", "-o", str(out), "--quiet"],
             check=True,
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         wall, user, system, kilobytes = stats.read_text().split()[-4:]
         rows = pq.ParquetFile(out).metadata.num_rows
+        if digests is not None:
+            import hashlib
+
+            digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
     return float(wall), float(kilobytes) / 1024 / 1024, rows, float(user) + float(system)
 
 
 def read_time(data: Path, package: Path = ROOT) -> float:
     """Seconds of load_table (the cleaning layer every command reads through) on the file."""
     done = subprocess.run(
-        [sys.executable, "-c", READ, str(data)],
+        [sys.executable, "-P", "-c", READ, str(data)],
         env=dict(os.environ, PYTHONPATH=str(package)),
         check=True,
         capture_output=True,
@@ -81,9 +88,11 @@ def read_time(data: Path, package: Path = ROOT) -> float:
 def before_after(data: Path, before: Path) -> None:
     """The full CLI run and the read alone, this tree against an older copy, in one run."""
     rows = []
+    digests: list[str] = []
     for label, package in (("before (git)", before), ("this tree", ROOT)):
-        seconds, rss_gb, _, cpu = full_cli_run(data, package)
+        seconds, rss_gb, _, cpu = full_cli_run(data, package, digests)
         rows.append((label, seconds, cpu, rss_gb, read_time(data, package)))
+    print(f"\noutput files byte for byte identical: {'yes' if len(set(digests)) == 1 else 'NO'}")
     print(f"\n| version | full run s | CPU s | peak RSS GB | read (load_table) s |")  # noqa: F541
     print("|---|---|---|---|---|")
     for label, seconds, cpu, rss_gb, read in rows:
@@ -92,6 +101,11 @@ def before_after(data: Path, before: Path) -> None:
     print(f"| this tree / before | {s1 / s0:.2f}x | {c1 / c0:.2f}x | {r1 / r0:.2f}x "
           f"| {d1 / d0:.2f}x |")  # fmt: skip
     print(f"targets: full run <= {TARGET_SECONDS:.0f} s, peak RSS <= {TARGET_RSS_GB:.0f} GB")
+
+
+def uptime() -> str:
+    """`uptime`, printed beside the table: the machine is shared, so no run is quiet."""
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def standard_frame(data: Path):
@@ -225,9 +239,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     print(f"data: {data} ({data.stat().st_size / 1e6:.0f} MB), cores: {os.cpu_count()}")
     if args.before is not None:
-        print(f"load average (1 min) at start: {load_before:.1f}")
+        print(f"uptime at start: {uptime()}")
         before_after(data, args.before)
-        print(f"load average (1 min) at end: {os.getloadavg()[0]:.1f}")
+        print(f"uptime at end: {uptime()}")
         return
     seconds, rss_gb, customers, cpu = full_cli_run(data)
     frame = standard_frame(data)

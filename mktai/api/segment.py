@@ -173,6 +173,7 @@ def segment(
         frame, counts = seg.transactions_frame(table)
         reasons = (table.report or {}).get("rejected_by_reason") or {}
         rejected, source = len(table.rejects), table.describe()
+        del table  # the columns segmenting does not use (items, quantities, prices) go now
     warnings: list[str] = []
     if rejected:
         detail = ", ".join(f"{reason}: {n:,}" for reason, n in list(reasons.items())[:4])

@@ -116,8 +116,7 @@ def summarise(
     amount = np.where(is_return, -np.abs(amount), amount)
     purchase = (~is_return) & (amount > 0)
 
-    cust_codes, customers = pd.factorize(frame["customer"], sort=True)
-    cust_codes = cust_codes.astype(np.int64, copy=False)
+    cust_codes, customers = _factorize_sorted(frame["customer"])
     n_cust = len(customers)
     nanos = frame["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     day = nanos // 86_400_000_000_000  # days since 1970-01-01, floor for earlier dates too
@@ -138,20 +137,10 @@ def summarise(
     frequency, day_cust, day_day = _orders(frame, purchase, pc, pdays, n_cust)
 
     # Distinct (customer, day) pairs among purchases -> purchase days, first and last.
-    offset = int(pdays.min(initial=0))
-    span = int(pdays.max(initial=0)) - offset + 1
-    dpair = pd.unique(day_cust * span + (day_day - offset))
-    d_cust = dpair // span
-    d_day = dpair % span + offset
-    n_days = np.bincount(d_cust, minlength=n_cust)
+    n_days, first_day, last_day = _distinct_days(day_cust, day_day, n_cust, missing=-1)
+    del pc, pdays, day_cust, day_day
     if frequency is None:  # no order ids: one order per purchase day
         frequency = n_days
-    grouped = pd.DataFrame({"c": d_cust, "d": d_day}).groupby("c", sort=False)["d"]
-    first_day = np.full(n_cust, -1, dtype=np.int64)
-    last_day = np.full(n_cust, -1, dtype=np.int64)
-    mins, maxs = grouped.min(), grouped.max()
-    first_day[mins.index.to_numpy()] = mins.to_numpy()
-    last_day[maxs.index.to_numpy()] = maxs.to_numpy()
 
     # Customers with no purchase line: recency from their last line of any kind.
     has_purchase = n_days > 0
@@ -222,19 +211,13 @@ def _events(
     mean spend of the repeat days that Gamma-Gamma models (0 without a repeat day).
     """
     import numpy as np
-    import pandas as pd
 
     event = ~is_return & ~np.isnan(amount)
-    ec, ed = cust_codes[event], day[event]
-    pairs = pd.DataFrame({"c": ec, "d": ed}).drop_duplicates()
-    days = np.bincount(pairs["c"].to_numpy(), minlength=n_cust).astype(np.int64)
-    first = np.zeros(n_cust, dtype=np.int64)
-    last = np.zeros(n_cust, dtype=np.int64)
-    grouped = pairs.groupby("c", sort=False)["d"]
-    mins, maxs = grouped.min(), grouped.max()
-    first[mins.index.to_numpy()] = mins.to_numpy()
-    last[maxs.index.to_numpy()] = maxs.to_numpy()
-    on_first = (days[cust_codes] > 0) & (day == first[cust_codes])
+    days, first, last = _distinct_days(cust_codes[event], day[event], n_cust, missing=0)
+    del event
+    # A customer without events has no first day: a value no line's day can equal.
+    first_or_none = np.where(days > 0, first, np.iinfo(np.int64).min)
+    on_first = day == first_or_none[cust_codes]
     first_value = np.bincount(
         cust_codes[on_first], weights=np.nan_to_num(amount[on_first]), minlength=n_cust
     )
@@ -242,6 +225,46 @@ def _events(
     with np.errstate(divide="ignore", invalid="ignore"):
         repeat_spend = np.where(repeats > 0, (net - first_value) / np.maximum(repeats, 1), 0.0)
     return {"days": days, "first": first, "last": last, "repeat_spend": repeat_spend}
+
+
+def _distinct_days(
+    cust: np.ndarray, day: np.ndarray, n_cust: int, *, missing: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct days, first day, last day) per customer code from (customer, day) per line.
+
+    Each pair is one int64 key (customer * span + day offset); sorted, the keys run customer by
+    customer, day by day, so the distinct ones are where a key changes and a customer's first
+    and last day are the ends of its run. This replaces a two-column DataFrame drop_duplicates
+    + groupby min/max, which held the pairs several times over (about 2 GB at 10M lines), and a
+    hash of the keys, several times slower than NumPy's sort. missing: the first/last day of a
+    customer without any pair.
+    """
+    import numpy as np
+
+    first = np.full(n_cust, missing, dtype=np.int64)
+    last = np.full(n_cust, missing, dtype=np.int64)
+    if not len(cust):
+        return np.zeros(n_cust, dtype=np.int64), first, last
+    offset = int(day.min())
+    span = int(day.max()) - offset + 1
+    keys = cust * np.int64(span)  # a new array: the additions below work in place
+    keys += day
+    keys -= offset
+    keys.sort()
+    change = np.empty(len(keys), dtype=bool)
+    change[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
+    keys = keys[change]
+    del change
+    d_cust = keys // span
+    d_day = keys - d_cust * span + offset
+    del keys
+    count = np.bincount(d_cust, minlength=n_cust).astype(np.int64)
+    has = count > 0
+    ends = np.cumsum(count)
+    first[has] = d_day[(ends - count)[has]]
+    last[has] = d_day[ends[has] - 1]
+    return count, first, last
 
 
 def _orders(
@@ -258,8 +281,12 @@ def _orders(
 
     if "order" not in frame.columns or not frame["order"].notna().any():
         return None, pc, pdays
-    codes, _ = pd.factorize(frame["order"])  # pyarrow-backed strings factorise fast
-    codes = codes[purchase].astype(np.int64, copy=False)
+    numbers = _integer_ids(frame["order"], purchase)  # only purchase lines' orders count
+    if numbers is not None:
+        codes = _numeric_codes(numbers)[0]
+    else:
+        codes, _ = pd.factorize(frame["order"])
+        codes = codes[purchase].astype(np.int64, copy=False)
     missing = codes < 0
     if missing.any():  # lines without an order id: one order per customer and purchase day
         base = int(codes.max(initial=-1)) + 1
@@ -279,6 +306,78 @@ def _orders(
         return frequency, pc, pdays
     pairs = pd.unique(pc * n_orders + codes)
     return np.bincount(pairs // n_orders, minlength=n_cust), pc, pdays
+
+
+def _integer_ids(values: pd.Series, rows: np.ndarray | None = None) -> np.ndarray | None:
+    """Arrow-backed string ids (of ROWS) as int64 when every one is the canonical decimal form
+    of its number ('17850'; not '017850' or '-0'), so that two ids are equal exactly when their
+    numbers are; else None. Ten million short strings hash in seconds, their numbers in a
+    fraction of that."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    to_arrow = getattr(values.array, "__arrow_array__", None)
+    if to_arrow is None or values.dtype.kind not in "OTU":
+        return None
+    array = to_arrow()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    if rows is not None:
+        array = array.filter(pa.array(rows))
+    if array.null_count or not len(array):
+        return None
+    try:
+        numbers = pc.cast(array, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not pc.all(pc.equal(array, pc.cast(numbers, array.type))).as_py():
+        return None
+    return np.asarray(numbers, dtype=np.int64)
+
+
+def _numeric_codes(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 codes, distinct numbers ascending): codes rank each number among the distinct.
+
+    Ids numbered within a range not much wider than the number of lines (customer and
+    invoice numbers) are ranked through a table indexed by the number itself, with no hashing
+    and no sort of the lines; other numbers are hashed, and the distinct ones sorted."""
+    import numpy as np
+    import pandas as pd
+
+    low, high = int(numbers.min()), int(numbers.max())
+    if high - low < max(len(numbers), 1 << 16):
+        present = np.zeros(high - low + 1, dtype=bool)
+        offsets = numbers - low
+        present[offsets] = True
+        rank = np.cumsum(present, dtype=np.int64) - 1
+        return rank[offsets], np.flatnonzero(present).astype(np.int64) + low
+    codes, distinct = pd.factorize(numbers)
+    order = np.argsort(distinct, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[codes], distinct[order]
+
+
+def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """pd.factorize(values, sort=True) as (int64 codes, distinct values): through the numbers
+    when the ids are canonical integers (ranked as strings, the order the strings themselves
+    sort in), else on the values."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = _integer_ids(values)
+    if numbers is None:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes.astype(np.int64, copy=False), uniques
+    codes, distinct = _numeric_codes(numbers)
+    text = distinct.astype(str)  # ASCII digits and '-': code-point order is byte order
+    if distinct[0] < 0 or len(text[0]) != len(text[-1]):  # else numeric order is string order
+        order = np.argsort(text, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        codes, text = rank[codes], text[order]
+    return codes, text
 
 
 def _customer_labels(values: Any) -> Any:

@@ -15,6 +15,7 @@ import numpy as np
 
 from mktai.errors import InputError, UsageError
 from mktai.files import dumps
+from mktai.tasks.sentiment.cores import worker_count
 from mktai.tasks.sentiment.hashing import analyse
 from mktai.tasks.sentiment.text import UNKNOWN, normalize
 
@@ -46,6 +47,7 @@ class Scored:
     explanation: list[str] | None
     unknown: int
     by_lang: dict[str, int] = field(default_factory=dict)
+    workers: int = 1  # processes that scored the batch
 
 
 @dataclass
@@ -74,10 +76,16 @@ class SentimentModel:
         if explain and self.algorithm == "keras":
             raise UsageError("--explain works with the linear and nb algorithms, not keras")
         texts = list(texts)
+        clock = _Clock()
         jobs = _jobs(len(texts)) if self.algorithm != "keras" else 1
         if jobs > 1:
-            return _score_parallel(self, texts, lang, explain, jobs)
-        return self._score_serial(texts, lang, explain)
+            scored = _score_parallel(self, texts, lang, explain, jobs)
+        elif len(texts) > SERIAL_CHUNK and self.algorithm != "keras":
+            scored = _score_chunks(self, texts, lang, explain)
+        else:
+            scored = self._score_serial(texts, lang, explain)
+        clock.report(len(texts), jobs)
+        return scored
 
     def _score_serial(self, texts: list[Any], lang: str, explain: bool) -> Scored:
         clean = [normalize(t) for t in texts]
@@ -175,6 +183,38 @@ class SentimentModel:
 
 
 PARALLEL_MIN = 40_000
+
+
+class _Clock:
+    """Wall and CPU seconds (this process and its finished workers) of one scoring call, shown
+    on stderr with MKTAI_DEBUG=1: what tells waiting for cores apart from work."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def report(self, n_texts: int, jobs: int) -> None:
+        import os
+
+        if os.environ.get("MKTAI_DEBUG", "") in ("", "0"):
+            return
+        import sys
+        import time
+
+        wall, cpu = time.perf_counter() - self.wall, self._cpu() - self.cpu
+        print(f"mktai: scored {n_texts:,} texts in {jobs} worker process(es): "
+              f"{wall:.2f} s wall, {cpu:.2f} s CPU", file=sys.stderr)  # fmt: skip
+
+
 _SHARED: dict[str, Any] = {}
 
 
@@ -199,31 +239,11 @@ def _fork_safe() -> bool:
 
 def _jobs(n_texts: int) -> int:
     """Worker processes for a batch: 1 below PARALLEL_MIN texts, off Linux (fork needed), or
-    when forking is unsafe (other threads running, TensorFlow loaded)."""
-    import os
-    import sys
-
-    if n_texts < PARALLEL_MIN or not sys.platform.startswith("linux") or not _fork_safe():
+    when forking is unsafe (other threads running, TensorFlow loaded); else MKTAI_JOBS or the
+    cores free right now (cores.worker_count)."""
+    if n_texts < PARALLEL_MIN or not _fork_safe():
         return 1
-    wanted = os.environ.get("MKTAI_JOBS")
-    cores = usable_cores()
-    return max(1, min(int(wanted) if wanted else cores, cores, 8))
-
-
-def usable_cores() -> int:
-    """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota (a
-    container limited to 2 CPUs on a 64-core host gets 2 workers, not 64)."""
-    import math
-    import os
-
-    cores = len(os.sched_getaffinity(0))
-    try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]  # noqa: SIM115
-        if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return cores
+    return worker_count()
 
 
 # Texts per task handed to a worker. Small enough that a worker slowed by other work on its
@@ -232,10 +252,19 @@ def usable_cores() -> int:
 CHUNK = 4_000
 
 
+# Texts scored at once by one process. Every text is scored on its own (features, norm and dot
+# product are per row), so slicing changes no result; a 100,000-text batch at once built a
+# sparse matrix of ~1 GB whose page faults cost seconds of system time.
+SERIAL_CHUNK = 20_000
+
+
 def _score_part(bounds: tuple[int, int]) -> tuple[Any, ...]:
     """Score one slice in a forked worker; the result goes back compactly (codes + arrays)."""
     model, texts, lang, explain = _SHARED["args"]
-    part = model._score_serial(texts[bounds[0] : bounds[1]], lang, explain)
+    return _pack(model._score_serial(texts[bounds[0] : bounds[1]], lang, explain))
+
+
+def _pack(part: Scored) -> tuple[Any, ...]:
     labels, label_codes = _encode(part.label)
     langs, lang_codes = _encode(part.lang)
     return (
@@ -283,6 +312,21 @@ def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int
             parts = list(pool.imap(_score_part, bounds, chunksize=1))
     finally:
         _SHARED.clear()
+    return _merge(parts, explain, jobs)
+
+
+def _score_chunks(model, texts: list[Any], lang: str, explain: bool) -> Scored:
+    """Score a large batch in this process, SERIAL_CHUNK texts at a time (bounded memory)."""
+    n = len(texts)
+    parts = [
+        _pack(model._score_serial(texts[start : start + SERIAL_CHUNK], lang, explain))
+        for start in range(0, n, SERIAL_CHUNK)
+    ]
+    return _merge(parts, explain, 1)
+
+
+def _merge(parts: list[tuple[Any, ...]], explain: bool, workers: int) -> Scored:
+    """One Scored from the packed parts of consecutive slices, in order."""
     by_lang: dict[str, int] = {}
     labels: list[str] = []
     langs: list[str] = []
@@ -301,6 +345,7 @@ def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int
         notes,
         sum(part[6] for part in parts),
         dict(sorted(by_lang.items())),
+        workers,
     )
 
 
