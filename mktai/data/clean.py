@@ -598,10 +598,8 @@ def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
             return None
         rows = np.asarray(array.indices)
         return pd.Series(distinct[0].array[rows], dtype="Int8"), distinct[1][rows]
-    data = array.buffers()[2]
-    raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    if len(raw) and (raw.max() >= 128 or ((raw >= 0x1C) & (raw <= 0x1F)).any()):
-        return None  # str.strip also strips 0x1c-0x1f, Arrow's ASCII trim does not
+    if not plain_ascii(array):
+        return None
     text = pc.ascii_lower(pc.ascii_trim_whitespace(array))
     missing = pc.or_kleene(pc.is_null(text), pc.is_in(text, value_set=_word_set("missing")))
     true = pc.fill_null(pc.is_in(text, value_set=_word_set("true")), False)
@@ -627,15 +625,29 @@ def _word_set(which: str) -> pa.Array:
 _WORD_SETS: dict[str, Any] = {}
 
 
-def _trimmed(array: pa.Array) -> pa.Array:
-    """parse._arrow_strings on an Arrow array: whitespace trimmed, empty cells null."""
+def plain_ascii(array: pa.Array) -> bool:
+    """True when a string array is ASCII without 0x1c-0x1f: there Arrow's cheaper ASCII trim
+    strips what str.strip and utf8_trim_whitespace strip (they also strip 0x1c-0x1f, the
+    ASCII trim does not)."""
     import numpy as np
+
+    data = array.buffers()[2]
+    if data is None or data.size == 0:
+        return True
+    raw = np.frombuffer(data, np.uint8)
+    if raw.max() >= 128:
+        return False
+    return not bool(((raw - np.uint8(0x1C)) < 4).any())  # 0x1c-0x1f become 0-3
+
+
+def _trimmed(array: pa.Array) -> pa.Array:
+    """parse._arrow_strings on an Arrow array: whitespace trimmed (as str.strip trims), empty
+    cells null."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    data = array.buffers()[2]
-    ascii_only = data is None or data.size == 0 or np.frombuffer(data, np.uint8).max() < 128
-    text = pc.ascii_trim_whitespace(array) if ascii_only else pc.utf8_trim_whitespace(array)
+    fast = plain_ascii(array)
+    text = pc.ascii_trim_whitespace(array) if fast else pc.utf8_trim_whitespace(array)
     empty = pc.equal(pc.binary_length(text), 0)
     if pc.any(empty).as_py():
         text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
