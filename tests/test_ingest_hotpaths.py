@@ -10,13 +10,16 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
 from mktai.data import parse
-from mktai.data.clean import _trimmed, plain_ascii
+from mktai.data.clean import _trimmed, make_plan, plain_ascii
+from mktai.data.ingest import _Pending
 from mktai.data.load import load_table
+from mktai.data.write import TableWriter
 
 SEPARATORS = ["\x1c", "\x1d", "\x1e", "\x1f"]
 SPACES = [" ", "\t", "\x0b", "\x0c", *SEPARATORS]
@@ -61,3 +64,48 @@ def test_separator_padding_is_trimmed_in_an_ingested_file(tmp_path: Path):
     assert set(table.frame["country"]) == {"UK"}
     assert table.frame["quantity"].between(1, 8).all()
     assert len(table.frame) == 3000 and not len(table.rejects)
+
+
+def _role_less_type(values: list[str]) -> str:
+    """The type make_plan gives a column no role claims (name 'notes'), from this sample."""
+    sample = pd.DataFrame({"notes": values, "customer_id": [str(i) for i in range(len(values))]})
+    return make_plan(sample, "customers", {}, ()).types["notes"]
+
+
+def test_role_less_types_count_each_sample_row_not_each_distinct_value():
+    # 96 of 100 rows are one number: a number column (96% >= 95%), though 4 of the 5 distinct
+    # values are words
+    assert _role_less_type(["5"] * 96 + ["a", "b", "c", "d"]) == "number"
+    assert _role_less_type(["5"] * 94 + list("abcdef")) == "text"
+    assert _role_less_type(["yes", " no", "NO"] * 40 + ["n/a"] * 5) == "bool"
+    assert _role_less_type(["yes"] * 995 + ["no"] * 4 + ["maybe"]) == "text"  # 3 words
+    # digits in 95% of the rows; dates then decide on every row
+    dates = ["2024-01-05"] * 50 + [f"{d:02d}/01/2024" for d in range(13, 29)] * 3
+    assert _role_less_type(dates + ["-"] * 10) == "date"
+    assert _role_less_type(["0123"] * 50 + ["5"] * 50) == "id"  # a leading zero: a code
+
+
+def test_rejects_written_in_fewer_chunks_give_the_same_bytes(tmp_path: Path):
+    frames = []
+    for k in range(7):
+        rows = np.arange(k * 10, k * 10 + 10)
+        tail = ["line\rbreak" if k == 5 and r % 2 else "ok" for r in rows]
+        raw = [f"{r},=cmd|x,{t}" for r, t in zip(rows, tail, strict=True)]
+        frames.append(
+            pd.DataFrame({"source": "in.csv", "row": rows + 1, "reason": "why", "raw": raw})
+        )
+    one_by_one = TableWriter(tmp_path / "a.csv")
+    for frame in frames:
+        one_by_one.write(frame)
+    one_by_one.close()
+    for size in (1, 25, 1000):
+        pending = _Pending(TableWriter(tmp_path / f"b{size}.csv"))
+        pending.ROWS = size
+        for frame in frames[:5]:  # no CR: written as one chunk
+            pending.add(frame)
+        pending.flush()
+        for frame in frames[5:]:  # a CR in frame 5: chunk by chunk, as before
+            pending.add(frame)
+        pending.flush()
+        pending.writer.close()
+        assert (tmp_path / f"b{size}.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
