@@ -109,3 +109,39 @@ def test_rejects_written_in_fewer_chunks_give_the_same_bytes(tmp_path: Path):
         pending.flush()
         pending.writer.close()
         assert (tmp_path / f"b{size}.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
+def _turning(path: Path, turn: int, rows: int = 260_000, noise: float = 0.0) -> Path:
+    """A plain CSV over 8 MB whose optional `batch` column is numeric until row `turn`, then
+    codes; `noise`: share of unreadable values scattered through the numeric rows."""
+    rng = random.Random(3)
+    lines = ["customer_id,date,amount,batch"]
+    for i in range(rows):
+        batch = str(rng.randint(100, 999)) if i < turn else f"B-{rng.randint(100, 999)}"
+        if i < turn and rng.random() < noise:
+            batch = "??"
+        lines.append(f"c{i % 5000},2024-01-{1 + i % 28:02d},{i % 97}.5,{batch}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_column_turning_after_the_last_sampled_rows_is_a_parsing_gap(tmp_path: Path):
+    from mktai.data.ingest import ingest
+
+    # the codes start after the last block the type sample reads (97% into the file) and are
+    # only 12% of the last batch: typed number, and the change must still be reported loudly
+    data = _turning(tmp_path / "late.csv", turn=256_500)
+    result = ingest([data], tmp_path / "late.parquet", kind="customers")
+    report = result.report
+    assert report["columns"]["batch"]["type"] == "number"
+    (gap,) = report["parsing_gaps"]
+    assert gap["column"] == "batch" and gap["from_row"] == 256_501
+    assert gap["unreadable"] == 3_500
+    assert any(
+        "from row 256,501 on most values do not read as number" in n for n in report["notes"]
+    )
+    # the same count of bad values scattered through the file is bad data, not a gap
+    noisy = _turning(tmp_path / "noisy.csv", turn=260_000, noise=0.0135)
+    report = ingest([noisy], tmp_path / "noisy.parquet", kind="customers").report
+    assert report["columns"]["batch"]["unparseable"] > 3_000
+    assert "parsing_gaps" not in report

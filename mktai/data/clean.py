@@ -356,6 +356,10 @@ class Cleaner:
             )
             if bad >= DRIFT_MIN and bad > GAP_SHARE * present:
                 stats.drift_row.setdefault(column, since)
+            elif bad >= DRIFT_MIN:
+                late = _late_turn(values, failed)
+                if late is not None:
+                    stats.drift_row.setdefault(column, cells.first_row + late + 1)
             examples = stats.failed_examples.setdefault(column, [])
             if len(examples) < 3:
                 rows = np.flatnonzero(failed)[: 3 - len(examples)]
@@ -459,6 +463,21 @@ class Cleaner:
                 "raw": cells.lines(rows, self.delimiter),
             }
         )
+
+
+def _late_turn(values: Any, failed: np.ndarray) -> int | None:
+    """The first row of the batch from which most present values fail (at least DRIFT_MIN of
+    them), or None: a format that changes late in a batch (near the end of a file, after the
+    last rows the type sample read) is a parsing gap from there, even when most of the batch
+    reads well. Scattered bad values never make such a run."""
+    import numpy as np
+
+    rows = np.flatnonzero(failed)
+    present = np.cumsum(~_isna(values) | failed)
+    after = present[-1] - present[rows] + 1  # present values from each failure on
+    bad_after = len(rows) - np.arange(len(rows))
+    turned = np.flatnonzero((bad_after >= DRIFT_MIN) & (bad_after > GAP_SHARE * after))
+    return int(rows[turned[0]]) if len(turned) else None
 
 
 class _Cells:
