@@ -145,3 +145,22 @@ def test_a_column_turning_after_the_last_sampled_rows_is_a_parsing_gap(tmp_path:
     report = ingest([noisy], tmp_path / "noisy.parquet", kind="customers").report
     assert report["columns"]["batch"]["unparseable"] > 3_000
     assert "parsing_gaps" not in report
+
+
+@pytest.mark.parametrize(("older", "newer"), [(5000, 4000), (5000, 300), (1, 1), (300, 0)])
+def test_merged_hash_runs_keep_sorted_order_and_earlier_rows_first(older, newer):
+    from mktai.data.clean import _merge
+
+    rng = np.random.default_rng(older + newer)
+    pool = rng.integers(0, 2**64 - 1, 2000, dtype=np.uint64)  # few values: many equal hashes
+
+    def run(n: int, first_tag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        hashes = np.sort(rng.choice(pool, n))
+        return hashes, rng.integers(0, 2**64 - 1, n, dtype=np.uint64), np.arange(n) + first_tag
+
+    a, b = run(older, 0), run(newer, older)
+    merged = _merge(a, b)
+    joined = [np.concatenate((x, y)) for x, y in zip(a, b, strict=True)]
+    order = np.lexsort((joined[2], joined[0]))  # by hash, then tag: a's rows before b's
+    for got, want in zip(merged, joined, strict=True):
+        assert np.array_equal(got, want[order])

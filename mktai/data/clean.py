@@ -919,11 +919,22 @@ def _merge(
     older: tuple[np.ndarray, np.ndarray, np.ndarray],
     newer: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge two sorted (h1, h2, tags) runs in linear time and little extra memory (the result,
-    one position array and one mask: no sort, no permutation of both runs)."""
+    """Merge two sorted (h1, h2, tags) runs, b after equal a values, in little extra memory.
+
+    Runs of similar size (what _remember merges most): a stable argsort of both, which is
+    timsort finding the two runs and merging them, 2-3x faster than placing b by binary search
+    (one permutation array more). A short run into a long one: b placed by binary search (the
+    result, one position array and one mask)."""
     import numpy as np
 
     (a, a_second, a_tags), (b, b_second, b_tags) = older, newer
+    if 4 * len(b) >= len(a):
+        joined = np.concatenate((a, b))
+        order = np.argsort(joined, kind="stable")  # equal hashes: a's (earlier) rows first
+        hashes = joined[order]
+        del joined
+        seconds = np.concatenate((a_second, b_second))[order]
+        return hashes, seconds, np.concatenate((a_tags, b_tags))[order]
     at = np.searchsorted(a, b, side="right") + np.arange(len(b))  # b after equal a values
     total = len(a) + len(b)
     from_a = np.ones(total, dtype=bool)
