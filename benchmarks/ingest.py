@@ -52,7 +52,9 @@ MKTAI = "import sys; from mktai.cli.app import main; sys.argv[0] = 'mktai'; main
 def commands(csv: Path, out: Path, before: Path | None) -> dict[str, list[str]]:
     python = str(BIN / "python")
     found = {
-        "mktai ingest": ["env", f"PYTHONPATH={ROOT}", python, "-c", MKTAI, "ingest", str(csv),
+        # -P: `python -c` would put the working directory first on sys.path, so run from a
+        # checkout, "mktai before" would import this tree instead of the copy given
+        "mktai ingest": ["env", f"PYTHONPATH={ROOT}", python, "-P", "-c", MKTAI, "ingest", str(csv),
                          "-o", str(out), "--quiet"],
         "bare pyarrow": [python, "-c", PYARROW, str(csv), str(out)],
         "naive pandas": [python, "-c", PANDAS, str(csv), str(out)],

@@ -77,12 +77,14 @@ def ingest(
     )
     reject_writer = TableWriter(rejects_path)
     background = _Background(writer.write)
+    pending = _Pending(reject_writer)
     try:
         for clean, rejected in stream.chunks():
             if len(clean):
                 background.submit(clean)
             if len(rejected):
-                reject_writer.write(rejected)
+                pending.add(rejected)
+        pending.flush()
         background.finish()
         gaps = stream.report.get("parsing_gaps", [])
         failing = stream.report.get("rows_rejected", 0) > 0 or bool(gaps)
@@ -196,6 +198,41 @@ class _Background:
     def cancel(self) -> None:
         with contextlib.suppress(BaseException):
             self.finish()
+
+
+class _Pending:
+    """Rejects gathered into fewer, larger writes: a batch has a few hundred, and each CSV write
+    costs ~15 ms of pandas calls whatever its size (0.3-0.8 s per 2M-row file written batch by
+    batch). The bytes are the same: the chunks are written as one when none holds a CR (the
+    only per-chunk choice the CSV writer makes, see write._has_cr), else one by one as before."""
+
+    ROWS = 50_000  # rejects held before a write (a few MB of raw lines)
+
+    def __init__(self, writer: TableWriter) -> None:
+        self.writer = writer
+        self.frames: list[Any] = []
+        self.rows = 0
+
+    def add(self, frame: Any) -> None:
+        self.frames.append(frame)
+        self.rows += len(frame)
+        if self.rows >= self.ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.frames:
+            return
+        frames, self.frames, self.rows = self.frames, [], 0
+        if len(frames) > 1 and self.writer.format == "csv":
+            import pandas as pd
+
+            from mktai.data.write import _has_cr
+
+            joined = pd.concat(frames, ignore_index=True)
+            if not _has_cr(joined):
+                frames = [joined]
+        for frame in frames:
+            self.writer.write(frame)
 
 
 def _empty_frame(stream: Any) -> Any:

@@ -139,9 +139,14 @@ def _counted(matches: pd.Series, weight: Any) -> int:
     return int(weight[matches.to_numpy(dtype=bool, na_value=False)].sum())
 
 
-def decimal_evidence(values: pd.Series) -> dict[str, int]:
-    """How many sample values show each decimal mark (the counts looks_european decides on)."""
-    distinct, weight = _distinct(values)
+def decimal_evidence(values: pd.Series, weight: Any = None) -> dict[str, int]:
+    """How many sample values show each decimal mark (the counts looks_european decides on).
+
+    weight: how often each of `values` occurs in the sample (values already distinct)."""
+    if weight is None:
+        distinct, weight = _distinct(values)
+    else:
+        distinct = values.astype("string").reset_index(drop=True)
     text = _normalise(distinct)
     present = text.notna().to_numpy(dtype=bool)
     text, weight = text[present], weight[present]
@@ -361,15 +366,23 @@ def _ns(parsed: pd.Series) -> pd.Series:  # also used by clean for typed (parque
     return parsed.where(inside).astype("datetime64[ns]")
 
 
-def boolean_share(values: pd.Series) -> float:
-    """Share of present values that are yes/no words (decides whether a column is boolean)."""
-    text = _normalise(values).str.lower().dropna()
+def boolean_share(values: pd.Series, weight: Any = None) -> float:
+    """Share of present values that are yes/no words (decides whether a column is boolean).
+
+    weight: how often each of `values` occurs in the sample (values already distinct)."""
+    import numpy as np
+
+    text = _normalise(values).str.lower()
+    if weight is None:
+        weight = np.ones(len(text), dtype=np.int64)
+    present = text.notna().to_numpy(dtype=bool)
+    text, weight = text[present], np.asarray(weight)[present]
     if text.empty:
         return 0.0
-    uniques = set(text.unique()[:10])
+    uniques = set(text.unique()[:10])  # more than 2 among the first 10: more than 2 at all
     if not uniques or len(uniques) > 2 or uniques <= {"1", "0", "1.0", "0.0"}:
         return 0.0
-    return float(text.isin(TRUE_WORDS | FALSE_WORDS).mean())
+    return _counted(text.isin(TRUE_WORDS | FALSE_WORDS), weight) / float(weight.sum())
 
 
 def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:

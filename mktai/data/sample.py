@@ -7,8 +7,11 @@ stream. Deciding on the first 20,000 rows alone made a column that turns non-num
 file: each block starts after its first line break and ends at its last, and lines whose field
 count is wrong (a block that began inside a quoted multi-line value) are left out. Compressed
 files and stdin cannot be read at an offset without decompressing everything before it: their
-sample is the first rows, and a column that later stops parsing is reported by the cleaner as
-a parsing gap (report notes, `--strict` fails).
+sample is the first rows. Either way a typed column that stops parsing after the rows the
+sample saw (a later batch where most values fail, or a run of at least 100 failing values
+that make up most of the batch from where it starts, e.g. near the end of a file) is reported
+by the cleaner as a parsing gap from that row (report notes, `--strict` fails), never only
+as rejects or empty cells.
 """
 
 from __future__ import annotations
