@@ -67,3 +67,21 @@ def test_warm_up_does_not_decide_how_requests_are_read(tmp_path) -> None:
     cold = predict_rows(load("response", store=store), InMemory(header + b"".join(rows)),
                         reuse_plans=False)  # fmt: skip
     assert result.frame["score"].tolist() == cold.frame["score"].tolist()
+
+
+def test_first_batch_dictionaries_hold_only_data_values() -> None:
+    """The header line is parsed as a row and sliced off; its words must not stay in the first
+    batch's column dictionaries (a number column holding 'age' fails the distinct-value cast,
+    and a one-row request then took the pandas parsers for every number column)."""
+    from mktai.data.read import iter_batches, open_source
+
+    body = b"age,job,flag\n41,admin.,yes\n41,job,no\n"  # 'job' also a value: its entry stays
+    batch = next(iter_batches(open_source(InMemory(body)), [], dictionary=True))
+    assert batch.column("age").dictionary.to_pylist() == ["41"]
+    assert batch.column("flag").dictionary.to_pylist() == ["yes", "no"]
+    assert batch.column("job").dictionary.to_pylist() == ["job", "admin."]
+    assert batch.column("job").dictionary.take(batch.column("job").indices).to_pylist() == [
+        "admin.", "job"]  # fmt: skip
+    table = load_table(InMemory(body), kind="table")
+    assert table.frame["age"].tolist() == [41.0, 41.0]
+    assert table.frame["job"].tolist() == ["admin.", "job"]
