@@ -69,6 +69,10 @@ class _Digest:
 
         self._value = ""
         self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if _small(path):  # a request body: hashing it costs less than starting a thread
+            self._run(path)
+            return
         self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
         self._thread.start()
 
@@ -79,10 +83,27 @@ class _Digest:
             self._error = exc
 
     def result(self) -> str:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise InputError(f"cannot read the input to fingerprint it ({self._error})")
         return self._value
+
+
+SMALL_INPUT = 256 * 1024  # bytes: read without helper threads (a server's request bodies)
+
+
+def _small(path: Path) -> bool:
+    """True for inputs small enough that a helper thread costs more than the work it hides."""
+    try:
+        return path.stat().st_size <= SMALL_INPUT
+    except OSError:
+        return False
+
+
+def small_source(source: Source) -> bool:
+    """An uncompressed CSV or parquet file of at most SMALL_INPUT bytes."""
+    return source.compression is None and _small(source.path)
 
 
 def _spool(stream: io.BufferedIOBase, suffix: str) -> Path:
