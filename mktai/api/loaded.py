@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,42 +42,40 @@ BUILTIN = "built-in"
 
 
 class SchemaPlans(OrderedDict):
-    """header -> cleaning plan, kept only when the plan's types agree with the input schema.
+    """header -> cleaning plan whose column types come from the model's input schema.
 
-    A server sees a stream of small requests with the same header; deciding the column types
-    once per header (as the cleaning layer decides them once per file) avoids re-inferring them
-    from a single row. A request whose values look different (age 'abc' -> text) is still
-    cleaned with its own plan, but that plan is not remembered, so it cannot change how later
-    requests are read.
+    A server sees a stream of small requests with the same header; its plan (names, roles,
+    and the types the schema fixes: tabular.read_types) is made once per header and reused,
+    so no request's values decide how later requests are read. remember=False (one call, as
+    `mktai predict` reads a file) keeps nothing between calls and lets the file's sample
+    decide its decimal mark and day order.
     """
 
-    def __init__(self, schema: dict[str, Any] | None) -> None:
+    def __init__(self, schema: dict[str, Any] | None, *, remember: bool = True) -> None:
         super().__init__()
         self.schema = schema or {}
+        self.remember = remember
         self.lock = threading.Lock()
+
+    def adapt(self, plan: Any) -> Any:
+        """The plan the cleaning layer made from the first batch, typed by the schema."""
+        if not self.schema.get("columns"):
+            return plan
+        from mktai.tasks.common.tabular import read_types
+
+        return read_types(plan, self.schema, keep_marks=not self.remember)
 
     def get(self, key: Any, default: Any = None) -> Any:
         with self.lock:
             return super().get(key, default)
 
     def __setitem__(self, key: Any, plan: Any) -> None:
-        if not self._agrees(plan):
+        if not self.remember:
             return
         with self.lock:
             super().__setitem__(key, plan)
             while len(self) > MAX_PLANS:
                 self.popitem(last=False)
-
-    def _agrees(self, plan: Any) -> bool:
-        expected = {"numeric": ("number", "bool"), "categorical": ("text", "id"), "date": ("date",)}
-        columns = self.schema.get("columns") or []
-        if not columns:
-            return False
-        for column in columns:
-            kind = plan.types.get(column["name"])
-            if kind is None or kind not in expected.get(column["type"], ()):
-                return False
-        return True
 
 
 @dataclass
@@ -229,21 +228,32 @@ def predict_rows(
     encoding: str | None = None,
     reuse_plans: bool = True,
     keep_raw: bool = True,
+    checkpoint: Callable[[str], None] | None = None,
 ) -> PredictResult:
     """Scores for DATA (a file or InMemory bytes) from a loaded row-scoring model.
 
     The same path as `predict`: cleaning layer, input-schema check, every row in input order.
-    reuse_plans keeps the column types decided for a header (SchemaPlans) for later calls.
+    Column types come from the model's input schema (SchemaPlans, tabular.read_types).
+    reuse_plans keeps the plan made for a header for later calls (a server); without it
+    nothing is kept and the input's own sample decides its decimal mark and day order.
     keep_raw=False: result.frame holds the cleaned input columns instead of the rows as
     written (same scores; a server answering only scores skips rebuilding the raw rows).
+    checkpoint(stage) is called before each stage ("cleaning", "scoring"): a server's
+    deadline check, which raises to stop work nobody will receive.
     """
     from mktai.api.predict import PredictResult
     from mktai.tasks.stored import load_for
 
     check_applies(loaded, "predict")
-    plans = loaded.plans if reuse_plans and not mapping and not encoding else None
+    if reuse_plans and not mapping and not encoding:
+        plans = loaded.plans
+    else:
+        plans = SchemaPlans(loaded.plans.schema, remember=False)
+    check = checkpoint or _no_check
+    check("cleaning")
     table = load_for(loaded.kind, data, mapping=mapping, encoding=encoding,
                      unlabelled=True, dedupe=False, keep_raw=keep_raw, plans=plans)  # fmt: skip
+    check("scoring")
     scored, stats = loaded.fitted.predict(table)
     return PredictResult(
         ref=loaded.ref,
@@ -256,6 +266,10 @@ def predict_rows(
         frame=scored,
         rejects=table.rejects,
     )
+
+
+def _no_check(_stage: str) -> None:
+    return None
 
 
 def sentiment_texts(

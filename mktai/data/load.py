@@ -26,6 +26,7 @@ from mktai.data.read import (
     iter_batches,
     open_source,
     plain_batch,
+    small_source,
 )
 from mktai.data.table import CleanTable
 from mktai.errors import InputError
@@ -65,6 +66,9 @@ class Stream:
         if known is not None:
             return copy.deepcopy(known)  # the cleaner may fix a date order in its copy
         plan = make_plan(_plan_sample(source, raw), self.kind, self.mapping, self.required)
+        adapt = getattr(self.plans, "adapt", None)  # e.g. column types from a model's schema
+        if adapt is not None:
+            plan = adapt(plan)
         self.plans[header] = copy.deepcopy(plan)
         return plan
 
@@ -119,7 +123,8 @@ class Stream:
             dedupe = self._dedupes(source)
             prepare = find_duplicates if dedupe else None
             batches = iter_batches(source, bad, dictionary=True)
-            for raw, duplicates in prefetch(batches, prepare=prepare):
+            read = inline if small_source(source) else prefetch
+            for raw, duplicates in read(batches, prepare=prepare):
                 if self.plan is None:
                     self.plan = self._plan_for(source, plain_batch(raw))
                 if cleaner is None:
@@ -320,6 +325,24 @@ def _empty_like(plan: Plan | None) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(columns=plan.names if plan else [])
+
+
+def inline(
+    batches: Iterator[Any], prepare: Callable[[pa.RecordBatch, int], Any] | None = None
+) -> Iterator[tuple[pa.RecordBatch, Any]]:
+    """prefetch's (batch, prepare(batch, first_row)) pairs read in the caller's thread: a small
+    input is one batch, and a reader thread per request cost more than it overlaps."""
+    first_row = 0
+    try:
+        for batch in batches:
+            extra = prepare(batch, first_row) if prepare is not None else None
+            first_row += batch.num_rows
+            yield batch, extra
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
 
 
 def prefetch(

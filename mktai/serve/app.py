@@ -35,7 +35,7 @@ from mktai.serve import bodies
 from mktai.serve.cache import ModelCache
 from mktai.serve.config import ServeConfig
 from mktai.serve.errors import error_body, internal_error_body, mktai_error_body
-from mktai.serve.guard import Guard
+from mktai.serve.guard import Abandoned, Guard, stage_check
 
 JSON_OR_CSV = {
     "content": {
@@ -176,6 +176,8 @@ def answer(payload: dict[str, Any], loaded: LoadedModel | None = None, status: i
 
 
 def failure(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, Abandoned):  # its 504 was sent already; nobody reads this one
+        return JSONResponse(error_body(f"abandoned before {exc}", 504, "Timeout"), 504)
     if isinstance(exc, MktaiError):
         status, body = mktai_error_body(exc)
     else:
@@ -256,12 +258,16 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return bodies.records_csv(value["records"], max_rows)
         return bodies.mlflow_csv(value, max_rows)[0]
 
-    def score_rows(loaded: LoadedModel, kind: str, body: bytes) -> Any:
+    def score_rows(loaded: LoadedModel, kind: str, body: bytes, check: Any) -> Any:
         """predict_rows on the body's rows; only scores are answered, so the rows as written
-        are not rebuilt (keep_raw=False: same scores, less work per request)."""
-        return predict_rows(loaded, InMemory(rows_of(kind, body), "request body"), keep_raw=False)
+        are not rebuilt (keep_raw=False: same scores, less work per request). check: the
+        request's deadline, looked at between stages (a 504'd request stops there)."""
+        rows = InMemory(rows_of(kind, body), "request body")
+        result = predict_rows(loaded, rows, keep_raw=False, checkpoint=check)
+        check("answering")
+        return result
 
-    def score(ref: str, kind: str, body: bytes, mlflow: bool) -> Any:
+    def score(ref: str, kind: str, body: bytes, mlflow: bool, check: Any) -> Any:
         loaded = cache.get(ref)
         if loaded.kind == "sentiment":
             if kind == "csv":
@@ -271,14 +277,19 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
                 texts = bodies.mlflow_texts(value, max_rows)
             result = sentiment_texts(loaded, texts)
             return answer(_sentiment_payload(result, loaded, mlflow), loaded)
-        return answer(_predict_payload(score_rows(loaded, kind, body), mlflow), loaded)
+        return answer(_predict_payload(score_rows(loaded, kind, body, check), mlflow), loaded)
 
-    async def handle(request: Request, work: Callable[[str, bytes], Any], *, csv_ok: bool = True):
-        """Read the body (a bad one is its 4xx), then run work(kind, body) in the thread pool."""
+    async def handle(request: Request, work: Callable[..., Any], *, csv_ok: bool = True,
+                     staged: bool = False):  # fmt: skip
+        """Read the body (a bad one is its 4xx), then run work(kind, body) in the thread pool
+        (staged: work(kind, body, check) with the request's deadline check)."""
         try:
             kind, body = await read(request, csv_ok=csv_ok)
         except MktaiError as exc:
             return failure(exc)
+        if staged:
+            check = stage_check(request.method, request.url.path)
+            return await guarded(lambda: work(kind, body, check))
         return await guarded(lambda: work(kind, body))
 
     @app.get("/v1/models", tags=["models"], summary="Served models")
@@ -308,11 +319,12 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
     @app.post("/v1/models/{ref}/predict", tags=["score"], openapi_extra=PREDICT_BODY,
               summary="Score rows with a propensity / demand model")  # fmt: skip
     async def predict(ref: str, request: Request):
-        def work(kind: str, body: bytes):
+        def work(kind: str, body: bytes, check: Any):
             loaded = cache.get(ref)
-            return answer(_predict_payload(score_rows(loaded, kind, body), mlflow=False), loaded)
+            result = score_rows(loaded, kind, body, check)
+            return answer(_predict_payload(result, mlflow=False), loaded)
 
-        return await handle(request, work)
+        return await handle(request, work, staged=True)
 
     async def sentiment_route(ref: str, request: Request):
         def work(kind: str, body: bytes):
@@ -423,7 +435,8 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             return failure(UsageError(
                 "no default model: start the server with --default-model NAME to use "
                 "/invocations, or POST to /v1/models/NAME/invocations"))  # fmt: skip
-        return await handle(request, lambda kind, body: score(ref, kind, body, mlflow=True))
+        return await handle(request, lambda kind, body, check: score(ref, kind, body, True, check),
+                            staged=True)  # fmt: skip
 
     @app.post("/invocations", tags=["mlflow"], openapi_extra=PREDICT_BODY,
               summary="MLflow scoring protocol for --default-model")  # fmt: skip

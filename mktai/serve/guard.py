@@ -3,6 +3,9 @@
 Pure ASGI (no framework objects) so it wraps the minimal benchmark app too. Order per request:
 access log start -> bearer token (all but /livez and /readyz once a token is configured) ->
 Content-Length / streamed size against --max-body (413) -> the app, within --timeout (504).
+The 504 is sent when the timeout passes, but the route's work runs in a thread that cannot be
+interrupted: the request's deadline (DEADLINE) is handed to it, and it stops at its next stage
+boundary (stage_check) instead of running to the end for nobody.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from mktai.serve.errors import error_body
@@ -23,8 +27,29 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+DEADLINE: ContextVar[float | None] = ContextVar("mktai_serve_deadline", default=None)
+
+
 class BodyTooLarge(Exception):
     pass
+
+
+class Abandoned(Exception):
+    """The request's --timeout passed (its 504 is sent): the work stops here."""
+
+
+def stage_check(method: str, path: str) -> Callable[[str], None]:
+    """check(stage) for the current request: raises Abandoned once its deadline has passed,
+    with one line on stderr naming the stage not started (the work is never answered)."""
+    deadline = DEADLINE.get()
+
+    def check(stage: str) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            sys.stderr.write(f"mktai serve: {method} {path} abandoned before {stage} "
+                             "(--timeout passed, 504 sent)\n")  # fmt: skip
+            raise Abandoned(stage)
+
+    return check
 
 
 class Guard:
@@ -88,6 +113,7 @@ class Guard:
                     raise BodyTooLarge
             return message
 
+        DEADLINE.set(time.monotonic() + self.timeout)  # this request's task context only
         try:
             await asyncio.wait_for(self.app(scope, limited_receive, send), self.timeout)
         except BodyTooLarge:

@@ -285,6 +285,43 @@ def prepare(frame: pd.DataFrame, schema: dict[str, Any]) -> tuple[pd.DataFrame, 
     Columns are handled as NumPy / Arrow arrays, not pandas Series: a one-row request to a
     server otherwise pays ~2 ms of pandas overhead per column, whatever the row count.
     """
+    import pandas as pd
+
+    out, stats = _prepared_columns(frame, schema)
+    for column in schema["columns"]:
+        if column["type"] == "categorical":
+            dtype = _category_dtype(tuple(column["categories"]))[0]
+            out[column["name"]] = pd.Categorical.from_codes(out[column["name"]], dtype=dtype)
+    return pd.DataFrame(out, index=frame.index), stats
+
+
+def prepare_codes(frame: pd.DataFrame, schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """as_codes(prepare(frame, schema)) without the frame and Categoricals in between: one
+    float array, categoricals as their codes (NaN if none), and prepare's counts. What a
+    server scoring a few rows feeds gbm (the two pandas constructions cost more than the
+    model itself on one row)."""
+    import numpy as np
+
+    out, stats = _prepared_columns(frame, schema)
+    categorical = set(categorical_names(schema))
+    columns = []
+    for name, values in out.items():
+        if name in categorical:
+            codes = values.astype("float64")
+            codes[values < 0] = np.nan
+            columns.append(codes)
+        else:
+            columns.append(np.asarray(values, dtype="float64"))
+    if not columns:
+        return np.zeros((len(frame), 0)), stats
+    return np.column_stack(columns), stats
+
+
+def _prepared_columns(
+    frame: pd.DataFrame, schema: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """prepare's columns as NumPy arrays (categoricals as int64 codes, -1 = missing) and its
+    counts: the one definition behind prepare and prepare_codes."""
     import numpy as np
     import pandas as pd
 
@@ -304,7 +341,7 @@ def prepare(frame: pd.DataFrame, schema: dict[str, Any]) -> tuple[pd.DataFrame, 
                 numbers = np.where(numbers == column["sentinel"], np.nan, numbers)
             out[name] = numbers
         elif kind == "categorical":
-            out[name], n_missing, n_new = _categorical(series, column)
+            out[name], n_missing, n_new = _category_codes(series, column)
             if n_new:
                 unseen[name] = n_new
         else:  # date
@@ -321,9 +358,8 @@ def prepare(frame: pd.DataFrame, schema: dict[str, Any]) -> tuple[pd.DataFrame, 
         if months is None:
             months = pd.Series(np.nan, index=frame.index)
         out[derived["name"]] = (months.to_numpy() - 1) * 31 + days
-    prepared = pd.DataFrame(out, index=frame.index)
     stats = {"missing": missing, "unseen": unseen, "invalid": invalid, "rows": len(frame)}
-    return prepared, stats
+    return out, stats
 
 
 def _numbers(series: pd.Series) -> tuple[Any, int]:
@@ -338,8 +374,8 @@ def _numbers(series: pd.Series) -> tuple[Any, int]:
     return numbers, int(np.isnan(numbers).sum() - series.isna().sum())
 
 
-def _categorical(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int, int]:
-    """(Categorical over the training categories, missing count, unseen count).
+def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int, int]:
+    """(codes over the training categories, -1 = missing; missing count; unseen count).
 
     A value's code is its position in the categories (Arrow's index_in); a value not among
     them is missing, or the rare bucket when the schema has one (rare training values and
@@ -350,7 +386,7 @@ def _categorical(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int, i
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    dtype, value_set, other = _category_dtype(tuple(column["categories"]))
+    _dtype, value_set, other = _category_dtype(tuple(column["categories"]))
     text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
     array = pa.array(text.array)
     absent = np.asarray(array.is_null(), dtype=bool)
@@ -362,8 +398,7 @@ def _categorical(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int, i
     if stray.any() and column.get("rare"):
         rare = pa.array(column["rare"], pa.string())
         new = stray & ~np.asarray(pc.fill_null(pc.is_in(array, value_set=rare), False), bool)
-    values = pd.Categorical.from_codes(codes, dtype=dtype)
-    return values, int(absent.sum()), int(new.sum())
+    return codes, int(absent.sum()), int(new.sum())
 
 
 @functools.lru_cache(maxsize=512)
@@ -467,3 +502,49 @@ def leak_scan(
             if pd.notna(corr) and abs(corr) >= 0.95:
                 found.append({"column": str(name), "spearman": round(float(corr), 4)})
     return found
+
+
+BOOL_DTYPES = frozenset({"int64", "int32", "int8", "Int8", "Int64", "bool", "boolean"})
+_DIGITS = None
+
+
+def read_types(plan: Any, schema: dict[str, Any], *, keep_marks: bool) -> Any:
+    """The cleaning plan of rows to score, its column types taken from the model's schema.
+
+    How a column is read must not depend on the rows that happen to arrive first (a yes/no
+    column whose first request says 1/0 would otherwise be read as numbers, and every later
+    'yes' become missing). numeric -> bool when training read it as yes/no (the cleaner makes
+    those integer 1/0; real numbers are float64), else number; categorical -> id when named
+    like one or its training categories are digit codes (17850.0 is then 17850), else text;
+    date -> date; columns the model does not use -> text (kept as written). keep_marks keeps
+    the decimal mark and day order the plan decided from this input's sample (a file, as
+    `mktai predict` reads it); without it (a server remembering the plan for later requests)
+    every batch decides them from its own values, as the parsers do when they are not told.
+    """
+    import re
+
+    from mktai.data.schema import ID_ROLES
+
+    global _DIGITS
+    _DIGITS = _DIGITS or re.compile(r"^\d+$")
+    by_name = {c["name"]: c for c in schema.get("columns") or []}
+    role_of = {column: role for role, column in plan.roles.items()}
+    types: dict[str, str] = {}
+    for name in plan.names:
+        column = by_name.get(name)
+        if column is None:
+            types[name] = "text"
+        elif column["type"] == "numeric":
+            types[name] = "bool" if column.get("dtype") in BOOL_DTYPES else "number"
+        elif column["type"] == "date":
+            types[name] = "date"
+        else:
+            digits = any(_DIGITS.match(str(c)) for c in column.get("categories") or [])
+            named = role_of.get(name) in ID_ROLES or plan.types.get(name) == "id" and keep_marks
+            types[name] = "id" if named or digits else "text"
+    plan.european = {n: e for n, e in plan.european.items()
+                     if keep_marks and plan.types.get(n) == types[n] == "number"}  # fmt: skip
+    plan.day_first = {n: d for n, d in plan.day_first.items()
+                      if keep_marks and plan.types.get(n) == types[n] == "date"}  # fmt: skip
+    plan.types = types
+    return plan

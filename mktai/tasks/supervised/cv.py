@@ -40,6 +40,16 @@ class FoldEnsemble:
 
         return np.mean([m.predict_raw(X) for m in self.members], axis=0)
 
+    @property
+    def takes_codes(self) -> bool:
+        return all(getattr(m, "takes_codes", False) for m in self.members)
+
+    def predict_codes(self, X):
+        """predict_raw on prepare_codes' array (every member takes codes): encoded once."""
+        import numpy as np
+
+        return np.mean([m.predict_codes(X) for m in self.members], axis=0)
+
 
 def fold_score(task: str, y, raw) -> float:
     """The selection metric on one fold (higher is better): ROC AUC, macro ROC AUC or R²."""

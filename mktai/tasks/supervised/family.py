@@ -59,6 +59,8 @@ class SkLearner:
         self.estimator, self.task, self.encoded, self.schema = estimator, task, encoded, schema
         # gbm models since #13 take category codes; older ones pandas categoricals
         self.codes = not encoded and getattr(estimator, "categorical_features", "") != "from_dtype"
+        self._scorer: Any = None  # the estimator used to predict (fast_predict), made once
+        self._scorer_of: Any = None  # ...for this estimator (fit replaces it)
 
     def _input(self, X):
         from mktai.tasks.common.tabular import as_codes, for_encoders
@@ -69,12 +71,33 @@ class SkLearner:
 
     def fit(self, X, y, class_weight=None) -> SkLearner:
         self.estimator.fit(self._input(X), y)
+        self._scorer = None  # refitted in place: the scorer copies the new fit when asked
         return self
 
     def predict_raw(self, X):
+        return self.predict_codes(self._input(X))
+
+    @property
+    def takes_codes(self) -> bool:
+        """Whether predict_codes accepts prepare_codes' array (gbm on category codes)."""
+        return self.codes
+
+    def predict_codes(self, X):
+        """Probabilities (values for regression) of the model's input array."""
+        scorer = self.scorer()
         if self.task == "regression":
-            return self.estimator.predict(self._input(X)).astype(float)
-        return self.estimator.predict_proba(self._input(X))
+            return scorer.predict(X).astype(float)
+        return scorer.predict_proba(X)
+
+    def scorer(self) -> Any:
+        """The fitted estimator for predicting: HistGradientBoosting without its per-call
+        preprocessor validation when that is provably the same (fast_predict)."""
+        if self._scorer is None or self._scorer_of is not self.estimator:
+            from mktai.tasks.supervised.fast_predict import fast_estimator
+
+            self._scorer = fast_estimator(self.estimator) if self.codes else self.estimator
+            self._scorer_of = self.estimator
+        return self._scorer
 
 
 class EncodedKeras:
@@ -204,16 +227,21 @@ class SupervisedModel:
         """(probabilities n x k or values, prepare stats) for a frame with the schema's columns."""
         import numpy as np
 
-        from mktai.tasks.common.tabular import check_columns, prepare
+        from mktai.tasks.common.tabular import check_columns, prepare, prepare_codes
         from mktai.tasks.supervised.estimators import limit_threads
 
         check_columns(frame, self.schema, source)
-        X, stats = prepare(frame, self.schema)
+        if getattr(self.learner, "takes_codes", False):  # gbm: no frame of Categoricals between
+            X, stats = prepare_codes(frame, self.schema)
+            predict = self.learner.predict_codes
+        else:
+            X, stats = prepare(frame, self.schema)
+            predict = self.learner.predict_raw
         if len(X) == 0:
             width = len(self.classes) if self.task != "regression" else 0
             return (np.zeros((0, width)) if width else np.zeros(0)), stats
         with limit_threads(len(X)):
-            raw = self.learner.predict_raw(X)
+            raw = predict(X)
         if self.task == "binary":
             p = apply_calibration(self.calibration, raw[:, 1])
             raw = np.column_stack([1 - p, p])
