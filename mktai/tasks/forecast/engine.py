@@ -10,6 +10,7 @@ use the scaled absolute errors of the same earlier origins, pooled over series p
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -299,15 +300,21 @@ def _expand(fit: Fit, rows: np.ndarray, N: int, h: int) -> Fit:
 
 
 def _add_comb(fits: dict[str, Fit]) -> None:
-    """The combination: mean of ETS, theta and ARIMA where each exists (M4's leaders)."""
+    """The combination: median of ETS, theta and ARIMA where each exists (M4's leaders).
+
+    The median rather than the mean: one member far off (a bad ARIMA order, a trend ETS
+    extrapolates) does not drag the combination (24 real series of benchmarks/forecast.py:
+    comb MASE 1.330 against 1.366, auto 1.324 against 1.326).
+    """
     members = [fits[name] for name in COMBINED if name in fits]
     if len(members) < 2:
         return
     stack = np.stack([f.mean for f in members])
     sig = np.stack([f.sigma for f in members])
-    with np.errstate(all="ignore"):
-        mean = fm.nanmean(stack, axis=0)
-        sigma = fm.nanmean(sig, axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, as intended
+        mean = np.nanmedian(stack, axis=0)
+        sigma = np.nanmedian(sig, axis=0)
     fits["comb"] = Fit(mean, sigma)
 
 
