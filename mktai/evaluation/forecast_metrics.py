@@ -35,7 +35,8 @@ def scales(Y: np.ndarray, n: np.ndarray, m: int, power: int = 1) -> np.ndarray:
         inside = t[:, lag:] < n[:, None]
         cnt = inside.sum(axis=1)
         with np.errstate(all="ignore"):
-            val = np.where(inside, d, 0).sum(axis=1) / cnt
+            # summed in time order: a series' scale is the same whatever the padding
+            val = np.cumsum(np.where(inside, d, 0), axis=1)[:, -1] / cnt
         use = (n > lag) if lag == 1 else (n > lag + 1)
         use = use & (cnt > 0)
         out = np.where(use, val, out)

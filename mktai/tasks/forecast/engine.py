@@ -10,6 +10,7 @@ use the scaled absolute errors of the same earlier origins, pooled over series p
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,16 +120,92 @@ def _truth(Y: np.ndarray, n_o: np.ndarray, n_full: np.ndarray, h: int) -> np.nda
     return np.where(inside, vals, np.nan)
 
 
-def _jobs(cells: int, tasks: int) -> int:
-    """Worker processes for the origins: MKTAI_JOBS, else the cores (2 at most) for big panels."""
+GLOBAL_MODELS = ("gbm",)  # trained across series: fitted per origin, on that origin's data only
+BLOCK_ROWS = 2000  # (series x origin) rows per block of stacked fits: the unit of parallel work
+
+
+def _jobs(cells: int, blocks: int) -> int:
+    """Worker processes: MKTAI_JOBS, else the cores (2 at most) for big panels."""
     import os
 
     wanted = os.environ.get("MKTAI_JOBS")
     if wanted and wanted.isdigit():
-        return max(1, min(int(wanted), tasks))
-    if cells < 100_000 or tasks < 2:
+        return max(1, min(int(wanted), blocks))
+    if cells < 100_000 or blocks < 2:
         return 1
-    return max(1, min(os.cpu_count() or 1, 2, tasks))
+    return max(1, min(os.cpu_count() or 1, 2, blocks))
+
+
+def _fit_rows(Y, n_rows, series, m, h, models, X, seed, phase) -> dict[str, Fit]:
+    """Every model on the rows (series[i] cut to n_rows[i]): one batch, whatever the origins."""
+    Yr = Y[series, : int(n_rows.max())]
+    extra: dict[str, Any] = {"X": X[series] if X is not None else None, "seed": seed}
+    if phase is not None:
+        extra["phase"] = phase[series]
+    return {name: FITTERS[name](Yr, n_rows, m, h, **extra) for name in models}
+
+
+def _fit_stacked(Y, n_all, m, h, models, X, seed, phase, progress) -> list[dict[str, Fit]]:
+    """Per-series models at every origin at once: the origins are stacked as extra rows.
+
+    Each series' fit depends only on its own values (no model here pools series), so stacking
+    the origins, and splitting the rows into blocks for worker processes, changes nothing but
+    the speed: one batch per block instead of one per origin, and a block's fixed costs (time
+    loops, per-step overhead) shared by every origin.
+    """
+    N, tasks = len(n_all[0]), len(n_all)
+    n_stack = np.concatenate(n_all)
+    rows = np.flatnonzero(n_stack >= MIN_LENGTH)
+    # longest rows first, dealt round-robin, so that blocks cost about the same
+    rows = rows[np.argsort(-n_stack[rows], kind="stable")]
+    count = max(1, -(-len(rows) // BLOCK_ROWS))
+    blocks = [np.sort(rows[i::count]) for i in range(count)] if len(rows) else []
+    args = [(Y, n_stack[b], b % N, m, h, models, X, seed, phase) for b in blocks]
+    jobs = _jobs(Y.size * tasks, len(blocks))
+    if jobs > 1:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=jobs, return_as="generator")(delayed(_fit_rows)(*a) for a in args)
+    else:
+        results = (_fit_rows(*a) for a in args)
+    parts = []
+    done = 0
+    for block, fits in zip(blocks, results, strict=True):
+        parts.append((block, fits))
+        done += len(block)
+        if progress is not None:
+            progress("series", min(N, done // tasks), N)
+    out = []
+    for j in range(tasks):
+        fits = {}
+        for name in models:
+            pieces = [(b, f[name]) for b, f in parts]
+            fits[name] = _collect(pieces, j * N, N, h)
+        out.append(fits)
+    return out
+
+
+def _collect(pieces: list[tuple[np.ndarray, Fit]], offset: int, N: int, h: int) -> Fit:
+    """The Fit of stacked rows offset..offset+N-1 from the blocks (NaN where not fitted)."""
+    mean, sigma = np.full((N, h), np.nan), np.full((N, h), np.nan)
+    params, form = None, None
+    for rows, fit in pieces:
+        inside = (rows >= offset) & (rows < offset + N)
+        at = rows[inside] - offset
+        mean[at], sigma[at] = fit.mean[inside], fit.sigma[inside]
+        if fit.params is not None:
+            if params is None:
+                params = np.full((N, *fit.params.shape[1:]), np.nan)
+            params[at] = fit.params[inside]
+        f = getattr(fit, "form", None)
+        if f is not None:
+            if form is None:
+                form = np.full(N, "", dtype=f.dtype)
+            form[at] = f[inside]
+    out = Fit(mean, sigma, params)
+    if form is not None:
+        out.form = form  # type: ignore[attr-defined]
+    return out
 
 
 def _fit_origin(Y, n_o, m, h, models, X, seed, phase, fixed) -> dict[str, Fit]:
@@ -169,25 +246,27 @@ def fit_origins(
 ) -> Origins:
     """Fit `models` at origin 0 and `origins` earlier ones (step h).
 
-    Origins are independent, so big panels fit them in parallel worker processes (joblib);
-    each series' result does not depend on the others or on the number of workers.
+    Per-series models are fitted for every origin in one stacked batch (_fit_stacked); global
+    models (gbm) and models re-run with stored parameters (`fixed`, origin 0 only) per origin.
+    Each series' result does not depend on the others, on the blocks or on the workers.
     """
     out = Origins(h=h, m=m)
     tasks = origins + 1
-    args = [(Y, n - j * h, m, h, models, X, seed, phase, fixed if j == 0 else None)
-            for j in range(tasks)]  # fmt: skip
-    jobs = _jobs(Y.size * tasks, tasks)
-    if jobs > 1:
-        from joblib import Parallel, delayed
-
-        runner = Parallel(n_jobs=jobs, return_as="generator")
-        results = runner(delayed(_fit_origin)(*a) for a in args)
-    else:
-        results = (_fit_origin(*a) for a in args)
-    for j, fits in enumerate(results):
-        n_o = n - j * h
-        if progress is not None:
-            progress("origins", j + 1, tasks)
+    n_all = [n - j * h for j in range(tasks)]
+    stacked = tuple(name for name in models
+                    if name not in GLOBAL_MODELS and not (fixed and name in fixed))  # fmt: skip
+    single = tuple(name for name in models if name not in stacked)
+    per_origin: list[dict[str, Fit]] = [{} for _ in range(tasks)]
+    if stacked:
+        for j, fits in enumerate(_fit_stacked(Y, n_all, m, h, stacked, X, seed, phase, progress)):
+            per_origin[j].update(fits)
+    for j in range(tasks):
+        if single:
+            per_origin[j].update(_fit_origin(Y, n_all[j], m, h, single, X, seed, phase,
+                                             fixed if j == 0 else None))  # fmt: skip
+    for j, fits in enumerate(per_origin):
+        fits = {name: fits[name] for name in models}
+        n_o = n_all[j]
         for name in models:
             if j == 0:
                 out.raw[name] = fits[name].mean.copy()
@@ -221,15 +300,21 @@ def _expand(fit: Fit, rows: np.ndarray, N: int, h: int) -> Fit:
 
 
 def _add_comb(fits: dict[str, Fit]) -> None:
-    """The combination: mean of ETS, theta and ARIMA where each exists (M4's leaders)."""
+    """The combination: median of ETS, theta and ARIMA where each exists (M4's leaders).
+
+    The median rather than the mean: one member far off (a bad ARIMA order, a trend ETS
+    extrapolates) does not drag the combination (24 real series of benchmarks/forecast.py:
+    comb MASE 1.330 against 1.366, auto 1.324 against 1.326).
+    """
     members = [fits[name] for name in COMBINED if name in fits]
     if len(members) < 2:
         return
     stack = np.stack([f.mean for f in members])
     sig = np.stack([f.sigma for f in members])
-    with np.errstate(all="ignore"):
-        mean = fm.nanmean(stack, axis=0)
-        sigma = fm.nanmean(sig, axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, as intended
+        mean = np.nanmedian(stack, axis=0)
+        sigma = np.nanmedian(sig, axis=0)
     fits["comb"] = Fit(mean, sigma)
 
 

@@ -131,7 +131,8 @@ def run(
     l0, b0, s0 = init
     level = np.repeat(l0[:, None], G, axis=1)
     slope = np.repeat(b0[:, None], G, axis=1)
-    seas = np.repeat(s0[:, None, :], G, axis=1) if season != "N" else None
+    # seasons first: the state of season position j is one contiguous (N, G) block
+    seas = np.repeat(s0.T[:, :, None], G, axis=2) if season != "N" else None
     damp = phi if trend == "Ad" else (np.ones_like(alpha) if trend == "A" else None)
     sse = np.zeros((N, G))
     ssr = np.zeros((N, G))
@@ -145,7 +146,7 @@ def run(
             base = level + damp * slope if damp is not None else level
             if seas is not None:
                 j = t % m
-                sj = seas[:, :, j]
+                sj = seas[j]
                 mu = base * sj if season == "M" else base + sj
             else:
                 mu = base
@@ -163,13 +164,13 @@ def run(
                 if new_slope is not None:
                     slope = new_slope
                 if seas is not None:
-                    seas[:, :, j] = new_seas
+                    seas[j] = new_seas
             else:
                 level = np.where(act, new_level, level)
                 if new_slope is not None:
                     slope = np.where(act, new_slope, slope)
                 if seas is not None:
-                    seas[:, :, j] = np.where(act, new_seas, sj)
+                    seas[j] = np.where(act, new_seas, sj)
             sse += e * e
             if relative:
                 rel = e / mu if act is None else np.where(act, e / mu, 0.0)
@@ -178,7 +179,8 @@ def run(
                 slog += logmu if act is None else np.where(act, logmu, 0.0)
     out = {"sse": sse, "ssr": ssr, "slog": slog}
     if keep_states:
-        out.update(level=level, slope=slope, seas=seas)
+        out.update(level=level, slope=slope,
+                   seas=None if seas is None else seas.transpose(1, 2, 0))  # fmt: skip
     return out
 
 

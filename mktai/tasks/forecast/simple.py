@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mktai.evaluation import forecast_metrics as fm
-
 
 @dataclass
 class Fit:
@@ -39,10 +37,27 @@ def _steps(Y, n, lag):
     return d
 
 
+def tsum(X: np.ndarray) -> np.ndarray:
+    """Sum over time (axis 1) in time order: trailing padding (zeros) never changes the rounding,
+    so a series gives the same value in any batch (np.sum's pairwise order depends on the
+    padded length)."""
+    if X.shape[1] == 0:
+        return np.zeros(X.shape[0])
+    return np.cumsum(X, axis=1)[:, -1]
+
+
+def tmean(X: np.ndarray) -> np.ndarray:
+    """Mean over time of the finite values (NaN where none), in time order as tsum."""
+    ok = np.isfinite(X)
+    cnt = ok.sum(axis=1)
+    with np.errstate(all="ignore"):
+        return np.where(cnt > 0, tsum(np.where(ok, X, 0.0)) / cnt, np.nan)
+
+
 def _sd(resid: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         cnt = np.sum(np.isfinite(resid), axis=1)
-        out = np.sqrt(np.nansum(resid**2, axis=1) / np.maximum(cnt - 1, 1))
+        out = np.sqrt(tsum(np.where(np.isfinite(resid), resid**2, 0.0)) / np.maximum(cnt - 1, 1))
     return np.where(cnt > 0, out, np.nan)
 
 
@@ -86,13 +101,13 @@ def acf(Y: np.ndarray, n: np.ndarray, max_lag: int) -> np.ndarray:
     """Sample autocorrelations r_1..r_max_lag per series (N, max_lag)."""
     T = Y.shape[1]
     mask = np.arange(T)[None, :] < n[:, None]
-    mean = np.where(mask, Y, 0).sum(axis=1) / np.maximum(n, 1)
+    mean = tsum(np.where(mask, Y, 0)) / np.maximum(n, 1)
     z = np.where(mask, Y - mean[:, None], 0.0)
-    denom = (z * z).sum(axis=1)
+    denom = tsum(z * z)
     out = np.zeros((len(n), max_lag))
     for k in range(1, max_lag + 1):
         if k < T:
-            out[:, k - 1] = (z[:, k:] * z[:, :-k]).sum(axis=1)
+            out[:, k - 1] = tsum(z[:, k:] * z[:, :-k])
     with np.errstate(all="ignore"):
         return np.where(denom[:, None] > 0, out / denom[:, None], 0.0)
 
@@ -125,16 +140,19 @@ def seasonal_indices(
     w = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     half = len(w) // 2
     cma = np.full_like(y, np.nan)
-    for t in range(half, T - half):
-        cma[:, t] = y[:, t - half : t + half + 1] @ w
+    if 2 * half < T:  # the centred moving average, summed term by term (same in any batch)
+        inner = np.zeros((len(rows), T - 2 * half))
+        for j, weight in enumerate(w):
+            inner += weight * y[:, j : T - 2 * half + j]
+        cma[:, half : T - half] = inner
     pos = np.arange(T) % m
     with np.errstate(all="ignore"):
         ratio = y / cma
         diff = y - cma
     r_idx, d_idx = np.zeros((len(rows), m)), np.zeros((len(rows), m))
     for j in range(m):
-        r_idx[:, j] = fm.nanmean(ratio[:, pos == j], axis=1)
-        d_idx[:, j] = fm.nanmean(diff[:, pos == j], axis=1)
+        r_idx[:, j] = tmean(ratio[:, pos == j])
+        d_idx[:, j] = tmean(diff[:, pos == j])
     r_idx = np.where(np.isfinite(r_idx) & (r_idx > 0), r_idx, 1.0)
     d_idx = np.where(np.isfinite(d_idx), d_idx, 0.0)
     pos_rows = positive[rows]
@@ -205,10 +223,10 @@ def theta(Y, n, m, h, **_):
     t = np.arange(T, dtype=float)[None, :]
     mask = t < n[:, None]
     yy = np.where(mask, adjusted, 0.0)
-    tm = (mask * t).sum(axis=1) / np.maximum(n, 1)
-    ym = yy.sum(axis=1) / np.maximum(n, 1)
-    var = (mask * (t - tm[:, None]) ** 2).sum(axis=1)
-    cov = (mask * (t - tm[:, None]) * (yy - ym[:, None])).sum(axis=1)
+    tm = tsum(mask * t) / np.maximum(n, 1)
+    ym = tsum(yy) / np.maximum(n, 1)
+    var = tsum(mask * (t - tm[:, None]) ** 2)
+    cov = tsum(mask * (t - tm[:, None]) * (yy - ym[:, None]))
     b0 = np.where(var > 0, cov / np.where(var > 0, var, 1), 0.0)
     hs = np.arange(1, h + 1)[None, :]
     a = alpha[:, None]
