@@ -99,6 +99,25 @@ def test_transaction_counts_match_pandas(source, monkeypatch, block):
     )
 
 
+def test_parquet_transactions_count_like_their_csv(source, tmp_path):
+    """The same lines as a parquet file with typed columns (numbers as numbers): the same
+    cancellations, returns and values as its CSV, a missing order id being no cancellation."""
+    path, rows = source
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[frame.index[::97], "InvoiceNo"] = None
+    frame["Quantity"] = frame["Quantity"].astype("int64")
+    frame["UnitPrice"] = frame["UnitPrice"].astype("float64")
+    pq_path = tmp_path / "orders.parquet"
+    frame.to_parquet(pq_path, index=False)
+    frame.to_csv(tmp_path / "same.csv", index=False)
+    from_parquet = load_table(pq_path).report["transactions"]
+    want = load_table(tmp_path / "same.csv").report["transactions"]
+    assert from_parquet == pytest.approx(want)
+    deduped = frame.drop_duplicates()
+    cancelled = deduped["InvoiceNo"].str.match(r"^[Cc]\d").fillna(False)
+    assert from_parquet["cancellation_lines"] == int(cancelled.sum()) > 100
+
+
 @pytest.mark.parametrize("block", [None, 4096])
 def test_duplicates_name_the_row_they_repeat_and_keep_the_raw_line(source, monkeypatch, block):
     path, rows = source
