@@ -25,7 +25,7 @@ fuzz: $(STAMP)
 
 # Mutation testing (mutmut) of the contract modules configured in pyproject.toml [tool.mutmut].
 # MODULE=mktai/store/integrity.py mutates one file with the tests listed for it in
-# tools/mutate.py (TESTS='tests/a.py tests/b.py' replaces them); MUTANTS='mktai.store.x_*' limits
+# tests/mutation/mutate.py (TESTS='tests/a.py tests/b.py' replaces them); MUTANTS='mktai.store.x_*' limits
 # the mutants. Runs under nice -n 19 and stops after MUTATE_TIMEOUT (what was checked by then is
 # reported). Slow: not part of `make test`.
 MODULE ?=
@@ -36,9 +36,9 @@ mutate: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
 	rm -rf mutants
 	MKTAI_THREADS=1 nice -n 19 timeout -k 30s $(MUTATE_TIMEOUT) $(if $(MODULE),\
-		$(BIN)/python tools/mutate.py $(MODULE) $(MUTANTS) $(if $(TESTS),-- $(TESTS)),\
+		$(BIN)/python tests/mutation/mutate.py $(MODULE) $(MUTANTS) $(if $(TESTS),-- $(TESTS)),\
 		$(BIN)/mutmut run $(MUTANTS)) || true
-	$(BIN)/python tools/mutation_report.py
+	$(BIN)/python tests/mutation/mutation_report.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

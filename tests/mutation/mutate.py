@@ -6,9 +6,9 @@ tests too. So this launcher loads that configuration, narrows `only_mutate` to o
 test selection to the files in TESTS (or the ones given after `--`), and then runs mutmut in this
 process: its forked workers inherit the narrowed configuration.
 
-    python tools/mutate.py mktai/store/integrity.py            # the tests listed below
-    python tools/mutate.py mktai/store/lock.py -- tests/test_store.py
-    python tools/mutate.py mktai/store/integrity.py 'mktai.store.integrity.x_check_files*'
+    python tests/mutation/mutate.py mktai/store/integrity.py            # the tests listed below
+    python tests/mutation/mutate.py mktai/store/lock.py -- tests/test_store.py
+    python tests/mutation/mutate.py mktai/store/integrity.py 'mktai.store.integrity.x_check_files*'
 """
 
 from __future__ import annotations
