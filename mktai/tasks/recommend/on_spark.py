@@ -130,7 +130,7 @@ def ship(spark: Any, fitted: Any) -> Any:
     if size > limit:
         raise UsageError(
             f"the model is {size / 2**20:,.1f} MB; Spark Connect ships it inside the task (no "
-            f"broadcast) and takes at most {limit / 2**20:,.1f} MB: run --all-users "
+            f"broadcast) and takes at most {limit / 2**20:g} MB: run --all-users "
             "--engine spark with --spark-master URL (a classic session), or without --engine spark"
         )
     return _Inline(fitted)
