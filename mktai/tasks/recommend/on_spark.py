@@ -102,8 +102,8 @@ class _Inline:
         pass
 
 
-def connect_limit() -> int:
-    """Bytes of model Spark Connect may carry inline: $MKTAI_SPARK_CONNECT_LIMIT_MB (a server
+def connect_limit() -> float:
+    """Megabytes (MiB) of model Spark Connect may carry inline: $MKTAI_SPARK_CONNECT_LIMIT_MB (a server
     with a smaller spark.connect.grpc.maxInboundMessageSize), else CONNECT_LIMIT_MB."""
     import os
 
@@ -114,7 +114,7 @@ def connect_limit() -> int:
         raise UsageError(
             f"MKTAI_SPARK_CONNECT_LIMIT_MB={text!r} is not a number of megabytes"
         ) from None
-    return int(megabytes * 2**20)
+    return megabytes
 
 
 def ship(spark: Any, fitted: Any) -> Any:
@@ -127,10 +127,10 @@ def ship(spark: Any, fitted: Any) -> Any:
     from pyspark import cloudpickle  # how pyspark ships functions; only to measure the size
 
     size, limit = len(cloudpickle.dumps(fitted)), connect_limit()
-    if size > limit:
+    if size > limit * 2**20:
         raise UsageError(
             f"the model is {size / 2**20:,.1f} MB; Spark Connect ships it inside the task (no "
-            f"broadcast) and takes at most {limit / 2**20:g} MB: run --all-users "
+            f"broadcast) and takes at most {limit:g} MB: run --all-users "
             "--engine spark with --spark-master URL (a classic session), or without --engine spark"
         )
     return _Inline(fitted)
