@@ -272,12 +272,9 @@ def test_als_rmse_within_3_percent_of_svd_and_stored_as_arrays(spark, tmp_path):
                                   als.scorer().predict(held.u, held.i))  # fmt: skip
 
 
-@pytest.mark.spark
-def test_als_from_the_cli_and_all_users_on_spark_match_local(spark, connect_url, tmp_path):
-    """train recommender --algorithm als (CLI) -> a pickle-free model; recommend --all-users
-    --engine spark writes exactly the local top-N (seen items excluded) as parquet parts, on the
-    classic session and through a Spark Connect client (the model shipped without broadcast)."""
-    import pandas as pd
+@pytest.fixture(scope="module")
+def als_store(spark, tmp_path_factory):
+    """train recommender --algorithm als --engine spark from the CLI, once for the module."""
     from typer.testing import CliRunner
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -285,19 +282,39 @@ def test_als_from_the_cli_and_all_users_on_spark_match_local(spark, connect_url,
 
     from mktai.cli.app import app
 
-    generate_ratings(300, 200, 9000, seed=5).to_csv(tmp_path / "ratings.csv", index=False)
-    store = tmp_path / "store"
-    runner = CliRunner()
-    trained = runner.invoke(app, ["--store", str(store), "train", "recommender",
-                                  str(tmp_path / "ratings.csv"), "--name", "recs",
-                                  "--algorithm", "als", "--engine", "spark", "--json"],
-                            catch_exceptions=False)  # fmt: skip
+    folder = tmp_path_factory.mktemp("als")
+    generate_ratings(300, 200, 9000, seed=5).to_csv(folder / "ratings.csv", index=False)
+    store = folder / "store"
+    trained = CliRunner().invoke(app, ["--store", str(store), "train", "recommender",
+                                       str(folder / "ratings.csv"), "--name", "recs",
+                                       "--algorithm", "als", "--engine", "spark", "--json"],
+                                 catch_exceptions=False)  # fmt: skip
     assert trained.exit_code == 0, trained.output
-    summary = json.loads(trained.stdout)
-    assert summary["algorithm"] == "als" and summary["metrics"]["holdout"]["rmse"] < 1.2
-    files = sorted(p.name for p in (store / "recs" / "v1").iterdir())
-    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
+    return folder, store, json.loads(trained.stdout)
 
+
+@pytest.mark.spark
+def test_als_from_the_cli_and_all_users_on_spark_match_local(als_store, connect_url, tmp_path):
+    """train recommender --algorithm als (CLI, events and split on Spark) -> a pickle-free model
+    whose seen items Spark wrote as parquet; it applies on a laptop with NumPy, and recommend
+    --all-users --engine spark writes exactly the local top-N (seen items excluded) as parquet
+    parts, on the classic session and through a Spark Connect client (no broadcast there)."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from mktai.cli.app import app
+
+    folder, store, summary = als_store
+    assert summary["algorithm"] == "als" and summary["metrics"]["holdout"]["rmse"] < 1.2
+    assert summary["metrics"]["holdout"]["users_evaluated"] > 0
+    files = sorted(p.name for p in (store / "recs" / "v1").iterdir())
+    assert "seen.parquet" in files
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
+    ratings = pd.read_csv(folder / "ratings.csv", dtype=str)
+    seen_file = pd.read_parquet(store / "recs" / "v1" / "seen.parquet")
+    assert len(seen_file) == len(ratings.drop_duplicates(["user_id", "item_id"]))
+
+    runner = CliRunner()
     local_out, spark_out = tmp_path / "local.parquet", tmp_path / "recs"
     for extra, out in (([], local_out), (["--engine", "spark"], spark_out)):
         done = runner.invoke(app, ["--store", str(store), "recommend", "--model", "recs",
@@ -307,9 +324,9 @@ def test_als_from_the_cli_and_all_users_on_spark_match_local(spark, connect_url,
     local = pd.read_parquet(local_out)
     on_spark = read_spark_parquet(spark_out)
     pd.testing.assert_frame_equal(on_spark, local, check_dtype=False)
-    ratings = pd.read_csv(tmp_path / "ratings.csv", dtype=str)
     seen = set(zip(ratings["user_id"], ratings["item_id"], strict=True))
     assert not seen & set(zip(on_spark["user"], on_spark["item"], strict=True))
+    assert local["user"].nunique() == ratings["user_id"].nunique()
 
     connect_out = tmp_path / "connect"
     done = _cli(["--store", str(store), "recommend", "--model", "recs", "--all-users", "-n", "5",
@@ -317,6 +334,91 @@ def test_als_from_the_cli_and_all_users_on_spark_match_local(spark, connect_url,
                 tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     pd.testing.assert_frame_equal(read_spark_parquet(connect_out), local, check_dtype=False)
+
+    # a model bigger than Connect can carry inline: exit 2, one line, pointing to --spark-master
+    too_big = _cli(["--store", str(store), "recommend", "--model", "recs", "--all-users",
+                    "-o", str(tmp_path / "big"), "--engine", "spark"],
+                   {"SPARK_REMOTE": connect_url, "MKTAI_SPARK_CONNECT_LIMIT_MB": "0.1"},
+                   tmp_path)  # fmt: skip
+    assert too_big.returncode == 2, too_big.stderr
+    assert "--spark-master" in too_big.stderr and "0.1 MB" in too_big.stderr
+    assert len(too_big.stderr.strip().splitlines()) == 1 and "Traceback" not in too_big.stderr
+    assert not (tmp_path / "big").exists()
+
+
+@pytest.mark.spark
+def test_als_same_seed_same_model(als_store):
+    """ALS on Spark: the same data and seed give the same stored model (a second run without
+    the holdout: the stored model is fitted on every event either way)."""
+    import numpy as np
+
+    from mktai.api import train
+    from mktai.store import Store
+    from mktai.tasks.recommend.family import load_model
+
+    folder, store, summary = als_store
+    again = train("recommender", folder / "ratings.csv", name="recs", store=store,
+                  algorithm="als", params={"test_size": "0"})  # fmt: skip
+    assert again.version == 2 and not again.metrics
+    first, second = (Store(store).load(f"recs@v{v}") for v in (1, 2))
+    one, two = (load_model(v.path, v.manifest) for v in (first, second))
+    for key, value in one.arrays[0].items():
+        np.testing.assert_array_equal(value, two.arrays[0][key], err_msg=key)
+    assert (one.train != two.train).nnz == 0
+    np.testing.assert_array_equal(one.users, two.users)
+
+
+def _spark_events(spark, path, feedback, kind, scale):
+    from mktai.engines import get_engine
+    from mktai.tasks.recommend.als_spark import events_on_spark, split_on_spark
+
+    done = get_engine("spark").clean([path], kind=kind, dedupe=kind == "transactions")
+    events = events_on_spark(done.cleaned, done.report, feedback, done.description, scale)
+    rows = events.frame.select("u", "i", "value").toPandas()
+    held = [sorted(r["key"] for r in split_on_spark(events, 0.5, "random", 7)[1].frame.collect())
+            for _ in range(2)]  # fmt: skip
+    assert held[0] == held[1]  # the same seed holds out the same events
+    events.frame.unpersist()
+    done.close()
+    return events, done.report, rows.sort_values(["u", "i", "value"], ignore_index=True)
+
+
+@pytest.mark.spark
+def test_spark_events_follow_the_local_event_rules(spark, tmp_path):
+    """Ratings: out-of-scale and incomplete rows rejected (counted in the report), a pair rated
+    twice keeps the latest by timestamp; purchases: returns, cancellations and lines without a
+    customer left out, one event per (customer, item, order). Same maps, events and counts as
+    the local read."""
+    import pandas as pd
+
+    from mktai.data import load_table
+    from mktai.tasks.recommend.interactions import read_events
+
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("user_id,item_id,rating,timestamp\n"
+                       "u1,a,4,2024-01-03\nu1,a,2,2024-01-05\nu1,a,5,2024-01-04\n"
+                       "u2, b ,3,2024-01-01\nu2,a,9,2024-01-01\nu3,b,,2024-01-02\n"
+                       "u3,c,1,2024-01-02\nu10,c,5,2024-01-09\n", encoding="utf-8")  # fmt: skip
+    first, _ = two_files(tmp_path)
+    for path, feedback, kind, scale in ((ratings, "explicit", "ratings", (1.0, 5.0)),
+                                        (first, "implicit", "transactions", None)):  # fmt: skip
+        events, report, rows = _spark_events(spark, path, feedback, kind, scale)
+        table = load_table(path, kind=kind, dedupe=kind == "transactions")
+        local = read_events(table, feedback, scale=scale)
+        assert events.users.tolist() == local.users.tolist()
+        assert events.items.tolist() == local.items.tolist()
+        expected = pd.DataFrame({"u": local.u.astype("int32"), "i": local.i.astype("int32"),
+                                 "value": local.value}).sort_values(["u", "i", "value"],
+                                                                    ignore_index=True)  # fmt: skip
+        pd.testing.assert_frame_equal(rows, expected, check_dtype=False)
+        assert events.counts == local.counts and events.notes == local.notes
+        if feedback == "explicit":
+            assert local.counts["out_of_scale_rejected"] == 1
+            assert local.counts["duplicates_replaced"] == 2
+        assert events.scale == local.scale and events.timed == (local.time is not None)
+        for key in ("rows_out", "rows_rejected", "rejected_by_reason"):
+            assert report.get(key) == table.report.get(key), key
+    assert local.counts["return_lines_excluded"] == 1
 
 
 def two_files(folder: Path) -> tuple[Path, Path]:
@@ -394,3 +496,40 @@ def test_spark_connect_ingest_and_segment_from_the_cli(connect_url, tmp_path):
     expected = segment(str(tmp_path / "local.parquet"), k="2", seed=0).customers
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "customers.parquet"), expected,
                                   check_dtype=False)  # fmt: skip
+
+
+@pytest.mark.spark
+def test_spark_connect_input_the_server_cannot_see_is_one_line(connect_url, tmp_path):
+    """Over Spark Connect the paths are the server's. A file that the client can read and the
+    server cannot (here: removed after the client sniffed it, as if it lived only on the
+    client's disk) is a one-line input error saying so, from a real Connect client."""
+    first, _ = two_files(tmp_path)
+    script = tmp_path / "client.py"
+    script.write_text(
+        "import os, sys\n"
+        "from mktai.engines.spark_session import get_session, is_connect\n"
+        "from mktai.engines.spark_read import resolve, missing_paths\n"
+        "from mktai.engines.spark_clean import clean_on_spark\n"
+        "from mktai.errors import InputError\n"
+        "spark = get_session()\n"
+        "assert is_connect(spark)\n"
+        f"inp = resolve(spark, [{str(first)!r}], None)\n"
+        f"os.remove({str(first)!r})\n"
+        "try:\n"
+        "    with missing_paths(spark):\n"
+        "        clean_on_spark(spark, inp, kind=None, mapping={})\n"
+        "except InputError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(2)\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SPARK_REMOTE": connect_url,
+           "JAVA_HOME": str(tmp_path / "no-jdk"), "PATH": str(bare)}  # fmt: skip
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    line = done.stdout.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "Spark cannot read the input" in line and "paths are the server's" in line

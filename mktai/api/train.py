@@ -95,8 +95,14 @@ def train(
         from mktai.tasks.common.deep import keras
 
         keras()  # a missing TensorFlow is exit 4 now, not after reading and checking the data
-    table = load_for(kind, data, mapping=mapping, target=target, encoding=encoding,
-                     strict=strict, dedupe=False if keep_duplicates else None)  # fmt: skip
+    if algorithm == "als":  # read, cleaned and turned into events on Spark
+        from mktai.tasks.recommend.als_spark import clean_for_als
+
+        table = clean_for_als(kind, data, mapping=mapping, encoding=encoding, strict=strict,
+                              keep_duplicates=keep_duplicates, master=spark_master)  # fmt: skip
+    else:
+        table = load_for(kind, data, mapping=mapping, target=target, encoding=encoding,
+                         strict=strict, dedupe=False if keep_duplicates else None)  # fmt: skip
     saved = Store(root)
     sha = table.fingerprint.get("sha256")
     config = resolved_config(kind=kind, algorithm=algorithm, target=target, cv=cv, seed=seed,
@@ -106,6 +112,8 @@ def train(
     if if_changed and sha:
         existing = saved.find_fingerprint(name, sha)
         if existing is not None and not differences(existing.manifest, sha, config):
+            if hasattr(table, "close"):
+                table.close()
             return TrainResult(status="unchanged", ref=existing.ref, name=name,
                                version=existing.version, kind=str(existing.kind),
                                training_data=dict(table.fingerprint))  # fmt: skip
@@ -114,17 +122,21 @@ def train(
             changes = differences(newest.manifest, sha, config)
     options = TrainOptions(seed=seed, algorithm=algorithm, target=target, cv=cv,
                            extra=extra, params=parsed, progress=progress)  # fmt: skip
-    model = module.fit(table, kind, options)
-    fields = dict(model.manifest_fields())
-    fields.setdefault("algorithm", getattr(model, "algorithm", algorithm))
-    fields.update(
-        seed=seed,
-        training_data=dict(table.fingerprint),
-        cleaning=cleaning_summary(table),
-        options={"cv": cv, **extra},
-        config=config,
-    )
-    version = saved.save(name, kind, model.save, fields)
+    try:
+        model = module.fit(table, kind, options)
+        fields = dict(model.manifest_fields())
+        fields.setdefault("algorithm", getattr(model, "algorithm", algorithm))
+        fields.update(
+            seed=seed,
+            training_data=dict(table.fingerprint),
+            cleaning=cleaning_summary(table),
+            options={"cv": cv, **extra},
+            config=config,
+        )
+        version = saved.save(name, kind, model.save, fields)
+    finally:
+        if hasattr(table, "close"):
+            table.close()  # the cached Spark frames of an als run
     return TrainResult(
         status="trained",
         ref=version.ref,

@@ -106,6 +106,7 @@ class SparkEngine:
         kind: str | None = None,
         mapping: dict[str, str] | None = None,
         encoding: str | None = None,
+        dedupe: bool = True,
     ) -> CleanedOnSpark:
         """The cleaned rows as a persisted Spark DataFrame (close() releases it) + the report."""
         from mktai.data.load import report_from_stats
@@ -116,21 +117,26 @@ class SparkEngine:
         inp = resolve(spark, sources, encoding)
         try:
             with missing_paths(spark):
-                cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}))
+                cleaned = clean_on_spark(spark, inp, kind=kind, mapping=dict(mapping or {}),
+                                         dedupe=dedupe)  # fmt: skip
             report = report_from_stats(inp.sources, cleaned.plan, cleaned.stats,
-                                       malformed=cleaned.malformed, notes=inp.notes)  # fmt: skip
+                                       malformed=cleaned.malformed, dedupe=dedupe,
+                                       notes=inp.notes)  # fmt: skip
+            prints = fingerprint(inp.sources, report.get("rows_in", 0))
         finally:
             inp.close()
-        return CleanedOnSpark(cleaned, report, ", ".join(inp.names))
+        return CleanedOnSpark(cleaned, report, ", ".join(inp.names), prints)
 
 
 class CleanedOnSpark:
     """What `SparkEngine.clean` returns: the Cleaned frames, the cleaning report, the sources."""
 
-    def __init__(self, cleaned: Any, report: dict[str, Any], description: str) -> None:
+    def __init__(self, cleaned: Any, report: dict[str, Any], description: str,
+                 fingerprint: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.cleaned = cleaned
         self.report = report
         self.description = description
+        self.fingerprint = fingerprint or {}
 
     @property
     def rejected(self) -> int:

@@ -122,3 +122,18 @@ def read_parquet(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise _damaged(Path(path), exc) from None
+
+
+def write_parquet_batches(path: Path, schema: Any, batches: Any) -> int:
+    """Arrow record batches streamed into one parquet file (a row group each), so a table
+    larger than memory (the seen items of a Spark-trained model) is never held whole; rows
+    written."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in batches:
+            if batch.num_rows:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+    return rows

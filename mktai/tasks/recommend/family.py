@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mktai.tasks.recommend.interactions import Interactions
 
 FORMAT = 1
+SEEN_FILE = "seen.parquet"  # the seen items (u, i, value) of a model trained on Spark
 K = 10  # ranking metrics at 10
 DEFAULT_K = {"knn-baseline": 40, "item-knn": 100}
 BLEND_SHARE = 0.2  # inner held-out fold on which blend weights are fitted
@@ -73,6 +74,11 @@ def dataset_kind_for(
 
 def fit(table: CleanTable, kind: str, options: TrainOptions) -> RecommenderModel:
     from mktai.tasks.recommend import interactions as ix
+
+    if getattr(table, "on_spark", False):  # als: the rows are Spark DataFrames (als_spark)
+        from mktai.tasks.recommend.als_spark import fit_on_spark
+
+        return fit_on_spark(table, kind, options)
 
     params = dict(options.params)
     algorithm = options.algorithm
@@ -345,6 +351,18 @@ class RecommenderModel:
     counts: dict[str, int] = field(default_factory=dict)
     tuning: dict[str, Any] | None = None
     _scorer: Any = None
+    # a Spark-trained model's seen items (SEEN_FILE), read into `train` on first use only
+    seen_file: Path | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # load_model leaves `train` unset when the seen items are a parquet file: reading it
+        # waits until something needs the matrix (recommend --all-users --engine spark never
+        # does: Spark reads the file itself)
+        seen = self.__dict__.get("seen_file")
+        if name == "train" and seen is not None:
+            self.train = read_seen(seen, len(self.users), len(self.items))
+            return self.train
+        raise AttributeError(name)
 
     @property
     def n_users(self) -> int:
@@ -463,27 +481,59 @@ def load_model(directory: Path, manifest: dict[str, Any]) -> RecommenderModel:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise IntegrityError(f"{directory / 'recommender.json'}: not a mktai recommender file")
     ids = read_npz(directory / "ids.npz", ("users", "items"))
-    inter = read_npz(directory / "interactions.npz", ("indptr", "indices", "data", "popularity"))
+    seen_file = directory / SEEN_FILE
+    spark_trained = seen_file.exists()
+    wanted = ("popularity",) if spark_trained else ("indptr", "indices", "data", "popularity")
+    inter = read_npz(directory / "interactions.npz", wanted)
     algorithm = str(meta["algorithm"])
     members = [str(m) for m in meta.get("members") or []]
     names = members if algorithm == "blend" else [algorithm]
     expected = tuple(f"m{n}__{key}" for n, name in enumerate(names) for key in REQUIRED[name])
     flat = read_npz(directory / "arrays.npz", expected)
     users, items = ids["users"], ids["items"]
-    try:
-        train = sp.csr_matrix((inter["data"], inter["indices"], inter["indptr"]),
-                              shape=(len(users), len(items)))  # fmt: skip
-    except ValueError as exc:
-        raise IntegrityError(f"{directory / 'interactions.npz'}: inconsistent ({exc})") from None
+    train = None
+    if not spark_trained:
+        try:
+            train = sp.csr_matrix((inter["data"], inter["indices"], inter["indptr"]),
+                                  shape=(len(users), len(items)))  # fmt: skip
+        except ValueError as exc:
+            raise IntegrityError(
+                f"{directory / 'interactions.npz'}: inconsistent ({exc})"
+            ) from None
     arrays = []
     for index, _name in enumerate(names):
         prefix = f"m{index}__"
         arrays.append({k[len(prefix) :]: v for k, v in flat.items() if k.startswith(prefix)})
     scale = tuple(meta["scale"]) if meta.get("scale") else None
-    return RecommenderModel(
+    model = RecommenderModel(
         kind=str(manifest.get("kind") or "recommender"), algorithm=algorithm,
         feedback=str(meta["feedback"]), scale=scale, users=users, items=items, train=train,
         popularity=inter["popularity"], arrays=arrays, members=members,
         weights=flat.get("blend_weights"), params=dict(meta.get("params") or {}),
         metrics=dict(manifest.get("metrics") or {}), warnings=list(manifest.get("warnings") or []),
+        seen_file=seen_file if spark_trained else None,
     )  # fmt: skip
+    if spark_trained:
+        del model.train  # read from seen_file on first use (__getattr__)
+    return model
+
+
+def read_seen(path: Path, n_users: int, n_items: int) -> sp.csr_matrix:
+    """The seen-items matrix from a Spark-trained model's parquet file (u, i, value)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from mktai.store.formats import read_parquet
+
+    frame = read_parquet(path)
+    try:
+        u = frame["u"].to_numpy(dtype=np.int64)
+        i = frame["i"].to_numpy(dtype=np.int64)
+        value = frame["value"].to_numpy(dtype=np.float64)
+        if len(u) and (u.min() < 0 or u.max() >= n_users or i.min() < 0 or i.max() >= n_items):
+            raise ValueError("a code outside the id maps")
+        matrix = sp.csr_matrix((value, (u, i)), shape=(n_users, n_items))
+    except (KeyError, ValueError) as exc:
+        raise IntegrityError(f"{path}: not the seen items of this model ({exc})") from None
+    matrix.sort_indices()
+    return matrix

@@ -1,10 +1,13 @@
 """`mktai recommend --all-users --engine spark`: top-N for every user, computed on the cluster.
 
-The stored model (factor arrays, id maps, the seen-items matrix) is broadcast to the executors
-(over Spark Connect, which has no broadcast, it travels inside the task's function, so it must fit
-in one Connect message) and each task runs the family's own NumPy top-N (mktai.tasks.recommend.apply.recommendations)
-over a range of user codes, so the exclusion of seen and excluded items, the popularity padding
-and the scores are exactly those of the local path; the result is written as a parquet directory.
+The model's arrays (factors or item-item matrices, id maps, popularity) are broadcast to the
+executors (over Spark Connect, which has no broadcast, they travel inside the task's function, so
+they must fit in one Connect message: CONNECT_LIMIT, $MKTAI_SPARK_CONNECT_LIMIT_MB to lower it).
+The seen items are a DataFrame joined to the user codes (read by Spark from the model's
+seen.parquet when it was trained on Spark, so the driver never loads them), and each task runs
+the family's own NumPy top-N (mktai.tasks.recommend.apply.recommendations) over its users with
+their seen rows, so the exclusion of seen and excluded items, the popularity padding and the
+scores are exactly those of the local path; the result is written as a parquet directory.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from mktai.errors import UsageError
 
 SCHEMA = "user string, rank long, item string, score double, source string"
-CONNECT_LIMIT = 96 * 2**20  # below Spark Connect's default 128 MiB gRPC message size
+CONNECT_LIMIT_MB = 96  # below Spark Connect's default 128 MiB gRPC message size
 
 
 def all_users(
@@ -37,10 +40,11 @@ def all_users(
     if output is None:
         raise UsageError("--all-users --engine spark writes a parquet directory: give -o DIR")
     # options checked (and n capped to what can be recommended) once, on the driver
-    _, checked, _ = recommendations(fitted, [], n, include_seen=include_seen, exclude=exclude)
-    n = checked["n"]
     spark = get_session(master)
-    shared = _ship(spark, fitted)
+    bare = without_seen(fitted)
+    _, checked, _ = recommendations(bare, [], n, include_seen=include_seen, exclude=exclude)
+    n = checked["n"]
+    shared = ship(spark, bare)
     with_reason = _has_reasons(fitted)
     schema = SCHEMA + (", reason string" if with_reason else "")
 
@@ -49,18 +53,24 @@ def all_users(
 
         model = shared.value
         for batch in batches:
-            codes = batch.column("id").to_numpy()
+            codes = batch.column("u").to_numpy(zero_copy_only=False).astype("int64")
             if not len(codes):
                 continue
+            here = with_rows(model, codes, batch)
             ids = [str(u) for u in model.users[codes]]
-            frame, _, _ = recommendations(model, ids, n, include_seen=include_seen,
+            frame, _, _ = recommendations(here, ids, n, include_seen=include_seen,
                                           exclude=exclude)  # fmt: skip
             frame = frame.astype({"user": object, "item": object, "source": object})
             yield pa.RecordBatch.from_pandas(frame, preserve_index=False)
 
     width = _width(spark)
-    users = spark.range(0, fitted.n_users, numPartitions=width)
-    recs = users.mapInArrow(run, schema)
+    users = spark.range(0, fitted.n_users, numPartitions=width).select(
+        F.col("id").cast("int").alias("u")
+    )
+    joined = users_with_seen(users, seen_frame(spark, fitted))
+    # part files in user-code order, as the local table is
+    ordered = joined.repartitionByRange(width, "u").sortWithinPartitions("u")
+    recs = ordered.mapInArrow(run, schema)
     write_dir(recs, str(output), "parquet")
     written = spark.read.parquet(_uri(output))
     per_user = written.groupBy("user").count()
@@ -92,7 +102,22 @@ class _Inline:
         pass
 
 
-def _ship(spark: Any, fitted: Any) -> Any:
+def connect_limit() -> float:
+    """Megabytes (MiB) of model Spark Connect may carry inline: $MKTAI_SPARK_CONNECT_LIMIT_MB (a server
+    with a smaller spark.connect.grpc.maxInboundMessageSize), else CONNECT_LIMIT_MB."""
+    import os
+
+    text = os.environ.get("MKTAI_SPARK_CONNECT_LIMIT_MB", "").strip()
+    try:
+        megabytes = float(text) if text else CONNECT_LIMIT_MB
+    except ValueError:
+        raise UsageError(
+            f"MKTAI_SPARK_CONNECT_LIMIT_MB={text!r} is not a number of megabytes"
+        ) from None
+    return megabytes
+
+
+def ship(spark: Any, fitted: Any) -> Any:
     """A broadcast of the model (classic Spark), or the model inline (Spark Connect), checked
     against the Connect message size: too big is a usage error saying what to do."""
     from mktai.engines.spark_session import is_connect
@@ -101,14 +126,78 @@ def _ship(spark: Any, fitted: Any) -> Any:
         return spark.sparkContext.broadcast(fitted)
     from pyspark import cloudpickle  # how pyspark ships functions; only to measure the size
 
-    size = len(cloudpickle.dumps(fitted))
-    if size > CONNECT_LIMIT:
+    size, limit = len(cloudpickle.dumps(fitted)), connect_limit()
+    if size > limit * 2**20:
         raise UsageError(
-            f"the model is {size / 2**20:,.0f} MB; Spark Connect ships it inside the task (no "
-            f"broadcast) and takes at most {CONNECT_LIMIT // 2**20} MB: run --all-users "
+            f"the model is {size / 2**20:,.1f} MB; Spark Connect ships it inside the task (no "
+            f"broadcast) and takes at most {limit:g} MB: run --all-users "
             "--engine spark with --spark-master URL (a classic session), or without --engine spark"
         )
     return _Inline(fitted)
+
+
+def without_seen(model: Any) -> Any:
+    """The model with an empty seen-items matrix of the same shape: what is shipped to tasks."""
+    import dataclasses
+
+    import scipy.sparse as sp
+
+    from mktai.tasks.recommend.family import RecommenderModel
+
+    keep = {f.name: getattr(model, f.name) for f in dataclasses.fields(RecommenderModel)
+            if f.name not in ("train", "_scorer", "seen_file")}  # fmt: skip
+    return RecommenderModel(train=sp.csr_matrix((model.n_users, model.n_items)), **keep)
+
+
+def seen_frame(spark: Any, model: Any) -> Any:
+    """The model's seen items (u int, i int, value double) as a DataFrame: Spark reads the
+    stored seen.parquet of a Spark-trained model; a locally trained one's matrix is sent."""
+    import numpy as np
+    import pandas as pd
+
+    if getattr(model, "seen_file", None) is not None:
+        from mktai.engines.spark_read import missing_paths
+
+        with missing_paths(spark):
+            frame = spark.read.parquet(_uri(model.seen_file))
+            frame.schema  # noqa: B018  (resolves the path now: a clear error if unseen)
+        return frame
+    cells = model.train.tocoo()
+    return spark.createDataFrame(pd.DataFrame({
+        "u": cells.row.astype(np.int32), "i": cells.col.astype(np.int32),
+        "value": cells.data.astype(np.float64)}))  # fmt: skip
+
+
+def users_with_seen(users: Any, seen: Any, extra: tuple[str, ...] = ()) -> Any:
+    """users (u, *extra) with the lists of their seen items and values (si, sv), sorted by
+    item code within a user (a user with none: empty lists)."""
+    from pyspark.sql import functions as F
+
+    grouped = seen.groupBy("u").agg(F.sort_array(F.collect_list(F.struct("i", "value"))).alias("s"))
+    joined = users.join(grouped, "u", "left")
+    return joined.select(
+        "u", *extra,
+        F.coalesce(F.col("s.i"), F.array().cast("array<int>")).alias("si"),
+        F.coalesce(F.col("s.value"), F.array().cast("array<double>")).alias("sv"),
+    )  # fmt: skip
+
+
+def with_rows(model: Any, codes: Any, batch: Any) -> Any:
+    """The shipped model with the seen rows of this batch's users (the other rows empty): all
+    that top-N reads of the seen matrix for these users."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    si, sv = batch.column("si"), batch.column("sv")
+    lengths = np.asarray(si.value_lengths().fill_null(0), dtype=np.int64)
+    rows = np.repeat(np.asarray(codes, dtype=np.int64), lengths)
+    cols = np.asarray(si.flatten(), dtype=np.int64)
+    data = np.asarray(sv.flatten(), dtype=np.float64)
+    train = sp.csr_matrix((data, (rows, cols)), shape=(model.n_users, model.n_items))
+    train.sort_indices()
+    return dataclasses.replace(model, train=train, _scorer=None)
 
 
 def _width(spark: Any) -> int:
