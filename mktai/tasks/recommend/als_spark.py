@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mktai.errors import InputError, UsageError
 from mktai.tasks.recommend.family import RecommenderModel
+from mktai.tasks.recommend.interactions import IdMaps
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,7 +32,7 @@ SOURCE_SHIFT = 40  # a row's tag: source index above, row number below (as spark
 
 
 @dataclass
-class SparkEvents:
+class SparkEvents(IdMaps):
     """Events as a DataFrame (u int, i int, value double, t long or null, key long) + the maps."""
 
     frame: Any
@@ -42,14 +43,6 @@ class SparkEvents:
     timed: bool
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.users)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
 
     def subset(self, frame: Any) -> SparkEvents:
         return SparkEvents(frame, self.users, self.items, self.feedback, self.scale, self.timed)

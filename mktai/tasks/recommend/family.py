@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mktai.errors import InputError, IntegrityError, UsageError
 from mktai.tasks.recommend import EXPLICIT, IMPLICIT
+from mktai.tasks.recommend.interactions import IdMaps
 
 if TYPE_CHECKING:
     import numpy as np
@@ -333,7 +334,7 @@ def _group(inverse: np.ndarray, values: np.ndarray, groups: int) -> list[np.ndar
 
 
 @dataclass
-class RecommenderModel:
+class RecommenderModel(IdMaps):
     kind: str
     algorithm: str
     feedback: str
@@ -363,14 +364,6 @@ class RecommenderModel:
             self.train = read_seen(seen, len(self.users), len(self.items))
             return self.train
         raise AttributeError(name)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.users)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
 
     def scorer(self) -> Any:
         from mktai.tasks.recommend.scoring import Blend, Scorer

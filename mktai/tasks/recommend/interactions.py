@@ -32,8 +32,24 @@ KNOWN_SCALES = ((1.0, 5.0), (0.5, 5.0), (0.0, 5.0), (1.0, 7.0), (1.0, 10.0), (0.
 CANCELLED_ORDER = r"^[Cc]\d"
 
 
+class IdMaps:
+    """n_users / n_items of anything holding the `users` and `items` id maps (code -> raw id):
+    events read locally or on Spark, and fitted models."""
+
+    users: np.ndarray
+    items: np.ndarray
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+
 @dataclass
-class Interactions:
+class Interactions(IdMaps):
     """Events with integer codes into `users` / `items` (-1: an id the maps do not know)."""
 
     users: np.ndarray  # code -> raw id (str)
@@ -46,14 +62,6 @@ class Interactions:
     scale: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.users)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
 
     def __len__(self) -> int:
         return len(self.u)
