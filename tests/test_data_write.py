@@ -246,20 +246,28 @@ def test_an_empty_result_writes_the_header_of_the_frame_it_would_have_had(tmp_pa
 # --------------------------------------------------------------------------- special outputs
 
 
+def _through_pipe(pipe: Path, frame: pd.DataFrame) -> bytes:
+    """What write_table sends into the named pipe PIPE, read by a daemon thread (should the
+    writer never open the pipe, the test fails instead of hanging)."""
+    import threading
+
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    write_table(frame, pipe)
+    reader.join(timeout=30)
+    assert received, f"nothing was written into {pipe}"
+    return received[0]
+
+
 def test_a_named_pipe_is_written_in_place_as_csv_and_stays_a_pipe(tmp_path):
     """`-o pipe` (no suffix) or /dev/stdout: no temp file, no rename over the pipe, CSV."""
     import stat
-    import threading
 
     pipe = tmp_path / "pipe"
-    os.mkfifo(pipe)
-    received: list[bytes] = []
-    # a daemon: should the writer never open the pipe, the test fails instead of hanging
-    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
-    reader.start()
-    write_table(pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}), pipe)
-    reader.join(timeout=30)
-    assert received == [b"a,n\n'=x,1\ny,2\n"]
+    received = _through_pipe(pipe, pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}))
+    assert received == b"a,n\n'=x,1\ny,2\n"
     assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
     write_table(pd.DataFrame({"a": [1]}), Path("/dev/null"))  # a device: written, no error
@@ -269,16 +277,9 @@ def test_a_named_pipe_with_a_known_suffix_gets_that_format(tmp_path):
     """`-o x.jsonl` where x.jsonl is a named pipe: JSON lines, written in place (only a pipe
     without a known suffix falls back to CSV)."""
     import json
-    import threading
 
     pipe = tmp_path / "x.jsonl"
-    os.mkfifo(pipe)
-    received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
-    reader.start()
-    write_table(pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]}), pipe)
-    reader.join(timeout=30)
-    lines = received[0].decode().splitlines()
+    lines = _through_pipe(pipe, pd.DataFrame({"a": ["=x", "y"], "n": [1, 2]})).decode().splitlines()
     assert [json.loads(line) for line in lines] == [{"a": "=x", "n": 1}, {"a": "y", "n": 2}]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
 

@@ -77,12 +77,17 @@ def _independent_counts(path: Path) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("block", [None, 4096])
-def test_transaction_counts_match_pandas(source, monkeypatch, block):
-    path, rows = source
+def _batches_of(block: int | None, monkeypatch) -> None:
+    """block None: one batch; else many small batches and many sorted duplicate runs."""
     if block:
         monkeypatch.setattr(read, "BLOCK_SIZE", block)
         monkeypatch.setattr(clean.Deduper, "RUN_CAP", 200)
+
+
+@pytest.mark.parametrize("block", [None, 4096])
+def test_transaction_counts_match_pandas(source, monkeypatch, block):
+    path, rows = source
+    _batches_of(block, monkeypatch)
     table = load_table(path)
     want = _independent_counts(path)
     got = table.report["transactions"]
@@ -121,9 +126,7 @@ def test_parquet_transactions_count_like_their_csv(source, tmp_path):
 @pytest.mark.parametrize("block", [None, 4096])
 def test_duplicates_name_the_row_they_repeat_and_keep_the_raw_line(source, monkeypatch, block):
     path, rows = source
-    if block:
-        monkeypatch.setattr(read, "BLOCK_SIZE", block)
-        monkeypatch.setattr(clean.Deduper, "RUN_CAP", 200)
+    _batches_of(block, monkeypatch)
     table = load_table(path)
     first_seen: dict[tuple[str, ...], int] = {}
     want = []
