@@ -306,9 +306,12 @@ def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int
     n = len(texts)
     size = max(1, min(CHUNK, -(-n // (jobs * 4))))  # at least 4 tasks per worker
     bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
+    from mktai.tasks.common.heap import keep_freed_memory
+
     _SHARED["args"] = (model, texts, lang, explain)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=keep_freed_memory) as pool:
             parts = list(pool.imap(_score_part, bounds, chunksize=1))
     finally:
         _SHARED.clear()
@@ -316,12 +319,16 @@ def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int
 
 
 def _score_chunks(model, texts: list[Any], lang: str, explain: bool) -> Scored:
-    """Score a large batch in this process, SERIAL_CHUNK texts at a time (bounded memory)."""
+    """Score a large batch in this process, SERIAL_CHUNK texts at a time (bounded memory;
+    the chunks reuse one another's freed arrays instead of page-faulting new ones)."""
+    from mktai.tasks.common.heap import batch_heap
+
     n = len(texts)
-    parts = [
-        _pack(model._score_serial(texts[start : start + SERIAL_CHUNK], lang, explain))
-        for start in range(0, n, SERIAL_CHUNK)
-    ]
+    with batch_heap():
+        parts = [
+            _pack(model._score_serial(texts[start : start + SERIAL_CHUNK], lang, explain))
+            for start in range(0, n, SERIAL_CHUNK)
+        ]
     return _merge(parts, explain, 1)
 
 
