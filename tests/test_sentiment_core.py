@@ -76,6 +76,32 @@ def test_hashed_char_features_match_the_slow_definition():
         assert got == expected, text
 
 
+@pytest.mark.parametrize("algorithm", ["default", "nb"])
+def test_scoring_without_sparse_matrices_equals_the_tfidf_matrix(algorithm):
+    """weights() is transform() without a CSR matrix: the same entries (equal to rounding: the
+    block norms sum in feature order) and scores equal to X @ coef.T + intercept (tf-idf +
+    block norms, and raw counts for nb)."""
+    from mktai.tasks.sentiment.linear import fit_nb
+
+    frame = pd.read_csv(SAMPLE)
+    texts = [normalize(t) for t in frame["review"].fillna("")]
+    texts += ["", "质量很差，不会再买了", "good good good good", "!!!"]
+    if algorithm == "default":
+        core = default_model().routes["en"]
+    else:
+        y = np.arange(len(texts)) % 2
+        core = fit_nb(texts, y, ["0", "1"], {"word_ngram": 2, "min_df": 1, "alpha": 1.0}, 0)
+    x = core.features.transform(texts)
+    x.sort_indices()
+    row, col, value = core.features.weights(texts)
+    assert np.array_equal(row, np.repeat(np.arange(len(texts)), np.diff(x.indptr)))
+    assert np.array_equal(col, x.indices)
+    np.testing.assert_allclose(value, x.data, rtol=1e-14, atol=0)
+    expected = np.asarray(x @ core.coef.T) + core.intercept
+    np.testing.assert_allclose(core.scores(texts), expected, rtol=1e-12, atol=1e-12)
+    assert core.scores([]).shape == (0, core.coef.shape[0])
+
+
 def test_labels_are_validated_with_their_values_named():
     codes, classes, missing = training_labels(pd.Series([1, 0, 1, None, 0]), where="f.csv")
     assert classes == ["0", "1"] and codes.tolist() == [1, 0, 1, -1, 0] and missing.sum() == 1

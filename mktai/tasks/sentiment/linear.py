@@ -30,12 +30,18 @@ class LinearTextModel:
     classes: list[str]
     link: str  # "sigmoid" | "ovr" | "softmax"
 
-    def scores(self, clean_texts: list[str]):
-        x = self.features.transform(clean_texts)
-        return x, np.asarray(x @ self.coef.T) + self.intercept
+    def scores(self, clean_texts: list[str]) -> np.ndarray:
+        """X @ coef.T + intercept, one row per text, from the feature entries directly (no
+        sparse matrix: see TextFeatures.weights)."""
+        row, col, value = self.features.weights(clean_texts)
+        n = len(clean_texts)
+        out = np.empty((n, self.coef.shape[0]))
+        for k, coef in enumerate(self.coef):
+            out[:, k] = np.bincount(row, weights=value * coef[col], minlength=n)
+        return out + self.intercept
 
     def predict_proba(self, clean_texts: list[str]) -> np.ndarray:
-        return self.proba_of(self.scores(clean_texts)[1])
+        return self.proba_of(self.scores(clean_texts))
 
     def with_temperature(self, temperature: float) -> LinearTextModel:
         """The same model with its scores divided by `temperature` (labels never change)."""

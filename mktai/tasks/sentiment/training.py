@@ -67,7 +67,7 @@ def cross_validate(algorithm, texts, y, classes, params, seed: int, folds: int) 
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(arr, y):
         core = fit_core(algorithm, list(arr[train]), y[train], classes, params, seed)
         if hasattr(core, "scores"):
-            scores = core.scores(list(arr[test]))[1]
+            scores = core.scores(list(arr[test]))
             if oof is None:
                 oof = np.zeros((len(arr), scores.shape[1]))
             oof[test] = scores
