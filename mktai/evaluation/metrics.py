@@ -22,7 +22,6 @@ LOWER_IS_BETTER = frozenset(
         "smape",
         "mase",
         "wape",
-        "bias",
         "rmsse",
         "owa",
     }  # fmt: skip
