@@ -24,6 +24,7 @@ STORE = [
     "tests/test_hostile_archive.py",
     "tests/test_promises_store.py",
     "tests/test_promises_archive.py",
+    "tests/test_promises_store_ops.py",
 ]
 CLEAN = [  # test_data_fuzz.py is left to `make fuzz`: its random inputs kill little per second
     "tests/test_data_stream.py",
