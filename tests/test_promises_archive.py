@@ -18,6 +18,7 @@ import lzma
 import os
 import re
 import tarfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -433,26 +434,28 @@ def test_unreadable_archives_are_one_line_input_errors(tmp_path: Path) -> None:
     noise = bz2.compress(
         _fixed_tar(hashlib.shake_256(b"seed 3").digest(1_000_000))
     )  # two bz2 blocks
+    stored = int.from_bytes(_flipped(whole, len(whole) - 8)[-8:-4], "little")
+    crc = f"CRC check failed {hex(stored)} != {hex(zlib.crc32(unended))}"
+    opened = "file could not be opened successfully"  # the first of tarfile's lines, no colon
     cases = {
-        "plain": (b"hello", "file could not be opened successfully"),
-        "empty": (b"", "file could not be opened successfully"),
+        "plain": (b"hello", opened),
+        "empty": (b"", opened),
         "truncated": (
             compressed[: len(compressed) // 2],
             "Compressed file ended before the end-of-stream marker was reached",
         ),
-        "crc": (_flipped(whole, len(whole) - 8), "CRC check failed"),
+        "crc": (_flipped(whole, len(whole) - 8), crc),
         "length": (_flipped(whole, len(whole) - 2), "Incorrect length of data produced"),
         "xz": (_flipped(lzma.compress(raw), 200), "Corrupt input data"),
-        "bz2": (_flipped(bz2.compress(raw), 100), "file could not be opened successfully"),
+        "bz2": (_flipped(bz2.compress(raw), 100), opened),
         "bz2-block": (_flipped(noise, len(noise) - 50_000), "Invalid data stream"),
     }
     for label, (data, detail) in cases.items():
         path = tmp_path / f"{label}.tar.gz"
         path.write_bytes(data)
-        message = _refused(path, tmp_path)
-        assert message.startswith(f"{path} is not a readable .tar.gz archive ("), label
-        assert message.endswith(f"){UNREADABLE_TAIL}") and "\n" not in message, label
-        assert detail in message, (label, message)
+        assert _refused(path, tmp_path) == (
+            f"{path} is not a readable .tar.gz archive ({detail}){UNREADABLE_TAIL}"
+        ), label
 
 
 # --- import ---------------------------------------------------------------------------------
