@@ -301,3 +301,61 @@ def test_a_rewrite_cut_short_leaves_a_sound_version(
     else:
         assert _sha(path) == entry["pending"]["sha256"] and new["evaluations"][0]["data"] == "a.csv"
     assert store.load("m@v1").ref == "m@v1" and store.verify() == []
+
+
+def test_sign_refuses_a_damaged_version_naming_its_first_problem(store: Store) -> None:
+    (store.root / "m" / "v1" / "a.bin").unlink()
+    (store.root / "m" / "v1" / "sub" / "b.json").unlink()
+    with pytest.raises(IntegrityError) as caught:
+        store.sign("m@v1")
+    assert (
+        str(caught.value) == "model m@v1 is damaged (m@v1: a.bin: is missing); it cannot be signed"
+    )
+
+
+def test_seals_of_the_store_a_model_or_a_version(store: Store) -> None:
+    assert store.seals() == {"m@v1": "indexed", "m@v2": "indexed", "z@v1": "indexed"}
+    assert store.seals("m") == {"m@v1": "indexed", "m@v2": "indexed"}
+    assert store.seals("m@production") == {"m@v1": "indexed"}
+    (store.root / "m" / "index.json").unlink()
+    (store.root / "m" / "v1" / "manifest.json").write_text("{bad")  # unreadable: left out
+    assert store.seals("m") == {"m@v2": "unindexed"}
+
+
+def test_find_fingerprint_skips_a_damaged_newer_version(store: Store) -> None:
+    data = {"training_data": {"sha256": "f" * 64}}
+    store.save("fp", "demand", _write, data)
+    store.save("fp", "demand", _write, data)
+    store.save("fp", "demand", _write, {"training_data": {"sha256": "e" * 64}})
+    assert store.find_fingerprint("fp", "f" * 64).ref == "fp@v2"
+    (store.root / "fp" / "v2" / "manifest.json").write_text("{bad")
+    assert store.find_fingerprint("fp", "f" * 64).ref == "fp@v1"
+    (store.root / "fp" / "v1" / "a.bin").write_bytes(b"changed")
+    assert store.find_fingerprint("fp", "f" * 64) is None
+
+
+def test_missing_says_why_a_path_is_not_a_store(tmp_path: Path) -> None:
+    assert Store(tmp_path).missing() == ""
+    assert Store(tmp_path / "nope").missing() == f"the store {tmp_path / 'nope'} does not exist"
+    (tmp_path / "file").write_text("x")
+    assert Store(tmp_path / "file").missing() == (
+        f"the store {tmp_path / 'file'} is a file, not a store directory"
+    )
+
+
+def test_manifest_rewrites_keep_their_temp_file_in_staging(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill -9 during the rewrite must not leave an unlisted file in the version folder."""
+    real = store_module.write_json_atomic
+    temp_dirs: dict[str, list] = {}
+
+    def recording(target: Path, data, **kwargs) -> None:  # noqa: ANN001
+        temp_dirs.setdefault(Path(target).name, []).append(kwargs.get("tmp_dir"))
+        real(target, data, **kwargs)
+
+    monkeypatch.setattr(store_module, "write_json_atomic", recording)
+    store.record_evaluation("m@v1", {"data": "a.csv"})
+    (store.root / "z" / "index.json").unlink()
+    store.record_evaluation("z@v1", {"data": "a.csv"})  # unindexed: the manifest alone
+    assert temp_dirs["manifest.json"] == [store.root / ".staging"] * 2
