@@ -359,3 +359,60 @@ def test_manifest_rewrites_keep_their_temp_file_in_staging(
     (store.root / "z" / "index.json").unlink()
     store.record_evaluation("z@v1", {"data": "a.csv"})  # unindexed: the manifest alone
     assert temp_dirs["manifest.json"] == [store.root / ".staging"] * 2
+
+
+def test_verify_lists_every_problem_exactly(store: Store) -> None:
+    aliases = store.root / "m" / "aliases.json"
+    aliases.write_text(json.dumps({"latest": 2, "production": 1, "gone": 9}))
+    manifest = store.root / "m" / "v1" / "manifest.json"
+    manifest.write_text("{bad")
+    (store.root / "m" / "v2" / "a.bin").unlink()
+    (store.root / "z" / "aliases.json").write_text("[1]")
+    edited = store.root / "z" / "v1" / "manifest.json"
+    edited.write_text(edited.read_text().replace('"segment"', '"segment" '))
+    unreadable = (
+        f"{manifest} is unreadable (Expecting property name enclosed in double quotes: line 1 "
+        "column 2 (char 1)); the version m@v1 is damaged: restore it from an export or remove "
+        "it with `mktai models rm m@v1 --force`"
+    )
+    m_problems = [
+        ("m@gone", "aliases.json", "points to v9, which is gone"),
+        ("m@v1", "manifest.json", unreadable),
+        ("m@v2", "a.bin", "is missing"),
+    ]
+    z_problems = [
+        ("z", "aliases.json", f"{store.root / 'z' / 'aliases.json'} is not a JSON object; fix or "
+         "delete it"),
+        ("z@v1", "manifest.json", "manifest.json was edited after it was published (its sha256 "
+         "is not the one recorded in index.json)"),
+    ]  # fmt: skip
+
+    def found(ref: str | None = None) -> list[tuple]:
+        return [(p.ref, p.file, p.message) for p in store.verify(ref)]
+
+    assert found() == m_problems + z_problems
+    assert found("m") == m_problems and found("z") == z_problems
+    assert found("m@v2") == [m_problems[0], m_problems[2]]
+    assert found("z@v1") == z_problems
+    with pytest.raises(ModelNotFound):
+        store.verify("nope")
+
+
+def test_an_evaluation_starts_the_list_when_the_manifest_has_none(store: Store) -> None:
+    (store.root / "z" / "index.json").unlink()  # unindexed, so the manifest may be edited
+    path = store.root / "z" / "v1" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["evaluations"]
+    path.write_text(json.dumps(manifest))
+    store.record_evaluation("z@v1", {"data": "a.csv"})
+    [record] = json.loads(path.read_text())["evaluations"]
+    assert set(record) == {"at", "data"} and record["data"] == "a.csv"
+
+
+def test_prune_keeps_three_by_default_and_only_touches_the_model_named(store: Store) -> None:
+    for _ in range(4):
+        store.save("z", "segment", _write, {})
+    store.save("m", "propensity", _write, {})
+    assert store.prune("z") == ["z@v1", "z@v2"]
+    assert store.versions("z") == [3, 4, 5] and store.versions("m") == [1, 2, 3]
+    assert store.prune(keep=1) == ["m@v2", "z@v3", "z@v4"]
