@@ -39,3 +39,61 @@ def test_require_imports_or_names_the_pip_command():
     assert caught.value.exit_code == 4
     with pytest.raises(errors.MissingDependency, match=r"^mktai_no_such_module is not installed"):
         errors.require("mktai_no_such_module", "spark")
+
+
+def test_structured_fields_drop_the_ones_not_given():
+    exc = errors.InputError("bad row", file="a.csv", row=3, column=None)
+    assert str(exc) == "bad row" and exc.fields == {"file": "a.csv", "row": 3}
+    assert errors.MktaiError().fields == {} and str(errors.MktaiError()) == ""
+    assert errors.MktaiError("x").exit_code == 2
+
+
+def test_column_not_found_words_the_option_and_names_the_columns():
+    columns = [f"c{i}" for i in range(30)]
+    exc = errors.ColumnNotFound("customer", "cust", columns)
+    shown = ", ".join(columns[:25])
+    assert str(exc) == f"--map customer=cust: no column 'cust' (columns: {shown})"
+    assert exc.fields == {"role": "customer", "column": "cust"}
+    assert (exc.role, exc.column, exc.columns, exc.option, exc.source) == (
+        "customer", "cust", columns, None, None,
+    )  # fmt: skip
+    assert isinstance(exc, errors.UsageError) and exc.exit_code == 2
+    target = exc.named_by("--target")
+    assert str(target) == f"--target: no column 'cust' (columns: {shown})"
+    assert (target.role, target.column, target.columns) == ("customer", "cust", columns)
+    sourced = exc.named_by("--target", "s.csv")
+    assert str(sourced) == f"s.csv: --target: no column 'cust' (columns: {shown})"
+    assert sourced.fields == {"file": "s.csv", "role": "customer", "column": "cust"}
+    kept = errors.ColumnNotFound("text", "t", ("a", "b"), source="in.csv").named_by("--column")
+    assert str(kept) == "in.csv: --column: no column 't' (columns: a, b)"
+    assert (kept.source, kept.option) == ("in.csv", "--column")
+
+
+def test_role_not_found_names_the_roles_the_columns_and_the_hint():
+    columns = [f"c{i}" for i in range(30)]
+    one = errors.RoleNotFound(["date"], columns)
+    assert str(one) == (
+        f"no column for role 'date' (columns: {', '.join(columns[:20])}); name it with --map date=COLUMN"
+    )
+    assert one.fields == {"role": "date"} and isinstance(one, errors.InputError)
+    kinded = errors.RoleNotFound(
+        ["customer", "amount"], columns, kind="transactions", source="t.csv"
+    )
+    assert str(kinded) == (
+        f"t.csv: no column found for customer, amount in a transactions file "
+        f"(columns: {', '.join(columns[:25])}); name it with --map customer=COLUMN"
+    )
+    assert kinded.fields == {"file": "t.csv", "role": "customer"}
+    assert (kinded.roles, kinded.columns, kinded.kind) == (
+        ["customer", "amount"],
+        columns,
+        "transactions",
+    )
+    named = kinded.named_by("--column")
+    assert str(named) == (
+        f"t.csv: no column found for customer, amount in a transactions file "
+        f"(columns: {', '.join(columns[:25])}); name it with --column COLUMN"
+    )
+    assert (named.source, named.option, named.kind) == ("t.csv", "--column", "transactions")
+    plain = errors.RoleNotFound(("text",), ("a", "b")).named_by("--column")
+    assert str(plain) == "no column for role 'text' (columns: a, b); name it with --column COLUMN"

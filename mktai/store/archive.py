@@ -207,6 +207,7 @@ def _extract(path: Path, staging: Path, limits: ImportLimits | None = None) -> N
     One pass over the members (never the whole member list in memory): paths, types and caps
     are checked from each header before its data is read.
     """
+    import lzma
     import zlib
 
     limits = limits or ImportLimits.from_env()
@@ -258,8 +259,11 @@ def _extract(path: Path, staging: Path, limits: ImportLimits | None = None) -> N
                 if not target.resolve().is_relative_to(root):  # belt and braces
                     raise InputError(f"{path}: member {member.name!r} escapes the store")
                 _copy_member(archive, member, target, path, cap)
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
-        # tarfile lists every compression it tried on further lines: keep the first one only.
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # the file system failed (disk full, permissions): import_version says so
+        # A corrupt stream raises without an errno (gzip's CRC check, bz2's "Invalid data
+        # stream"); tarfile lists every compression it tried on further lines: keep the first.
         detail = (str(exc).strip().splitlines() or ["unreadable"])[0].rstrip(": ")
         raise InputError(
             f"{path} is not a readable .tar.gz archive ({detail}); give a file written by "

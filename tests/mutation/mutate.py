@@ -23,6 +23,8 @@ STORE = [
     "tests/test_hostile_store.py",
     "tests/test_hostile_archive.py",
     "tests/test_promises_store.py",
+    "tests/test_promises_archive.py",
+    "tests/test_promises_store_ops.py",
 ]
 CLEAN = [  # test_data_fuzz.py is left to `make fuzz`: its random inputs kill little per second
     "tests/test_data_stream.py",
@@ -33,6 +35,7 @@ CLEAN = [  # test_data_fuzz.py is left to `make fuzz`: its random inputs kill li
     "tests/test_dedupe_collisions.py",
     "tests/test_promises_csv.py",
     "tests/test_promises_clean.py",
+    "tests/test_promises_clean_types.py",
 ]
 WRITE = [
     "tests/test_data_write.py",
