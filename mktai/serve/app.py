@@ -262,8 +262,9 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
         """predict_rows on the body's rows; only scores are answered, so the rows as written
         are not rebuilt (keep_raw=False: same scores, less work per request). check: the
         request's deadline, looked at between stages (a 504'd request stops there)."""
-        rows = InMemory(rows_of(kind, body), "request body")
-        result = predict_rows(loaded, rows, keep_raw=False, checkpoint=check)
+        data = rows_of(kind, body)
+        rows = InMemory(data, "request body", cells=getattr(data, "cells", None))
+        result = predict_rows(loaded, rows, keep_raw=False, scores_only=True, checkpoint=check)
         check("answering")
         return result
 

@@ -331,7 +331,7 @@ def _prepared_columns(
     invalid: dict[str, int] = {}
     for column in schema["columns"]:
         name, kind = column["name"], column["type"]
-        series = frame[name]
+        series = frame[name]  # a Series, or a cleaned NumPy / Arrow array (mktai.data.small)
         if kind == "numeric":
             numbers, bad = _numbers(series)
             if bad > 0:
@@ -345,7 +345,7 @@ def _prepared_columns(
             if n_new:
                 unseen[name] = n_new
         else:  # date
-            dates = pd.to_datetime(series, errors="coerce")
+            dates = pd.to_datetime(_series(series), errors="coerce")
             n_missing = int(dates.isna().sum())
             for part in column["parts"]:
                 out[f"{name}__{part}"] = getattr(dates.dt, part).astype("float64").to_numpy()
@@ -353,7 +353,7 @@ def _prepared_columns(
             missing[name] = n_missing
     for derived in schema.get("derived", []):
         month, day = derived["from"]
-        months = _month_numbers(frame[month])
+        months = _month_numbers(_series(frame[month]))
         days, _ = _numbers(frame[day])
         if months is None:
             months = pd.Series(np.nan, index=frame.index)
@@ -368,8 +368,10 @@ def _numbers(series: pd.Series) -> tuple[Any, int]:
     import numpy as np
     import pandas as pd
 
-    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iufb":
-        return series.to_numpy().astype("float64"), 0
+    dtype = getattr(series, "dtype", None)  # None: Arrow strings
+    if isinstance(dtype, np.dtype) and dtype.kind in "iufb":
+        return np.asarray(series).astype("float64"), 0
+    series = _series(series)
     numbers = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
     return numbers, int(np.isnan(numbers).sum() - series.isna().sum())
 
@@ -387,8 +389,12 @@ def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int
     import pyarrow.compute as pc
 
     _dtype, value_set, other = _category_dtype(tuple(column["categories"]))
-    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
-    array = pa.array(text.array)
+    if isinstance(series, pa.Array) and pa.types.is_string(series.type):
+        array = series  # a cleaned text column as it is (mktai.data.small)
+    else:
+        series = _series(series)
+        text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
+        array = pa.array(text.array)
     absent = np.asarray(array.is_null(), dtype=bool)
     codes = np.asarray(pc.fill_null(pc.index_in(array, value_set=value_set), -1), np.int64)
     stray = (codes < 0) & ~absent
@@ -399,6 +405,18 @@ def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int
         rare = pa.array(column["rare"], pa.string())
         new = stray & ~np.asarray(pc.fill_null(pc.is_in(array, value_set=rare), False), bool)
     return codes, int(absent.sum()), int(new.sum())
+
+
+def _series(values: Any) -> pd.Series:
+    """A column as a pandas Series: a Series as it is; a cleaned NumPy or Arrow array as the
+    Series load_table's frame would hold (text as the Arrow-backed 'string' dtype)."""
+    import pandas as pd
+
+    if isinstance(values, pd.Series):
+        return values
+    from mktai.data.small import column_series
+
+    return column_series(values)
 
 
 @functools.lru_cache(maxsize=512)
