@@ -3,8 +3,11 @@
     .venv/bin/python benchmarks/serve_cpu.py [--calls 40] [--repeats 5] [--profile]
 
 Trains the benchmark's propensity model (gbm on the bank sample, seed 0) into a temporary
-store, then times `predict_rows(loaded, InMemory(records_csv(rows)), keep_raw=False)` — the
-call a predict request makes — on 1, 10 and 100 rows, and one-text `sentiment_texts`. Thread
+store, then times on 1, 10 and 100 rows the call a predict request makes,
+`predict_rows(loaded, InMemory(csv, cells=...), keep_raw=False, scores_only=True)` (JSON rows
+keep their cells: mktai.data.small cleans them), beside the same rows as CSV bytes only (the
+reader and the stream: the path before, and the one a CSV body takes), a JSON row holding
+hostile cells (the full path again), and one-text `sentiment_texts`. Thread
 CPU time (time.thread_time), scikit-learn limited to one thread as the server runs it; the best
 of --repeats runs of --calls calls, since a shared machine only ever adds time. --profile
 prints cProfile's top functions for the one-row call. Run it on two checkouts for a
@@ -67,18 +70,28 @@ def main() -> None:
     texts = builtin_sentiment()
     row = one_row()
 
-    def predict(n: int):
-        return lambda: predict_rows(model, InMemory(records_csv(row * n, 100_000),
-                                                    "request body"), keep_raw=False)  # fmt: skip
+    def predict(n: int, cells: bool = True, rows: list[dict] = row):
+        def call():
+            data = records_csv(rows * n, 100_000)
+            body = InMemory(data, "request body", cells=data.cells if cells else None)
+            return predict_rows(model, body, keep_raw=False, scores_only=True)
+
+        return call
 
     print(f"code: {Path(mktai.__file__).parent} (load average {os.getloadavg()[0]:.1f})\n")
-    print("| call | thread CPU ms per call |")
-    print("|---|---:|")
+    print("| call | JSON rows (small path) ms | CSV bytes (full path) ms | ratio |")
+    print("|---|---:|---:|---:|")
+    hostile = [{**row[0], "balance": "1.234,56", "job": " ADMIN. "}]  # a decimal comma
     with limit_threads(1):
-        for n in (1, 10, 100):
-            print(f"| predict, {n} row{'s' if n > 1 else ''} | {cpu_ms(predict(n), args.calls, args.repeats):.2f} |")  # fmt: skip
+        predict(1)()  # the first request of a header decides its plan (full path)
+        for label, n, rows in ((1, 1, row), (10, 10, row), (100, 100, row),
+                               ("1, hostile", 1, hostile)):  # fmt: skip
+            small = cpu_ms(predict(n, rows=rows), args.calls, args.repeats)
+            full = cpu_ms(predict(n, cells=False, rows=rows), args.calls, args.repeats)
+            print(f"| predict, {label} row{'s' if n > 1 else ''} | {small:.2f} | {full:.2f} | "
+                  f"{full / small:.1f}x |")  # fmt: skip
         one_text = lambda: sentiment_texts(texts, ["Great product, fast delivery"])  # noqa: E731
-        print(f"| sentiment, 1 text | {cpu_ms(one_text, args.calls, args.repeats):.2f} |")
+        print(f"| sentiment, 1 text | {cpu_ms(one_text, args.calls, args.repeats):.2f} | | |")
         if args.profile:
             profile = cProfile.Profile()
             call = predict(1)

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
     from mktai.data.clean import Plan
 
-SMALL_ROWS = 64  # rows up to which a request is cleaned here
-SMALL_CHARS = 64 * 1024  # characters of all cells together
+SMALL_ROWS = 1000  # rows up to which a request is cleaned here
+SMALL_CHARS = 1 << 20  # characters of all cells together
 # What Python's csv writer would quote or the reader treat specially (a cell holding one of
 # them goes the CSV way): delimiter, quote, line breaks and the other C0 control characters.
 _UNSAFE_CELL = re.compile(r'[,"\x00-\x08\x0a-\x1f]')

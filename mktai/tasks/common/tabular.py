@@ -38,13 +38,16 @@ def _is_text(series: pd.Series) -> bool:
     )
 
 
-def _month_numbers(series: pd.Series) -> pd.Series | None:
-    """Month numbers from month names (jan, January) or 1-12; None if the column is not that."""
+def _month_numbers(series: Any) -> pd.Series | None:
+    """Month numbers from month names (jan, January) or 1-12; None if the column is not that.
+
+    series: a Series, or a cleaned column as the cleaner's array (mktai.data.small)."""
     import pandas as pd
 
     fast = _month_numbers_ascii(series)
     if fast is not None:
         return fast
+    series = _series(series)
     if _is_text(series):
         text = series.astype("string").str.strip().str.lower().str[:3]
         numbers = text.map(MONTHS).astype("Float64")
@@ -58,7 +61,7 @@ def _month_numbers(series: pd.Series) -> pd.Series | None:
     return numbers.astype("float64")
 
 
-def _month_numbers_ascii(series: pd.Series) -> pd.Series | None:
+def _month_numbers_ascii(series: Any) -> pd.Series | None:
     """_month_numbers of a plain-ASCII string column in Arrow (None: use the pandas path).
 
     Plain ASCII (no control characters but tab and line ends, which Arrow's trim removes as
@@ -69,22 +72,33 @@ def _month_numbers_ascii(series: pd.Series) -> pd.Series | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not isinstance(series.dtype, pd.StringDtype):
+    if isinstance(series, pa.Array):  # a cleaned text column (mktai.data.small)
+        array, index = series, None
+    elif isinstance(series, pd.Series) and isinstance(series.dtype, pd.StringDtype):
+        array, index = pa.array(series.array), series.index
+    else:
         return None
-    array = pa.array(series.array)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     string = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
     if not string or not plain_ascii(array):
         return None
     text = pc.utf8_slice_codeunits(pc.ascii_lower(pc.ascii_trim_whitespace(array)), 0, 3)
-    index = pc.index_in(text, value_set=pa.array(list(MONTHS), pa.string()))
-    numbers = np.asarray(pc.fill_null(pc.cast(index, pa.float64()), np.nan), dtype=np.float64)
+    found = pc.index_in(text, value_set=_month_names())
+    numbers = np.asarray(pc.fill_null(pc.cast(found, pa.float64()), np.nan), dtype=np.float64)
     numbers = numbers + 1  # MONTHS is in calendar order: position 0 is January
     valid = int((~np.isnan(numbers)).sum())
-    if valid == 0 or valid < 0.95 * int(series.notna().sum()):
+    if valid == 0 or valid < 0.95 * (len(array) - array.null_count):
         return None
-    return pd.Series(numbers, index=series.index)
+    return pd.Series(numbers, index=index)
+
+
+@functools.lru_cache(maxsize=1)
+def _month_names() -> Any:
+    """MONTHS' names as an Arrow value set (built once)."""
+    import pyarrow as pa
+
+    return pa.array(list(MONTHS), pa.string())
 
 
 def plain_ascii(array: Any) -> bool:
@@ -353,7 +367,7 @@ def _prepared_columns(
             missing[name] = n_missing
     for derived in schema.get("derived", []):
         month, day = derived["from"]
-        months = _month_numbers(_series(frame[month]))
+        months = _month_numbers(frame[month])
         days, _ = _numbers(frame[day])
         if months is None:
             months = pd.Series(np.nan, index=frame.index)
