@@ -101,7 +101,6 @@ def plain_cells(names: list[str], rows: list[list[str]]) -> bool:
 def clean_rows(plan: Plan, names: list[str], rows: list[list[str]]) -> Columns | None:
     """The cleaned columns load_table gives for these rows with this plan (yes/no columns as
     load._tidy_labels leaves them), or None when they need the full path (module docstring)."""
-    import pyarrow as pa
 
     from mktai.data.load import yes_no_numbers
 
@@ -116,17 +115,56 @@ def clean_rows(plan: Plan, names: list[str], rows: list[list[str]]) -> Columns |
         groups.setdefault((plan.types[column], plan.european.get(column)), []).append(i)
     out: dict[str, Any] = {}
     for (kind, european), members in groups.items():
-        stacked = pa.array([cell for i in members for cell in by_column[i]], pa.string())
-        if kind == "bool":
-            booleans = fast_yes_no(stacked)
-            if booleans is None:
-                return None
-            values = booleans[0]
-        else:
-            values = _fast_arrow(stacked, kind, european)
-            if values is None:
-                return None
+        values = _converted(kind, european, [cell for i in members for cell in by_column[i]])
+        if values is None:
+            return None
         for j, i in enumerate(members):
             part = values[j * n : (j + 1) * n]
             out[plan.names[i]] = yes_no_numbers(part) if kind == "bool" else part
     return Columns({name: out[name] for name in plan.names}, n)
+
+
+MEMO_CELLS = 4096  # cells remembered per column type (hostile clients cannot grow it)
+_MEMO: dict[tuple[str, Any], dict[str, Any]] = {}
+_MISS = object()
+
+
+def _converted(kind: str, european: Any, cells: list[str]) -> Any:
+    """The cells of one type converted by the cleaner's fast rule, as one array, or None when
+    some cell needs the pandas parsers.
+
+    The rules are element-wise, so a cell converts the same in any array: each converted
+    cell is remembered (up to MEMO_CELLS per type) and a request whose cells were all seen
+    before is assembled from them without an Arrow call. Only what the rule itself gave is
+    remembered, so a remembered cell is the rule's answer. Dates are always converted.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    memo = _MEMO.setdefault((kind, european), {})
+    known = [memo.get(cell, _MISS) for cell in cells] if kind != "date" else [_MISS]
+    if not any(value is _MISS for value in known):
+        if kind == "number":
+            return np.array(known, dtype=np.float64)
+        if kind == "bool":
+            data, mask = zip(*known, strict=True)
+            return pd.arrays.IntegerArray(np.array(data, np.int8), np.array(mask, bool))
+        return pa.array(known, pa.string())
+    stacked = pa.array(cells, pa.string())
+    if kind == "bool":
+        found = fast_yes_no(stacked)
+        values = None if found is None else found[0]
+    else:
+        values = _fast_arrow(stacked, kind, european)
+    if values is None or kind == "date" or len(memo) + len(cells) > MEMO_CELLS:
+        return values
+    if kind == "number":
+        memo.update(zip(cells, values.tolist(), strict=True))
+    elif kind == "bool":
+        data = values.to_numpy(dtype=np.int8, na_value=0).tolist()
+        pairs = zip(data, values.isna().tolist(), strict=True)
+        memo.update(zip(cells, pairs, strict=True))
+    else:
+        memo.update(zip(cells, values.to_pylist(), strict=True))
+    return values

@@ -43,7 +43,10 @@ def _month_numbers(series: Any) -> pd.Series | None:
 
     series: a Series, or a cleaned column as the cleaner's array (mktai.data.small)."""
     import pandas as pd
+    import pyarrow as pa
 
+    if isinstance(series, pa.Array) and len(series) <= MEMO_ROWS:
+        return _remembered_months(series)
     fast = _month_numbers_ascii(series)
     if fast is not None:
         return fast
@@ -59,6 +62,26 @@ def _month_numbers(series: Any) -> pd.Series | None:
     if not valid.between(1, 12).all():
         return None
     return numbers.astype("float64")
+
+
+_MONTH_MEMO: dict[tuple, Any] = {}
+
+
+def _remembered_months(array: Any) -> pd.Series | None:
+    """_month_numbers of a short Arrow column, remembered per tuple of values (up to
+    MEMO_VALUES of them): the answer depends on the values alone."""
+    import pandas as pd
+
+    key = tuple(array.to_pylist())
+    numbers = _MONTH_MEMO.get(key)
+    if numbers is None:
+        months = _month_numbers_ascii(array)
+        if months is None:
+            months = _month_numbers(_series(array))
+        numbers = _MONTH_MEMO[key] = months.to_numpy() if months is not None else False
+        if len(_MONTH_MEMO) > MEMO_VALUES:
+            _MONTH_MEMO.clear()
+    return None if numbers is False else pd.Series(numbers.copy())
 
 
 def _month_numbers_ascii(series: Any) -> pd.Series | None:
@@ -397,18 +420,60 @@ def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int
     them is missing, or the rare bucket when the schema has one (rare training values and
     unseen ones share it); unseen = present, not a category and not a rare training value.
     """
-    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(series, pa.Array) and pa.types.is_string(series.type):
+        # a cleaned text column as it is (mktai.data.small): a few values are looked up
+        if len(series) <= MEMO_ROWS:
+            return _remembered_codes(series, column)
+        return _arrow_codes(series, column)
+    series = _series(series)
+    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
+    return _arrow_codes(pa.array(text.array), column)
+
+
+MEMO_ROWS = 32  # columns up to this length look their values up in _CODE_MEMO
+MEMO_VALUES = 4096  # values remembered per categorical column
+_CODE_MEMO: dict[int, tuple[dict[str, Any], dict[Any, tuple[int, bool, bool]]]] = {}
+
+
+def _remembered_codes(array: Any, column: dict[str, Any]) -> tuple[Any, int, int]:
+    """_arrow_codes of a short Arrow column from per-value results _arrow_codes gave before.
+
+    _arrow_codes is element-wise (a value's code, missing and unseen flags depend on that value
+    and the column's categories alone), so remembering it per value and column gives its own
+    answer; values not seen yet are computed by it, in one call, and remembered (up to
+    MEMO_VALUES per column)."""
+    import numpy as np
+
+    entry = _CODE_MEMO.get(id(column))
+    if entry is None or entry[0] is not column:  # keyed by the schema's column dict itself
+        if len(_CODE_MEMO) > 1024:
+            _CODE_MEMO.clear()
+        entry = _CODE_MEMO[id(column)] = (column, {})
+    memo = entry[1]
+    values = array.to_pylist()
+    found = [memo.get(value) for value in values]
+    if any(f is None for f in found):
+        codes, absent, new = _arrow_codes(array, column, flags=True)
+        found = list(zip(codes.tolist(), absent.tolist(), new.tolist(), strict=True))
+        if len(memo) + len(values) <= MEMO_VALUES:
+            memo.update(zip(values, found, strict=True))
+    codes = np.array([f[0] for f in found], dtype=np.int64)
+    return codes, sum(f[1] for f in found), sum(f[2] for f in found)
+
+
+def _arrow_codes(
+    array: Any, column: dict[str, Any], *, flags: bool = False
+) -> tuple[Any, Any, Any]:
+    """_category_codes of an Arrow string array; flags=True: the missing and unseen masks
+    instead of their counts."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     _dtype, value_set, other = _category_dtype(tuple(column["categories"]))
-    if isinstance(series, pa.Array) and pa.types.is_string(series.type):
-        array = series  # a cleaned text column as it is (mktai.data.small)
-    else:
-        series = _series(series)
-        text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
-        array = pa.array(text.array)
     absent = np.asarray(array.is_null(), dtype=bool)
     codes = np.asarray(pc.fill_null(pc.index_in(array, value_set=value_set), -1), np.int64)
     stray = (codes < 0) & ~absent
@@ -418,6 +483,8 @@ def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int
     if stray.any() and column.get("rare"):
         rare = pa.array(column["rare"], pa.string())
         new = stray & ~np.asarray(pc.fill_null(pc.is_in(array, value_set=rare), False), bool)
+    if flags:
+        return codes, absent, new
     return codes, int(absent.sum()), int(new.sum())
 
 
