@@ -209,3 +209,24 @@ def test_json_cells_take_the_small_path_and_answer_like_csv(loaded) -> None:
         full = predict_rows(loaded, InMemory(bytes(data)), keep_raw=False, scores_only=True)
         same(outcome(lambda r=fast: r), outcome(lambda r=full: r))
         assert fast.rows == len(batch)
+
+
+def test_sentiment_columns_answer_like_the_frame() -> None:
+    """The server's one-text path (sentiment_texts(frame=False): no DataFrame) answers what
+    the frame gives, for hostile texts, both languages, explanations on and off."""
+    pytest.importorskip("fastapi", reason="mktai serve needs the serve extra")
+    from mktai.api.loaded import builtin_sentiment, sentiment_texts
+    from mktai.serve.app import _sentiment_payload
+
+    texts = ["Great product, fast delivery", "质量很差", "", "   ", "\x00\x1f", "😀", "N/A",
+             "=cmd|' /C calc'!A0", "bad " * 2000, "好评 but broken", "1234", "caf\ufffd"]  # fmt: skip
+    model = builtin_sentiment()
+    for lang in ("auto", "en", "zh"):
+        for explain in (False, True):
+            framed = sentiment_texts(model, texts, lang=lang, explain=explain)
+            columns = sentiment_texts(model, texts, lang=lang, explain=explain, frame=False)
+            assert columns.frame is None and framed.summary == columns.summary
+            for mlflow in (False, True):
+                expected = _sentiment_payload(framed, model, mlflow)
+                assert _sentiment_payload(columns, model, mlflow) == expected
+    assert any(p["probability"] is None for p in expected["predictions"])  # unknown texts

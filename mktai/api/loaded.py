@@ -320,16 +320,29 @@ def _predict_small(
 
 
 def sentiment_texts(
-    loaded: LoadedModel, texts: list[str], *, lang: str = "auto", explain: bool = False
+    loaded: LoadedModel,
+    texts: list[str],
+    *,
+    lang: str = "auto",
+    explain: bool = False,
+    frame: bool = True,
 ) -> SentimentResult:
-    """Label + probability per text from a loaded sentiment model (stored or built-in)."""
+    """Label + probability per text from a loaded sentiment model (stored or built-in).
+
+    frame=False: result.columns holds the table's columns and no DataFrame is built (a
+    server turns them into JSON as they are)."""
     from mktai.api.sentiment import SentimentResult
     from mktai.tasks.sentiment import apply
 
     check_applies(loaded, "sentiment")
-    frame, summary = apply.score_texts(loaded.fitted, list(texts), lang=lang, explain=explain)
+    columns, summary = apply.score_text_columns(loaded.fitted, list(texts), lang=lang,
+                                                explain=explain)  # fmt: skip
     summary["model"] = loaded.ref
-    return SentimentResult(model=loaded.ref, summary=summary, frame=frame)
+    if not frame:
+        return SentimentResult(model=loaded.ref, summary=summary, columns=columns)
+    import pandas as pd
+
+    return SentimentResult(model=loaded.ref, summary=summary, frame=pd.DataFrame(columns))
 
 
 def recommend_users(
