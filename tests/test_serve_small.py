@@ -230,3 +230,34 @@ def test_sentiment_columns_answer_like_the_frame() -> None:
                 expected = _sentiment_payload(framed, model, mlflow)
                 assert _sentiment_payload(columns, model, mlflow) == expected
     assert any(p["probability"] is None for p in expected["predictions"])  # unknown texts
+
+
+def test_remembered_cells_are_bounded_and_the_rules_own_answers() -> None:
+    """A client sending ever new values cannot grow the per-value memory past its bound, and
+    what is remembered is what the cleaner's rule gives for the cell (seen again: same array)."""
+    import pyarrow as pa
+
+    from mktai.data import small
+    from mktai.data.clean import _fast_arrow, fast_yes_no
+
+    cells = [f" {i}.5 " for i in range(3 * small.MEMO_CELLS)]
+    for start in range(0, len(cells), 500):
+        assert small._converted("number", None, cells[start : start + 500]) is not None
+    assert len(small._MEMO[("number", None)]) <= small.MEMO_CELLS
+    for kind, batch in (("number", ["1", " 2 ", "", "1e3", "inf"]),
+                        ("text", [" a ", "", "b", "管理 "]),
+                        ("id", ["17850.0", " 42 ", ""]),
+                        ("bool", ["yes", " NO ", "", "maybe", "1"])):  # fmt: skip
+        first = small._converted(kind, None, batch)
+        again = small._converted(kind, None, batch)  # every cell remembered now
+        if kind == "bool":
+            expected = fast_yes_no(pa.array(batch, pa.string()))[0]
+            assert first.equals(expected) and again.equals(expected)
+        elif kind == "number":
+            expected = _fast_arrow(pa.array(batch, pa.string()), kind, None)
+            assert np.array_equal(again, expected, equal_nan=True)
+            assert np.array_equal(first, expected, equal_nan=True)
+        else:
+            expected = _fast_arrow(pa.array(batch, pa.string()), kind, None)
+            assert again.equals(expected) and first.equals(expected)
+    assert small._converted("number", None, ["1,5"]) is None  # not the fast rule's: full path
