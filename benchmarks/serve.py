@@ -69,8 +69,9 @@ def minimal_app(store: str):
         if scope["method"] == "POST":
             data = json.loads(body)
             if scope["path"].endswith("/predict"):
-                result = predict_rows(model, InMemory(records_csv(data["records"], 100_000)),
-                                      keep_raw=False)  # fmt: skip
+                rows = records_csv(data["records"], 100_000)  # the cells ride along, as in mktai
+                result = predict_rows(model, InMemory(rows, cells=rows.cells), keep_raw=False,
+                                      scores_only=True)  # fmt: skip
                 payload = {"model": result.ref, "predictions": result.frame[["score"]].to_dict(
                     "records")}  # fmt: skip
             else:

@@ -3,8 +3,13 @@
     .venv/bin/python benchmarks/serve_cpu.py [--calls 40] [--repeats 5] [--profile]
 
 Trains the benchmark's propensity model (gbm on the bank sample, seed 0) into a temporary
-store, then times `predict_rows(loaded, InMemory(records_csv(rows)), keep_raw=False)` — the
-call a predict request makes — on 1, 10 and 100 rows, and one-text `sentiment_texts`. Thread
+store, then times the call a predict request makes,
+`predict_rows(loaded, InMemory(csv, cells=...), keep_raw=False, scores_only=True)` (JSON rows
+keep their cells: mktai.data.small cleans them), beside the same rows as CSV bytes only (the
+reader and the stream: the path before, and the one a CSV body takes): one row repeated (every
+cell remembered), a new row each call (new numbers, known words), 10 and 100 new rows, and a
+row holding a decimal comma (the full path on both sides); and one-text `sentiment_texts` with
+frame=False (the server's) and with its DataFrame. Thread
 CPU time (time.thread_time), scikit-learn limited to one thread as the server runs it; the best
 of --repeats runs of --calls calls, since a shared machine only ever adds time. --profile
 prints cProfile's top functions for the one-row call. Run it on two checkouts for a
@@ -29,11 +34,17 @@ BANK = Path(
 )
 
 
-def one_row() -> list[dict]:
+def sample_rows() -> list[dict]:
+    """Every bank row without the outcome, as a JSON client sends it (numbers as numbers)."""
     with open(BANK, newline="", encoding="utf-8") as handle:
-        row = next(csv.DictReader(handle, delimiter=";"))
-    row.pop("y")
-    return [{k: int(v) if v.lstrip("-").isdigit() else v for k, v in row.items()}]
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    for row in rows:
+        row.pop("y")
+    return [{k: int(v) if v.lstrip("-").isdigit() else v for k, v in r.items()} for r in rows]
+
+
+def one_row() -> list[dict]:
+    return sample_rows()[:1]
 
 
 def cpu_ms(call, calls: int, repeats: int) -> float:
@@ -65,20 +76,46 @@ def main() -> None:
     train("propensity", BANK, name="response", target="y", store=store, cv=0, seed=0)
     model = load("response", store=store)
     texts = builtin_sentiment()
-    row = one_row()
+    every = sample_rows()
+    row = every[:1]
 
-    def predict(n: int):
-        return lambda: predict_rows(model, InMemory(records_csv(row * n, 100_000),
-                                                    "request body"), keep_raw=False)  # fmt: skip
+    def predict(n: int, cells: bool = True, rows: list[dict] = row, vary: bool = False):
+        """One request of n rows: `rows` repeated, or (vary) the next n rows of the sample on
+        each call, so the values cleaned per call are mostly new (no remembered cells)."""
+        start = [0]
+
+        def call():
+            picked = rows * n
+            if vary:
+                first = start[0] % (len(every) - n)
+                picked, start[0] = every[first : first + n], first + n
+            data = records_csv(picked, 100_000)
+            body = InMemory(data, "request body", cells=data.cells if cells else None)
+            return predict_rows(model, body, keep_raw=False, scores_only=True)
+
+        return call
 
     print(f"code: {Path(mktai.__file__).parent} (load average {os.getloadavg()[0]:.1f})\n")
-    print("| call | thread CPU ms per call |")
-    print("|---|---:|")
+    print("| call | JSON rows: small path, ms | CSV bytes: full path (before), ms | ratio |")
+    print("|---|---:|---:|---:|")
+    hostile = [{**row[0], "balance": "1.234,56", "job": " ADMIN. "}]  # a decimal comma
     with limit_threads(1):
-        for n in (1, 10, 100):
-            print(f"| predict, {n} row{'s' if n > 1 else ''} | {cpu_ms(predict(n), args.calls, args.repeats):.2f} |")  # fmt: skip
-        one_text = lambda: sentiment_texts(texts, ["Great product, fast delivery"])  # noqa: E731
-        print(f"| sentiment, 1 text | {cpu_ms(one_text, args.calls, args.repeats):.2f} |")
+        predict(1)()  # the first request of a header decides its plan (full path)
+        cases = (("1 row, the same each call", 1, row, False),
+                 ("1 row, a new one each call", 1, row, True),
+                 ("10 rows, new each call", 10, row, True),
+                 ("100 rows, new each call", 100, row, True),
+                 ("1 hostile row (decimal comma: full path)", 1, hostile, False))  # fmt: skip
+        for label, n, rows, vary in cases:
+            small = cpu_ms(predict(n, rows=rows, vary=vary), args.calls, args.repeats)
+            full = cpu_ms(predict(n, cells=False, rows=rows, vary=vary), args.calls, args.repeats)
+            print(f"| predict, {label} | {small:.2f} | {full:.2f} | {full / small:.1f}x |")
+        text = ["Great product, fast delivery"]
+        columns = cpu_ms(lambda: sentiment_texts(texts, text, frame=False), args.calls,
+                         args.repeats)  # fmt: skip
+        framed = cpu_ms(lambda: sentiment_texts(texts, text), args.calls, args.repeats)
+        print(f"| sentiment, 1 text (columns / DataFrame) | {columns:.2f} | {framed:.2f} | "
+              f"{framed / columns:.1f}x |")  # fmt: skip
         if args.profile:
             profile = cProfile.Profile()
             call = predict(1)

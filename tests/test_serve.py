@@ -672,6 +672,41 @@ def test_timeout_is_a_504_and_the_server_keeps_serving(store: Path, leads) -> No
         srv.stop()
 
 
+def test_timeout_stops_sentiment_and_segment_work_at_a_stage_boundary(store: Path) -> None:
+    """Sentiment and segment requests past --timeout get their 504, and the work stops at its
+    next stage boundary and says so on stderr, as a predict request's does."""
+    srv = Server(store, "--models", "rfm", "--timeout", "0.3")
+    try:
+        srv.wait("/readyz")
+        texts = {"texts": [f"great product, fast delivery {i}" for i in range(20_000)]}
+        slow = httpx.post(srv.url + "/v1/sentiment", json=texts, timeout=120)
+        if slow.status_code == 200:
+            pytest.skip("this machine scored 20,000 texts within 0.3 s: nothing to time out")
+        assert slow.status_code == 504 and slow.json()["detail"]["type"] == "Timeout"
+        stopped = wait_for_text(srv, "POST /v1/sentiment abandoned before ")
+        assert stopped.split("abandoned before ")[1].split()[0] in ("scoring", "answering")
+        transactions = httpx.post(srv.url + "/v1/models/rfm/segment",
+                                  content=b"".join(TRANSACTIONS.read_bytes()
+                                                   .splitlines(keepends=True)[:8000]),
+                                  headers={"content-type": "text/csv"}, timeout=120)  # fmt: skip
+        if transactions.status_code == 504:  # 8,000 transaction lines usually take longer
+            stopped = wait_for_text(srv, "POST /v1/models/rfm/segment abandoned before ")
+            assert stopped.split("abandoned before ")[1].split()[0] in ("cleaning", "answering")
+        else:
+            assert transactions.status_code == 200, transactions.text
+        assert "Traceback" not in srv.stderr() and "internal error" not in srv.stderr()
+        assert httpx.get(srv.url + "/livez", timeout=5).status_code == 200
+        deadline = time.monotonic() + 120  # one text is answered (retried: a loaded machine
+        while time.monotonic() < deadline:  # can miss even 0.3 s)
+            one = httpx.post(srv.url + "/v1/sentiment", json={"texts": ["awful"]}, timeout=60)
+            if one.status_code == 200:
+                break
+            assert one.status_code == 504
+        assert one.status_code == 200 and one.json()["predictions"][0]["label"] == "negative"
+    finally:
+        srv.stop()
+
+
 def wait_for_text(srv: Server, text: str, timeout: float = 60.0) -> str:
     """The first stderr line of the server holding `text` (polled until it appears)."""
     deadline = time.monotonic() + timeout

@@ -25,6 +25,7 @@ class SentimentResult(Result):
     model: str
     summary: dict[str, Any] = field(default_factory=dict)
     frame: pd.DataFrame | None = internal()
+    columns: dict[str, Any] | None = internal()  # the frame's columns, when no frame was built
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary, "model": self.model}

@@ -623,7 +623,6 @@ def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
     import numpy as np
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if pa.types.is_dictionary(array.type):  # each distinct word read once, spread to the rows
         if array.null_count:
@@ -633,6 +632,17 @@ def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
             return None
         rows = np.asarray(array.indices)
         return pd.Series(distinct[0].array[rows], dtype="Int8"), distinct[1][rows]
+    found = fast_yes_no(array)
+    return None if found is None else (pd.Series(found[0], dtype="Int8"), found[1])
+
+
+def fast_yes_no(array: pa.Array) -> tuple[Any, np.ndarray] | None:
+    """_fast_booleans of a plain (not dictionary-encoded) string array, as (Int8 IntegerArray,
+    failed) without the Series around it, or None when a value is not plain ASCII."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
     if not plain_ascii(array):
         return None
     text = pc.ascii_lower(pc.ascii_trim_whitespace(array))
@@ -641,8 +651,7 @@ def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
     false = pc.fill_null(pc.is_in(text, value_set=_word_set("false")), False)
     missing, true, false = (np.asarray(m, dtype=bool) for m in (missing, true, false))
     known = true | false
-    values = pd.arrays.IntegerArray(true.astype(np.int8), ~known)
-    return pd.Series(values, dtype="Int8"), ~known & ~missing
+    return pd.arrays.IntegerArray(true.astype(np.int8), ~known), ~known & ~missing
 
 
 def _word_set(which: str) -> pa.Array:

@@ -680,15 +680,20 @@ def _raw_rows(stream: Stream, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _bool_numbers(values: pd.Series) -> Any:
     """A yes/no column as int64 1/0, or float64 with NaN when some values are missing."""
-    import numpy as np
     import pandas as pd
 
     if isinstance(values.dtype, pd.Int8Dtype):  # what the cleaner makes: mask + data, no pandas ops
-        array = values.array
-        if not array.isna().any():
-            return array.to_numpy(dtype=np.int64)
-        return array.to_numpy(dtype=np.float64, na_value=np.nan)
+        return yes_no_numbers(values.array)
     return values.astype("int64") if values.notna().all() else values.astype("float64")
+
+
+def yes_no_numbers(array: Any) -> Any:
+    """The cleaner's Int8 yes/no array as NumPy: int64 1/0, or float64 with NaN for missing."""
+    import numpy as np
+
+    if not array.isna().any():
+        return array.to_numpy(dtype=np.int64)
+    return array.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _tidy_labels(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:

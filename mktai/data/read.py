@@ -118,10 +118,14 @@ class InMemory:
     """Input bytes held in memory (an HTTP request body), named as errors should call it.
 
     Spooled to a temp file like stdin, so it is read by exactly the same code as a file.
+    cells: the header and rows the bytes were written from, when a caller has them (a JSON
+    request body turned into CSV): mktai.data.small reads few plain rows from them instead.
     """
 
     data: bytes
     name: str = "<request>"
+    cells: tuple[list[str], list[list[str]]] | None = field(default=None, compare=False,
+                                                            repr=False)  # fmt: skip
 
 
 def open_source(spec: str | Path | InMemory, encoding: str | None = None) -> Source:

@@ -262,8 +262,9 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
         """predict_rows on the body's rows; only scores are answered, so the rows as written
         are not rebuilt (keep_raw=False: same scores, less work per request). check: the
         request's deadline, looked at between stages (a 504'd request stops there)."""
-        rows = InMemory(rows_of(kind, body), "request body")
-        result = predict_rows(loaded, rows, keep_raw=False, checkpoint=check)
+        data = rows_of(kind, body)
+        rows = InMemory(data, "request body", cells=getattr(data, "cells", None))
+        result = predict_rows(loaded, rows, keep_raw=False, scores_only=True, checkpoint=check)
         check("answering")
         return result
 
@@ -275,7 +276,9 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             else:
                 value = bodies.object_body(bodies.parse_json(body, depth), '{"inputs": [...]}')
                 texts = bodies.mlflow_texts(value, max_rows)
-            result = sentiment_texts(loaded, texts)
+            check("scoring")
+            result = sentiment_texts(loaded, texts, frame=False)
+            check("answering")
             return answer(_sentiment_payload(result, loaded, mlflow), loaded)
         return answer(_predict_payload(score_rows(loaded, kind, body, check), mlflow), loaded)
 
@@ -327,17 +330,20 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
         return await handle(request, work, staged=True)
 
     async def sentiment_route(ref: str, request: Request):
-        def work(kind: str, body: bytes):
+        def work(kind: str, body: bytes, check: Any):
             value = bodies.object_body(bodies.parse_json(body, depth), '{"texts": ["..."]}')
             texts = bodies.texts_of(value, max_rows)
             lang = value.get("lang", "auto")
             if lang not in ("auto", "en", "zh"):
                 raise UsageError(f"lang {lang!r}: use auto, en or zh")
             loaded = cache.get(ref)
-            result = sentiment_texts(loaded, texts, lang=lang, explain=bool(value.get("explain")))
+            check("scoring")
+            result = sentiment_texts(loaded, texts, lang=lang, explain=bool(value.get("explain")),
+                                     frame=False)  # fmt: skip
+            check("answering")
             return answer(_sentiment_payload(result, loaded, mlflow=False), loaded)
 
-        return await handle(request, work, csv_ok=False)
+        return await handle(request, work, csv_ok=False, staged=True)
 
     @app.post("/v1/sentiment", tags=["score"], openapi_extra=SENTIMENT_BODY,
               summary="Sentiment of texts with the built-in English + Chinese model")  # fmt: skip
@@ -353,20 +359,22 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
               openapi_extra={"requestBody": {"description": "Transactions as CSV (customer, "
                              "date, amount ...)", "required": True, **JSON_OR_CSV}})  # fmt: skip
     async def segment(ref: str, request: Request):
-        def work(kind: str, body: bytes):
+        def work(kind: str, body: bytes, check: Any):
             from mktai.api.loaded import check_applies
             from mktai.api.segment import segment as run_segment
 
             loaded = cache.get(ref)
             check_applies(loaded, "segment")
             rows = rows_of(kind, body)
+            check("cleaning")  # segment cleans and scores in one call: checked around it
             # the cache's verified model: no re-hash of its files per request
             result = run_segment(InMemory(rows, "request body"), model=loaded, store=cache.root)
+            check("answering")
             customers = result.customers
             return answer({"model": loaded.ref, "summary": _plain(result.to_dict()),
                            "customers": _records(customers)}, loaded)  # fmt: skip
 
-        return await handle(request, work)
+        return await handle(request, work, staged=True)
 
     def parse_object(body: bytes, example: str) -> dict[str, Any]:
         return bodies.object_body(bodies.parse_json(body, depth), example)
@@ -408,7 +416,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
     @app.post("/v1/models/{ref}/forecast", tags=["score"], openapi_extra=FORECAST_BODY,
               summary="Future values per series from a stored forecast model")  # fmt: skip
     async def forecast(ref: str, request: Request):
-        def work(kind: str, body: bytes):
+        def work(kind: str, body: bytes, check: Any):
             value = parse_object(body, '{"horizon": 13}')
             from mktai.api.forecast import forecast as run_forecast
             from mktai.api.loaded import check_applies
@@ -422,13 +430,15 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             records = value.get("records")
             data = (InMemory(bodies.records_csv(records, max_rows), "request body")
                     if records is not None else None)  # fmt: skip
+            check("forecasting")
             result = run_forecast(data, horizon=horizon, model=loaded, store=cache.root,
                                   levels=tuple(levels))  # fmt: skip
+            check("answering")
             summary = {k: v for k, v in result.to_dict().items() if k not in ("frame", "detail")}
             return answer({**_plain(summary), "model": loaded.ref,
                            "forecast": _records(result.frame)}, loaded)  # fmt: skip
 
-        return await handle(request, work, csv_ok=False)
+        return await handle(request, work, csv_ok=False, staged=True)
 
     async def invocations_for(ref: str | None, request: Request):
         if ref is None:
@@ -476,13 +486,19 @@ def _plain(value: Any) -> Any:
 
 
 def _records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """A frame's rows as JSON-able dicts (NaN -> null), in order."""
+    """A frame's rows as JSON-able dicts (NaN -> null), in order; frame may also be a dict of
+    columns (lists or NumPy arrays), as sentiment_texts(frame=False) gives them."""
     if frame is None:
         return []
-    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    values = [[_plain(v) for v in frame[c].tolist()] for c in columns]
+    present = list(frame.columns) if hasattr(frame, "columns") else list(frame)
+    columns = [c for c in (columns or present) if c in present]
+    values = [[_plain(v) for v in _listed(frame[c])] for c in columns]
     names = [str(c) for c in columns]
     return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _listed(values: Any) -> list[Any]:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def _predict_payload(result: Any, mlflow: bool) -> dict[str, Any]:
@@ -506,7 +522,7 @@ def _predict_payload(result: Any, mlflow: bool) -> dict[str, Any]:
 
 def _sentiment_payload(result: Any, loaded: LoadedModel, mlflow: bool) -> dict[str, Any]:
     columns = ["label", "probability", "lang", "explanation"]
-    predictions = _records(result.frame, columns)
+    predictions = _records(result.frame if result.frame is not None else result.columns, columns)
     if mlflow:
         return {"predictions": predictions, "model": loaded.ref}
     return {"model": loaded.ref, "predictions": predictions, "summary": _plain(result.summary)}

@@ -179,12 +179,22 @@ def mlflow_csv(body: dict[str, Any], max_rows: int) -> tuple[bytes, dict[str, An
     return records_csv(payload, max_rows, key), params
 
 
-def to_csv(columns: list[str], rows: list[list[str]]) -> bytes:
+class CsvRows(bytes):
+    """CSV bytes that also carry the header and cells they were written from (`cells`), so
+    the cleaning layer can read a few plain rows without parsing them back (mktai.data.small);
+    everything else reads the bytes."""
+
+    cells: tuple[list[str], list[list[str]]]
+
+
+def to_csv(columns: list[str], rows: list[list[str]]) -> CsvRows:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    out = CsvRows(buffer.getvalue().encode("utf-8"))
+    out.cells = (list(columns), rows)
+    return out
 
 
 def check_rows(count: int, max_rows: int) -> None:

@@ -38,13 +38,19 @@ def _is_text(series: pd.Series) -> bool:
     )
 
 
-def _month_numbers(series: pd.Series) -> pd.Series | None:
-    """Month numbers from month names (jan, January) or 1-12; None if the column is not that."""
-    import pandas as pd
+def _month_numbers(series: Any) -> pd.Series | None:
+    """Month numbers from month names (jan, January) or 1-12; None if the column is not that.
 
+    series: a Series, or a cleaned column as the cleaner's array (mktai.data.small)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(series, pa.Array) and len(series) <= MEMO_ROWS:
+        return _remembered_months(series)
     fast = _month_numbers_ascii(series)
     if fast is not None:
         return fast
+    series = _series(series)
     if _is_text(series):
         text = series.astype("string").str.strip().str.lower().str[:3]
         numbers = text.map(MONTHS).astype("Float64")
@@ -58,7 +64,27 @@ def _month_numbers(series: pd.Series) -> pd.Series | None:
     return numbers.astype("float64")
 
 
-def _month_numbers_ascii(series: pd.Series) -> pd.Series | None:
+_MONTH_MEMO: dict[tuple, Any] = {}
+
+
+def _remembered_months(array: Any) -> pd.Series | None:
+    """_month_numbers of a short Arrow column, remembered per tuple of values (up to
+    MEMO_VALUES of them): the answer depends on the values alone."""
+    import pandas as pd
+
+    key = tuple(array.to_pylist())
+    numbers = _MONTH_MEMO.get(key)
+    if numbers is None:
+        months = _month_numbers_ascii(array)
+        if months is None:
+            months = _month_numbers(_series(array))
+        numbers = _MONTH_MEMO[key] = months.to_numpy() if months is not None else False
+        if len(_MONTH_MEMO) > MEMO_VALUES:
+            _MONTH_MEMO.clear()
+    return None if numbers is False else pd.Series(numbers.copy())
+
+
+def _month_numbers_ascii(series: Any) -> pd.Series | None:
     """_month_numbers of a plain-ASCII string column in Arrow (None: use the pandas path).
 
     Plain ASCII (no control characters but tab and line ends, which Arrow's trim removes as
@@ -69,22 +95,33 @@ def _month_numbers_ascii(series: pd.Series) -> pd.Series | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not isinstance(series.dtype, pd.StringDtype):
+    if isinstance(series, pa.Array):  # a cleaned text column (mktai.data.small)
+        array, index = series, None
+    elif isinstance(series, pd.Series) and isinstance(series.dtype, pd.StringDtype):
+        array, index = pa.array(series.array), series.index
+    else:
         return None
-    array = pa.array(series.array)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     string = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
     if not string or not plain_ascii(array):
         return None
     text = pc.utf8_slice_codeunits(pc.ascii_lower(pc.ascii_trim_whitespace(array)), 0, 3)
-    index = pc.index_in(text, value_set=pa.array(list(MONTHS), pa.string()))
-    numbers = np.asarray(pc.fill_null(pc.cast(index, pa.float64()), np.nan), dtype=np.float64)
+    found = pc.index_in(text, value_set=_month_names())
+    numbers = np.asarray(pc.fill_null(pc.cast(found, pa.float64()), np.nan), dtype=np.float64)
     numbers = numbers + 1  # MONTHS is in calendar order: position 0 is January
     valid = int((~np.isnan(numbers)).sum())
-    if valid == 0 or valid < 0.95 * int(series.notna().sum()):
+    if valid == 0 or valid < 0.95 * (len(array) - array.null_count):
         return None
-    return pd.Series(numbers, index=series.index)
+    return pd.Series(numbers, index=index)
+
+
+@functools.lru_cache(maxsize=1)
+def _month_names() -> Any:
+    """MONTHS' names as an Arrow value set (built once)."""
+    import pyarrow as pa
+
+    return pa.array(list(MONTHS), pa.string())
 
 
 def plain_ascii(array: Any) -> bool:
@@ -331,7 +368,7 @@ def _prepared_columns(
     invalid: dict[str, int] = {}
     for column in schema["columns"]:
         name, kind = column["name"], column["type"]
-        series = frame[name]
+        series = frame[name]  # a Series, or a cleaned NumPy / Arrow array (mktai.data.small)
         if kind == "numeric":
             numbers, bad = _numbers(series)
             if bad > 0:
@@ -345,7 +382,7 @@ def _prepared_columns(
             if n_new:
                 unseen[name] = n_new
         else:  # date
-            dates = pd.to_datetime(series, errors="coerce")
+            dates = pd.to_datetime(_series(series), errors="coerce")
             n_missing = int(dates.isna().sum())
             for part in column["parts"]:
                 out[f"{name}__{part}"] = getattr(dates.dt, part).astype("float64").to_numpy()
@@ -368,8 +405,10 @@ def _numbers(series: pd.Series) -> tuple[Any, int]:
     import numpy as np
     import pandas as pd
 
-    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iufb":
-        return series.to_numpy().astype("float64"), 0
+    dtype = getattr(series, "dtype", None)  # None: Arrow strings
+    if isinstance(dtype, np.dtype) and dtype.kind in "iufb":
+        return np.asarray(series).astype("float64"), 0
+    series = _series(series)
     numbers = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
     return numbers, int(np.isnan(numbers).sum() - series.isna().sum())
 
@@ -381,14 +420,60 @@ def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int
     them is missing, or the rare bucket when the schema has one (rare training values and
     unseen ones share it); unseen = present, not a category and not a rare training value.
     """
-    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(series, pa.Array) and pa.types.is_string(series.type):
+        # a cleaned text column as it is (mktai.data.small): a few values are looked up
+        if len(series) <= MEMO_ROWS:
+            return _remembered_codes(series, column)
+        return _arrow_codes(series, column)
+    series = _series(series)
+    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
+    return _arrow_codes(pa.array(text.array), column)
+
+
+MEMO_ROWS = 32  # columns up to this length look their values up in _CODE_MEMO
+MEMO_VALUES = 4096  # values remembered per categorical column
+_CODE_MEMO: dict[int, tuple[dict[str, Any], dict[Any, tuple[int, bool, bool]]]] = {}
+
+
+def _remembered_codes(array: Any, column: dict[str, Any]) -> tuple[Any, int, int]:
+    """_arrow_codes of a short Arrow column from per-value results _arrow_codes gave before.
+
+    _arrow_codes is element-wise (a value's code, missing and unseen flags depend on that value
+    and the column's categories alone), so remembering it per value and column gives its own
+    answer; values not seen yet are computed by it, in one call, and remembered (up to
+    MEMO_VALUES per column)."""
+    import numpy as np
+
+    entry = _CODE_MEMO.get(id(column))
+    if entry is None or entry[0] is not column:  # keyed by the schema's column dict itself
+        if len(_CODE_MEMO) > 1024:
+            _CODE_MEMO.clear()
+        entry = _CODE_MEMO[id(column)] = (column, {})
+    memo = entry[1]
+    values = array.to_pylist()
+    found = [memo.get(value) for value in values]
+    if any(f is None for f in found):
+        codes, absent, new = _arrow_codes(array, column, flags=True)
+        found = list(zip(codes.tolist(), absent.tolist(), new.tolist(), strict=True))
+        if len(memo) + len(values) <= MEMO_VALUES:
+            memo.update(zip(values, found, strict=True))
+    codes = np.array([f[0] for f in found], dtype=np.int64)
+    return codes, sum(f[1] for f in found), sum(f[2] for f in found)
+
+
+def _arrow_codes(
+    array: Any, column: dict[str, Any], *, flags: bool = False
+) -> tuple[Any, Any, Any]:
+    """_category_codes of an Arrow string array; flags=True: the missing and unseen masks
+    instead of their counts."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     _dtype, value_set, other = _category_dtype(tuple(column["categories"]))
-    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
-    array = pa.array(text.array)
     absent = np.asarray(array.is_null(), dtype=bool)
     codes = np.asarray(pc.fill_null(pc.index_in(array, value_set=value_set), -1), np.int64)
     stray = (codes < 0) & ~absent
@@ -398,7 +483,21 @@ def _category_codes(series: pd.Series, column: dict[str, Any]) -> tuple[Any, int
     if stray.any() and column.get("rare"):
         rare = pa.array(column["rare"], pa.string())
         new = stray & ~np.asarray(pc.fill_null(pc.is_in(array, value_set=rare), False), bool)
+    if flags:
+        return codes, absent, new
     return codes, int(absent.sum()), int(new.sum())
+
+
+def _series(values: Any) -> pd.Series:
+    """A column as a pandas Series: a Series as it is; a cleaned NumPy or Arrow array as the
+    Series load_table's frame would hold (text as the Arrow-backed 'string' dtype)."""
+    import pandas as pd
+
+    if isinstance(values, pd.Series):
+        return values
+    from mktai.data.small import column_series
+
+    return column_series(values)
 
 
 @functools.lru_cache(maxsize=512)

@@ -18,11 +18,20 @@ def score_texts(
     scorer: Any, texts: list[str], *, lang: str = "auto", explain: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Free texts -> table text, lang, label, probability (+ explanation) and a summary."""
-    from mktai.tasks.sentiment.model import frame_of
+    import pandas as pd
+
+    columns, summary = score_text_columns(scorer, texts, lang=lang, explain=explain)
+    return pd.DataFrame(columns), summary
+
+
+def score_text_columns(
+    scorer: Any, texts: list[str], *, lang: str = "auto", explain: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """score_texts' table as its columns (no DataFrame built) and the summary."""
+    from mktai.tasks.sentiment.model import columns_of
 
     scored = scorer.score(texts, lang=lang, explain=explain)
-    frame = frame_of(scored, texts)
-    return frame, _summary(scored, len(texts), texts)
+    return columns_of(scored, texts), _summary(scored, len(texts), texts)
 
 
 def score_file(

@@ -250,27 +250,35 @@ class SupervisedModel:
     def predict(self, table: CleanTable) -> tuple[pd.DataFrame, dict[str, Any]]:
         """(the input columns plus score and prediction (and proba_<class> for multi-class),
         preparation stats: unseen categories, imputed missing values, invalid numbers)."""
-        import numpy as np
-
         frame = table.frame
         raw, stats = self.raw_scores(frame, table.describe())
         # the user's columns as they wrote them (names, 'yes'), when the reader kept them
         out = (table.raw if table.raw is not None else frame).copy()
-        if self.task == "regression":
-            out["score"] = raw
-            out["prediction"] = raw
-        elif self.task == "binary":
-            out["score"] = raw[:, 1]
-            labels = np.asarray(self.classes, dtype=object)
-            out["prediction"] = labels[(raw[:, 1] >= self.threshold).astype(int)]
-        else:
-            labels = np.asarray(self.classes, dtype=object)
-            best = raw.argmax(axis=1) if len(raw) else np.zeros(0, dtype=int)
-            out["score"] = raw.max(axis=1) if len(raw) else []
-            out["prediction"] = labels[best]
-            for i, label in enumerate(self.classes):
-                out[f"proba_{label}"] = raw[:, i]
+        for name, values in self.score_columns(raw).items():
+            out[name] = values
         return out, stats
+
+    def score_names(self) -> list[str]:
+        """The columns score_columns makes, in order."""
+        proba = [f"proba_{label}" for label in self.classes]
+        return ["score", "prediction", *(proba if self.task == "multiclass" else [])]
+
+    def score_columns(self, raw) -> dict[str, Any]:
+        """score and prediction (and proba_<class> for multi-class) from raw_scores' output,
+        in the order predict adds them (a server answering only these builds no other)."""
+        import numpy as np
+
+        if self.task == "regression":
+            return {"score": raw, "prediction": raw}
+        labels = np.asarray(self.classes, dtype=object)
+        if self.task == "binary":
+            return {"score": raw[:, 1],
+                    "prediction": labels[(raw[:, 1] >= self.threshold).astype(int)]}  # fmt: skip
+        best = raw.argmax(axis=1) if len(raw) else np.zeros(0, dtype=int)
+        out = {"score": raw.max(axis=1) if len(raw) else [], "prediction": labels[best]}
+        for i, label in enumerate(self.classes):
+            out[f"proba_{label}"] = raw[:, i]
+        return out
 
     def _truth(self, table: CleanTable):
         """(frame with a known target, true labels, rows without target) for evaluation."""
