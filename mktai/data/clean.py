@@ -602,6 +602,7 @@ def _fast_dictionary(array: pa.DictionaryArray, kind: str, european: bool | None
     """_fast_arrow on a dictionary-encoded column: each distinct value is trimmed and cast
     once, then spread to the rows (the same values as on the plain strings)."""
     import numpy as np
+    import pyarrow as pa
 
     if array.null_count:  # not from the CSV reader: read the plain strings
         return _fast_arrow(plain_strings(array), kind, european)
@@ -610,7 +611,9 @@ def _fast_dictionary(array: pa.DictionaryArray, kind: str, european: bool | None
         return None
     if isinstance(distinct, np.ndarray):
         return distinct[np.asarray(array.indices)]
-    return distinct.take(array.indices)
+    # text stays coded: rows are filtered on the indices and decoded once, at the end (a
+    # decode then a filter copied every string twice); _isna reads the dictionary's nulls
+    return pa.DictionaryArray.from_arrays(array.indices, distinct, safe=False)
 
 
 def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
@@ -695,6 +698,9 @@ def _cancelled(orders: pa.Array) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if _is_coded(orders):  # each distinct id matched once, spread to the rows
+        distinct = _cancelled(orders.dictionary)
+        return distinct[np.asarray(orders.indices.fill_null(0))] & ~_isna(orders)
     starts = pc.fill_null(pc.or_(pc.starts_with(orders, "C"), pc.starts_with(orders, "c")), False)
     cancelled = np.asarray(starts, dtype=bool).copy()
     rows = np.flatnonzero(cancelled)
@@ -719,9 +725,25 @@ def _isna(values: Any) -> np.ndarray:
         if values.dtype.kind == "M":
             return np.isnat(values)
         return np.zeros(len(values), dtype=bool)
+    if _is_coded(values):  # an entry of the dictionary may be null (an empty cell)
+        missing = np.asarray(values.dictionary.is_null(), dtype=bool)
+        found = missing[np.asarray(values.indices.fill_null(0))]
+        return found | np.asarray(values.is_null(), dtype=bool) if values.null_count else found
     if _is_arrow(values):
         return np.asarray(values.is_null(), dtype=bool)
     return values.isna().to_numpy(dtype=bool)
+
+
+def _is_coded(values: Any) -> bool:
+    """A dictionary-encoded Arrow column (text as _fast_dictionary leaves it)."""
+    import pyarrow as pa
+
+    return isinstance(values, pa.DictionaryArray)
+
+
+def _decoded(values: Any) -> Any:
+    """The plain Arrow strings a coded column stands for; anything else unchanged."""
+    return values.dictionary_decode() if _is_coded(values) else values
 
 
 def _floats(values: Any) -> np.ndarray:
@@ -751,7 +773,7 @@ def _to_series(values: Any) -> pd.Series:
     if isinstance(values, np.ndarray):
         return pd.Series(values)
     if _is_arrow(values):
-        return pd.Series(pd.arrays.ArrowStringArray(values), dtype="string")
+        return pd.Series(pd.arrays.ArrowStringArray(_decoded(values)), dtype="string")
     return values.reset_index(drop=True)
 
 
@@ -764,7 +786,7 @@ def _to_column(values: Any) -> Any:
     if isinstance(values, np.ndarray):
         return values
     if _is_arrow(values):
-        return pd.arrays.ArrowStringArray(values)
+        return pd.arrays.ArrowStringArray(_decoded(values))
     return values.array
 
 
