@@ -826,14 +826,16 @@ class Deduper:
 
         found = np.full(len(unique), -1, dtype=np.int64)
         for hashes, seconds, tags in self._runs:
-            pos = np.minimum(np.searchsorted(hashes, unique), len(hashes) - 1)
-            equal = hashes[pos] == unique
-            hit = equal & (seconds[pos] == second) & (found < 0)
-            found[hit] = tags[pos[hit]]
+            pos = np.searchsorted(hashes, unique)
+            np.minimum(pos, len(hashes) - 1, out=pos)
+            # the second hash and the tag are read for the few rows whose h1 is there only
+            equal = np.flatnonzero(hashes[pos] == unique)
+            equal = equal[found[equal] < 0]
+            at = pos[equal]
+            hit = seconds[at] == second[equal]
+            found[equal[hit]] = tags[at[hit]]
             # an h1 shared by distinct rows (a collision): check every entry with that h1
-            after = np.minimum(pos + 1, len(hashes) - 1)
-            shared = equal & ~hit & (found < 0) & (hashes[after] == unique) & (after > pos)
-            for i in np.flatnonzero(shared).tolist():
+            for i in equal[~hit].tolist():
                 start = int(pos[i])
                 stop = int(np.searchsorted(hashes, unique[i], side="right"))
                 match = np.flatnonzero(seconds[start:stop] == second[i])
@@ -870,7 +872,7 @@ class Deduper:
             source_index << self.SOURCE_SHIFT
         )
         while True:
-            order = np.argsort(h1)  # groups of equal hashes; file order is restored below
+            order = _hash_order(h1)  # groups of equal hashes; file order is restored below
             ordered, second = h1[order], h2[order]
             if ((ordered[1:] == ordered[:-1]) & (second[1:] != second[:-1])).any():
                 order = np.lexsort((h2, h1))  # h1 shared by distinct rows: sort by both
@@ -908,6 +910,25 @@ class Deduper:
                 for row, src in zip(rows, srcs, strict=True)
             ]
         return reasons
+
+
+def _hash_order(hashes: np.ndarray) -> np.ndarray:
+    """np.argsort(hashes, kind="stable") by a plain sort, ~3x cheaper than an argsort: each hash
+    with its low bits replaced by its row number is sorted, and the row numbers read back.
+    Rows whose hashes share all the other bits (a few in 10^5 batches) come out in row order
+    rather than hash order; that is seen and the argsort done instead."""
+    import numpy as np
+
+    n = len(hashes)
+    bits = max(n - 1, 1).bit_length()
+    low = np.uint64((1 << bits) - 1)
+    keys = (hashes & ~low) | np.arange(n, dtype=np.uint64)
+    keys.sort()
+    order = (keys & low).astype(np.intp)
+    ordered = hashes[order]
+    if n > 1 and (ordered[1:] < ordered[:-1]).any():
+        return np.argsort(hashes, kind="stable")
+    return order
 
 
 def _separate(
