@@ -237,9 +237,12 @@ class Cleaner:
         deduper: Deduper | None = None,
         source_index: int | None = None,
         keep_raw: bool = False,
+        coded: bool = False,
     ) -> None:
         self.plan = plan
         self.keep_raw = keep_raw
+        # clean rows as data.coded.CodedChunk (text not decoded) for a parquet writer
+        self.coded = coded
         self.raw_kept: list[pd.DataFrame] = []  # kept rows as read, when keep_raw
         self.source_name = source_name
         self.delimiter = delimiter
@@ -257,7 +260,8 @@ class Cleaner:
         first_row: int,
         duplicates: np.ndarray | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Clean one batch of raw strings; returns (clean rows, rejects).
+        """Clean one batch of raw strings; returns (clean rows, rejects), the clean rows as a
+        data.coded.CodedChunk when the cleaner was made with coded=True.
 
         The batch stays in Arrow: string columns are trimmed, cast and checked by
         pyarrow.compute (the pandas parsers only see columns the fast casts cannot read), and
@@ -328,10 +332,15 @@ class Cleaner:
         for reason in texts:  # a plain list: iterating the frame's column costs 3 µs a row
             counts[_reason_key(reason)] += 1
         everything = bool(kept.all())
-        clean = pd.DataFrame(
-            {name: _to_column(values if everything else _take(values, kept))
-             for name, values in out.items()}
-        )  # fmt: skip
+        columns = {
+            name: values if everything else _take(values, kept) for name, values in out.items()
+        }
+        if self.coded:
+            from mktai.data.coded import CodedChunk
+
+            clean = CodedChunk(columns, _frame)
+        else:
+            clean = _frame(columns)
         if self.keep_raw:
             as_read = plain_batch(raw if everything else raw.filter(pa.array(kept))).to_pandas()
             self.raw_kept.append(as_read.set_axis(plan.original, axis=1))
@@ -775,6 +784,13 @@ def _to_series(values: Any) -> pd.Series:
     if _is_arrow(values):
         return pd.Series(pd.arrays.ArrowStringArray(_decoded(values)), dtype="string")
     return values.reset_index(drop=True)
+
+
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """The clean frame of a batch from its columns (what Cleaner.clean returns)."""
+    import pandas as pd
+
+    return pd.DataFrame({name: _to_column(values) for name, values in columns.items()})
 
 
 def _to_column(values: Any) -> Any:
