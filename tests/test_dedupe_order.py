@@ -26,3 +26,19 @@ def test_hash_order_is_the_stable_argsort(case):
         hashes = np.array([5, 3, 5, 1], dtype=np.uint64)
     expected = np.argsort(hashes, kind="stable")
     assert np.array_equal(_hash_order(hashes), expected)
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000, 200_000])
+def test_run_filter_never_rules_out_a_hash_of_the_run(size):
+    """The bitmap before a run's binary search: every hash of the run passes (a miss there
+    would keep a duplicate), and most other hashes do not (else it saves nothing)."""
+    from mktai.data.clean import _maybe_in, _run_filter
+
+    rng = np.random.default_rng(size)
+    run = np.sort(rng.integers(0, 2**64 - 1, size, dtype=np.uint64, endpoint=True))
+    run[: size // 3] = run[0]  # repeated hashes (distinct rows sharing h1) land in one bit
+    run.sort()
+    bits, shift = _run_filter(run)
+    assert _maybe_in(bits, shift, run).all()
+    others = rng.integers(0, 2**64 - 1, 50_000, dtype=np.uint64, endpoint=True)
+    assert _maybe_in(bits, shift, others).mean() < 0.2
