@@ -71,7 +71,6 @@ def ingest(
         if path is not None:
             ensure_parent(path)
     from mktai import __version__
-    from mktai.data.warm import warm_imports
 
     # a parquet says it was cleaned here, so commands reading it do not de-duplicate it again
     writer = CodedParquetWriter(
@@ -81,7 +80,6 @@ def ingest(
     reject_writer = TableWriter(rejects_path)
     background = _Background(writer.write)
     pending = _Pending(reject_writer)
-    warm = warm_imports()  # pandas imported beside the first blocks' parsing (joined below)
     try:
         for clean, rejected in stream.chunks():
             if len(clean):
@@ -115,8 +113,6 @@ def ingest(
         raise
     finally:
         stream.close()
-        if warm is not None:  # never left importing while the interpreter exits (an error)
-            warm.join()
     summary = dict(stream.report)
     summary["output"] = None if held_back else (str(output) if output else "<stdout>")
     summary["rejects_file"] = str(rejects_path) if rejects_path else None

@@ -106,8 +106,8 @@ class Stream:
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
-        # pandas is imported where it is first needed (after the reader has started), so its
-        # import can overlap the parsing of the first blocks (see data/warm.py)
+        import pandas as pd
+
         multi = len(self.sources) > 1
         deduper = Deduper()
         for source in self.sources:
@@ -149,8 +149,6 @@ class Stream:
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
                 cleaner = self._cleaner(source, deduper, source_index, dedupe)
             if bad:
-                import pandas as pd
-
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
                 held = [renumber(frame) for frame in held]
                 yield _empty_like(self.plan), pd.concat([*held, malformed], ignore_index=True)
