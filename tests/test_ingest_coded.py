@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from mktai.data import read
 from mktai.data.clean import Cleaner, Deduper, make_plan
@@ -79,13 +80,19 @@ def test_coded_parquet_reads_back_as_the_frames(tmp_path, monkeypatch):
     assert pq.ParquetFile(tmp_path / "coded.parquet").metadata.num_row_groups > 3
 
 
-def test_ingest_parquet_unchanged_by_coding(tmp_path, monkeypatch):
+@pytest.mark.parametrize("source", ["csv", "typed parquet"])
+def test_ingest_parquet_unchanged_by_coding(tmp_path, monkeypatch, source):
     """End to end: the command's parquet, rejects and report equal those of a run whose clean
-    rows go through pandas frames and TableWriter (the coded writer swapped out)."""
+    rows go through pandas frames and TableWriter (the coded writer swapped out). A parquet
+    input (typed columns, plain Arrow text, 200,000-row batches) takes the same writer."""
     import mktai.data.ingest as ingest_module
 
     monkeypatch.setattr(read, "BLOCK_SIZE", 64 * 1024)
-    path = _orders(tmp_path / "orders.csv", rows=3000)
+    path = _orders(tmp_path / "orders.csv", rows=3000 if source == "csv" else 201_000)
+    if source == "typed parquet":
+        typed = pd.read_csv(path, dtype={"InvoiceNo": str, "StockCode": str})
+        path = tmp_path / "orders.parquet"
+        typed.to_parquet(path)
     runs = {}
     for name in ("coded", "frames"):
         if name == "frames":
