@@ -67,7 +67,10 @@ def stages(path: str) -> dict[str, float]:
         duplicates.append(deduper.check(batch, index, first))
         first += batch.num_rows
     cpu["duplicates (row hash, runs)"] = clock() - start
-    cleaner = Cleaner(plan, path, source.delimiter, deduper=deduper, source_index=index)
+    # the command hands parquet its text dictionary-coded (data/coded.py; absent in older trees)
+    coded = _optional("mktai.data.coded", "CodedParquetWriter")
+    options = {"coded": True} if coded else {}
+    cleaner = Cleaner(plan, path, source.delimiter, deduper=deduper, source_index=index, **options)
     start = clock()
     clean, rejects, first = [], [], 0
     for batch, found in zip(batches, duplicates, strict=True):
@@ -77,7 +80,7 @@ def stages(path: str) -> dict[str, float]:
         first += batch.num_rows
     cpu["clean (type, check, frames)"] = clock() - start
     with tempfile.TemporaryDirectory() as tmp:
-        writer = TableWriter(Path(tmp) / "clean.parquet", metadata={"ingested": True})
+        writer = (coded or TableWriter)(Path(tmp) / "clean.parquet", metadata={"ingested": True})
         start = clock()
         for frame in clean:
             writer.write(frame)
@@ -96,6 +99,16 @@ def stages(path: str) -> dict[str, float]:
         cpu["rejects CSV write"] = clock() - start
     source.cleanup()
     return cpu
+
+
+def _optional(module: str, name: str):
+    """module.name, or None in a tree that does not have it."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
 
 
 def measure(package: Path, path: Path) -> dict[str, float]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mktai.data.clean import empty_rejects
+from mktai.data.coded import CodedParquetWriter
 from mktai.data.load import open_stream
 from mktai.data.write import TableWriter, ensure_parent, write_json
 
@@ -72,9 +73,10 @@ def ingest(
     from mktai import __version__
 
     # a parquet says it was cleaned here, so commands reading it do not de-duplicate it again
-    writer = TableWriter(
+    writer = CodedParquetWriter(
         output, metadata={"ingested": True, "deduplicated": dedupe, "mktai": __version__}
     )
+    stream.coded = getattr(writer, "takes_coded", False)  # text handed over dictionary-coded
     reject_writer = TableWriter(rejects_path)
     background = _Background(writer.write)
     pending = _Pending(reject_writer)

@@ -51,6 +51,9 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     dedupe: bool = True  # False keeps exact duplicates (and memory flat: no row hashes kept)
     keep_raw: bool = False  # keep each kept row as read (CleanTable.raw), for scoring output
+    # clean rows of a single source as data.coded.CodedChunk (text not decoded): the parquet
+    # writer of `mktai ingest` takes them as they are
+    coded: bool = False
     not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
     # header -> plan decided earlier (a server's stream of small requests): reused, not re-inferred
     plans: MutableMapping[tuple[str, ...], Plan] | None = None
@@ -96,6 +99,7 @@ class Stream:
             deduper=deduper,
             source_index=source_index,
             keep_raw=self.keep_raw,
+            coded=self.coded and len(self.sources) == 1,
         )
         self.cleaners.append(cleaner)
         return cleaner
@@ -498,10 +502,12 @@ def _refuse_small_serial_dates(cleaner: Cleaner, clean: pd.DataFrame, source: So
     """A date column read as Excel serials whose values all fall before 1910 is an error."""
     import pandas as pd
 
+    from mktai.data.coded import as_frame
+
     for column, info in cleaner.stats.date_info.items():
         if info.get("format") != "excel-serial" or column not in clean.columns:
             continue
-        dates = clean[column].dropna()
+        dates = as_frame(clean)[column].dropna()
         if not len(dates) or dates.max() >= pd.Timestamp(PLAUSIBLE_SERIAL_FROM):
             continue
         days = (dates - pd.Timestamp("1899-12-30")).dt.days
