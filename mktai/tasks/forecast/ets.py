@@ -5,7 +5,7 @@ form; here one recursion runs over an (N series x G parameter sets) array per ti
 cost is T numpy steps per form whatever N is. Parameters are chosen by a coarse grid and a
 vectorised pattern search on the likelihood; initial states start from the classical heuristic
 (decomposition of the first two seasons) and are then estimated with the parameters, as
-Hyndman et al. (2008) and statsmodels do: REFINE_ROUNDS alternations of a Gauss-Newton step on
+Hyndman et al. (2008) and statsmodels do: REFINE_PLAN alternations of a Gauss-Newton step on
 the states (exact least squares for additive forms) and a finer pattern search on the
 parameters (24 real series of benchmarks/forecast.py: ETS holdout MASE 1.335 -> 1.307, mean
 over 8 earlier origins 1.259 -> 1.214). Forms follow Hyndman et al. (2008):
@@ -40,9 +40,10 @@ _GRID = {
 }
 _STEPS = (0.15, 0.06, 0.025, 0.01)
 CYCLES = 2
-REFINE_ROUNDS = 2  # initial states <-> parameters alternations after the grid search
-REFINE_STEPS = _STEPS[1:]
-EARLY = False
+# After the grid and the pattern search (INITIAL_STEPS), each entry of REFINE_PLAN is one
+# Gauss-Newton step on the initial states followed by a pattern search with those steps.
+INITIAL_STEPS = _STEPS
+REFINE_PLAN: tuple[tuple[float, ...], ...] = (_STEPS[1:], _STEPS[1:])
 
 
 @dataclass
@@ -459,14 +460,12 @@ def fit(
             err = "M" if season == "M" else "A"
             if fixed_params is not None:
                 u = _params_to_unit(fixed_params[idx])
-                for _ in range(REFINE_ROUNDS):
+                for _ in REFINE_PLAN:
                     init = refine_initial(Yg, ng, m, trend, season, u, init)
             else:
-                u, _ = _search(Yg, ng, m, trend, season, err, init,
-                               steps=() if EARLY and REFINE_ROUNDS else _STEPS)  # fmt: skip
-                for r in range(REFINE_ROUNDS):
+                u, _ = _search(Yg, ng, m, trend, season, err, init, steps=INITIAL_STEPS)
+                for steps in REFINE_PLAN:
                     init = refine_initial(Yg, ng, m, trend, season, u, init)
-                    steps = _STEPS if EARLY and r == 0 else REFINE_STEPS
                     if steps:
                         u, _ = _search(Yg, ng, m, trend, season, err, init, u, steps)
             pars = _unit_to_params(u[:, None, :])
