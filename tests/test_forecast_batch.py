@@ -48,12 +48,15 @@ def test_batched_fits_equal_series_by_series_at_every_origin(monkeypatch):
     batch = engine.fit_origins(Y, n, 12, 12, models, 3, phase=np.zeros(len(n), int))
     monkeypatch.setenv("MKTAI_JOBS", "1")
     choice = engine.choose(batch, 0, 3, engine.AUTO_CANDIDATES)
-    assert "arima" in models and "ets" in models
+    engine.weighted(batch, 3, engine.members(False))  # auto: the backtest-weighted combination
+    assert "arima" in models and "ets" in models and "linear" in models
     for i in range(len(n)):
         one = engine.fit_origins(Y[i : i + 1, : n[i]], n[i : i + 1], 12, 12, models, 3,
                                  phase=np.zeros(1, int))  # fmt: skip
+        engine.weighted(one, 3, engine.members(False))
+        assert np.array_equal(batch.weights[0][i], one.weights[0][0])
         for j in range(4):
-            for name in models:
+            for name in (*models, engine.WEIGHTED):
                 got, alone = batch.fits[j][name].mean[i], one.fits[j][name].mean[0]
                 assert np.array_equal(got, alone, equal_nan=True), (i, j, name, got - alone)
         assert engine.choose(one, 0, 3, engine.AUTO_CANDIDATES)[0] == choice[i]

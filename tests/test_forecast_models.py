@@ -167,3 +167,21 @@ def test_auto_averages_the_two_best_by_backtest():
     mean, _ = engine.gather(org, 0, names[:1].repeat(N))
     expect = np.mean([org.fits[0][p].mean[0] for p in first], axis=0)
     assert np.allclose(mean[0], expect)
+
+
+def test_auto_weights_members_by_their_backtest_errors():
+    # strongly seasonal series: seasonal naive backtests far better than naive, so it must get
+    # most of the weight, and the combination is the weighted mean of the two forecasts
+    rng = np.random.default_rng(5)
+    N, T, h, m = 40, 96, 6, 12
+    t = np.arange(T)
+    Y = 100 + 30 * np.sin(2 * np.pi * t / m)[None, :] + rng.normal(0, 2, size=(N, T))
+    org = engine.fit_origins(Y, np.full(N, T), m, h, ("naive", "snaive", "naive2"), 3)
+    engine.weighted(org, 3, ("naive", "snaive"))
+    w = org.weights[0]
+    assert np.allclose(w.sum(axis=1), 1.0)
+    assert np.all(w[:, 1] > 0.8), w[:, 1].min()
+    expect = w[:, :1] * org.fits[0]["naive"].mean + w[:, 1:] * org.fits[0]["snaive"].mean
+    assert np.allclose(org.fits[0][engine.WEIGHTED].mean, expect)
+    # the last origin has no earlier backtest: equal weights
+    assert np.allclose(org.weights[3], 0.5)

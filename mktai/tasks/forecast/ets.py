@@ -3,9 +3,13 @@
 Why not a per-series optimiser: a Python loop of statsmodels fits costs ~0.1-1 s per series and
 form; here one recursion runs over an (N series x G parameter sets) array per time step, so the
 cost is T numpy steps per form whatever N is. Parameters are chosen by a coarse grid and a
-vectorised pattern search on the likelihood; initial states are the classical heuristic
-(decomposition of the first two seasons), not optimised. Forms follow Hyndman et al. (2008):
-error A/M, trend N/A/Ad, season N/A/M, without the unstable additive-error/multiplicative-season
+vectorised pattern search on the likelihood; initial states start from the classical heuristic
+(decomposition of the first two seasons) and are then estimated with the parameters, as
+Hyndman et al. (2008) and statsmodels do: REFINE_PLAN alternations of a Gauss-Newton step on
+the states (exact least squares for additive forms) and a finer pattern search on the
+parameters (24 real series of benchmarks/forecast.py: ETS holdout MASE 1.335 -> 1.307, mean
+over 8 earlier origins 1.259 -> 1.214). Forms follow Hyndman et al. (2008):
+error A/M, trend N/Ad (see TRENDS), season N/A/M, without the unstable additive-error/multiplicative-season
 combinations; the form of each series is the one with the smallest AICc.
 
 The point recursions of additive and multiplicative errors coincide for given parameters (only
@@ -21,7 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TRENDS = ("N", "A", "Ad")
+# Searched trends: none and damped. The undamped additive trend is kept for stored models only:
+# without it, 24 real series of benchmarks/forecast.py give ETS holdout MASE 1.297 against 1.307
+# (8 earlier origins 1.209 against 1.214), auto 1.257 against 1.260, at 2/3 of the cost.
+TRENDS = ("N", "Ad")
+ALL_TRENDS = ("N", "A", "Ad")
 SEASONS = ("N", "A", "M")
 PHI_LOW, PHI_HIGH = 0.8, 0.98
 _GRID = {
@@ -32,6 +40,10 @@ _GRID = {
 }
 _STEPS = (0.15, 0.06, 0.025, 0.01)
 CYCLES = 2
+# After the grid and the pattern search (INITIAL_STEPS), each entry of REFINE_PLAN is one
+# Gauss-Newton step on the initial states followed by a pattern search with those steps.
+INITIAL_STEPS = _STEPS
+REFINE_PLAN: tuple[tuple[float, ...], ...] = (_STEPS[1:], _STEPS[1:])
 
 
 @dataclass
@@ -121,18 +133,30 @@ def run(
     init: tuple[np.ndarray, np.ndarray, np.ndarray],
     keep_states: bool = False,
     relative: bool = True,
+    jacobian: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The recursion for (N, G) parameter sets; returns sse, relative sse, sum log|mu|.
 
     relative=False skips the multiplicative-error terms (ssr, slog), which cost a log per step.
+    init: level/slope (N,) or (N, G), seasons (N, m) or (N, G, m).
+    jacobian: (N, G-1) steps; column g >= 1 then runs the initial states of column 0 moved by
+    that step along one state, and the normal equations JJ (N, G-1, G-1), Jr (N, G-1) of the
+    finite-difference Jacobian of the errors (relative errors for a multiplicative season) are
+    returned too.
     """
     alpha, beta, gamma, phi = pars
     N, G = alpha.shape
     l0, b0, s0 = init
-    level = np.repeat(l0[:, None], G, axis=1)
-    slope = np.repeat(b0[:, None], G, axis=1)
+    level = np.repeat(l0[:, None], G, axis=1) if l0.ndim == 1 else l0.copy()
+    slope = np.repeat(b0[:, None], G, axis=1) if b0.ndim == 1 else b0.copy()
     # seasons first: the state of season position j is one contiguous (N, G) block
-    seas = np.repeat(s0.T[:, :, None], G, axis=2) if season != "N" else None
+    seas = None
+    if season != "N":
+        seas = np.repeat(s0.T[:, :, None], G, axis=2) if s0.ndim == 2 else s0.transpose(2, 0, 1)
+        seas = np.ascontiguousarray(seas)
+    if jacobian is not None:
+        D = np.zeros((int(n.max()) if len(n) else 0, N, G - 1))
+        R = np.zeros(D.shape[:2])
     damp = phi if trend == "Ad" else (np.ones_like(alpha) if trend == "A" else None)
     sse = np.zeros((N, G))
     ssr = np.zeros((N, G))
@@ -172,16 +196,41 @@ def run(
                 if seas is not None:
                     seas[j] = np.where(act, new_seas, sj)
             sse += e * e
+            if jacobian is not None:
+                r = e / mu if season == "M" else e
+                if act is not None:
+                    r = np.where(act, r, 0.0)
+                D[t] = (r[:, 1:] - r[:, :1]) / jacobian
+                R[t] = r[:, 0]
             if relative:
                 rel = e / mu if act is None else np.where(act, e / mu, 0.0)
                 ssr += rel * rel
                 logmu = np.log(np.abs(mu))
                 slog += logmu if act is None else np.where(act, logmu, 0.0)
     out = {"sse": sse, "ssr": ssr, "slog": slog}
+    if jacobian is not None:
+        out.update(_normal_equations(D, R, n))
     if keep_states:
         out.update(level=level, slope=slope,
                    seas=None if seas is None else seas.transpose(1, 2, 0))  # fmt: skip
     return out
+
+
+def _normal_equations(D: np.ndarray, R: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
+    """JJ = sum_t d_t d_t' and Jr = sum_t d_t r_t per series, over its own n steps only.
+
+    Rows of one length go through one batched matmul on exactly their steps, so a series'
+    sums do not depend on the padding of the batch it is in (parity with series-by-series).
+    """
+    N, k = D.shape[1], D.shape[2]
+    JJ, Jr = np.zeros((N, k, k)), np.zeros((N, k))
+    for length in np.unique(n):
+        rows = np.flatnonzero(n == length)
+        Dg = np.ascontiguousarray(D[:length, rows].transpose(1, 2, 0))  # (rows, k, length)
+        Rg = np.ascontiguousarray(R[:length, rows].T)[..., None]  # (rows, length, 1)
+        JJ[rows] = Dg @ np.ascontiguousarray(Dg.transpose(0, 2, 1))
+        Jr[rows] = (Dg @ Rg)[..., 0]
+    return {"JJ": JJ, "Jr": Jr}
 
 
 def _objective(res: dict[str, np.ndarray], n: np.ndarray, error: str) -> np.ndarray:
@@ -205,21 +254,27 @@ def _free(trend: str, season: str) -> list[int]:
     return free
 
 
-def _search(Y, n, m, trend, season, error, init) -> tuple[np.ndarray, np.ndarray]:
-    """Best unit-box parameters (N, 4) and objective (N,) by grid then pattern search."""
+def _search(Y, n, m, trend, season, error, init, start=None, steps=_STEPS):
+    """Best unit-box parameters (N, 4) and objective (N,) by grid then pattern search.
+
+    start: (N, 4) unit parameters to refine instead of the grid (after new initial states).
+    """
     free = _free(trend, season)
-    names = ("alpha", "beta", "gamma", "phi")
-    axes = [np.array(_GRID[names[k]]) if k in free else np.array([0.5]) for k in range(4)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 4)
     N = Y.shape[0]
-    units = np.broadcast_to(grid[None], (N, *grid.shape))
     rel = error == "M"
+    if start is None:
+        names = ("alpha", "beta", "gamma", "phi")
+        axes = [np.array(_GRID[names[k]]) if k in free else np.array([0.5]) for k in range(4)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 4)
+        units = np.broadcast_to(grid[None], (N, *grid.shape))
+    else:
+        units = start[:, None, :]
     res = run(Y, n, m, trend, season, _unit_to_params(units), init, relative=rel)
     obj = _objective(res, n, error)
     best = obj.argmin(axis=1)
     u = units[np.arange(N), best].copy()
     val = obj[np.arange(N), best]
-    for step in _STEPS:
+    for step in steps:
         cands = [u]
         for k in free:
             for sign in (-1.0, 1.0):
@@ -236,16 +291,85 @@ def _search(Y, n, m, trend, season, error, init) -> tuple[np.ndarray, np.ndarray
     return u, val
 
 
+def _to_vector(init, trend: str, season: str) -> np.ndarray:
+    """Initial states as one (N, k) vector: level, slope (trended forms), m seasons."""
+    l0, b0, s0 = init
+    cols = [l0[:, None]]
+    if trend != "N":
+        cols.append(b0[:, None])
+    if season != "N":
+        cols.append(s0)
+    return np.concatenate(cols, axis=1)
+
+
+def _from_vector(x: np.ndarray, trend: str, season: str, s_like: np.ndarray):
+    """(N, ..., k) vector -> level, slope, seasons; seasons renormalised (sum 0 / mean 1) with
+    the level absorbing the difference, which leaves every fitted value unchanged."""
+    l0 = x[..., 0].copy()
+    b0 = x[..., 1].copy() if trend != "N" else np.zeros_like(l0)
+    if season == "N":
+        return l0, b0, s_like  # not used by non-seasonal forms
+    s0 = x[..., 2 if trend != "N" else 1 :].copy()
+    c = s0.mean(axis=-1)
+    if season == "M":
+        s0 = np.maximum(s0, 1e-3)
+        c = s0.mean(axis=-1)
+        s0 /= c[..., None]
+        l0 *= c
+        b0 *= c
+    else:
+        s0 -= c[..., None]
+        l0 += c
+    return l0, b0, s0
+
+
+def refine_initial(Y, n, m, trend, season, u, init):
+    """One Gauss-Newton step on the initial states for the parameters u (N, 4), kept per
+    series only where it lowers the objective (full or half step).
+
+    Why: the heuristic start (the first two seasons) is noisy; estimating the states with the
+    smoothing parameters, as Hyndman et al. (2008) and statsmodels do, fits the whole history.
+    Additive forms are affine in the states, so the step is their least-squares optimum.
+    """
+    error = "M" if season == "M" else "A"
+    x0 = _to_vector(init, trend, season)
+    N, k = x0.shape
+    size = np.maximum(np.abs(x0[:, :1]), 1e-6)
+    eps = 1e-4 * np.repeat(size, k, axis=1)
+    if season == "M":
+        eps[:, k - m :] = 1e-4
+    cols = np.repeat(x0[:, None, :], k + 1, axis=1)
+    cols[:, 1:, :] += eps[:, :, None] * np.eye(k)[None]
+    pars = _unit_to_params(np.repeat(u[:, None, :], k + 1, axis=1))
+    start = _from_vector(cols, trend, season, init[2])
+    res = run(Y, n, m, trend, season, pars, start, relative=False, jacobian=eps)
+    JJ, Jr = res["JJ"], res["Jr"]
+    ridge = 1e-9 * np.trace(JJ, axis1=1, axis2=2)[:, None, None] / k + 1e-300
+    with np.errstate(all="ignore"):
+        d = np.linalg.solve(JJ + ridge * np.eye(k)[None], -Jr[..., None])[..., 0]
+    d = np.where(np.isfinite(d), d, 0.0)
+    trial = np.stack([x0, x0 + d, x0 + 0.5 * d], axis=1)  # (N, 3, k)
+    states = _from_vector(trial, trend, season, init[2])
+    p3 = _unit_to_params(np.repeat(u[:, None, :], 3, axis=1))
+    obj = _objective(run(Y, n, m, trend, season, p3, states, relative=error == "M"), n, error)
+    pick = obj.argmin(axis=1)
+    rows = np.arange(N)
+    l0, b0 = states[0][rows, pick], states[1][rows, pick]
+    s0 = states[2][rows, pick] if season != "N" else init[2]
+    return l0, b0, s0
+
+
 def _n_params(trend: str, season: str, m: int) -> int:
     k = len(_free(trend, season)) + 1 + (trend != "N") + ((m - 1) if season != "N" else 0)
     return k + 1  # the innovation variance
 
 
-def forms(m: int, positive: bool, seasonal: bool) -> list[tuple[str, str, str]]:
+def forms(m: int, positive: bool, seasonal: bool,
+          trends: tuple[str, ...] = TRENDS) -> list[tuple[str, str, str]]:  # fmt: skip
     """The admissible (error, trend, season) forms."""
     out = []
     for error in ("A", "M") if positive else ("A",):
-        for trend in TRENDS:
+        for trend in trends:
             for season in SEASONS if (seasonal and m > 1) else ("N",):
                 if season == "M" and (error == "A" or not positive):
                     continue
@@ -322,7 +446,8 @@ def fit(
     for (pos, sea), idx in groups.items():
         Yg, ng = Y[idx], n[idx]
         pairs: dict[tuple[str, str], list[str]] = {}
-        for error, trend, season in forms(m, pos, sea):
+        trends = ALL_TRENDS if fixed_form is not None else TRENDS
+        for error, trend, season in forms(m, pos, sea, trends):
             pairs.setdefault((trend, season), []).append(error)
         for (trend, season), errors in pairs.items():
             if fixed_form is not None:
@@ -332,10 +457,17 @@ def fit(
             init = initial_states(Yg, ng, m, trend, season)
             k = _n_params(trend, season, m)
             ok = ng - k - 1 > 0
+            err = "M" if season == "M" else "A"
             if fixed_params is not None:
                 u = _params_to_unit(fixed_params[idx])
+                for _ in REFINE_PLAN:
+                    init = refine_initial(Yg, ng, m, trend, season, u, init)
             else:
-                u, _ = _search(Yg, ng, m, trend, season, "M" if season == "M" else "A", init)
+                u, _ = _search(Yg, ng, m, trend, season, err, init, steps=INITIAL_STEPS)
+                for steps in REFINE_PLAN:
+                    init = refine_initial(Yg, ng, m, trend, season, u, init)
+                    if steps:
+                        u, _ = _search(Yg, ng, m, trend, season, err, init, u, steps)
             pars = _unit_to_params(u[:, None, :])
             res = run(Yg, ng, m, trend, season, pars, init, keep_states=True)
             flat = {key: (v[:, 0] if v is not None else None) for key, v in res.items()}

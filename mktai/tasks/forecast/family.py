@@ -95,6 +95,7 @@ class Outcome:
     ets_form: np.ndarray | None = None
     ets_params: np.ndarray | None = None
     score: np.ndarray | None = None  # (N,) backtest MASE of the chosen model (plots: worst first)
+    weights: np.ndarray | None = None  # (N, members) of auto's weighted combination (wcomb)
 
 
 def _few(names: list[str], limit: int = 5) -> str:
@@ -137,6 +138,7 @@ def run(
     fixed_choice: np.ndarray | None = None,
     fixed_ets: dict[str, np.ndarray] | None = None,
     stored_quantiles: dict[str, dict[int, np.ndarray]] | None = None,
+    fixed_weights: np.ndarray | None = None,
 ) -> Outcome:
     """Fit, choose per series, forecast with intervals; optionally the backtest table."""
     h, levels, K = config.horizon, config.levels, config.origins
@@ -153,6 +155,9 @@ def run(
         wanted = {part for name in fixed_choice.tolist() for part in name.split("+")}
         if "comb" in wanted:
             wanted = (wanted - {"comb"}) | (set(engine.COMBINED) & set(engine.available()))
+        if engine.WEIGHTED in wanted:
+            wanted = (wanted - {engine.WEIGHTED}) | (set(engine.members(with_x))
+                                                     & set(engine.available()))  # fmt: skip
         models = tuple(dict.fromkeys([*sorted(wanted), "naive2", "naive"]))
     else:
         models = engine.models_for("auto", with_x)
@@ -165,10 +170,12 @@ def run(
                              nonneg=nonneg, seed=seed, fixed=fixed, phase=panel.phase(),
                              progress=progress)  # fmt: skip
     N = len(panel.n)
+    if algorithm == "auto" or fixed_choice is not None:
+        engine.weighted(org, K, engine.members(with_x), fixed=fixed_weights)
     if fixed_choice is not None:
         choice = fixed_choice.astype("<U40")
     elif algorithm == "auto":
-        choice = engine.choose(org, 0, K, engine.candidates(with_x))
+        choice = np.full(N, engine.WEIGHTED, dtype="<U40")
     else:
         choice = np.full(N, algorithm, dtype="<U40")
     if constant.any():
@@ -199,12 +206,15 @@ def run(
         names = [panel.names()[i] for i in np.flatnonzero(constant)]
         warnings.append(f"{len(names)} constant series forecast by naive: {_few(names)}")
     ets_fit = org.fits[0].get("ets")
+    weights = org.weights[0] if org.weights else None
+    members = [m for m in engine.members(with_x) if m in org.fits[0]]
     out = Outcome(
-        frame=_frame(panel, choice, mean, bands, levels, getattr(ets_fit, "form", None)),
+        frame=_frame(panel, choice, mean, bands, levels, getattr(ets_fit, "form", None),
+                     (members, weights)),
         choice=choice, mean=mean, bands=bands, naive2=org.fits[0]["naive2"].mean, panel=panel,
         warnings=panel.warnings + warnings, quantiles=quantiles,
         ets_form=getattr(ets_fit, "form", None),
-        ets_params=ets_fit.params if ets_fit is not None else None,
+        ets_params=ets_fit.params if ets_fit is not None else None, weights=weights,
     )  # fmt: skip
     out.counts = {
         "series": N,
@@ -280,13 +290,20 @@ def _stored_bands(quantiles, choice, mean, sigma, scale, levels):
     return bands
 
 
-def _label(name: str, form: str) -> str:
-    """'ets' -> 'ets(A,Ad,A)'; 'ets+naive' -> 'mean(ets(A,N,A),naive)'."""
+def _label(name: str, form: str, members: list[str] | None = None,
+           weights: np.ndarray | None = None) -> str:  # fmt: skip
+    """'ets' -> 'ets(A,Ad,A)'; 'ets+naive' -> 'mean(ets(A,N,A),naive)';
+    'wcomb' -> 'wmean(ets(A,N,A) 0.41,arima 0.33,linear 0.26)' (the series' weights)."""
+    if name == engine.WEIGHTED and members and weights is not None:
+        parts = [f"{f'ets({form})' if p == 'ets' and form else p} {w:.2f}"
+                 for p, w in zip(members, weights, strict=False) if w > 0]  # fmt: skip
+        return f"wmean({','.join(parts)})"
     parts = [f"ets({form})" if p == "ets" and form else p for p in name.split("+")]
     return parts[0] if len(parts) == 1 else f"mean({','.join(parts)})"
 
 
-def _frame(panel: Panel, choice, mean, bands, levels, ets_form) -> pd.DataFrame:
+def _frame(panel: Panel, choice, mean, bands, levels, ets_form,
+           weighted: tuple[list[str], np.ndarray | None] = ([], None)) -> pd.DataFrame:  # fmt: skip
     import pandas as pd
 
     N, h = mean.shape
@@ -302,7 +319,9 @@ def _frame(panel: Panel, choice, mean, bands, levels, ets_form) -> pd.DataFrame:
         cols[f"lo_{lv}"] = bands[lv][0].reshape(-1)
         cols[f"hi_{lv}"] = bands[lv][1].reshape(-1)
     forms = ets_form if ets_form is not None else np.full(N, "")
-    labels = [_label(str(c), str(f)) for c, f in zip(choice, forms, strict=True)]
+    members, weights = weighted
+    labels = [_label(str(c), str(f), members, None if weights is None else weights[i])
+              for i, (c, f) in enumerate(zip(choice, forms, strict=True))]  # fmt: skip
     cols["model"] = np.repeat(np.array(labels, dtype=object), h)
     frame = pd.DataFrame(cols)
     numbers = [c for c in frame.columns if c == "forecast" or c[:3] in ("lo_", "hi_")]
@@ -404,6 +423,8 @@ class ForecastModel:
         if o.ets_form is not None and o.ets_params is not None:
             arrays["ets_form"] = o.ets_form.astype("U12")
             arrays["ets_params"] = o.ets_params
+        if o.weights is not None:
+            arrays["wcomb_weights"] = o.weights
         for name, q in o.quantiles.items():
             for lv, values in q.items():
                 arrays[f"q__{name}__{lv}"] = values
@@ -505,9 +526,10 @@ class ForecastModel:
             if "ets_form" in arrays:
                 fixed = {"form": arrays["ets_form"][idx[seen]],
                          "params": arrays["ets_params"][idx[seen]]}  # fmt: skip
+            weights = arrays["wcomb_weights"][idx[seen]] if "wcomb_weights" in arrays else None
             parts.append((np.flatnonzero(seen), run(sub, cfg, backtest=backtest, seed=self.seed,
                           progress=progress, fixed_choice=choice, fixed_ets=fixed,
-                          stored_quantiles=q)))  # fmt: skip
+                          stored_quantiles=q, fixed_weights=weights)))  # fmt: skip
         if (~seen).any():
             sub = _subset(panel, np.flatnonzero(~seen))
             res = run(sub, cfg, backtest=backtest, seed=self.seed, progress=progress)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mktai.tasks.forecast.simple import Fit
+from mktai.tasks.forecast.simple import Fit, tsum
 
 RIDGE = 1e-6
 
@@ -29,12 +29,22 @@ def fourier(T: int, m: int, terms: int | None = None) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
-def design(T: int, m: int, seasonal: bool) -> np.ndarray:
-    t = np.arange(T, dtype=float)[:, None] / max(T, 1)
-    parts = [np.ones((T, 1)), t]
+def design(T: int, m: int, seasonal: bool, n: np.ndarray) -> np.ndarray:
+    """(N, T, p): intercept, trend in each series' own time (0 at its last period, 1 per n
+    periods, so nothing depends on the batch's padding), Fourier terms."""
+    t = (np.arange(T, dtype=float)[None, :] - (n[:, None] - 1)) / np.maximum(n, 1)[:, None]
+    parts = [np.ones((len(n), T, 1)), t[..., None]]
     if seasonal:
-        parts.append(fourier(T, m))
-    return np.concatenate(parts, axis=1)
+        F = fourier(T, m)
+        parts.append(np.broadcast_to(F[None], (len(n), *F.shape)))
+    return np.concatenate(parts, axis=2)
+
+
+def _by_length(n: np.ndarray):
+    """Rows grouped by length: products summed over exactly a series' own periods give the
+    same numbers in any batch (a sum over the padded width may round differently)."""
+    for length in np.unique(n):
+        yield int(length), np.flatnonzero(n == length)
 
 
 def half_life(m: int, h: int) -> float:
@@ -51,15 +61,15 @@ def fit(Y, n, m, h, X=None, **_) -> Fit:
     N, T = Y.shape
     width = T + h
     seasonal = m > 1
-    base = design(width, m, seasonal)
-    Z = np.broadcast_to(base[None], (N, width, base.shape[1]))
+    Z = design(width, m, seasonal, n)
     if X is not None and X.shape[2]:
         Xw = np.zeros((N, width, X.shape[2]))
         Xw[:, : min(width, X.shape[1])] = np.nan_to_num(X[:, :width])
         mask = np.arange(width)[None, :] < n[:, None]
         cnt = np.maximum(mask.sum(axis=1), 1)[:, None]
-        mean = np.where(mask[..., None], Xw, 0).sum(axis=1) / cnt
-        sd = np.sqrt(np.where(mask[..., None], (Xw - mean[:, None]) ** 2, 0).sum(axis=1) / cnt)
+        mean = np.stack([tsum(np.where(mask, Xw[..., c], 0)) for c in range(Xw.shape[2])], 1) / cnt
+        dev = np.where(mask[..., None], (Xw - mean[:, None]) ** 2, 0)
+        sd = np.sqrt(np.stack([tsum(dev[..., c]) for c in range(Xw.shape[2])], 1) / cnt)
         Xs = (Xw - mean[:, None]) / np.where(sd > 0, sd, 1)[:, None]
         Z = np.concatenate([Z, Xs], axis=2)
     p = Z.shape[2]
@@ -69,13 +79,17 @@ def fit(Y, n, m, h, X=None, **_) -> Fit:
     Yw = np.zeros((N, width))
     Yw[:, :T] = np.nan_to_num(Y)
     Zm = Z * weight[..., None]
-    A = np.einsum("ntp,ntq->npq", Zm, Z) + RIDGE * np.eye(p)[None] * np.maximum(n, 1)[:, None, None]
-    b = np.einsum("ntp,nt->np", Zm, Yw)
+    A = RIDGE * np.eye(p)[None] * np.maximum(n, 1)[:, None, None]
+    b = np.zeros((N, p))
+    for length, rows in _by_length(n):
+        Zr = np.ascontiguousarray(Zm[rows, :length].transpose(0, 2, 1))  # (rows, p, length)
+        A[rows] += Zr @ np.ascontiguousarray(Z[rows, :length])
+        b[rows] = (Zr @ np.ascontiguousarray(Yw[rows, :length])[..., None])[..., 0]
     coef = np.linalg.solve(A, b[..., None])[..., 0]
-    fitted = np.einsum("ntp,np->nt", Z, coef)
+    fitted = (Z * coef[:, None, :]).sum(axis=2)
     resid = (Yw - fitted) * mask
     dof = np.maximum(n - p, 1)
-    sd = np.sqrt((resid**2).sum(axis=1) / dof)
+    sd = np.sqrt(tsum(resid**2) / dof)
     idx = n[:, None] + np.arange(h)[None, :]
     mean = np.take_along_axis(fitted, idx, axis=1)
     too_short = n < p + 2
