@@ -416,3 +416,54 @@ def test_prune_keeps_three_by_default_and_only_touches_the_model_named(store: St
     assert store.prune("z") == ["z@v1", "z@v2"]
     assert store.versions("z") == [3, 4, 5] and store.versions("m") == [1, 2, 3]
     assert store.prune(keep=1) == ["m@v2", "z@v3", "z@v4"]
+
+
+def test_load_names_the_first_damaged_file_and_counts_the_rest(store: Store) -> None:
+    (store.root / "m" / "v2" / "a.bin").unlink()
+    with pytest.raises(IntegrityError) as caught:
+        store.load("m@v2")
+    fix = "restore it from an export or retrain, and remove it with `mktai models rm m@v2 --force`"
+    assert str(caught.value) == (
+        f"model m@v2 is damaged: file 'a.bin' is missing; see `mktai models verify m@v2`, then {fix}"
+    )
+    (store.root / "m" / "v2" / "sub" / "b.json").write_text("[2]")
+    (store.root / "m" / "v2" / "extra").write_text("x")
+    with pytest.raises(IntegrityError) as caught:
+        store.load("m@v2")
+    assert str(caught.value) == (
+        "model m@v2 is damaged: file 'a.bin' is missing (and 2 more problem(s)); see "
+        f"`mktai models verify m@v2`, then {fix}"
+    )
+
+
+def test_load_refuses_an_edited_or_unsigned_manifest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = store.root / "z" / "v1" / "manifest.json"
+    path.write_text(path.read_text().replace('"segment"', '"segment" '))
+    with pytest.raises(IntegrityError) as caught:
+        store.load("z")
+    assert str(caught.value) == (
+        "model z@v1 is refused: its manifest.json was edited after it was published (its sha256 "
+        "is not the one recorded in index.json); restore it from an export or retrain, and "
+        "remove it with `mktai models rm z@v1 --force`"
+    )
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY)
+    with pytest.raises(IntegrityError) as caught:
+        store.load("m@v2")
+    assert str(caught.value) == (
+        "model m@v2 is refused: it is not signed with the store key (MKTAI_STORE_KEY); check it "
+        "and sign it with `mktai models sign m@v2`; see `mktai models verify m@v2`"
+    )
+    store.sign("m@v2")
+    assert store.load("m@v2").ref == "m@v2"
+    monkeypatch.setenv("MKTAI_STORE_KEY", "o" * 32)  # another key: the signature is checked
+    with pytest.raises(IntegrityError, match=r"^model m@v2 is refused: it was signed with another"):
+        store.load("m@v2")
+
+
+def test_list_keeps_the_versions_after_a_damaged_one(store: Store) -> None:
+    (store.root / "m" / "v1" / "manifest.json").write_text("{bad")
+    [first, second] = store.list("m")[0]["versions"]
+    assert set(first) == {"version", "ref", "aliases", "error"} and first["ref"] == "m@v1"
+    assert second == _version(store, "m@v2", "linear", {}, ["latest"])
