@@ -417,7 +417,9 @@ def test_column_forms() -> None:
     assert clean._take(series.reset_index(drop=True), keep).tolist() == [pd.NA]
     assert clean._to_series(strings).dtype == "string"
     assert clean._to_series(strings).tolist() == ["a", pd.NA]
-    assert clean._to_series(series).index.tolist() == [0, 1]
+    reindexed = clean._to_series(series)
+    assert isinstance(reindexed, pd.Series) and reindexed.index.tolist() == [0, 1]
+    assert reindexed.tolist() == [1, pd.NA]
     assert clean._to_series(floats).index.tolist() == [0, 1]
     assert isinstance(clean._to_column(strings), pd.arrays.ArrowStringArray)
     assert clean._to_column(floats) is floats
