@@ -415,7 +415,9 @@ def test_prune_keeps_three_by_default_and_only_touches_the_model_named(store: St
     store.save("m", "propensity", _write, {})
     assert store.prune("z") == ["z@v1", "z@v2"]
     assert store.versions("z") == [3, 4, 5] and store.versions("m") == [1, 2, 3]
-    assert store.prune(keep=1) == ["m@v2", "z@v3", "z@v4"]
+    assert store.prune("z", keep=1) == ["z@v3", "z@v4"]
+    assert store.versions("m") == [1, 2, 3]  # m@v2 would go with keep=1: m was not named
+    assert store.prune(keep=1) == ["m@v2"]
 
 
 def test_load_names_the_first_damaged_file_and_counts_the_rest(store: Store) -> None:
@@ -467,3 +469,41 @@ def test_list_keeps_the_versions_after_a_damaged_one(store: Store) -> None:
     [first, second] = store.list("m")[0]["versions"]
     assert set(first) == {"version", "ref", "aliases", "error"} and first["ref"] == "m@v1"
     assert second == _version(store, "m@v2", "linear", {}, ["latest"])
+
+
+def test_a_version_that_is_a_link_or_of_the_wrong_shape_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    import shutil
+
+    version_dir = store.root / "m" / "v2"
+    outside = tmp_path / "outside-v2"
+    shutil.move(version_dir, outside)
+    version_dir.symlink_to(outside)
+    with pytest.raises(IntegrityError) as caught:
+        store.get("m@v2")
+    assert str(caught.value) == (
+        f"{version_dir} is a symbolic link (to {outside}); a version must live inside the "
+        "store: m@v2 is refused — remove the link and import a real export instead"
+    )
+    path = store.root / "z" / "v1" / "manifest.json"
+    path.write_text(path.read_text().replace('"kind": "segment"', '"kind": 5'))
+    with pytest.raises(IntegrityError) as caught:
+        store.get("z@v1")
+    assert str(caught.value) == (
+        f"{path} is damaged ('kind' is 5, not a model kind); restore z@v1 from an export or "
+        "remove it with `mktai models rm z@v1 --force`"
+    )
+
+
+def test_seal_of_a_version_just_saved_reads_its_manifest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = store.save("n", "demand", _write, {})
+    assert saved.manifest_sha256 is None  # not read back: the seal hashes the file
+    assert store.seal_of(saved) == seal.Seal("indexed")
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY)
+    signed = store.save("n", "demand", _write, {})
+    assert store.seal_of(signed) == seal.Seal("signed")
+    monkeypatch.setenv("MKTAI_STORE_KEY", "o" * 32)
+    assert store.seal_of(signed).problem.startswith("was signed with another key")
