@@ -507,3 +507,38 @@ def test_seal_of_a_version_just_saved_reads_its_manifest(
     assert store.seal_of(signed) == seal.Seal("signed")
     monkeypatch.setenv("MKTAI_STORE_KEY", "o" * 32)
     assert store.seal_of(signed).problem.startswith("was signed with another key")
+
+
+def test_references_that_find_nothing_say_what_there_is(store: Store, tmp_path: Path) -> None:
+    def refused(target: Store, ref: str) -> str:
+        with pytest.raises(ModelNotFound) as caught:
+            target.resolve(ref)
+        return str(caught.value)
+
+    assert refused(Store(tmp_path / "empty"), "m") == (
+        "no model named 'm' in the store (it is empty); train one with `mktai train` or check "
+        "--store"
+    )
+    assert refused(store, "nope") == (
+        f"no model named 'nope' in the store (models in {store.root}: m, z); train one with "
+        "`mktai train` or check --store"
+    )
+    assert refused(store, "m@v9") == "model 'm' has no version v9 (it has v1, v2)"
+    assert refused(store, "m@beta") == (
+        "model 'm' has no alias 'beta' (aliases: latest, production; versions: v1, v2); set it "
+        "with `mktai models tag m@vN beta`"
+    )
+    (store.root / "m" / "aliases.json").write_text(json.dumps({"gone": 9}))
+    assert refused(store, "m@gone") == (
+        "alias m@gone points to v9, which no longer exists; re-tag it with "
+        "`mktai models tag m@vN gone`"
+    )
+
+
+def test_load_counts_one_more_problem(store: Store) -> None:
+    (store.root / "m" / "v2" / "a.bin").unlink()
+    (store.root / "m" / "v2" / "extra").write_text("x")
+    with pytest.raises(
+        IntegrityError, match=r"file 'a\.bin' is missing \(and 1 more problem\(s\)\);"
+    ):
+        store.load("m@v2")
