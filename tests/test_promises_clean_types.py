@@ -353,7 +353,8 @@ def test_cancelled_orders_are_c_then_a_digit() -> None:
     assert clean._cancelled(pa.array(["1", "2"])).tolist() == [False, False]
 
 
-def test_word_sets_are_parse_words() -> None:
+def test_word_sets_are_parse_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clean, "_WORD_SETS", {})  # built here, not taken from an earlier test
     assert clean._word_set("true").to_pylist() == sorted(parse.TRUE_WORDS)
     assert clean._word_set("false").to_pylist() == sorted(parse.FALSE_WORDS)
     assert clean._word_set("missing").to_pylist() == sorted(parse.MISSING_WORDS)
@@ -381,6 +382,9 @@ def test_fast_booleans_match_the_pandas_parser() -> None:
 def test_fast_arrow_reads_or_declines() -> None:
     text = pa.array([" 1.5", "2 ", ""], pa.string())
     assert clean._fast_arrow(text, "bool", None) is None
+    assert clean._fast_arrow(pa.array(["2024-01-02"]), "bool", None) is None  # castable, still
+    with_null = pa.array(["a ", None]).dictionary_encode()  # read as plain strings
+    assert clean._fast_arrow(with_null, "text", None).to_pylist() == ["a", None]
     assert clean._fast_arrow(text, "number", True) is None  # decimal commas: the parsers
     numbers = clean._fast_arrow(text, "number", False)
     assert numbers.dtype == np.float64 and numbers[:2].tolist() == [1.5, 2.0]
@@ -410,14 +414,17 @@ def test_column_forms() -> None:
     assert clean._isna(strings).tolist() == [False, True]
     assert clean._isna(series).tolist() == [False, True]
     assert clean._floats(np.array([1, 2])).dtype == np.float64
-    assert clean._floats(series)[0] == 1.0 and math.isnan(clean._floats(series)[1])
+    as_floats = clean._floats(series)
+    assert as_floats.dtype == np.float64 and as_floats[0] == 1.0 and math.isnan(as_floats[1])
     keep = np.array([False, True])
     assert clean._take(strings, keep).to_pylist() == [None]
     assert clean._take(floats, keep).tolist()[0] != clean._take(floats, keep).tolist()[0]
     assert clean._take(series.reset_index(drop=True), keep).tolist() == [pd.NA]
     assert clean._to_series(strings).dtype == "string"
     assert clean._to_series(strings).tolist() == ["a", pd.NA]
-    assert clean._to_series(series).index.tolist() == [0, 1]
+    reindexed = clean._to_series(series)
+    assert isinstance(reindexed, pd.Series) and reindexed.index.tolist() == [0, 1]
+    assert reindexed.tolist() == [1, pd.NA]
     assert clean._to_series(floats).index.tolist() == [0, 1]
     assert isinstance(clean._to_column(strings), pd.arrays.ArrowStringArray)
     assert clean._to_column(floats) is floats

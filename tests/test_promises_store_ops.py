@@ -415,4 +415,130 @@ def test_prune_keeps_three_by_default_and_only_touches_the_model_named(store: St
     store.save("m", "propensity", _write, {})
     assert store.prune("z") == ["z@v1", "z@v2"]
     assert store.versions("z") == [3, 4, 5] and store.versions("m") == [1, 2, 3]
-    assert store.prune(keep=1) == ["m@v2", "z@v3", "z@v4"]
+    assert store.prune("z", keep=1) == ["z@v3", "z@v4"]
+    assert store.versions("m") == [1, 2, 3]  # m@v2 would go with keep=1: m was not named
+    assert store.prune(keep=1) == ["m@v2"]
+
+
+def test_load_names_the_first_damaged_file_and_counts_the_rest(store: Store) -> None:
+    (store.root / "m" / "v2" / "a.bin").unlink()
+    with pytest.raises(IntegrityError) as caught:
+        store.load("m@v2")
+    fix = "restore it from an export or retrain, and remove it with `mktai models rm m@v2 --force`"
+    assert str(caught.value) == (
+        f"model m@v2 is damaged: file 'a.bin' is missing; see `mktai models verify m@v2`, then {fix}"
+    )
+    (store.root / "m" / "v2" / "sub" / "b.json").write_text("[2]")
+    (store.root / "m" / "v2" / "extra").write_text("x")
+    with pytest.raises(IntegrityError) as caught:
+        store.load("m@v2")
+    assert str(caught.value) == (
+        "model m@v2 is damaged: file 'a.bin' is missing (and 2 more problem(s)); see "
+        f"`mktai models verify m@v2`, then {fix}"
+    )
+
+
+def test_load_refuses_an_edited_or_unsigned_manifest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = store.root / "z" / "v1" / "manifest.json"
+    path.write_text(path.read_text().replace('"segment"', '"segment" '))
+    with pytest.raises(IntegrityError) as caught:
+        store.load("z")
+    assert str(caught.value) == (
+        "model z@v1 is refused: its manifest.json was edited after it was published (its sha256 "
+        "is not the one recorded in index.json); restore it from an export or retrain, and "
+        "remove it with `mktai models rm z@v1 --force`"
+    )
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY)
+    with pytest.raises(IntegrityError) as caught:
+        store.load("m@v2")
+    assert str(caught.value) == (
+        "model m@v2 is refused: it is not signed with the store key (MKTAI_STORE_KEY); check it "
+        "and sign it with `mktai models sign m@v2`; see `mktai models verify m@v2`"
+    )
+    store.sign("m@v2")
+    assert store.load("m@v2").ref == "m@v2"
+    monkeypatch.setenv("MKTAI_STORE_KEY", "o" * 32)  # another key: the signature is checked
+    with pytest.raises(IntegrityError, match=r"^model m@v2 is refused: it was signed with another"):
+        store.load("m@v2")
+
+
+def test_list_keeps_the_versions_after_a_damaged_one(store: Store) -> None:
+    (store.root / "m" / "v1" / "manifest.json").write_text("{bad")
+    [first, second] = store.list("m")[0]["versions"]
+    assert set(first) == {"version", "ref", "aliases", "error"} and first["ref"] == "m@v1"
+    assert second == _version(store, "m@v2", "linear", {}, ["latest"])
+
+
+def test_a_version_that_is_a_link_or_of_the_wrong_shape_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    import shutil
+
+    version_dir = store.root / "m" / "v2"
+    outside = tmp_path / "outside-v2"
+    shutil.move(version_dir, outside)
+    version_dir.symlink_to(outside)
+    with pytest.raises(IntegrityError) as caught:
+        store.get("m@v2")
+    assert str(caught.value) == (
+        f"{version_dir} is a symbolic link (to {outside}); a version must live inside the "
+        "store: m@v2 is refused — remove the link and import a real export instead"
+    )
+    path = store.root / "z" / "v1" / "manifest.json"
+    path.write_text(path.read_text().replace('"kind": "segment"', '"kind": 5'))
+    with pytest.raises(IntegrityError) as caught:
+        store.get("z@v1")
+    assert str(caught.value) == (
+        f"{path} is damaged ('kind' is 5, not a model kind); restore z@v1 from an export or "
+        "remove it with `mktai models rm z@v1 --force`"
+    )
+
+
+def test_seal_of_a_version_just_saved_reads_its_manifest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = store.save("n", "demand", _write, {})
+    assert saved.manifest_sha256 is None  # not read back: the seal hashes the file
+    assert store.seal_of(saved) == seal.Seal("indexed")
+    monkeypatch.setenv("MKTAI_STORE_KEY", KEY)
+    signed = store.save("n", "demand", _write, {})
+    assert store.seal_of(signed) == seal.Seal("signed")
+    monkeypatch.setenv("MKTAI_STORE_KEY", "o" * 32)
+    assert store.seal_of(signed).problem.startswith("was signed with another key")
+
+
+def test_references_that_find_nothing_say_what_there_is(store: Store, tmp_path: Path) -> None:
+    def refused(target: Store, ref: str) -> str:
+        with pytest.raises(ModelNotFound) as caught:
+            target.resolve(ref)
+        return str(caught.value)
+
+    assert refused(Store(tmp_path / "empty"), "m") == (
+        "no model named 'm' in the store (it is empty); train one with `mktai train` or check "
+        "--store"
+    )
+    assert refused(store, "nope") == (
+        f"no model named 'nope' in the store (models in {store.root}: m, z); train one with "
+        "`mktai train` or check --store"
+    )
+    assert refused(store, "m@v9") == "model 'm' has no version v9 (it has v1, v2)"
+    assert refused(store, "m@beta") == (
+        "model 'm' has no alias 'beta' (aliases: latest, production; versions: v1, v2); set it "
+        "with `mktai models tag m@vN beta`"
+    )
+    (store.root / "m" / "aliases.json").write_text(json.dumps({"gone": 9}))
+    assert refused(store, "m@gone") == (
+        "alias m@gone points to v9, which no longer exists; re-tag it with "
+        "`mktai models tag m@vN gone`"
+    )
+
+
+def test_load_counts_one_more_problem(store: Store) -> None:
+    (store.root / "m" / "v2" / "a.bin").unlink()
+    (store.root / "m" / "v2" / "extra").write_text("x")
+    with pytest.raises(
+        IntegrityError, match=r"file 'a\.bin' is missing \(and 1 more problem\(s\)\);"
+    ):
+        store.load("m@v2")
