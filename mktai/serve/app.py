@@ -102,6 +102,7 @@ class Readiness:
             self.started = True
         for ref in refs:
             self.warm(ref)
+        _freeze_heap()
 
     def warm(self, ref: str) -> None:
         try:
@@ -121,6 +122,18 @@ class Readiness:
                 self.warm(ref)  # cheap when nothing changed on disk (the failure is cached)
         ready = all(s == "ok" for s in self.state.values())
         return ready, dict(self.state)
+
+
+def _freeze_heap() -> None:
+    """Move everything alive after the warm-up (the models, the libraries' module state) out
+    of the cyclic garbage collector's reach: a full collection otherwise walks those millions of
+    long-lived objects in the middle of some request, a pause of tens of milliseconds that shows
+    up as the p99 latency. Objects made later (requests, a model loaded when an alias moves)
+    are collected as usual."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def warm_up(loaded: LoadedModel) -> None:
