@@ -192,24 +192,3 @@ def test_export_that_fails_midway_leaves_no_archive(
     with pytest.raises(InputError, match="No space left"):
         source.export("churn", tmp_path / "out" / "c.tar.gz")
     assert list((tmp_path / "out").iterdir()) == []  # neither the archive nor its temp file
-
-
-def test_import_that_fails_midway_is_a_store_error_and_leaves_nothing(
-    source: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import errno
-    import os
-
-    from mktai.errors import StoreError
-
-    archive = source.export("churn", tmp_path / "c.tar.gz")
-    target = Store(tmp_path / "target")
-
-    def disk_full(fd: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(StoreError, match="nothing was imported"):
-        target.import_(archive)
-    monkeypatch.undo()
-    assert target.list() == [] and list((target.root / ".staging").iterdir()) == []
