@@ -831,19 +831,23 @@ class Deduper:
     hash match is verified (mktai.data.rowhash): value by value inside a batch, by the second,
     independent hash against earlier batches. Memory is kept as a few sorted runs (merged when
     there are too many), so each batch costs a sort of the batch plus binary searches, never a
-    re-sort of everything seen. Each run has a bitmap of its hashes' top bits (1-2 bytes a row,
-    data.clean._run_filter): most rows of a batch are new, and the bitmap rules a run out for
-    ~90% of them before any binary search (with 8M rows seen, the searches in several large
-    runs were most of the duplicate check's time).
+    re-sort of everything seen. One bitmap of the top bits of every hash remembered (16-32 bits
+    a hash, 2-4 bytes a row, _add_bits) rules out ~95% of a batch's new rows before any binary
+    search. It is one for all runs: a bitmap per run was checked once per run for every batch
+    and rebuilt at every merge, so 8M rows cost ~6x the CPU of 2M in the duplicate check.
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
     RUN_CAP = 1 << 21  # entries in one sorted run (48 MB): bounds the memory a merge needs
+    BITS_PER_HASH = 16  # the bitmap has 16-32 bits per remembered hash: ~3-6% of others pass
 
     def __init__(self) -> None:
+        import numpy as np
+
         self.sources: list[str] = []
         self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (h1 sorted, h2, tag)
-        self._filters: list[tuple[np.ndarray, Any]] = []  # each run's _run_filter
+        self._count = 0  # hashes in the runs
+        self._bits, self._shift = _run_filter(np.empty(0, dtype=np.uint64))  # see _add_bits
 
     def add_source(self, name: str) -> int:
         self.sources.append(name)
@@ -854,11 +858,13 @@ class Deduper:
         import numpy as np
 
         found = np.full(len(unique), -1, dtype=np.int64)
-        for (hashes, seconds, tags), (bits, shift) in zip(self._runs, self._filters, strict=True):
-            rows = np.flatnonzero(_maybe_in(bits, shift, unique))  # the rest are not in the run
+        if not self._runs:
+            return found
+        rows = np.flatnonzero(_maybe_in(self._bits, self._shift, unique))  # the rest: in no run
+        wanted = unique[rows]
+        for hashes, seconds, tags in self._runs:
             if not len(rows):
-                continue
-            wanted = unique[rows]
+                break
             pos = np.searchsorted(hashes, wanted)
             np.minimum(pos, len(hashes) - 1, out=pos)
             # the second hash and the tag are read for the few rows whose h1 is there only
@@ -874,24 +880,31 @@ class Deduper:
                 match = np.flatnonzero(seconds[start:stop] == second[rows[i]])
                 if len(match):
                     found[rows[i]] = tags[start + match[0]]
+            if len(equal):  # rows found here are searched no further
+                left = found[rows] < 0
+                rows, wanted = rows[left], wanted[left]
         return found
 
     def _remember(self, hashes: np.ndarray, seconds: np.ndarray, tags: np.ndarray) -> None:
         """Add a sorted run; merge neighbours of similar size (at most RUN_CAP entries each), so
         there are few runs to search and a merge never needs memory beyond 2 x RUN_CAP."""
-        runs, filters = self._runs, self._filters
+        runs = self._runs
         if len(hashes):
             runs.append((hashes, seconds, tags))
-            filters.append(_run_filter(hashes))
+            self._count += len(hashes)
+            if self._count * self.BITS_PER_HASH <= 8 * len(self._bits):
+                _add_bits(self._bits, self._shift, hashes)
+            else:  # outgrown: a bitmap twice the size (or more), from every run
+                self._bits, self._shift = _run_filter(runs[0][0], self._count, self.BITS_PER_HASH)
+                for run in runs[1:]:
+                    _add_bits(self._bits, self._shift, run[0])
         while (
             len(runs) >= 2
             and len(runs[-2][0]) <= 2 * len(runs[-1][0])
             and len(runs[-2][0]) + len(runs[-1][0]) <= self.RUN_CAP
         ):
             newer = runs.pop()
-            filters.pop()
-            runs[-1] = _merge(runs[-1], newer)
-            filters[-1] = _run_filter(runs[-1][0])
+            runs[-1] = _merge(runs[-1], newer)  # the same hashes: the bitmap stays
 
     def check(self, raw: pa.RecordBatch, source_index: int, first_row: int) -> np.ndarray:
         """Reason text for rows repeating an earlier row (this batch or before), else None."""
@@ -948,23 +961,34 @@ class Deduper:
         return reasons
 
 
-def _run_filter(hashes: np.ndarray) -> tuple[np.ndarray, Any]:
-    """A bitmap of a sorted run's hashes by their top k bits (2^k between 8 and 16 bits per
-    hash, so ~90% of other hashes find their bit clear) and the shift that gives those bits.
-    Built from the sorted hashes with no scattered read-modify-write: the bits of each byte
-    are OR-ed together by reduceat, then each byte written once."""
+def _run_filter(
+    hashes: np.ndarray, count: int | None = None, bits_per_hash: int = 8
+) -> tuple[np.ndarray, Any]:
+    """A bitmap of a sorted run's hashes by their top k bits (2^k between bits_per_hash and
+    twice that for `count` hashes, by default the run's: with 8, ~90% of other hashes find
+    their bit clear) and the shift that gives those bits."""
     import numpy as np
 
-    k = max(int(8 * len(hashes) - 1).bit_length(), 6)
+    count = len(hashes) if count is None else count
+    k = max(int(bits_per_hash * count - 1).bit_length(), 6)
     shift = np.uint64(64 - k)
+    bits = np.zeros(1 << (k - 3), dtype=np.uint8)
+    _add_bits(bits, shift, hashes)
+    return bits, shift
+
+
+def _add_bits(bits: np.ndarray, shift: Any, hashes: np.ndarray) -> None:
+    """Set the bits of sorted `hashes` with no scattered read-modify-write: the bits of each
+    byte are OR-ed together by reduceat, then each byte written once, in order."""
+    import numpy as np
+
+    if not len(hashes):
+        return
     top = hashes >> shift
     byte = (top >> np.uint64(3)).astype(np.intp)
     bit = np.left_shift(np.uint8(1), (top & np.uint64(7)).astype(np.uint8))
-    starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]]) if len(byte) else byte
-    bits = np.zeros(1 << (k - 3), dtype=np.uint8)
-    if len(byte):
-        bits[byte[starts]] = np.bitwise_or.reduceat(bit, starts)
-    return bits, shift
+    starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
+    bits[byte[starts]] |= np.bitwise_or.reduceat(bit, starts)
 
 
 def _maybe_in(bits: np.ndarray, shift: Any, hashes: np.ndarray) -> np.ndarray:
