@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mktai.data import parse
-from mktai.data.read import plain_batch, plain_strings
+from mktai.data.read import plain_batch, plain_strings, row_indices
 from mktai.data.schema import (
     ID_ROLES,
     TEXT_ROLES,
@@ -619,7 +619,7 @@ def _fast_dictionary(array: pa.DictionaryArray, kind: str, european: bool | None
     if distinct is None:
         return None
     if isinstance(distinct, np.ndarray):
-        return distinct[np.asarray(array.indices)]
+        return distinct[row_indices(array.indices)]
     # text stays coded: rows are filtered on the indices and decoded once, at the end (a
     # decode then a filter copied every string twice); _isna reads the dictionary's nulls
     return pa.DictionaryArray.from_arrays(array.indices, distinct, safe=False)
@@ -632,7 +632,6 @@ def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
     ~10 ms per yes/no column); this is a handful of Arrow kernels. Non-ASCII values (是/否,
     full-width letters) need NFKC, so they keep the pandas path.
     """
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -642,7 +641,7 @@ def _fast_booleans(array: pa.Array) -> tuple[pd.Series, np.ndarray] | None:
         distinct = _fast_booleans(array.dictionary)
         if distinct is None:
             return None
-        rows = np.asarray(array.indices)
+        rows = row_indices(array.indices)
         return pd.Series(distinct[0].array[rows], dtype="Int8"), distinct[1][rows]
     found = fast_yes_no(array)
     return None if found is None else (pd.Series(found[0], dtype="Int8"), found[1])
@@ -718,7 +717,7 @@ def _cancelled(orders: pa.Array) -> np.ndarray:
 
     if _is_coded(orders):  # each distinct id matched once, spread to the rows
         distinct = _cancelled(orders.dictionary)
-        return distinct[np.asarray(orders.indices.fill_null(0))] & ~_isna(orders)
+        return distinct[row_indices(orders.indices.fill_null(0))] & ~_isna(orders)
     starts = pc.fill_null(pc.or_(pc.starts_with(orders, "C"), pc.starts_with(orders, "c")), False)
     cancelled = np.asarray(starts, dtype=bool).copy()
     rows = np.flatnonzero(cancelled)
@@ -745,7 +744,7 @@ def _isna(values: Any) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     if _is_coded(values):  # an entry of the dictionary may be null (an empty cell)
         missing = np.asarray(values.dictionary.is_null(), dtype=bool)
-        found = missing[np.asarray(values.indices.fill_null(0))]
+        found = missing[row_indices(values.indices.fill_null(0))]
         return found | np.asarray(values.is_null(), dtype=bool) if values.null_count else found
     if _is_arrow(values):
         return np.asarray(values.is_null(), dtype=bool)

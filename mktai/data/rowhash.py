@@ -68,6 +68,8 @@ def cell_hashes(array: pa.Array) -> np.ndarray:
     if pa.types.is_dictionary(array.type) and any(t(array.type.value_type) for t in textual):
         from pandas.util import hash_array
 
+        from mktai.data.read import row_indices
+
         values = array.dictionary.to_numpy(zero_copy_only=False)
         distinct = hash_array(values, encoding="utf8", hash_key=_KEY, categorize=False)
         if array.null_count:  # a null cell hashes as pandas hashes a missing value
@@ -76,7 +78,7 @@ def cell_hashes(array: pa.Array) -> np.ndarray:
             indices = pc.fill_null(array.indices, len(distinct) - 1)
         else:
             indices = array.indices
-        return distinct[np.asarray(indices)]
+        return distinct[row_indices(indices)]
     from mktai.data.read import plain_strings
 
     series = plain_strings(array).to_pandas()
