@@ -77,12 +77,14 @@ class IdleProbe:
     than SAMPLE_SECONDS is topped up with a sleep."""
 
     def __init__(self) -> None:
-        self.cpus = os.sched_getaffinity(0)
         self.start = time.monotonic()
+        self.cpus: set[int] = set()
+        self.ticks: tuple[int, int] | None = None
         try:
+            self.cpus = os.sched_getaffinity(0)
             self.ticks = cpu_ticks(self.cpus)
-        except (OSError, ValueError):
-            self.ticks = None
+        except (AttributeError, OSError, ValueError):  # not Linux, or no /proc/stat
+            pass
         self.own = _own_seconds()
 
     def free_cores(self, cores: int) -> float:
