@@ -175,7 +175,7 @@ SCORED = re.compile(r"scored [\d,]+ texts in (\d+) worker process\(es\): ([\d.]+
                     r"([\d.]+) s CPU")  # fmt: skip
 
 
-def _cli_run(package: Path, data: Path, out: Path) -> dict:
+def _cli_run(package: Path, data: Path, out: Path, jobs: int | None = None) -> dict:
     """Wall and CPU seconds (user + sys of the process and its workers) of one CLI run, and the
     workers and wall / CPU of the scoring step (MKTAI_DEBUG=1 prints them; a version without
     that line used every usable core)."""
@@ -183,6 +183,8 @@ def _cli_run(package: Path, data: Path, out: Path) -> dict:
 
     env = dict(os.environ, PYTHONPATH=str(package), MKTAI_DEBUG="1")
     env.pop("MKTAI_JOBS", None)
+    if jobs:
+        env["MKTAI_JOBS"] = str(jobs)
     code = "import sys; from mktai.cli.app import main; sys.argv[0] = 'mktai'; main()"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -204,16 +206,22 @@ def _cli_run(package: Path, data: Path, out: Path) -> dict:
             "step_cpu": step[1]}  # fmt: skip
 
 
-def end_to_end(old: Path | None, repeats: int = 1) -> list[dict]:
+def end_to_end(old: Path | None, repeats: int = 1, jobs: int | None = None) -> list[dict]:
     """`mktai sentiment --input big.csv --column text -o out.csv` (read + clean + score +
     write), quiet and with one competing CPU-bound process, this tree against `old` (a copy of
     the package from git) in the same run, versions alternating; the outputs of all runs must
     be identical. The best of `repeats` runs per cell."""
+    import compileall
     import tempfile
 
     data = end_to_end_file()
     rows_in = sum(1 for _ in data.open(encoding="utf-8")) - 1
     versions = ({"before (git)": old} if old else {}) | {"this tree": ROOT}
+    for package in versions.values():
+        # byte-compiled first, as an installed package is: with PYTHONDONTWRITEBYTECODE set
+        # (as on the shared machine) every run compiled ~50 modules (0.1-0.2 s of one process)
+        compileall.compile_dir(package / "mktai", quiet=1)
+    print("  both packages byte-compiled first (as installed); workers: the debug line")
     results = []
     print(f"  {uptime()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -225,7 +233,7 @@ def end_to_end(old: Path | None, repeats: int = 1) -> list[dict]:
                     busy = _busy() if load != "quiet" else None
                     try:
                         out = Path(tmp) / "out.csv"
-                        run = _cli_run(package, data, out)
+                        run = _cli_run(package, data, out, jobs)
                     finally:
                         if busy is not None:
                             busy.kill()
@@ -242,16 +250,29 @@ def end_to_end(old: Path | None, repeats: int = 1) -> list[dict]:
 
 def print_end_to_end(results: list[dict]) -> None:
     print("| version | load | workers | wall s | CPU s | texts/s | vs quiet "
-          "| wall / (CPU/workers) | scoring step: wall / (CPU/workers) |")  # fmt: skip
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| wall / (CPU/workers) | scoring step: wall / (CPU/workers) "
+          "| CPU s outside the step | (2S+P)/(S+P) |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in results:
         quiet = next(r for r in results if r["version"] == row["version"] and r["load"] == "quiet")
         step = row["step_wall"] / (row["step_cpu"] / row["workers"])
         print(f"| {row['version']} | {row['load']} | {row['workers']} | {row['wall']:.2f} "
               f"| {row['cpu']:.2f} | {row['rate']:,.0f} | {row['rate'] / quiet['rate']:.2f}x "
               f"| {row['wall'] / (row['cpu'] / row['workers']):.2f} "
-              f"| {'n/a' if step != step else f'{step:.2f}'} |")  # fmt: skip
+              f"| {'n/a' if step != step else f'{step:.2f}'} "
+              f"| {row['cpu'] - row['step_cpu']:.2f} | {_serial_bound(row)} |")  # fmt: skip
     print("targets: >= 20,000 texts/s quiet; busy >= 0.45x quiet; wall <= 1.2 x CPU/workers")
+    print("(2S+P)/(S+P): the whole-run ratio the CPU split alone implies on idle cores (S: CPU "
+          "outside the scoring step, run by one process; P: the step's CPU over the workers); "
+          "steady under load where the wall times are not")  # fmt: skip
+
+
+def _serial_bound(row: dict) -> str:
+    """wall / (CPU/workers) of a run whose serial part S and parallel part P ran alone."""
+    serial, parallel, w = row["cpu"] - row["step_cpu"], row["step_cpu"], row["workers"]
+    if parallel != parallel or row["workers"] < 2:
+        return "n/a"
+    return f"{(w * serial + parallel) / (serial + parallel):.2f}"
 
 
 def main() -> None:
@@ -265,12 +286,15 @@ def main() -> None:
         "--before", type=Path, help="a copy of the package from git to compare (end to end)"
     )
     parser.add_argument("--repeats", type=int, default=1, help="end to end: best of N runs")
+    parser.add_argument(
+        "--jobs", type=int, help="end to end: MKTAI_JOBS for every run (default: the rule)"
+    )
     args = parser.parse_args()
     if not (SHARED / "sentiment_en.csv").is_file():
         print(f"skipped: {SHARED} is absent (real data needed)")
         return
     print("end to end: mktai sentiment --input big.csv --column text -o out.csv")
-    print_end_to_end(end_to_end(args.before, args.repeats))
+    print_end_to_end(end_to_end(args.before, args.repeats, args.jobs))
     if args.end_to_end_only:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

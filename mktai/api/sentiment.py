@@ -60,18 +60,34 @@ def sentiment(
     explain: bool = False,
     encoding: str | None = None,
     strict: bool = False,
+    output: Path | str | None = None,
 ) -> SentimentResult:
-    """Score TEXTS, or every row of the reviews file INPUT (its text column: COLUMN or detected)."""
+    """Score TEXTS, or every row of the reviews file INPUT (its text column: COLUMN or detected).
+
+    OUTPUT: also write the result rows to this file (.csv, .parquet, .json, .jsonl; atomic:
+    temp file + rename). With INPUT the rows are written as they are scored and not kept:
+    result.frame is then None (the summary is the same); without OUTPUT, result.frame holds
+    them.
+    """
     from mktai.errors import UsageError
     from mktai.tasks.sentiment import apply
 
     if (input is None) == (texts is None):
         raise UsageError("give either texts or an input file to score, not both or neither")
     scorer, name = load_scorer(model, store)
-    if input is not None:
+    frame = None
+    if input is not None and output is not None:
+        summary = apply.score_file_to(scorer, Path(input), Path(output), column=column,
+                                      lang=lang, explain=explain, encoding=encoding,
+                                      strict=strict)  # fmt: skip
+    elif input is not None:
         frame, summary = apply.score_file(scorer, Path(input), column=column, lang=lang,
                                           explain=explain, encoding=encoding, strict=strict)  # fmt: skip
     else:
         frame, summary = apply.score_texts(scorer, list(texts or []), lang=lang, explain=explain)
+        if output is not None:
+            from mktai.data import write_table
+
+            write_table(frame, Path(output))
     summary["model"] = name
     return SentimentResult(model=name, summary=summary, frame=frame)

@@ -187,11 +187,28 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def _skip_final_collections() -> None:
+    """The command is done, its outputs closed: keep the interpreter's exit from traversing
+    every object the command made (pandas alone leaves ~0.25 s of CPU to the final garbage
+    collections on a 2-core machine) only to free memory the OS takes back at once.
+
+    gc.freeze moves them out of the collector's reach; reference counting still frees what it
+    can and atexit handlers still run. Only here, at the end of the process: a test or a
+    library calling app() keeps its collector as it was.
+    """
+    import gc
+
+    gc.freeze()
+
+
 def main() -> None:
     """Console-script entry point."""
     console.guard_closed_stdout()
     try:
         app()
+    except SystemExit:
+        _skip_final_collections()
+        raise
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(0) from None

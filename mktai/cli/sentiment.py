@@ -112,10 +112,13 @@ def sentiment(
                 input_file, column = spooled
                 lines = None
                 json_needs_output(json_out, output, "the scored rows")
+    # a file's rows go straight to -o as they are scored (no frame kept)
+    streamed = input_file is not None and output is not None
     try:
         result = run_sentiment(lines, input=input_file, column=column, model=model,
                                store=resolve_store(ctx, store), lang=lang, explain=explain,
-                               encoding=encoding, strict=strict)  # fmt: skip
+                               encoding=encoding, strict=strict,
+                               output=output if streamed else None)  # fmt: skip
     finally:
         if spooled is not None:
             spooled[0].unlink(missing_ok=True)
@@ -126,7 +129,9 @@ def sentiment(
 
     from mktai.data import write_table
 
-    if output is not None:
+    if streamed:
+        console.info(f"wrote {summary['rows']:,} rows to {output}")
+    elif output is not None:
         write_table(frame, output)
         console.info(f"wrote {len(frame):,} rows to {output}")
     elif json_out:

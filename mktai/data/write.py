@@ -64,9 +64,11 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
         if risky.any():
             # '-1' or '+3.5' kept as text (a user's own column given back) is a number, not a
-            # formula: a spreadsheet reads it as the number, so it is left alone
-            plain = text.str.fullmatch(PLAIN_NUMBER).fillna(False).astype(bool)
-            risky &= ~plain
+            # formula: a spreadsheet reads it as the number, so it is left alone. Matched on
+            # the risky cells only: over a whole review column the regex cost 0.2 s a 100k rows.
+            rows = risky.to_numpy().nonzero()[0]
+            plain = text.iloc[rows].str.fullmatch(PLAIN_NUMBER).fillna(False).to_numpy(bool)
+            risky.iloc[rows[plain]] = False
         if risky.any():
             if out is frame:
                 out = frame.copy()
@@ -95,6 +97,26 @@ def _has_cr(frame: pd.DataFrame) -> bool:
         if values.astype("string").str.contains("\r", regex=False).fillna(False).any():
             return True
     return False
+
+
+def has_cr(frame: pd.DataFrame) -> bool:
+    """Whether some text cell holds a CR (see _has_cr): a streamed CSV decides it once for the
+    whole file, as a file written from one frame does."""
+    return _has_cr(frame)
+
+
+def csv_text(frame: pd.DataFrame, *, header: bool, quote_all: bool | None = None) -> str:
+    """A chunk of the spreadsheet-safe CSV: formulas neutralised, LF line ends, every text
+    cell quoted when a cell holds a CR (QUOTE_ALL: decided for this chunk unless given)."""
+    safe = neutralise_formulas(frame)
+    if quote_all is None:
+        quote_all = _has_cr(safe)
+    return safe.to_csv(
+        index=False,
+        header=header,
+        lineterminator="\n",
+        quoting=csv.QUOTE_NONNUMERIC if quote_all else csv.QUOTE_MINIMAL,
+    )
 
 
 # Key of the JSON that `mktai ingest` stores in a parquet's schema metadata ({"ingested": true,
@@ -138,15 +160,7 @@ class TableWriter:
         if self.format == "parquet":
             self._write_parquet(frame)
         elif self.format == "csv":
-            safe = neutralise_formulas(self._steady_timestamps(frame))
-            self._write_text(
-                safe.to_csv(
-                    index=False,
-                    header=not started,
-                    lineterminator="\n",
-                    quoting=csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL,
-                )
-            )
+            self._write_text(csv_text(self._steady_timestamps(frame), header=not started))
         elif self.format == "jsonl":
             if len(frame):
                 self._write_text(
@@ -160,6 +174,14 @@ class TableWriter:
             prefix = "[" if not started else ("," if body and self.rows else "")
             self._write_text(prefix + body)
         self.rows += len(frame)
+
+    def write_csv_text(self, text: str, rows: int) -> None:
+        """Append ROWS rows already formatted by csv_text (e.g. in worker processes, chunk by
+        chunk in order: the header with the first chunk only). CSV output only."""
+        if self.format != "csv":
+            raise UsageError(f"{self.path}: formatted CSV text written to a {self.format} file")
+        self._write_text(text)
+        self.rows += rows
 
     def _steady_timestamps(self, frame: pd.DataFrame) -> pd.DataFrame:
         """pandas writes a datetime column whose chunk is all midnights as bare dates: once a

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mktai.data.table import CleanTable
+
 
 def score_texts(
     scorer: Any, texts: list[str], *, lang: str = "auto", explain: bool = False
@@ -45,8 +47,80 @@ def score_file(
     strict: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A reviews file -> its columns + label + probability (+ explanation) and a summary."""
-    import numpy as np
+    table = _read_reviews(path, column, encoding, strict)
+    texts = _texts(table)
+    scored = scorer.score(texts, lang=lang, explain=explain)
+    # the user's columns as they wrote them (names, '好评'), not the cleaned values
+    raw = _as_read(table)
+    frame = _with_results(raw.copy(), _result_names(raw), scored)
+    return frame, _file_summary(scorer, table, path, scored, texts)
 
+
+def score_file_to(
+    scorer: Any,
+    path: Path,
+    output: Path,
+    *,
+    column: str | None = None,
+    lang: str = "auto",
+    explain: bool = False,
+    encoding: str | None = None,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """score_file's rows written to OUTPUT (atomically: temp file + rename); the summary.
+
+    A CSV file is formatted where each slice is scored (the workers of a large batch) and
+    written in input order while the next slices are scored: the same bytes as writing
+    score_file's frame, without building it or formatting it in one process afterwards.
+    Other formats, special files and inputs with datetime columns (whose CSV format pandas
+    decides per column) are written from the frame.
+    """
+    from mktai.data.write import TableWriter, has_cr, is_special, output_format, write_table
+    from mktai.tasks.sentiment.cores import IdleProbe
+    from mktai.tasks.sentiment.model import PartSink
+
+    idle = IdleProbe()  # the free cores are measured while the file is read
+    table = _read_reviews(path, column, encoding, strict)
+    texts = _texts(table)
+    raw = _as_read(table)
+    datetimes = any(dtype.kind == "M" for dtype in raw.dtypes)
+    if output_format(output) != "csv" or is_special(output) or datetimes:
+        scored = scorer.score(texts, lang=lang, explain=explain, idle=idle)
+        write_table(_with_results(raw.copy(), _result_names(raw), scored), output)
+        return _file_summary(scorer, table, path, scored, texts)
+    names = _result_names(raw)
+    # one quoting rule for the whole file, as one frame gets: explanations are normalised
+    # text (no CR), labels the model's own names
+    shown = [scorer.names.get(c, c) for c in scorer.classes]
+    quote_all = has_cr(raw) or any("\r" in str(name) for name in shown)
+    writer = TableWriter(output)
+    sink = PartSink(
+        make=lambda start, part: _csv_part(raw, names, start, part, quote_all),
+        take=lambda made: writer.write_csv_text(*made),
+    )
+    try:
+        scored = scorer.score(texts, lang=lang, explain=explain, parts=sink, idle=idle)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return _file_summary(scorer, table, path, scored, texts)
+
+
+def _csv_part(
+    raw: pd.DataFrame, names: dict[str, str], start: int, part: Any, quote_all: bool
+) -> tuple[str, int]:
+    """Rows START.. of the result as CSV text (the header with the first slice) and their
+    count: what a worker sends back instead of the scores alone."""
+    from mktai.data.write import csv_text
+
+    rows = len(part.label)
+    chunk = _with_results(raw.iloc[start : start + rows], names, part)  # copy on write
+    return csv_text(chunk, header=start == 0, quote_all=quote_all), rows
+
+
+def _read_reviews(path: Path, column: str | None, encoding: str | None, strict: bool) -> CleanTable:
+    """The reviews file through the cleaning layer, every row kept as read."""
     from mktai.data import load_table
     from mktai.errors import ColumnNotFound, InputError, RoleNotFound
 
@@ -69,26 +143,45 @@ def score_file(
             f"{table.describe()}: no text column found (columns: {names}); "
             "name it with --column COLUMN"
         )
-    texts = table.col("text").astype(object).where(table.col("text").notna(), "").tolist()
-    scored = scorer.score(texts, lang=lang, explain=explain)
-    # the user's columns as they wrote them (names, '好评'), not the cleaned values
-    frame = (table.raw if table.raw is not None else table.frame).copy()
-    names = _result_names(frame)
+    return table
+
+
+def _texts(table: CleanTable) -> list[Any]:
+    text = table.col("text")
+    return text.astype(object).where(text.notna(), "").tolist()
+
+
+def _as_read(table: CleanTable) -> pd.DataFrame:
+    """The user's columns as they wrote them (names, '好评'), not the cleaned values."""
+    return table.raw if table.raw is not None else table.frame
+
+
+def _with_results(frame: pd.DataFrame, names: dict[str, str], scored: Any) -> pd.DataFrame:
+    """FRAME (changed in place) with the label, probability (+ explanation) columns added."""
+    import numpy as np
+
     frame[names["label"]] = scored.label
     frame[names["probability"]] = np.round(scored.probability, 4)
     if scored.explanation is not None:
         frame[names["explanation"]] = scored.explanation
+    return frame
+
+
+def _file_summary(
+    scorer: Any, table: CleanTable, path: Path, scored: Any, texts: list[Any]
+) -> dict[str, Any]:
     summary = _summary(scored, len(texts), texts)
     summary["input"] = str(path)
     summary["text_column"] = table.roles["text"]
     summary["rows_rejected_by_cleaning"] = int(len(table.rejects))
+    names = _result_names(_as_read(table))
     if names["label"] != "label":
         summary["output_columns"] = names
     if table.has("label"):
         agreement = _agreement(scorer, table.col("label"), scored.label, table.describe())
         if agreement is not None:
             summary["agreement_with_label_column"] = agreement
-    return frame, summary
+    return summary
 
 
 def _agreement(scorer: Any, truth: Any, predicted: list[str], where: str) -> float | None:

@@ -70,15 +70,54 @@ def free_cores(cores: int, seconds: float = SAMPLE_SECONDS) -> float:
     return min(float(cores), len(cpus) * (1.0 - busy_share))
 
 
+class IdleProbe:
+    """free_cores() measured over a stretch of this process's own work (reading the input)
+    instead of a 0.1 s sleep before scoring: the ticks this process spent meanwhile (all its
+    threads) are taken out of the busy ones, what remains is other work. A stretch shorter
+    than SAMPLE_SECONDS is topped up with a sleep."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.cpus: set[int] = set()
+        self.ticks: tuple[int, int] | None = None
+        try:
+            self.cpus = os.sched_getaffinity(0)
+            self.ticks = cpu_ticks(self.cpus)
+        except (AttributeError, OSError, ValueError):  # not Linux, or no /proc/stat
+            pass
+        self.own = _own_seconds()
+
+    def free_cores(self, cores: int) -> float:
+        if self.ticks is None:
+            return float(cores)
+        time.sleep(max(0.0, SAMPLE_SECONDS - (time.monotonic() - self.start)))
+        try:
+            busy1, total1 = cpu_ticks(self.cpus)
+        except (OSError, ValueError):
+            return float(cores)
+        busy0, total0 = self.ticks
+        if total1 <= total0:
+            return float(cores)
+        own = (_own_seconds() - self.own) * os.sysconf("SC_CLK_TCK")
+        busy_share = max(0.0, busy1 - busy0 - own) / (total1 - total0)
+        return min(float(cores), len(self.cpus) * (1.0 - busy_share))
+
+
+def _own_seconds() -> float:
+    """User + system CPU seconds of this process (every thread) so far."""
+    times = os.times()
+    return times.user + times.system
+
+
 def workers_for(cores: int, free: float) -> int:
     """The rule: the free cores rounded to the nearest whole one, at least 1, at most CORES
     (and MAX_WORKERS)."""
     return max(1, min(int(free + 0.5), cores, MAX_WORKERS))
 
 
-def worker_count(wanted: str | None = None) -> int:
+def worker_count(wanted: str | None = None, idle: IdleProbe | None = None) -> int:
     """Workers for one large batch: MKTAI_JOBS (WANTED) if set, else workers_for(the usable
-    cores, the free ones now). Off Linux (no fork) always 1."""
+    cores, the free ones now: over IDLE's stretch when given). Off Linux (no fork) always 1."""
     if not sys.platform.startswith("linux"):
         return 1
     cores = usable_cores()
@@ -95,4 +134,5 @@ def worker_count(wanted: str | None = None) -> int:
         return max(1, min(count, cores, MAX_WORKERS))
     if cores == 1:
         return 1
-    return workers_for(cores, free_cores(cores))
+    free = idle.free_cores(cores) if idle is not None else free_cores(cores)
+    return workers_for(cores, free)

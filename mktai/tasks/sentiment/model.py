@@ -7,6 +7,7 @@ text to the core of its detected language. The same format serves store artifact
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,20 @@ class Scored:
 
 
 @dataclass
+class PartSink:
+    """What SentimentModel.score does with each scored slice besides returning it.
+
+    make(start, part) runs where the slice was scored (in a forked worker for a large batch:
+    it sees what the caller built before scoring, nothing is pickled on the way in); its
+    result comes back and take(result) runs in the calling process, slice after slice in
+    input order.
+    """
+
+    make: Callable[[int, Scored], Any]
+    take: Callable[[Any], None]
+
+
+@dataclass
 class SentimentModel:
     """Texts in, label + probability out; implements the FittedModel protocol."""
 
@@ -62,11 +77,22 @@ class SentimentModel:
     kind: str = "sentiment"
 
     # -- scoring ---------------------------------------------------------------------------
-    def score(self, texts: list[Any], *, lang: str = "auto", explain: bool = False) -> Scored:
+    def score(
+        self,
+        texts: list[Any],
+        *,
+        lang: str = "auto",
+        explain: bool = False,
+        parts: PartSink | None = None,
+        idle: Any = None,
+    ) -> Scored:
         """Label, probability of that label and detected language per text.
 
         Large batches for the NumPy-scored algorithms are split over the available cores
-        (forked workers share the loaded model; results come back as arrays).
+        (forked workers share the loaded model; results come back as arrays). PARTS: work done
+        on each scored slice where it was scored (a worker), its result handed back in input
+        order while later slices are still being scored (the CLI writes its CSV that way).
+        IDLE: a cores.IdleProbe started earlier (the free cores measured meanwhile).
         """
         if lang not in ("auto", *LANGS):
             raise UsageError(f"--lang must be en, zh or auto, not {lang!r}")
@@ -74,13 +100,15 @@ class SentimentModel:
             raise UsageError("--explain works with the linear and nb algorithms, not keras")
         texts = list(texts)
         clock = _Clock()
-        jobs = _jobs(len(texts)) if self.algorithm != "keras" else 1
+        jobs = _jobs(len(texts), idle) if self.algorithm != "keras" else 1
         if jobs > 1:
-            scored = _score_parallel(self, texts, lang, explain, jobs)
+            scored = _score_parallel(self, texts, lang, explain, jobs, parts)
         elif len(texts) > SERIAL_CHUNK and self.algorithm != "keras":
-            scored = _score_chunks(self, texts, lang, explain)
+            scored = _score_chunks(self, texts, lang, explain, parts)
         else:
             scored = self._score_serial(texts, lang, explain)
+            if parts is not None:
+                parts.take(parts.make(0, scored))
         clock.report(len(texts), jobs)
         return scored
 
@@ -235,13 +263,13 @@ def _fork_safe() -> bool:
     return not any(name in sys.modules for name in FORK_UNSAFE)
 
 
-def _jobs(n_texts: int) -> int:
+def _jobs(n_texts: int, idle: Any = None) -> int:
     """Worker processes for a batch: 1 below PARALLEL_MIN texts, off Linux (fork needed), or
     when forking is unsafe (other threads running, TensorFlow loaded); else MKTAI_JOBS or the
-    cores free right now (cores.worker_count)."""
+    cores free right now (cores.worker_count; measured by IDLE since it started, if given)."""
     if n_texts < PARALLEL_MIN or not _fork_safe():
         return 1
-    return worker_count()
+    return worker_count(idle=idle)
 
 
 # Texts per task handed to a worker. Small enough that a worker slowed by other work on its
@@ -256,10 +284,12 @@ CHUNK = 4_000
 SERIAL_CHUNK = 20_000
 
 
-def _score_part(bounds: tuple[int, int]) -> tuple[Any, ...]:
-    """Score one slice in a forked worker; the result goes back compactly (codes + arrays)."""
-    model, texts, lang, explain = _SHARED["args"]
-    return _pack(model._score_serial(texts[bounds[0] : bounds[1]], lang, explain))
+def _score_part(bounds: tuple[int, int]) -> tuple[tuple[Any, ...], Any]:
+    """Score one slice in a forked worker; the result goes back compactly (codes + arrays),
+    with what the caller's PartSink made of it."""
+    model, texts, lang, explain, parts = _SHARED["args"]
+    part = model._score_serial(texts[bounds[0] : bounds[1]], lang, explain)
+    return _pack(part), parts.make(bounds[0], part) if parts is not None else None
 
 
 def _pack(part: Scored) -> tuple[Any, ...]:
@@ -292,7 +322,9 @@ def _decode(values: list[str], codes: np.ndarray) -> list[str]:
     return table[codes].tolist() if len(codes) else []
 
 
-def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int) -> Scored:
+def _score_parallel(
+    model, texts: list[Any], lang: str, explain: bool, jobs: int, sink: PartSink | None = None
+) -> Scored:
     """Score in `jobs` forked workers that pull CHUNK-text tasks in turn (ordered results).
 
     Equal halves per worker made a busy core set the pace of the whole run: with one other
@@ -306,27 +338,34 @@ def _score_parallel(model, texts: list[Any], lang: str, explain: bool, jobs: int
     bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
     from mktai.tasks.common.heap import keep_freed_memory
 
-    _SHARED["args"] = (model, texts, lang, explain)
+    _SHARED["args"] = (model, texts, lang, explain, sink)
+    parts = []
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(jobs, initializer=keep_freed_memory) as pool:
-            parts = list(pool.imap(_score_part, bounds, chunksize=1))
+            for packed, made in pool.imap(_score_part, bounds, chunksize=1):
+                parts.append(packed)
+                if sink is not None:
+                    sink.take(made)  # meanwhile the workers score the next slices
     finally:
         _SHARED.clear()
     return _merge(parts, explain, jobs)
 
 
-def _score_chunks(model, texts: list[Any], lang: str, explain: bool) -> Scored:
+def _score_chunks(
+    model, texts: list[Any], lang: str, explain: bool, sink: PartSink | None = None
+) -> Scored:
     """Score a large batch in this process, SERIAL_CHUNK texts at a time (bounded memory;
     the chunks reuse one another's freed arrays instead of page-faulting new ones)."""
     from mktai.tasks.common.heap import batch_heap
 
-    n = len(texts)
+    parts = []
     with batch_heap():
-        parts = [
-            _pack(model._score_serial(texts[start : start + SERIAL_CHUNK], lang, explain))
-            for start in range(0, n, SERIAL_CHUNK)
-        ]
+        for start in range(0, len(texts), SERIAL_CHUNK):
+            part = model._score_serial(texts[start : start + SERIAL_CHUNK], lang, explain)
+            parts.append(_pack(part))
+            if sink is not None:
+                sink.take(sink.make(start, part))
     return _merge(parts, explain, 1)
 
 

@@ -33,7 +33,9 @@ def _is_bad_char(ch: str) -> bool:
     return ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
 
 
-_BAD_TABLE = {cp: " " for cp in range(0x110000) if cp < 0x3000 and _is_bad_char(chr(cp))}
+# below U+3000 only (the rest of the range is left to NFKC): walking all 1.1M code points at
+# import cost 0.15 s of every sentiment run
+_BAD_TABLE = {cp: " " for cp in range(0x3000) if _is_bad_char(chr(cp))}
 _BAD_TABLE.update({0xFFFD: " ", 0xFEFF: " "})
 _ASCII_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
