@@ -277,7 +277,8 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
         request's deadline, looked at between stages (a 504'd request stops there)."""
         data = rows_of(kind, body)
         rows = InMemory(data, "request body", cells=getattr(data, "cells", None))
-        result = predict_rows(loaded, rows, keep_raw=False, scores_only=True, checkpoint=check)
+        result = predict_rows(loaded, rows, keep_raw=False, scores_only=True, frame=False,
+                              checkpoint=check)  # fmt: skip
         check("answering")
         return result
 
@@ -515,8 +516,9 @@ def _listed(values: Any) -> list[Any]:
 
 
 def _predict_payload(result: Any, mlflow: bool) -> dict[str, Any]:
-    frame = result.frame
-    columns = ["score", "prediction", *[c for c in frame.columns if str(c).startswith("proba_")]]
+    frame = result.frame if result.frame is not None else result.columns
+    present = frame.columns if hasattr(frame, "columns") else list(frame)
+    columns = ["score", "prediction", *[c for c in present if str(c).startswith("proba_")]]
     predictions = _records(frame, columns)
     if mlflow:
         return {"predictions": predictions, "model": result.ref}

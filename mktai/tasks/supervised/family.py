@@ -91,11 +91,16 @@ class SkLearner:
 
     def scorer(self) -> Any:
         """The fitted estimator for predicting: HistGradientBoosting without its per-call
-        preprocessor validation when that is provably the same (fast_predict)."""
+        preprocessor validation when that is provably the same (fast_predict), its trees
+        walked in NumPy for a few rows (forest), each only where it gives sklearn's numbers."""
         if self._scorer is None or self._scorer_of is not self.estimator:
             from mktai.tasks.supervised.fast_predict import fast_estimator
+            from mktai.tasks.supervised.forest import forest_scorer
 
-            self._scorer = fast_estimator(self.estimator) if self.codes else self.estimator
+            scorer = self.estimator
+            if self.codes:
+                scorer = forest_scorer(fast_estimator(self.estimator))
+            self._scorer = scorer
             self._scorer_of = self.estimator
         return self._scorer
 
