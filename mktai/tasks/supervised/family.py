@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mktai.data.table import CleanTable
 
 MODEL_FORMAT = 1
+FEW_ROWS = 64  # rows scored without a thread limit (see raw_scores)
 POSITIVE_NAMES = ("1", "yes", "true", "y", "positive", "是")
 
 
@@ -245,8 +246,11 @@ class SupervisedModel:
         if len(X) == 0:
             width = len(self.classes) if self.task != "regression" else 0
             return (np.zeros((0, width)) if width else np.zeros(0)), stats
-        with limit_threads(len(X)):
-            raw = predict(X)
+        if len(X) <= FEW_ROWS:  # no pool worth limiting (NumPy walk, BLAS on a few rows);
+            raw = predict(X)  # the limit's own bookkeeping costs more than scoring them
+        else:
+            with limit_threads(len(X)):
+                raw = predict(X)
         if self.task == "binary":
             p = apply_calibration(self.calibration, raw[:, 1])
             raw = np.column_stack([1 - p, p])
