@@ -31,6 +31,7 @@ __all__ = [
     "LoadedModel",
     "load",
     "predict_rows",
+    "predict_small",
     "recommend_users",
     "reverify",
     "sentiment_texts",
@@ -295,6 +296,20 @@ def predict_rows(
 
 def _no_check(_stage: str) -> None:
     return None
+
+
+def predict_small(
+    loaded: LoadedModel, data: InMemory, *, checkpoint: Callable[[str], None] | None = None
+) -> PredictResult | None:
+    """predict_rows(data, keep_raw=False, scores_only=True, frame=False) when the few-row
+    path takes DATA (cells of plain rows whose header has a plan), else None: a bounded,
+    cheap call a server can make on its event loop, leaving the rest to its thread pool."""
+    check_applies(loaded, "predict")
+    if not data.cells:
+        return None
+    check = checkpoint or _no_check
+    check("cleaning")
+    return _predict_small(loaded, data, check, frame=False)
 
 
 def _predict_small(
