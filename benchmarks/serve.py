@@ -72,9 +72,9 @@ def minimal_app(store: str):
             if scope["path"].endswith("/predict"):
                 rows = records_csv(data["records"], 100_000)  # the cells ride along, as in mktai
                 result = predict_rows(model, InMemory(rows, cells=rows.cells), keep_raw=False,
-                                      scores_only=True)  # fmt: skip
-                payload = {"model": result.ref, "predictions": result.frame[["score"]].to_dict(
-                    "records")}  # fmt: skip
+                                      scores_only=True, frame=False)  # fmt: skip
+                payload = {"model": result.ref, "predictions": [
+                    {"score": v} for v in result.columns["score"].tolist()]}  # fmt: skip
             else:
                 result = sentiment_texts(texts_model, data["texts"])
                 payload = {"predictions": result.frame[["label", "probability"]].to_dict(
