@@ -1,6 +1,7 @@
 """`mktai serve` under load, against a minimal ASGI app calling the same loaded model.
 
     .venv/bin/python benchmarks/serve.py [--seconds 8] [--long-requests 20000] [--long-seconds 300]
+        [--only all|single|workers|batch|long]
 
 Loopback only; one run; bounded: every cell stops at its request count or its time budget,
 whichever comes first (the counts actually reached are printed). Measures:
@@ -71,9 +72,9 @@ def minimal_app(store: str):
             if scope["path"].endswith("/predict"):
                 rows = records_csv(data["records"], 100_000)  # the cells ride along, as in mktai
                 result = predict_rows(model, InMemory(rows, cells=rows.cells), keep_raw=False,
-                                      scores_only=True)  # fmt: skip
-                payload = {"model": result.ref, "predictions": result.frame[["score"]].to_dict(
-                    "records")}  # fmt: skip
+                                      scores_only=True, frame=False)  # fmt: skip
+                payload = {"model": result.ref, "predictions": [
+                    {"score": v} for v in result.columns["score"].tolist()]}  # fmt: skip
             else:
                 result = sentiment_texts(texts_model, data["texts"])
                 payload = {"predictions": result.frame[["label", "probability"]].to_dict(
@@ -294,6 +295,41 @@ def workers_table(store: str, paths: dict, args: argparse.Namespace) -> None:
             os.sched_setaffinity(0, {CLIENT_CPU})
 
 
+def batch_table(srv: Server, store: str, tmp: Path) -> None:
+    """10,000 rows in one CSV request to a ready server vs `mktai predict` on the same file."""
+    import httpx
+
+    print(f"\n## batch: 10,000 rows {loadavg()}\n")
+    big = tmp / "leads10k.csv"
+    with open(BANK, newline="", encoding="utf-8") as handle:
+        source = list(csv.DictReader(handle, delimiter=";"))
+    with open(big, "w", newline="", encoding="utf-8") as handle:
+        fields = [k for k in source[0] if k != "y"]
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for i in range(10_000):
+            writer.writerow(source[i % len(source)])
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mktai.cli.app", "predict", "--model", "response",
+                    str(big), "-o", str(tmp / "scores.csv"), "--store", store, "-q"],
+                   check=True, env=env())  # fmt: skip
+    cli_s = time.perf_counter() - start
+    body = big.read_bytes()
+    httpx.post(srv.url + "/v1/models/response/predict", content=body[:5000].rsplit(b"\n", 1)[0],
+               headers={"content-type": "text/csv"}, timeout=120)  # fmt: skip
+    start = time.perf_counter()
+    answer = httpx.post(srv.url + "/v1/models/response/predict", content=body,
+                        headers={"content-type": "text/csv"}, timeout=120)  # fmt: skip
+    http_s = time.perf_counter() - start
+    assert answer.status_code == 200 and answer.json()["rows"] == 10_000, answer.text[:300]
+    print("| path | seconds | rows/s | ratio |")
+    print("|---|---|---|---|")
+    print(f"| `mktai predict` (process start included) | {cli_s:.2f} | {10_000 / cli_s:,.0f} "
+          "| 1.00x |")  # fmt: skip
+    print(f"| POST text/csv to mktai serve | {http_s:.2f} | {10_000 / http_s:,.0f} | "
+          f"{cli_s / http_s:.2f}x |")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0, help="time budget per cell")
@@ -302,8 +338,9 @@ def main() -> None:
                         help="requests in the long (memory, errors) run")  # fmt: skip
     parser.add_argument("--long-seconds", type=float, default=300.0,
                         help="time cap of the long run")  # fmt: skip
-    parser.add_argument("--only", choices=("all", "single", "workers", "long"), default="all",
-                        help="run every table, only the single-row one, or only the long run")  # fmt: skip
+    parser.add_argument("--only", choices=("all", "single", "workers", "batch", "long"),
+                        default="all", help="run every table, or only the single-row, the "
+                        "--workers 2, the 10,000-row batch or the long-run one")  # fmt: skip
     args = parser.parse_args()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {CLIENT_CPU})
@@ -322,6 +359,15 @@ def main() -> None:
         finally:
             srv.stop()
         print(f"\nerrors: {ERRORS['count']} of {ERRORS['requests']:,} requests")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        return
+    if args.only == "batch":
+        srv = Server("cli", store)
+        try:
+            srv.wait("/readyz")
+            batch_table(srv, store, tmp)
+        finally:
+            srv.stop()
         print(f"load average after: {os.getloadavg()[0]:.1f}")
         return
     predict = ("/v1/models/response/predict", row_payload())
@@ -386,45 +432,10 @@ def main() -> None:
         for srv in parsers.values():
             srv.stop()
 
-    print(f"\n## batch: 10,000 rows {loadavg()}\n")
-    big = tmp / "leads10k.csv"
-    with open(BANK, newline="", encoding="utf-8") as handle:
-        source = list(csv.DictReader(handle, delimiter=";"))
-    with open(big, "w", newline="", encoding="utf-8") as handle:
-        fields = [k for k in source[0] if k != "y"]
-        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for i in range(10_000):
-            writer.writerow(source[i % len(source)])
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mktai.cli.app", "predict", "--model", "response",
-                    str(big), "-o", str(tmp / "scores.csv"), "--store", store, "-q"],
-                   check=True, env=env())  # fmt: skip
-    cli_s = time.perf_counter() - start
-    import httpx
-
     srv = Server("cli", store)
     try:
         srv.wait("/readyz")
-        body = big.read_bytes()
-        httpx.post(srv.url + "/v1/models/response/predict", content=body[:5000].rsplit(b"\n", 1)[0],
-                   headers={"content-type": "text/csv"}, timeout=120)  # fmt: skip
-        start = time.perf_counter()
-        answer = httpx.post(srv.url + "/v1/models/response/predict", content=body,
-                            headers={"content-type": "text/csv"}, timeout=120)  # fmt: skip
-        http_s = time.perf_counter() - start
-        assert answer.status_code == 200 and answer.json()["rows"] == 10_000, answer.text[:300]
-        print("| path | seconds | rows/s | ratio |")
-        print("|---|---|---|---|")
-        print(
-            f"| `mktai predict` (process start included) | {cli_s:.2f} | {10_000 / cli_s:,.0f} "
-            "| 1.00x |"
-        )
-        print(
-            f"| POST text/csv to mktai serve | {http_s:.2f} | {10_000 / http_s:,.0f} | "
-            f"{cli_s / http_s:.2f}x |"
-        )
-
+        batch_table(srv, store, tmp)
         long_run(srv, texts, args)
     finally:
         srv.stop()

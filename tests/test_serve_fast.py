@@ -55,7 +55,7 @@ def test_fast_estimator_equals_scikit_learn(loaded) -> None:
     codes = as_codes(X, loaded.fitted.schema)
     assert np.isnan(codes).any()  # the probe really holds missing and unseen values
     for member in members:
-        fast = member.scorer()
+        fast = member.scorer().estimator  # behind the NumPy tree walk (test_serve_forest.py)
         assert fast is not member.estimator  # the lookup is in use for this layout
         assert type(fast._preprocessor).__name__ == "OrdinalLookup"
         expected = member.estimator.predict_proba(codes)

@@ -31,6 +31,7 @@ __all__ = [
     "LoadedModel",
     "load",
     "predict_rows",
+    "predict_small",
     "recommend_users",
     "reverify",
     "sentiment_texts",
@@ -229,6 +230,7 @@ def predict_rows(
     reuse_plans: bool = True,
     keep_raw: bool = True,
     scores_only: bool = False,
+    frame: bool = True,
     checkpoint: Callable[[str], None] | None = None,
 ) -> PredictResult:
     """Scores for DATA (a file or InMemory bytes) from a loaded row-scoring model.
@@ -243,6 +245,9 @@ def predict_rows(
     proba_<class>), and a few plain rows that come with their cells (InMemory.cells, a JSON
     request body) are cleaned by mktai.data.small instead of the CSV reader and the stream:
     the same rules and numbers for a fraction of the per-call cost.
+    frame=False (with scores_only): no DataFrame is built; result.columns holds the score
+    columns (NumPy arrays, as fitted.score_columns gives them) and result.rejects may be
+    None when no row was rejected (a server turns them into JSON as they are).
     checkpoint(stage) is called before each stage ("cleaning", "scoring"): a server's
     deadline check, which raises to stop work nobody will receive.
     """
@@ -256,26 +261,36 @@ def predict_rows(
         plans = SchemaPlans(loaded.plans.schema, remember=False)
     check = checkpoint or _no_check
     check("cleaning")
+    columns_only = scores_only and not frame and hasattr(loaded.fitted, "score_columns")
     if scores_only and plans is loaded.plans and isinstance(data, InMemory) and data.cells:
-        small = _predict_small(loaded, data, check)
+        small = _predict_small(loaded, data, check, frame=not columns_only)
         if small is not None:
             return small
     table = load_for(loaded.kind, data, mapping=mapping, encoding=encoding,
                      unlabelled=True, dedupe=False, keep_raw=keep_raw, plans=plans)  # fmt: skip
     check("scoring")
-    scored, stats = loaded.fitted.predict(table)
-    if scores_only:
-        scored = scored[loaded.fitted.score_names()]
+    columns = None
+    if columns_only:  # what fitted.predict computes, without copying the input around it
+        raw, stats = loaded.fitted.raw_scores(table.frame, table.describe())
+        columns = loaded.fitted.score_columns(raw)
+        scored = None
+        rows = len(table.frame)
+    else:
+        scored, stats = loaded.fitted.predict(table)
+        if scores_only:
+            scored = scored[loaded.fitted.score_names()]
+        rows = len(scored)
     return PredictResult(
         ref=loaded.ref,
         kind=loaded.kind,
-        rows=int(len(scored)),
+        rows=int(rows),
         rows_rejected=int(len(table.rejects)),
         unseen_categories=dict(stats.get("unseen", {})),
         missing_values=dict(stats.get("missing", {})),
         invalid_numbers=dict(stats.get("invalid", {})),
         frame=scored,
         rejects=table.rejects,
+        columns=columns,
     )
 
 
@@ -283,16 +298,28 @@ def _no_check(_stage: str) -> None:
     return None
 
 
+def predict_small(
+    loaded: LoadedModel, data: InMemory, *, checkpoint: Callable[[str], None] | None = None
+) -> PredictResult | None:
+    """predict_rows(data, keep_raw=False, scores_only=True, frame=False) when the few-row
+    path takes DATA (cells of plain rows whose header has a plan), else None: a bounded,
+    cheap call a server can make on its event loop, leaving the rest to its thread pool."""
+    check_applies(loaded, "predict")
+    if not data.cells:
+        return None
+    check = checkpoint or _no_check
+    check("cleaning")
+    return _predict_small(loaded, data, check, frame=False)
+
+
 def _predict_small(
-    loaded: LoadedModel, data: InMemory, check: Callable[[str], None]
+    loaded: LoadedModel, data: InMemory, check: Callable[[str], None], *, frame: bool = True
 ) -> PredictResult | None:
     """predict_rows(scores_only=True) of a few plain rows with a known header, or None when
     they need the full path (no plan for the header yet, a cell the fast rules do not read,
-    a column the model needs is missing: the full path gives its message)."""
-    import pandas as pd
-
+    a column the model needs is missing: the full path gives its message). frame=False:
+    result.columns instead of a DataFrame, and no (empty) rejects frame."""
     from mktai.api.predict import PredictResult
-    from mktai.data.clean import empty_rejects
     from mktai.data.small import clean_rows
 
     assert data.cells is not None
@@ -307,16 +334,23 @@ def _predict_small(
         return None
     check("scoring")
     raw, stats = fitted.raw_scores(columns, data.name)
-    return PredictResult(
+    scores = fitted.score_columns(raw)
+    result = PredictResult(
         ref=loaded.ref,
         kind=loaded.kind,
         rows=len(columns),
         unseen_categories=dict(stats.get("unseen", {})),
         missing_values=dict(stats.get("missing", {})),
         invalid_numbers=dict(stats.get("invalid", {})),
-        frame=pd.DataFrame(fitted.score_columns(raw)),
-        rejects=empty_rejects(),
+        columns=None if frame else scores,
     )
+    if frame:
+        import pandas as pd
+
+        from mktai.data.clean import empty_rejects
+
+        result.frame, result.rejects = pd.DataFrame(scores), empty_rejects()
+    return result
 
 
 def sentiment_texts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mktai.api.result import Result, internal
 
@@ -30,6 +30,7 @@ class PredictResult(Result):
     invalid_numbers: dict[str, int] = field(default_factory=dict)
     frame: pd.DataFrame | None = internal()
     rejects: pd.DataFrame | None = internal()  # source, row, reason, raw of rows not scored
+    columns: dict[str, Any] | None = internal()  # the score columns, when no frame was built
 
 
 def applying_command(kind: str) -> str:

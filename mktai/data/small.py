@@ -102,8 +102,6 @@ def clean_rows(plan: Plan, names: list[str], rows: list[list[str]]) -> Columns |
     """The cleaned columns load_table gives for these rows with this plan (yes/no columns as
     load._tidy_labels leaves them), or None when they need the full path (module docstring)."""
 
-    from mktai.data.load import yes_no_numbers
-
     if plan.kind != "table" or plan.required or plan.derived or list(names) != plan.original:
         return None
     if any(plan.roles.get(role) for role in _LABEL_ROLES) or not plain_cells(names, rows):
@@ -120,8 +118,16 @@ def clean_rows(plan: Plan, names: list[str], rows: list[list[str]]) -> Columns |
             return None
         for j, i in enumerate(members):
             part = values[j * n : (j + 1) * n]
-            out[plan.names[i]] = yes_no_numbers(part) if kind == "bool" else part
+            out[plan.names[i]] = _yes_no_column(part) if kind == "bool" else part
     return Columns({name: out[name] for name in plan.names}, n)
+
+
+def _yes_no_column(part: Any) -> Any:
+    """load.yes_no_numbers of a column _converted gave as float64 with NaN: int64 1/0, or
+    float64 with NaN for missing."""
+    import numpy as np
+
+    return part.copy() if np.isnan(part).any() else part.astype(np.int64)
 
 
 MEMO_CELLS = 4096  # cells remembered per column type (hostile clients cannot grow it)
@@ -137,9 +143,10 @@ def _converted(kind: str, european: Any, cells: list[str]) -> Any:
     cell is remembered (up to MEMO_CELLS per type) and a request whose cells were all seen
     before is assembled from them without an Arrow call. Only what the rule itself gave is
     remembered, so a remembered cell is the rule's answer. Dates are always converted.
+    yes/no cells come back as float64 1/0 with NaN for missing (the Int8 array as
+    yes_no_numbers reads it), so the columns cut from them need no pandas array.
     """
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
 
     memo = _MEMO.setdefault((kind, european), {})
@@ -148,8 +155,7 @@ def _converted(kind: str, european: Any, cells: list[str]) -> Any:
         if kind == "number":
             return np.array(known, dtype=np.float64)
         if kind == "bool":
-            data, mask = zip(*known, strict=True)
-            return pd.arrays.IntegerArray(np.array(data, np.int8), np.array(mask, bool))
+            return np.array([np.nan if missing else data for data, missing in known], np.float64)
         return pa.array(known, pa.string())
     stacked = pa.array(cells, pa.string())
     if kind == "bool":
@@ -158,13 +164,21 @@ def _converted(kind: str, european: Any, cells: list[str]) -> Any:
     else:
         values = _fast_arrow(stacked, kind, european)
     if values is None or kind == "date" or len(memo) + len(cells) > MEMO_CELLS:
-        return values
+        return _as_floats(values) if kind == "bool" and values is not None else values
     if kind == "number":
         memo.update(zip(cells, values.tolist(), strict=True))
-    elif kind == "bool":
+        return values
+    if kind == "bool":
         data = values.to_numpy(dtype=np.int8, na_value=0).tolist()
         pairs = zip(data, values.isna().tolist(), strict=True)
         memo.update(zip(cells, pairs, strict=True))
-    else:
-        memo.update(zip(cells, values.to_pylist(), strict=True))
+        return _as_floats(values)
+    memo.update(zip(cells, values.to_pylist(), strict=True))
     return values
+
+
+def _as_floats(values: Any) -> Any:
+    """The cleaner's Int8 yes/no array as float64 1/0 with NaN for missing."""
+    import numpy as np
+
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)

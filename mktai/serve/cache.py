@@ -28,7 +28,7 @@ from mktai.api.loaded import (
     resolve,
     reverify,
 )
-from mktai.errors import IntegrityError, ModelNotFound
+from mktai.errors import IntegrityError, MktaiError, ModelNotFound
 
 MAX_LOADED = 16  # versions kept in memory beyond the served defaults (oldest use dropped)
 
@@ -128,15 +128,34 @@ class ModelCache:
         if ref == BUILTIN:
             return self.builtin()
         key = self.resolve(self.ref_for(ref))
-        now = time.monotonic()
-        entry = self._loaded.get(key)
-        if entry is not None:
-            loaded, verified_at = entry
-            if now - verified_at < self.verify_every and not loaded.changed_on_disk():
-                self._used[key] = now
-                return loaded
+        loaded = self._fresh(key)
+        if loaded is not None:
+            return loaded
         with self._key_lock(key):
-            return self._load(key, now)
+            return self._load(key, time.monotonic())
+
+    def peek(self, ref: str) -> LoadedModel | None:
+        """What get(ref) answers when it needs no loading or re-hashing (a few stat calls),
+        else None (get gives the model or the error): cheap enough for the event loop."""
+        if ref == BUILTIN:
+            return None
+        try:
+            key = self.resolve(self.ref_for(ref))
+        except MktaiError:
+            return None
+        return self._fresh(key)
+
+    def _fresh(self, key: tuple[str, int]) -> LoadedModel | None:
+        """The cached version when verified less than verify_every ago and untouched since."""
+        entry = self._loaded.get(key)
+        if entry is None:
+            return None
+        loaded, verified_at = entry
+        now = time.monotonic()
+        if now - verified_at < self.verify_every and not loaded.changed_on_disk():
+            self._used[key] = now
+            return loaded
+        return None
 
     def _key_lock(self, key: tuple[str, int]) -> threading.Lock:
         with self._lock:

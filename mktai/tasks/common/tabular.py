@@ -46,7 +46,8 @@ def _month_numbers(series: Any) -> pd.Series | None:
     import pyarrow as pa
 
     if isinstance(series, pa.Array) and len(series) <= MEMO_ROWS:
-        return _remembered_months(series)
+        numbers = _remembered_months(series)
+        return None if numbers is None else pd.Series(numbers)
     fast = _month_numbers_ascii(series)
     if fast is not None:
         return fast
@@ -67,11 +68,19 @@ def _month_numbers(series: Any) -> pd.Series | None:
 _MONTH_MEMO: dict[tuple, Any] = {}
 
 
-def _remembered_months(array: Any) -> pd.Series | None:
-    """_month_numbers of a short Arrow column, remembered per tuple of values (up to
-    MEMO_VALUES of them): the answer depends on the values alone."""
-    import pandas as pd
+def _month_values(series: Any) -> Any:
+    """_month_numbers as a float64 NumPy array (None if the column is not months)."""
+    import pyarrow as pa
 
+    if isinstance(series, pa.Array) and len(series) <= MEMO_ROWS:
+        return _remembered_months(series)
+    numbers = _month_numbers(series)
+    return None if numbers is None else numbers.to_numpy()
+
+
+def _remembered_months(array: Any) -> Any:
+    """_month_numbers of a short Arrow column as a NumPy array, remembered per tuple of values
+    (up to MEMO_VALUES of them): the answer depends on the values alone."""
     key = tuple(array.to_pylist())
     numbers = _MONTH_MEMO.get(key)
     if numbers is None:
@@ -81,7 +90,7 @@ def _remembered_months(array: Any) -> pd.Series | None:
         numbers = _MONTH_MEMO[key] = months.to_numpy() if months is not None else False
         if len(_MONTH_MEMO) > MEMO_VALUES:
             _MONTH_MEMO.clear()
-    return None if numbers is False else pd.Series(numbers.copy())
+    return None if numbers is False else numbers.copy()
 
 
 def _month_numbers_ascii(series: Any) -> pd.Series | None:
@@ -390,11 +399,11 @@ def _prepared_columns(
             missing[name] = n_missing
     for derived in schema.get("derived", []):
         month, day = derived["from"]
-        months = _month_numbers(frame[month])
+        months = _month_values(frame[month])
         days, _ = _numbers(frame[day])
         if months is None:
-            months = pd.Series(np.nan, index=frame.index)
-        out[derived["name"]] = (months.to_numpy() - 1) * 31 + days
+            months = np.full(len(frame), np.nan)
+        out[derived["name"]] = (months - 1) * 31 + days
     stats = {"missing": missing, "unseen": unseen, "invalid": invalid, "rows": len(frame)}
     return out, stats
 

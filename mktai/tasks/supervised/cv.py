@@ -44,6 +44,16 @@ class FoldEnsemble:
     def takes_codes(self) -> bool:
         return all(getattr(m, "takes_codes", False) for m in self.members)
 
+    @property
+    def takes_few_codes(self) -> bool:
+        return all(getattr(m, "takes_few_codes", False) for m in self.members)
+
+    def predict_few_codes(self, X):
+        """predict_raw of a few rows as prepare_codes' array (every member takes them)."""
+        import numpy as np
+
+        return np.mean([m.predict_few_codes(X) for m in self.members], axis=0)
+
     def predict_codes(self, X):
         """predict_raw on prepare_codes' array (every member takes codes): encoded once."""
         import numpy as np

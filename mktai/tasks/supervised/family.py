@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mktai.data.table import CleanTable
 
 MODEL_FORMAT = 1
+FEW_ROWS = 64  # rows scored without a thread limit (see raw_scores)
 POSITIVE_NAMES = ("1", "yes", "true", "y", "positive", "是")
 
 
@@ -61,6 +62,7 @@ class SkLearner:
         self.codes = not encoded and getattr(estimator, "categorical_features", "") != "from_dtype"
         self._scorer: Any = None  # the estimator used to predict (fast_predict), made once
         self._scorer_of: Any = None  # ...for this estimator (fit replaces it)
+        self._encoded: Any = None  # (estimator, linear_fast.EncodedScorer or None)
 
     def _input(self, X):
         from mktai.tasks.common.tabular import as_codes, for_encoders
@@ -89,13 +91,39 @@ class SkLearner:
             return scorer.predict(X).astype(float)
         return scorer.predict_proba(X)
 
+    @property
+    def takes_few_codes(self) -> bool:
+        """Whether predict_few_codes scores prepare_codes' array of a few rows (a linear
+        pipeline whose encoder linear_fast proved it computes in NumPy)."""
+        return self.encoded and self.encoded_scorer() is not None
+
+    def predict_few_codes(self, X):
+        """predict_raw of a few rows given as prepare_codes' array (takes_few_codes)."""
+        scorer = self.encoded_scorer()
+        if self.task == "regression":
+            return scorer.predict(X).astype(float)
+        return scorer.predict_proba(X)
+
+    def encoded_scorer(self) -> Any:
+        if self._encoded is None or self._encoded[0] is not self.estimator:
+            from mktai.tasks.supervised.linear_fast import encoded_scorer
+
+            made = encoded_scorer(self.estimator, self.schema, self.task) if self.encoded else None
+            self._encoded = (self.estimator, made)
+        return self._encoded[1]
+
     def scorer(self) -> Any:
         """The fitted estimator for predicting: HistGradientBoosting without its per-call
-        preprocessor validation when that is provably the same (fast_predict)."""
+        preprocessor validation when that is provably the same (fast_predict), its trees
+        walked in NumPy for a few rows (forest), each only where it gives sklearn's numbers."""
         if self._scorer is None or self._scorer_of is not self.estimator:
             from mktai.tasks.supervised.fast_predict import fast_estimator
+            from mktai.tasks.supervised.forest import forest_scorer
 
-            self._scorer = fast_estimator(self.estimator) if self.codes else self.estimator
+            scorer = self.estimator
+            if self.codes:
+                scorer = forest_scorer(fast_estimator(self.estimator))
+            self._scorer = scorer
             self._scorer_of = self.estimator
         return self._scorer
 
@@ -234,14 +262,20 @@ class SupervisedModel:
         if getattr(self.learner, "takes_codes", False):  # gbm: no frame of Categoricals between
             X, stats = prepare_codes(frame, self.schema)
             predict = self.learner.predict_codes
+        elif len(frame) <= FEW_ROWS and getattr(self.learner, "takes_few_codes", False):
+            X, stats = prepare_codes(frame, self.schema)  # linear: its encoder in NumPy
+            predict = self.learner.predict_few_codes
         else:
             X, stats = prepare(frame, self.schema)
             predict = self.learner.predict_raw
         if len(X) == 0:
             width = len(self.classes) if self.task != "regression" else 0
             return (np.zeros((0, width)) if width else np.zeros(0)), stats
-        with limit_threads(len(X)):
-            raw = predict(X)
+        if len(X) <= FEW_ROWS:  # no pool worth limiting (NumPy walk, BLAS on a few rows);
+            raw = predict(X)  # the limit's own bookkeeping costs more than scoring them
+        else:
+            with limit_threads(len(X)):
+                raw = predict(X)
         if self.task == "binary":
             p = apply_calibration(self.calibration, raw[:, 1])
             raw = np.column_stack([1 - p, p])

@@ -30,6 +30,7 @@ class OrdinalLookup:
         # NaN is a category when training had missing values; it encodes to NaN either way
         self.known = [np.asarray(c, dtype=np.float64) for c in categories]
         self.known = [c[~np.isnan(c)] for c in self.known]
+        self.table = _code_table(self.known)
 
     def transform(self, X: Any) -> Any:
         import numpy as np
@@ -40,13 +41,43 @@ class OrdinalLookup:
                 f"X has {X.shape} features, expected {len(self.encoded) + len(self.passed)}"
             )
         out = np.empty((X.shape[0], X.shape[1]), dtype=np.float64)
+        out[:, len(self.encoded) :] = X[:, self.passed]
+        if self.table is not None:  # every column in one lookup (the known codes are 0..W-1)
+            codes = X[:, self.encoded]
+            width = self.table.shape[1] - 1
+            # a value that is not an integer in [0, W) is no known code: column W holds NaN
+            exact = (codes >= 0) & (codes < width) & (codes == np.floor(codes))
+            at = np.where(exact, codes, width).astype(np.intp)
+            out[:, : len(self.encoded)] = self.table[np.arange(len(self.encoded)), at]
+            return out
         for j, (column, known) in enumerate(zip(self.encoded, self.known, strict=True)):
             values = X[:, column]
             at = np.minimum(np.searchsorted(known, values), max(len(known) - 1, 0))
             hit = (known[at] == values) if len(known) else np.zeros(len(values), dtype=bool)
             out[:, j] = np.where(hit, at, np.nan)
-        out[:, len(self.encoded) :] = X[:, self.passed]
         return out
+
+
+TABLE_WIDTH = 1024  # known codes up to which the lookup is one table (sklearn keeps <= 255)
+
+
+def _code_table(known: list[Any]) -> Any:
+    """table[j, v] = the position of code v among column j's known codes (NaN if unknown),
+    column W = NaN; None when some known code is not an integer in [0, TABLE_WIDTH)."""
+    import numpy as np
+
+    if not known:
+        return None
+    values = np.concatenate(known)
+    if len(values) and (
+        values.min() < 0 or values.max() >= TABLE_WIDTH or np.any(values != np.floor(values))
+    ):
+        return None
+    width = int(values.max()) + 1 if len(values) else 0
+    table = np.full((len(known), width + 1), np.nan)
+    for j, codes in enumerate(known):
+        table[j, codes.astype(np.intp)] = np.arange(len(codes), dtype=np.float64)
+    return table
 
 
 def fast_estimator(estimator: Any) -> Any:
