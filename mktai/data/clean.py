@@ -396,7 +396,9 @@ class Cleaner:
         import pandas as pd
 
         if values.dtype.kind in "iufb" and kind == "number":  # typed input (parquet)
-            return values.astype("float64"), pd.Series(False, index=values.index)
+            return parse.finite_numbers(
+                values.astype("float64"), pd.Series(False, index=values.index)
+            )
         if values.dtype.kind == "M" and kind == "date":
             if getattr(values.dt, "tz", None) is not None:
                 values = values.dt.tz_convert(None)  # like ISO offsets in CSV: UTC
@@ -603,7 +605,9 @@ def _fast_arrow(array: pa.Array, kind: str, european: bool | None) -> Any:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
         return None
     if kind == "number":
-        return cast.to_numpy(zero_copy_only=False)
+        numbers = cast.to_numpy(zero_copy_only=False)
+        # 'inf' / '1e400' cast to infinity: parse.parse_numbers counts them unparseable
+        return None if np.isinf(numbers).any() else numbers
     return np.asarray(cast.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
 
 

@@ -174,7 +174,25 @@ def looks_european(values: pd.Series, found: dict[str, int] | None = None) -> bo
 
 
 def parse_numbers(values: pd.Series, european: bool | None = None) -> tuple[pd.Series, pd.Series]:
-    """'¥1,234.50', '(12)', '15%', '１２３', '1.234,5' -> floats; returns (numbers, failed)."""
+    """'¥1,234.50', '(12)', '15%', '１２３', '1.234,5' -> floats; returns (numbers, failed).
+
+    'inf', '-Infinity' and '1e400' (beyond float64) are no amounts: they fail like 'abc' (NaN,
+    counted unparseable), so no model is ever handed an infinity.
+    """
+    return finite_numbers(*_parse_numbers(values, european))
+
+
+def finite_numbers(numbers: pd.Series, failed: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(numbers, failed) with every infinity made missing and counted as failed."""
+    import numpy as np
+
+    infinite = np.isinf(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+    if not infinite.any():
+        return numbers, failed
+    return numbers.mask(infinite), failed | infinite
+
+
+def _parse_numbers(values: pd.Series, european: bool | None) -> tuple[pd.Series, pd.Series]:
     import numpy as np
     import pandas as pd
 
