@@ -42,15 +42,15 @@ def bank() -> tuple[list[str], list[list[str]]]:
 
 
 def hostile(names: list[str], rows: list[list[str]], n: int, seed: int) -> list[list[str]]:
-    """n bank rows, 15% of cells replaced by junk (seeded). Not month and day: the derived
-    day_of_year is decided per batch (a file with >5% unreadable months has none at all), so
-    a junk month would make a row's score depend on the rows sent with it."""
+    """n bank rows, 15% of cells replaced by junk (seeded), month and day included: the
+    derived day_of_year is read value by value, so a junk month in one row must not change
+    another row's score (the file scored whole against its rows one at a time)."""
     rng = np.random.default_rng(seed)
     out = []
     for i in rng.integers(0, len(rows), n):
         cells = list(rows[i])
         for j in range(len(cells)):
-            if names[j] not in ("month", "day") and rng.random() < 0.15:
+            if rng.random() < 0.15:
                 cells[j] = JUNK[rng.integers(0, len(JUNK))]
         out.append(cells)
     return out

@@ -38,63 +38,77 @@ def _is_text(series: pd.Series) -> bool:
     )
 
 
-def _month_numbers(series: Any) -> pd.Series | None:
-    """Month numbers from month names (jan, January) or 1-12; None if the column is not that.
+def _is_month_column(series: Any) -> bool:
+    """Training's decision: month names (jan, January) or 1-12 in at least 95% of the present
+    values, and no number outside 1-12 (a day-of-year feature is derived from it)."""
+    import numpy as np
 
-    series: a Series, or a cleaned column as the cleaner's array (mktai.data.small)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    if isinstance(series, pa.Array) and len(series) <= MEMO_ROWS:
-        numbers = _remembered_months(series)
-        return None if numbers is None else pd.Series(numbers)
-    fast = _month_numbers_ascii(series)
-    if fast is not None:
-        return fast
-    series = _series(series)
-    if _is_text(series):
-        text = series.astype("string").str.strip().str.lower().str[:3]
-        numbers = text.map(MONTHS).astype("Float64")
-    else:
-        numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
-    valid = numbers.dropna()
-    if len(valid) == 0 or valid.size < 0.95 * series.notna().sum():
-        return None
-    if not valid.between(1, 12).all():
-        return None
-    return numbers.astype("float64")
+    numbers, present = _month_parse(series)
+    valid = numbers[~np.isnan(numbers)]
+    if len(valid) == 0 or len(valid) < 0.95 * present:
+        return False
+    return bool(((valid >= 1) & (valid <= 12)).all())
 
 
 _MONTH_MEMO: dict[tuple, Any] = {}
 
 
 def _month_values(series: Any) -> Any:
-    """_month_numbers as a float64 NumPy array (None if the column is not months)."""
+    """Each value's month number as float64 (NaN where a value is no month): how a model that
+    derived day-of-year reads the column. Value by value, so a row's feature never depends on
+    the rows sent with it (a server's one-row request scores as the same row in a file).
+
+    series: a Series, or a cleaned column as the cleaner's array (mktai.data.small)."""
+    import numpy as np
     import pyarrow as pa
 
     if isinstance(series, pa.Array) and len(series) <= MEMO_ROWS:
         return _remembered_months(series)
-    numbers = _month_numbers(series)
-    return None if numbers is None else numbers.to_numpy()
+    numbers, _ = _month_parse(series)
+    numbers[(numbers < 1) | (numbers > 12)] = np.nan
+    return numbers
 
 
 def _remembered_months(array: Any) -> Any:
-    """_month_numbers of a short Arrow column as a NumPy array, remembered per tuple of values
-    (up to MEMO_VALUES of them): the answer depends on the values alone."""
+    """_month_values of a short Arrow column, remembered per tuple of values (up to
+    MEMO_VALUES of them): the answer depends on the values alone."""
+    import numpy as np
+
     key = tuple(array.to_pylist())
     numbers = _MONTH_MEMO.get(key)
     if numbers is None:
-        months = _month_numbers_ascii(array)
-        if months is None:
-            months = _month_numbers(_series(array))
-        numbers = _MONTH_MEMO[key] = months.to_numpy() if months is not None else False
+        numbers, _ = _month_parse(array)
+        numbers[(numbers < 1) | (numbers > 12)] = np.nan
+        _MONTH_MEMO[key] = numbers
         if len(_MONTH_MEMO) > MEMO_VALUES:
             _MONTH_MEMO.clear()
-    return None if numbers is False else numbers.copy()
+    return numbers.copy()
 
 
-def _month_numbers_ascii(series: Any) -> pd.Series | None:
-    """_month_numbers of a plain-ASCII string column in Arrow (None: use the pandas path).
+def _month_parse(series: Any) -> tuple[Any, int]:
+    """(month number of each value as float64: names by their first three letters, numbers as
+    written, NaN for anything else; the count of present values)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    fast = _month_numbers_ascii(series)
+    if fast is not None:
+        array = series if isinstance(series, pa.Array) else None
+        present = len(array) - array.null_count if array is not None else int(series.notna().sum())
+        return fast, present
+    series = _series(series)
+    if _is_text(series):
+        text = series.astype("string").str.strip().str.lower().str[:3]
+        numbers = text.map(MONTHS).astype("Float64")
+    else:
+        numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan), int(series.notna().sum())
+
+
+def _month_numbers_ascii(series: Any) -> Any:
+    """_month_parse's numbers for a plain-ASCII string column, in Arrow (None: use the pandas
+    path).
 
     Plain ASCII (no control characters but tab and line ends, which Arrow's trim removes as
     str.strip does) makes Arrow's trim, lower-case and 3-character slice the same as Python's.
@@ -105,9 +119,9 @@ def _month_numbers_ascii(series: Any) -> pd.Series | None:
     import pyarrow.compute as pc
 
     if isinstance(series, pa.Array):  # a cleaned text column (mktai.data.small)
-        array, index = series, None
+        array = series
     elif isinstance(series, pd.Series) and isinstance(series.dtype, pd.StringDtype):
-        array, index = pa.array(series.array), series.index
+        array = pa.array(series.array)
     else:
         return None
     if isinstance(array, pa.ChunkedArray):
@@ -118,11 +132,7 @@ def _month_numbers_ascii(series: Any) -> pd.Series | None:
     text = pc.utf8_slice_codeunits(pc.ascii_lower(pc.ascii_trim_whitespace(array)), 0, 3)
     found = pc.index_in(text, value_set=_month_names())
     numbers = np.asarray(pc.fill_null(pc.cast(found, pa.float64()), np.nan), dtype=np.float64)
-    numbers = numbers + 1  # MONTHS is in calendar order: position 0 is January
-    valid = int((~np.isnan(numbers)).sum())
-    if valid == 0 or valid < 0.95 * (len(array) - array.null_count):
-        return None
-    return pd.Series(numbers, index=index)
+    return numbers + 1  # MONTHS is in calendar order: position 0 is January
 
 
 @functools.lru_cache(maxsize=1)
@@ -290,7 +300,7 @@ def _calendar_features(frame: pd.DataFrame, columns: list[dict[str, Any]]) -> li
     day = next((n for n in used if n.lower() in ("day", "day_of_month", "日")), None)
     if not month or not day or used[day]["type"] != "numeric":
         return []
-    if _month_numbers(frame[month]) is None:
+    if not _is_month_column(frame[month]):
         return []
     days = pd.to_numeric(frame[day], errors="coerce").dropna()
     if days.empty or not days.between(1, 31).all():
@@ -401,8 +411,6 @@ def _prepared_columns(
         month, day = derived["from"]
         months = _month_values(frame[month])
         days, _ = _numbers(frame[day])
-        if months is None:
-            months = np.full(len(frame), np.nan)
         out[derived["name"]] = (months - 1) * 31 + days
     stats = {"missing": missing, "unseen": unseen, "invalid": invalid, "rows": len(frame)}
     return out, stats
