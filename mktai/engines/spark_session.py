@@ -155,6 +155,22 @@ def _local_cores(url: str) -> int:
     return os.cpu_count() or 2
 
 
+def cache_level() -> Any:
+    """The storage level of mktai's DataFrame caches: Spark's own default for DataFrames
+    (MEMORY_AND_DISK_DESER, what `persist()` and Scala's MEMORY_AND_DISK give).
+
+    PySpark's StorageLevel.MEMORY_AND_DISK is the *serialized* level: a block of it spilled to
+    disk is copied back whole into one heap buffer each time it is read
+    (BlockManager.maybeCacheDiskBytesInMemory), and a block is a partition, which grows with the
+    rows (a few shuffle partitions; one partition per CSV file). At 16x (8.7 million lines) on a
+    1 GB heap that copy was the OutOfMemoryError that lost the SparkContext. A deserialized
+    block comes back from disk one cached batch at a time, and only into the memory the store
+    is granted; the rest is streamed from disk."""
+    from pyspark import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK_DESER
+
+
 def get_session(master: str | None = None, *, config: dict[str, str] | None = None) -> Any:
     """The process's SparkSession (created once); exit 4 without pyspark or a usable Java."""
     global _session
