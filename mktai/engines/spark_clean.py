@@ -95,12 +95,12 @@ def schema(columns: list[tuple[str, str]]) -> Any:
 def clean_on_spark(spark: Any, inp: SparkInput, *, kind: str | None, mapping: dict[str, str],
                    required: tuple[str, ...] = (), dedupe: bool = True) -> Cleaned:  # fmt: skip
     """Plan on the driver, dedupe in Spark, clean per partition; the result is persisted."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from mktai.data.clean import make_plan
     from mktai.data.load import merge_stats
     from mktai.engines.spark_read import read_tagged, sample_frame
+    from mktai.engines.spark_session import cache_level
 
     held: list[Any] = []  # intermediate caches, released once the result is materialised
     tagged, raw = read_tagged(spark, inp, held)
@@ -114,7 +114,7 @@ def clean_on_spark(spark: Any, inp: SparkInput, *, kind: str | None, mapping: di
         tagged = tagged.withColumn(DUP, F.lit(None).cast("long"))
     # the range shuffle reads its input twice (sampling, then the shuffle): keep the marked rows
     # rather than hashing and joining every row twice more
-    tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)
+    tagged = tagged.persist(cache_level())
     held.append(tagged)
     columns = output_columns(plan, len(inp.sources) > 1)
     out_schema = schema(columns)
@@ -124,7 +124,7 @@ def clean_on_spark(spark: Any, inp: SparkInput, *, kind: str | None, mapping: di
     width = int(spark.conf.get("spark.sql.shuffle.partitions"))
     ordered = tagged.repartitionByRange(width, SRC, ROW).sortWithinPartitions(SRC, ROW)
     frame = ordered.mapInArrow(run, out_schema)
-    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = frame.persist(cache_level())
     rows = frame.filter(F.col(KIND) == 2).select(SRC, ROW, STATS).collect()
     for cached in held:  # `frame` holds every row now: its inputs' caches can go
         cached.unpersist()

@@ -216,9 +216,10 @@ def read_tagged(spark: Any, inp: SparkInput, held: list[Any]) -> tuple[Any, list
     BAD holds the text of a line with the wrong number of fields (else null). Parquet keeps its
     types (the cleaner handles typed input as it does locally) and uses the file's row index.
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
+
+    from mktai.engines.spark_session import cache_level
 
     if inp.format == "parquet":
         frame = spark.read.parquet(*_spark_paths(inp))
@@ -258,7 +259,7 @@ def read_tagged(spark: Any, inp: SparkInput, held: list[Any]) -> tuple[Any, list
             F.col("_metadata.file_block_start").alias("__block"),
             F.monotonically_increasing_id().alias("__mid"),
         )
-    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = frame.persist(cache_level())
     held.append(frame)
     splits = frame.groupBy("__file", "__block").agg(
         F.count(F.lit(1)).alias("n"), F.min("__mid").alias("first")

@@ -57,13 +57,14 @@ def fit_frame(frame: Any, n_users: int, n_items: int, implicit: bool, params: di
     ratings (biases taken out on Spark first) or implicit matrix cells (the confidence weight).
     Only arrays the size of the user base and the catalogue come back to the driver."""
     import numpy as np
-    from pyspark import StorageLevel
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
 
+    from mktai.engines.spark_session import cache_level
+
     get = {k: params.get(k) if params.get(k) is not None else v for k, v in DEFAULTS.items()}
     frame = frame.select(F.col("u").cast("int"), F.col("i").cast("int"),
-                         F.col("value").cast("double")).persist(StorageLevel.MEMORY_AND_DISK)  # fmt: skip
+                         F.col("value").cast("double")).persist(cache_level())  # fmt: skip
     try:
         if implicit:
             n_u = _by_code(frame.groupBy(F.col("u").alias("c")).count(), n_users)

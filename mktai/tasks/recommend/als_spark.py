@@ -72,10 +72,10 @@ def events_on_spark(
     """The events of Spark-cleaned rows (spark_clean.Cleaned), coded with sorted id maps; the
     frame is persisted (unpersist it when done). Rejected ratings update `report` as the local
     add_rejects does."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from mktai.engines.spark_read import ROW, SRC
+    from mktai.engines.spark_session import cache_level
 
     rows = cleaned.clean(tags=True).withColumn(
         "key", F.col(SRC).cast("long") * F.lit(1 << SOURCE_SHIFT) + F.col(ROW)
@@ -90,7 +90,7 @@ def events_on_spark(
     frame = raw.join(F.broadcast(_codes(spark, users, "uid", "u")) if len(users) < 2_000_000
                      else _codes(spark, users, "uid", "u"), "uid")  # fmt: skip
     frame = frame.join(_codes(spark, items, "iid", "i"), "iid")
-    frame = frame.select("u", "i", "value", "t", "key").persist(StorageLevel.MEMORY_AND_DISK)
+    frame = frame.select("u", "i", "value", "t", "key").persist(cache_level())
     return SparkEvents(frame, users, items, feedback, scale, timed, notes, counts)
 
 
@@ -137,16 +137,26 @@ def _explicit(rows: Any, plan: Any, report: dict[str, Any], description: str,
     finite = F.col("value").isNotNull() & ~F.isnan("value") & (F.abs("value") < float("inf"))
     usable = finite & F.col("uid").isNotNull() & F.col("iid").isNotNull()
     frame = frame.withColumn("usable", usable)
-    bounds = frame.filter("usable").agg(F.min("value"), F.max("value"), F.count(F.lit(1)),
-                                        F.count(F.lit(1)).alias("all")).collect()[0]  # fmt: skip
-    if not bounds[2]:
+
+    def outside_of(bounds: tuple[float, float]) -> Any:
+        return F.col("usable") & ((F.col("value") < bounds[0]) | (F.col("value") > bounds[1]))
+
+    # one pass: a detected scale holds every usable rating (detect_scale widens to the min and
+    # max), so only a given --scale has ratings outside it to count
+    outside_n = F.sum(outside_of(scale).cast("long")) if scale else F.lit(0)
+    tally = frame.agg(
+        F.min(F.when(F.col("usable"), F.col("value"))).alias("low"),
+        F.max(F.when(F.col("usable"), F.col("value"))).alias("high"),
+        F.count(F.when(F.col("usable"), F.lit(1))).alias("usable"),
+        F.sum((~F.col("usable")).cast("long")).alias("missing"),
+        outside_n.alias("outside"),
+    ).collect()[0]
+    if not tally["usable"]:
         raise InputError(f"{description}: no usable ratings (user, item and rating)")
     import numpy as np
 
-    chosen = scale or detect_scale(np.array([bounds[0], bounds[1]], dtype=np.float64))
-    outside = F.col("usable") & ((F.col("value") < chosen[0]) | (F.col("value") > chosen[1]))
-    tally = frame.agg(F.sum((~F.col("usable")).cast("long")).alias("missing"),
-                      F.sum(outside.cast("long")).alias("outside")).collect()[0]  # fmt: skip
+    chosen = scale or detect_scale(np.array([tally["low"], tally["high"]], dtype=np.float64))
+    outside = outside_of(chosen)
     missing, out_of_scale = int(tally["missing"] or 0), int(tally["outside"] or 0)
     notes: list[str] = []
     if missing or out_of_scale:
@@ -418,14 +428,14 @@ def cells(events: SparkEvents, weighting: str = "binary") -> Any:
 def train(events: SparkEvents, params: dict[str, Any], seed: int) -> SparkALSModel:
     """family.train for als: the model's arrays from Spark; its seen items stay a DataFrame."""
     import numpy as np
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    from mktai.engines.spark_session import cache_level
     from mktai.tasks.recommend import als
     from mktai.tasks.recommend.family import effective_params
 
     matrix = cells(events, params.get("weighting") or "binary")
-    matrix = matrix.persist(StorageLevel.MEMORY_AND_DISK)
+    matrix = matrix.persist(cache_level())
     implicit = events.feedback == "implicit"
     arrays = als.fit_frame(matrix if implicit else events.frame, events.n_users, events.n_items,
                            implicit, params, seed)  # fmt: skip
