@@ -165,3 +165,42 @@ def test_scikit_learn_answers_where_the_walk_is_not_proven(tmp_path) -> None:
     # and a wrong-width array gets scikit-learn's own error, not a silent answer
     with pytest.raises(ValueError):
         scorer.predict_proba(X[:, :-1])
+
+
+def test_a_large_model_leaves_the_walk_and_the_event_loop(tmp_path, monkeypatch) -> None:
+    """The walk's work is rows x nodes: above WALK_CELLS scikit-learn answers (the same
+    numbers), and predict_small (a server's event-loop path) declines, so a large model's
+    request is scored in the thread pool instead of blocking every other one."""
+    from mktai.api import train
+    from mktai.api.loaded import load, predict_small
+    from mktai.tasks.common.tabular import prepare_codes
+    from mktai.tasks.stored import load_for
+    from mktai.tasks.supervised import forest
+
+    train("propensity", BANK, name="gbm", target="y", store=tmp_path / "store", cv=0, seed=0,
+          algorithm="gbm", params={"max_iter": 20})  # fmt: skip
+    loaded = load("gbm", store=tmp_path / "store")
+    learner = loaded.fitted.learner
+    scorer = learner.scorer()
+    nodes = len(scorer.forest.left)
+    monkeypatch.setattr(forest, "WALK_CELLS", 3 * nodes)  # a model 'too large' beyond 3 rows
+    assert scorer.walks(3) and not scorer.walks(4)
+    assert loaded.fitted.scores_cheaply(3) and not loaded.fitted.scores_cheaply(4)
+    table = load_for("propensity", BANK, unlabelled=True, dedupe=False)
+    X, _ = prepare_codes(table.frame.head(4), learner.schema)
+    assert np.array_equal(scorer.predict_proba(X), scorer.estimator.predict_proba(X))
+
+    names, rows = bank()
+    keep = [i for i, n in enumerate(names) if n != "y"]
+    header = [names[i] for i in keep]
+    picked = [[r[i] for i in keep] for r in rows[:4]]
+    body = write_csv(tmp_path / "four.csv", header, picked).read_bytes()
+    from mktai.api.loaded import predict_rows
+
+    whole = predict_rows(loaded, InMemory(body), keep_raw=False)  # the header's plan
+    four = InMemory(body, "request body", cells=(header, picked))
+    assert predict_small(loaded, four) is None  # 4 rows: the pool's work
+    three = write_csv(tmp_path / "three.csv", header, picked[:3]).read_bytes()
+    quick = predict_small(loaded, InMemory(three, "request body", cells=(header, picked[:3])))
+    assert quick is not None
+    assert quick.columns["score"].tolist() == whole.frame["score"].head(3).tolist()

@@ -305,8 +305,9 @@ def predict_small(
     path takes DATA (cells of plain rows whose header has a plan), else None: a bounded,
     cheap call a server can make on its event loop, leaving the rest to its thread pool."""
     check_applies(loaded, "predict")
-    if not data.cells:
-        return None
+    cheap = getattr(loaded.fitted, "scores_cheaply", None)
+    if not data.cells or cheap is None or not cheap(len(data.cells[1])):
+        return None  # sklearn's own path (a large model, many rows): the pool's work
     check = checkpoint or _no_check
     check("cleaning")
     return _predict_small(loaded, data, check, frame=False)

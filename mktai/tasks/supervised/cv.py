@@ -48,6 +48,9 @@ class FoldEnsemble:
     def takes_few_codes(self) -> bool:
         return all(getattr(m, "takes_few_codes", False) for m in self.members)
 
+    def scores_cheaply(self, rows: int) -> bool:
+        return all(getattr(m, "scores_cheaply", lambda _rows: False)(rows) for m in self.members)
+
     def predict_few_codes(self, X):
         """predict_raw of a few rows as prepare_codes' array (every member takes them)."""
         import numpy as np

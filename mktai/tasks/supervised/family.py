@@ -73,7 +73,8 @@ class SkLearner:
 
     def fit(self, X, y, class_weight=None) -> SkLearner:
         self.estimator.fit(self._input(X), y)
-        self._scorer = None  # refitted in place: the scorer copies the new fit when asked
+        self._scorer = None  # refitted in place: the scorers copy the new fit when asked
+        self._encoded = None
         return self
 
     def predict_raw(self, X):
@@ -103,6 +104,15 @@ class SkLearner:
         if self.task == "regression":
             return scorer.predict(X).astype(float)
         return scorer.predict_proba(X)
+
+    def scores_cheaply(self, rows: int) -> bool:
+        """Whether `rows` rows are scored by a NumPy path already built (the linear encoder,
+        the gbm walk within its budget): bounded work, fit for a server's event loop. Never
+        builds one (its check against sklearn takes time at load)."""
+        if self.encoded:
+            return rows <= FEW_ROWS and self._encoded is not None and self._encoded[1] is not None
+        walks = getattr(self._scorer, "walks", None)
+        return self._scorer_of is self.estimator and walks is not None and walks(rows)
 
     def encoded_scorer(self) -> Any:
         if self._encoded is None or self._encoded[0] is not self.estimator:
@@ -251,6 +261,11 @@ class SupervisedModel:
         }
 
     # ------------------------------------------------------------------ scoring
+    def scores_cheaply(self, rows: int) -> bool:
+        """Whether `rows` rows score on a bounded NumPy path (SkLearner.scores_cheaply)."""
+        cheap = getattr(self.learner, "scores_cheaply", None)
+        return bool(cheap and cheap(rows))
+
     def raw_scores(self, frame: pd.DataFrame, source: str = "input"):
         """(probabilities n x k or values, prepare stats) for a frame with the schema's columns."""
         import numpy as np
@@ -271,8 +286,8 @@ class SupervisedModel:
         if len(X) == 0:
             width = len(self.classes) if self.task != "regression" else 0
             return (np.zeros((0, width)) if width else np.zeros(0)), stats
-        if len(X) <= FEW_ROWS:  # no pool worth limiting (NumPy walk, BLAS on a few rows);
-            raw = predict(X)  # the limit's own bookkeeping costs more than scoring them
+        if self.scores_cheaply(len(X)):  # a NumPy path: no OpenMP pool to limit, and the
+            raw = predict(X)  # limit's own bookkeeping costs more than scoring a few rows
         else:
             with limit_threads(len(X)):
                 raw = predict(X)

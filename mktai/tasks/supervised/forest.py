@@ -14,7 +14,9 @@ loss (`_loss.predict_proba`, `_loss.link.inverse`) as sklearn's predict does.
 `forest_scorer` builds it only after checking on a probe (known and unknown codes, NaN,
 every split threshold itself, arbitrary numbers) that it gives exactly sklearn's raw
 predictions; any other layout, a newer scikit-learn storing trees differently or a mismatch
-keeps the estimator as it is. Batches above SMALL_ROWS go to scikit-learn (faster per row).
+keeps the estimator as it is. A check, not a proof: the decisions are the same rule at every
+node, and the probe reaches each threshold. Batches above SMALL_ROWS rows, or above
+WALK_CELLS rows x nodes, go to scikit-learn.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 SMALL_ROWS = 64  # rows up to which the NumPy walk is used (above: sklearn's per-row Cython)
+# rows x nodes the walk takes at once: its temporaries are ~26 bytes and ~40 ns a cell, so a
+# walk stays within ~5 MB and a few ms (a 1,500-tree model: 2 rows; the 43-tree one: 64);
+# beyond it sklearn answers, whose cost is per tree, not per row
+WALK_CELLS = 200_000
 PROBE_ROWS = 256
 _CODE_LIMIT = 256  # sklearn reads a categorical value as uint8: codes must be below this
 
@@ -124,10 +130,14 @@ class ForestScorer:
         self.estimator, self.forest = estimator, forest
         self.classifier = hasattr(estimator, "classes_")
 
+    def walks(self, rows: int) -> bool:
+        """Whether `rows` rows are walked in NumPy (cheap, bounded) rather than by sklearn."""
+        return rows <= SMALL_ROWS and rows * len(self.forest.left) <= WALK_CELLS
+
     def _raw(self, X: Any) -> Any:
         import numpy as np
 
-        if len(X) > SMALL_ROWS:
+        if not self.walks(len(X)):
             return None
         est = self.estimator
         if est._preprocessor is None and isinstance(X, np.ndarray) and X.dtype == np.float64:
@@ -152,18 +162,25 @@ class ForestScorer:
 
 
 def forest_scorer(estimator: Any) -> Any:
-    """ForestScorer over the estimator when it provably gives sklearn's numbers, else the
-    estimator itself."""
+    """ForestScorer over the estimator when it gives sklearn's numbers on a probe (every
+    split threshold, NaN, known and unknown categories), else the estimator itself.
+
+    The probe is walked a few rows at a time (WALK_CELLS), so checking a large model costs
+    time at load, never a large block of memory."""
+    import numpy as np
+
     try:
         forest = Forest(estimator)
         probe = _probe(estimator, forest)
         expected = estimator._raw_predict(probe)
-        got = forest.raw(estimator._preprocess_X(probe, reset=False))
+        pre = estimator._preprocess_X(probe, reset=False)
+        step = max(1, WALK_CELLS // max(len(forest.left), 1))
+        parts = [forest.raw(pre[i : i + step]) for i in range(0, len(pre), step)]
     except Exception:  # anything stored differently: keep sklearn's own path
         return estimator
-    import numpy as np
-
-    if got is None or not np.array_equal(expected, got, equal_nan=True):
+    if any(part is None for part in parts):
+        return estimator
+    if not np.array_equal(expected, np.concatenate(parts), equal_nan=True):
         return estimator
     return ForestScorer(estimator, forest)
 
