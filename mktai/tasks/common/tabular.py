@@ -156,9 +156,16 @@ def plain_ascii(array: Any) -> bool:
 
 
 def infer_schema(
-    frame: pd.DataFrame, target: str, *, drop: list[str] | None = None
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    drop: list[str] | None = None,
+    yes_no: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """How each column of the training frame becomes model input (see module docstring)."""
+    """How each column of the training frame becomes model input (see module docstring).
+
+    yes_no: the columns the cleaner read as yes/no words. They are numbers 1/0 to the model,
+    float64 when some are missing, so the dtype alone cannot tell scoring to read 'yes'."""
     import pandas as pd
 
     drop = list(drop or [])
@@ -191,6 +198,8 @@ def infer_schema(
                 dropped[name] = "constant"
                 continue
             entry.update(type="numeric", median=float(numbers.median()))
+            if name in yes_no:
+                entry["yes_no"] = True
             sentinel = _sentinel(numbers)
             if sentinel is not None:
                 entry["sentinel"] = sentinel
@@ -651,7 +660,8 @@ def read_types(plan: Any, schema: dict[str, Any], *, keep_marks: bool) -> Any:
         if column is None:
             types[name] = "text"
         elif column["type"] == "numeric":
-            types[name] = "bool" if column.get("dtype") in BOOL_DTYPES else "number"
+            yes_no = column.get("yes_no") or column.get("dtype") in BOOL_DTYPES
+            types[name] = "bool" if yes_no else "number"
         elif column["type"] == "date":
             types[name] = "date"
         else:

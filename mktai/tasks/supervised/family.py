@@ -631,7 +631,9 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
         train_idx, holdout = np.sort(train_idx), np.sort(holdout)
     train_frame = frame.iloc[train_idx]
     y_train = y[train_idx]
-    schema = infer_schema(train_frame, target.name, drop=drop)
+    columns = table.report.get("columns") or {}
+    yes_no = frozenset(name for name, info in columns.items() if info.get("type") == "bool")
+    schema = infer_schema(train_frame, target.name, drop=drop, yes_no=yes_no)
     schema["target"] = {
         "name": target.name,
         "type": task,
