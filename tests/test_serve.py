@@ -317,6 +317,38 @@ def test_mlflow_protocol(client: httpx.Client, leads) -> None:
     assert [p["score"] for p in as_csv.json()["predictions"]] == reference
 
 
+def test_the_quick_lane_answers_as_the_route(client: httpx.Client, leads) -> None:
+    """A few JSON rows are answered before FastAPI's routing (mktai.serve.lane); the same body
+    padded past the lane's limit takes the route: the same status, headers and body, for
+    scores and for errors."""
+    from mktai.serve.app import QUICK_BODY
+
+    _path, rows = leads
+    json_type = {"content-type": "application/json"}
+
+    def both(path: str, body: str) -> tuple[httpx.Response, httpx.Response]:
+        padded = body[:-1] + " " * (QUICK_BODY + 10) + "}"
+        return (client.post(path, content=body, headers=json_type),
+                client.post(path, content=padded, headers=json_type))  # fmt: skip
+
+    records = json.dumps({"records": typed(rows[:3])})
+    mlflow = json.dumps({"dataframe_records": typed(rows[:3])})
+    for path, body in (("/v1/models/response/predict", records),
+                       ("/v1/models/response@v1/invocations", mlflow),
+                       ("/invocations", mlflow)):  # fmt: skip
+        quick, routed = both(path, body)
+        assert quick.status_code == routed.status_code == 200, (path, quick.text, routed.text)
+        assert quick.json() == routed.json()
+        for header in ("x-mktai-model", "x-mktai-version", "content-type"):
+            assert quick.headers.get(header) == routed.headers.get(header), header
+    for path, body in (("/v1/models/nope/predict", records),
+                       ("/v1/models/response/predict", json.dumps({"records": [{"age": 41}]})),
+                       ("/v1/models/response/predict", '{"records": [{"age": NaN}]}')):  # fmt: skip
+        quick, routed = both(path, body)
+        assert quick.status_code == routed.status_code and quick.status_code >= 400, path
+        assert quick.json() == routed.json() and "error" in quick.json()
+
+
 def test_sentiment_builtin_and_routing(client: httpx.Client) -> None:
     # no content type, as `curl -d` sends it
     answer = client.post("/v1/sentiment", content='{"texts": ["Great product", "质量很差"]}',

@@ -37,6 +37,7 @@ from mktai.serve.cache import ModelCache
 from mktai.serve.config import ServeConfig
 from mktai.serve.errors import error_body, internal_error_body, mktai_error_body
 from mktai.serve.guard import Abandoned, Guard, stage_check
+from mktai.serve.lane import Quick, QuickLane
 
 QUICK_BODY = 64 * 1024  # JSON bodies up to this size may be scored on the event loop
 JSON_OR_CSV = {
@@ -172,8 +173,9 @@ def create_app(config: ServeConfig | None = None) -> Any:
     app.state.readiness = readiness
     _error_handlers(app)
     _health_routes(app, readiness)
-    _model_routes(app, cache, config)
-    return Guard(app, token=config.token(), max_body=config.max_body, timeout=config.timeout,
+    quick = _model_routes(app, cache, config)
+    lane = QuickLane(app, quick, default_model=config.default_model, limit=QUICK_BODY)
+    return Guard(lane, token=config.token(), max_body=config.max_body, timeout=config.timeout,
                  log=config.log_requests)  # fmt: skip
 
 
@@ -257,7 +259,8 @@ def _health_routes(app: FastAPI, readiness: Readiness) -> None:
 
 
 # --------------------------------------------------------------------------- model routes
-def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
+def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> Quick:
+    """The model routes on `app`; returns their quick path for the QuickLane."""
     max_rows, depth = config.max_rows, config.max_json_depth
 
     async def read(request: Request, *, csv_ok: bool = True) -> tuple[str, bytes]:
@@ -319,26 +322,26 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
         return answer(_predict_payload(score_rows(loaded, kind, body, check), mlflow), loaded)
 
     async def handle(request: Request, work: Callable[..., Any], *, csv_ok: bool = True,
-                     staged: bool = False, quick: Callable[..., Any] | None = None):  # fmt: skip
+                     staged: bool = False):  # fmt: skip
         """Read the body (a bad one is its 4xx), then run work(kind, body) in the thread pool
-        (staged: work(kind, body, check) with the request's deadline check). quick(kind,
-        body, check), when given, is tried first on the event loop: a few plain rows cost
-        ~1 ms there, less than handing them to a thread and back; None means the pool."""
+        (staged: work(kind, body, check) with the request's deadline check)."""
         try:
             kind, body = await read(request, csv_ok=csv_ok)
         except MktaiError as exc:
             return failure(exc)
         if staged:
             check = stage_check(request.method, request.url.path)
-            if quick is not None:
-                try:
-                    done = quick(kind, body, check)
-                except Exception as exc:
-                    return failure(exc)
-                if done is not None:
-                    return done
             return await guarded(lambda: work(kind, body, check))
         return await guarded(lambda: work(kind, body))
+
+    def lane(ref: str, body: bytes, mlflow: bool) -> Any:
+        """QuickLane's call: a few plain JSON rows for a model in memory answered on the event
+        loop (~1 ms there, less than handing them to a thread and back), or None."""
+        check = stage_check("POST", f"/v1/models/{ref}/{'invocations' if mlflow else 'predict'}")
+        try:
+            return quick_scores(ref, "json", body, mlflow, check)
+        except Exception as exc:
+            return failure(exc)
 
     @app.get("/v1/models", tags=["models"], summary="Served models")
     async def list_models():
@@ -372,10 +375,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
             result = score_rows(loaded, kind, body, check)
             return answer(_predict_payload(result, mlflow=False), loaded)
 
-        def quick(kind: str, body: bytes, check: Any):
-            return quick_scores(ref, kind, body, False, check)
-
-        return await handle(request, work, staged=True, quick=quick)
+        return await handle(request, work, staged=True)  # a few JSON rows: QuickLane first
 
     async def sentiment_route(ref: str, request: Request):
         def work(kind: str, body: bytes, check: Any):
@@ -494,8 +494,7 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
                 "no default model: start the server with --default-model NAME to use "
                 "/invocations, or POST to /v1/models/NAME/invocations"))  # fmt: skip
         return await handle(request, lambda kind, body, check: score(ref, kind, body, True, check),
-                            staged=True, quick=lambda kind, body, check: quick_scores(
-                                ref, kind, body, True, check))  # fmt: skip
+                            staged=True)  # fmt: skip
 
     @app.post("/invocations", tags=["mlflow"], openapi_extra=PREDICT_BODY,
               summary="MLflow scoring protocol for --default-model")  # fmt: skip
@@ -506,6 +505,8 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> None:
               summary="MLflow scoring protocol for any served model")  # fmt: skip
     async def model_invocations(ref: str, request: Request):
         return await invocations_for(ref, request)
+
+    return lane
 
 
 # --------------------------------------------------------------------------- payloads
