@@ -13,14 +13,13 @@ busy machine disturbs the figures less than wall times. Trees run alternately, -
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from ingest_stages import run_with  # noqa: E402
 from make_transactions import SOURCE, make  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,14 +47,7 @@ print(json.dumps({"cpu": cpu, "rows": first, "duplicates": duplicates}))
 
 
 def measure(package: Path, path: Path) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(package))
-    out = subprocess.run(
-        [sys.executable, "-P", "-c", CHECK, str(path)],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return run_with(package, CHECK, path)
 
 
 def main() -> None:

@@ -111,11 +111,10 @@ def _optional(module: str, name: str):
         return None
 
 
-def measure(package: Path, path: Path) -> dict[str, float]:
-    """stages() in a fresh process importing the package from `package`."""
+def run_with(package: Path, code: str, path: Path) -> dict:
+    """The JSON that `code` prints last, run on `path` in a fresh process importing the
+    package from `package` (shared with dedupe_cpu.py)."""
     env = dict(os.environ, PYTHONPATH=str(package))
-    code = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-    code += "from ingest_stages import stages; print(json.dumps(stages(sys.argv[1])))"
     out = subprocess.run(
         # -P: not the working directory first on sys.path (a checkout's mktai would win)
         [sys.executable, "-P", "-c", code, str(path)],
@@ -124,6 +123,13 @@ def measure(package: Path, path: Path) -> dict[str, float]:
         capture_output=True,
     )
     return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+
+def measure(package: Path, path: Path) -> dict[str, float]:
+    """stages() in a fresh process importing the package from `package`."""
+    code = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+    code += "from ingest_stages import stages; print(json.dumps(stages(sys.argv[1])))"
+    return run_with(package, code, path)
 
 
 def main() -> None:
