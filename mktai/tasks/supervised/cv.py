@@ -30,15 +30,19 @@ class FoldEnsemble:
     def __init__(self, members: list[Any]):
         self.members = members
 
+    def _mean(self, method: str, X):
+        """The members' `method` of X, averaged."""
+        import numpy as np
+
+        return np.mean([getattr(m, method)(X) for m in self.members], axis=0)
+
     @property
     def estimator(self) -> list[Any]:
         """What is stored (one skops file holding the list of fitted estimators)."""
         return [m.estimator for m in self.members]
 
     def predict_raw(self, X):
-        import numpy as np
-
-        return np.mean([m.predict_raw(X) for m in self.members], axis=0)
+        return self._mean("predict_raw", X)
 
     @property
     def takes_codes(self) -> bool:
@@ -53,15 +57,11 @@ class FoldEnsemble:
 
     def predict_few_codes(self, X):
         """predict_raw of a few rows as prepare_codes' array (every member takes them)."""
-        import numpy as np
-
-        return np.mean([m.predict_few_codes(X) for m in self.members], axis=0)
+        return self._mean("predict_few_codes", X)
 
     def predict_codes(self, X):
         """predict_raw on prepare_codes' array (every member takes codes): encoded once."""
-        import numpy as np
-
-        return np.mean([m.predict_codes(X) for m in self.members], axis=0)
+        return self._mean("predict_codes", X)
 
 
 def fold_score(task: str, y, raw) -> float:

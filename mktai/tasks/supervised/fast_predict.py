@@ -130,6 +130,14 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and value != value
 
 
+def code_pool(known: Any) -> Any:
+    """The values a probe draws for a categorical column: its known codes, NaN, a negative,
+    a fraction and the first code past the known ones (what sklearn treats as unknown)."""
+    import numpy as np
+
+    return np.concatenate([known, [np.nan, -1.0, 0.5, (known.max() + 1) if len(known) else 0]])
+
+
 def _same_on_probe(estimator: Any, lookup: OrdinalLookup) -> bool:
     """Both preprocessors on rows of known codes, unknown codes, NaN and arbitrary numbers."""
     import numpy as np
@@ -138,8 +146,7 @@ def _same_on_probe(estimator: Any, lookup: OrdinalLookup) -> bool:
     width = len(lookup.encoded) + len(lookup.passed)
     probe = rng.normal(0, 1000, size=(PROBE_ROWS, width))
     for column, known in zip(lookup.encoded, lookup.known, strict=True):
-        pool = np.concatenate([known, [np.nan, -1.0, 0.5, (known.max() + 1) if len(known) else 0]])
-        probe[:, column] = rng.choice(pool, PROBE_ROWS)
+        probe[:, column] = rng.choice(code_pool(known), PROBE_ROWS)
     probe[rng.random(probe.shape) < 0.05] = np.nan
     try:
         expected = estimator._preprocessor.transform(probe)

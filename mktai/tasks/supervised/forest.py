@@ -190,6 +190,8 @@ def _probe(estimator: Any, forest: Forest) -> Any:
     for categorical columns, known and unknown categories."""
     import numpy as np
 
+    from mktai.tasks.supervised.fast_predict import code_pool
+
     rng = np.random.default_rng(0)
     width = forest.features
     probe = rng.normal(0, 1000, size=(PROBE_ROWS, width))
@@ -208,9 +210,7 @@ def _probe(estimator: Any, forest: Forest) -> Any:
     for j in range(width):
         column = order[j] if j < len(order) else j
         if j in categorical and pre is not None and hasattr(pre, "known"):
-            known = pre.known[j]  # the lookup's j-th encoded column
-            pool = np.concatenate([known, [np.nan, -1.0, 0.5, known.max() + 1 if len(known)
-                                                              else 0]])  # fmt: skip
+            pool = code_pool(pre.known[j])  # the lookup's j-th encoded column
         else:
             cut = np.asarray(thresholds.get(j, []), dtype=np.float64)
             pool = np.concatenate([cut, np.nextafter(cut, np.inf), rng.normal(0, 100, 8),
