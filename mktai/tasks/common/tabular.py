@@ -161,11 +161,14 @@ def infer_schema(
     *,
     drop: list[str] | None = None,
     yes_no: frozenset[str] = frozenset(),
+    day_first: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """How each column of the training frame becomes model input (see module docstring).
 
     yes_no: the columns the cleaner read as yes/no words. They are numbers 1/0 to the model,
-    float64 when some are missing, so the dtype alone cannot tell scoring to read 'yes'."""
+    float64 when some are missing, so the dtype alone cannot tell scoring to read 'yes'.
+    day_first: how the cleaner read the 'a/b/yyyy' dates of each date column that had them,
+    so rows scored later read 03/04/2024 in the training order (see read_types)."""
     import pandas as pd
 
     drop = list(drop or [])
@@ -192,6 +195,8 @@ def infer_schema(
             continue
         if pd.api.types.is_datetime64_any_dtype(series):
             entry.update(type="date", parts=list(DATE_PARTS))
+            if day_first and day_first.get(name) is not None:
+                entry["day_first"] = bool(day_first[name])
         elif not _is_text(series):
             numbers = pd.to_numeric(series, errors="coerce").astype("float64")
             if numbers.nunique() <= 1:
@@ -644,7 +649,10 @@ def read_types(plan: Any, schema: dict[str, Any], *, keep_marks: bool) -> Any:
     date -> date; columns the model does not use -> text (kept as written). keep_marks keeps
     the decimal mark and day order the plan decided from this input's sample (a file, as
     `mktai predict` reads it); without it (a server remembering the plan for later requests)
-    every batch decides them from its own values, as the parsers do when they are not told.
+    every batch decides the decimal mark from its own values. The day order of 'a/b/yyyy'
+    dates the sample left undecided (every a and b at most 12, as in most single rows) is the
+    one training read: 03/04/2024 is 3 April for a model trained on 13/04/2024, whatever rows
+    arrive with it.
     """
     import re
 
@@ -672,5 +680,9 @@ def read_types(plan: Any, schema: dict[str, Any], *, keep_marks: bool) -> Any:
                      if keep_marks and plan.types.get(n) == types[n] == "number"}  # fmt: skip
     plan.day_first = {n: d for n, d in plan.day_first.items()
                       if keep_marks and plan.types.get(n) == types[n] == "date"}  # fmt: skip
+    for name, column in by_name.items():
+        trained = column.get("day_first")
+        if types.get(name) == "date" and trained is not None and plan.day_first.get(name) is None:
+            plan.day_first[name] = bool(trained)
     plan.types = types
     return plan

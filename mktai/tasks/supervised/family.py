@@ -633,7 +633,13 @@ def _fit(table: CleanTable, kind: str, options: TrainOptions) -> SupervisedModel
     y_train = y[train_idx]
     columns = table.report.get("columns") or {}
     yes_no = frozenset(name for name, info in columns.items() if info.get("type") == "bool")
-    schema = infer_schema(train_frame, target.name, drop=drop, yes_no=yes_no)
+    day_first = {
+        name: info["date_format"]["day_first"]
+        for name, info in columns.items()
+        if isinstance(info.get("date_format"), dict)
+        and info["date_format"].get("day_first") is not None
+    }
+    schema = infer_schema(train_frame, target.name, drop=drop, yes_no=yes_no, day_first=day_first)
     schema["target"] = {
         "name": target.name,
         "type": task,
