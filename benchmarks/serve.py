@@ -5,7 +5,8 @@
 
 Loopback only; one run; bounded: every cell stops at its request count or its time budget,
 whichever comes first (the counts actually reached are printed). Measures:
-- single-row propensity predict and one-text sentiment at 1, 4 and 16 connections: requests/s,
+- single-row propensity predict (a JSON body, and the same row as a CSV body) and one-text
+  sentiment at 1, 4 and 16 connections: requests/s,
   p50/p95/p99 latency, for `mktai serve` (FastAPI + uvicorn, one worker) and for a minimal pure
   ASGI app on the same uvicorn that parses the same JSON and calls the same api functions
   (mktai.api.loaded.predict_rows / sentiment_texts) directly: the floor for the framework.
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import io
 import json
 import os
 import signal
@@ -67,7 +69,13 @@ def minimal_app(store: str):
             body += message.get("body", b"")
             more = message.get("more_body", False)
         status, payload = 200, {"status": "ok"}
-        if scope["method"] == "POST":
+        if scope["method"] == "POST" and scope["path"].endswith("/predict_csv"):
+            header, *lines = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+            result = predict_rows(model, InMemory(body, cells=(header, lines)), keep_raw=False,
+                                  scores_only=True, frame=False)  # fmt: skip
+            payload = {"model": result.ref, "predictions": [
+                {"score": v} for v in result.columns["score"].tolist()]}  # fmt: skip
+        elif scope["method"] == "POST":
             data = json.loads(body)
             if scope["path"].endswith("/predict"):
                 rows = records_csv(data["records"], 100_000)  # the cells ride along, as in mktai
@@ -175,11 +183,13 @@ ERRORS = {"count": 0, "requests": 0}
 
 async def load_test(url: str, path: str, payload: dict, connections: int, count: int,
                     seconds: float) -> dict:  # fmt: skip
-    """`connections` keep-alive connections posting until `count` requests or `seconds`."""
+    """`connections` keep-alive connections posting until `count` requests or `seconds`;
+    payload: a JSON body (dict) or CSV bytes."""
     import httpx
 
-    body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json"}
+    csv_body = isinstance(payload, bytes)
+    body = payload if csv_body else json.dumps(payload).encode()
+    headers = {"content-type": "text/csv" if csv_body else "application/json"}
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
     remaining = [count]
@@ -248,6 +258,14 @@ def row_payload() -> dict:
         row = next(csv.DictReader(handle, delimiter=";"))
     row.pop("y")
     return {"records": [{k: int(v) if v.lstrip("-").isdigit() else v for k, v in row.items()}]}
+
+
+def row_csv() -> bytes:
+    """The same row as a CSV body (what `curl --data-binary @row.csv` sends)."""
+    with open(BANK, newline="", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle, delimiter=";"))
+    row.pop("y")
+    return (",".join(row) + "\n" + ",".join(row.values()) + "\n").encode()
 
 
 # --------------------------------------------------------------------------- the run
@@ -373,18 +391,20 @@ def main() -> None:
     predict = ("/v1/models/response/predict", row_payload())
     texts = ("/v1/sentiment", {"texts": ["Great product, fast delivery"]})
     paths = {"predict": predict, "sentiment": texts}
+    as_csv = {"predict (CSV body)": ("/v1/models/response/predict", row_csv())}
     if args.only == "workers":
         workers_table(store, paths, args)
         print(f"\nerrors: {ERRORS['count']} of {ERRORS['requests']:,} requests")
         return
-    minimal_paths = {"predict": ("/predict", predict[1]), "sentiment": ("/sentiment", texts[1])}
+    minimal_paths = {"predict": ("/predict", predict[1]), "sentiment": ("/sentiment", texts[1]),
+                     "predict (CSV body)": ("/predict_csv", row_csv())}  # fmt: skip
 
     rows = []
     servers = {"mktai": Server("cli", store), "minimal": Server("minimal", store)}
     try:
         servers["mktai"].wait("/readyz")
         servers["minimal"].wait("/")
-        for name, (path, payload) in paths.items():
+        for name, (path, payload) in {**paths, **as_csv}.items():
             routes = {"mktai": (servers["mktai"], path, payload),
                       "minimal": (servers["minimal"], *minimal_paths[name])}  # fmt: skip
             for srv, route, body in routes.values():

@@ -347,6 +347,26 @@ def test_the_quick_lane_answers_as_the_route(client: httpx.Client, leads) -> Non
         quick, routed = both(path, body)
         assert quick.status_code == routed.status_code and quick.status_code >= 400, path
         assert quick.json() == routed.json() and "error" in quick.json()
+    # a plain CSV body (split without the CSV reader, bodies.plain_csv_cells) and the same
+    # rows padded past the limit (read the full way) answer alike; so does the JSON body
+    from mktai.serve.bodies import plain_csv_cells
+
+    csv_type = {"content-type": "text/csv"}
+    header = ",".join(rows[0])
+    lines = [",".join(row.values()) for row in rows[:3]]
+    body = "\n".join([header, *lines]) + "\n"
+    assert plain_csv_cells(body.encode()) is not None
+    padded = body[:-1] + " " * (QUICK_BODY + 10) + "\n"  # the last cell's value is trimmed
+    for path in ("/v1/models/response/predict", "/v1/models/response@v1/invocations"):
+        quick = client.post(path, content=body, headers=csv_type)
+        routed = client.post(path, content=padded, headers=csv_type)
+        assert quick.status_code == routed.status_code == 200, (path, quick.text)
+        assert quick.json() == routed.json()
+        for header_name in ("x-mktai-model", "x-mktai-version", "content-type"):
+            assert quick.headers.get(header_name) == routed.headers.get(header_name)
+    as_json = client.post("/v1/models/response/predict", content=records, headers=json_type)
+    quick = client.post("/v1/models/response/predict", content=body, headers=csv_type)
+    assert quick.json() == as_json.json()
 
 
 def test_sentiment_builtin_and_routing(client: httpx.Client) -> None:

@@ -288,10 +288,11 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> Quick
         return result
 
     def quick_scores(ref: str, kind: str, body: bytes, mlflow: bool, check: Any) -> Any:
-        """The answer to a few plain JSON rows for a model in memory (predict_small), or None
-        for everything else (the thread pool's score_rows). Runs on the event loop: a
-        bounded body, no file reads, no loading; any error is the one the pool would give."""
-        if kind == "csv" or len(body) > QUICK_BODY:
+        """The answer to a few plain rows (JSON, or CSV that bodies.plain_csv_cells splits)
+        for a model in memory (predict_small), or None for everything else (the thread pool's
+        score_rows). Runs on the event loop: a bounded body, no file reads, no loading; any
+        error is the one the pool would give."""
+        if len(body) > QUICK_BODY:
             return None
         loaded = cache.peek(ref)
         if loaded is None or loaded.kind == "sentiment":
@@ -334,12 +335,12 @@ def _model_routes(app: FastAPI, cache: ModelCache, config: ServeConfig) -> Quick
             return await guarded(lambda: work(kind, body, check))
         return await guarded(lambda: work(kind, body))
 
-    def lane(ref: str, body: bytes, mlflow: bool) -> Any:
-        """QuickLane's call: a few plain JSON rows for a model in memory answered on the event
-        loop (~1 ms there, less than handing them to a thread and back), or None."""
+    def lane(ref: str, kind: str, body: bytes, mlflow: bool) -> Any:
+        """QuickLane's call: a few plain JSON or CSV rows for a model in memory answered on the
+        event loop (~1 ms there, less than handing them to a thread and back), or None."""
         check = stage_check("POST", f"/v1/models/{ref}/{'invocations' if mlflow else 'predict'}")
         try:
-            return quick_scores(ref, "json", body, mlflow, check)
+            return quick_scores(ref, kind, body, mlflow, check)
         except Exception as exc:
             return failure(exc)
 
