@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mktai.data.write import TableWriter
+from mktai.data.write import TableWriter, parquet_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,7 +94,7 @@ class CodedParquetWriter(TableWriter):
             )
             # store_schema=False: the Arrow schema stored is the plain one (see close)
             self._parquet = pq.ParquetWriter(
-                str(target), self._coded, compression="snappy", store_schema=False
+                str(target), self._coded, store_schema=False, **parquet_options(first)
             )
             arrays = [_to_coded(first.column(i), f) for i, f in enumerate(self._coded)]
         else:
