@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from mktai.data.write import TableWriter, parquet_options
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -157,7 +158,10 @@ def _to_coded(values: Any, field: pa.Field) -> pa.Array:
     if pa.types.is_dictionary(values.type):
         # the cleaner's dictionaries may hold nulls (empty cells) and repeats ('a' and 'a '
         # both trimmed to 'a'): encode the distinct values, then map the rows' indices
-        distinct = pc.dictionary_encode(values.dictionary.cast(pa.string()))
+        dictionary = values.dictionary.cast(pa.string())
+        distinct = pc.dictionary_encode(dictionary)
+        if len(distinct.dictionary) == len(dictionary) and values.type == field.type:
+            return values  # neither (a null is no entry of distinct): the indices stand
         indices = distinct.indices.take(values.indices)
         return pa.DictionaryArray.from_arrays(indices, distinct.dictionary)
     return pc.dictionary_encode(values.cast(pa.string()))
@@ -165,10 +169,13 @@ def _to_coded(values: Any, field: pa.Field) -> pa.Array:
 
 def _column(values: Any, plain: pa.Field, coded: pa.Field, writer: TableWriter) -> pa.Array:
     """One clean column of a later chunk in the first chunk's types (as TableWriter casts)."""
+    import numpy as np
     import pyarrow as pa
 
     try:
-        if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if isinstance(values, np.ndarray):
+            values = _from_numpy(values)
+        elif not isinstance(values, (pa.Array, pa.ChunkedArray)):
             values = pa.array(values, from_pandas=True)  # NaN / NaT missing, as from_pandas
         if not pa.types.is_dictionary(values.type) and values.type != plain.type:
             values = values.cast(plain.type)
@@ -180,3 +187,19 @@ def _column(values: Any, plain: pa.Field, coded: pa.Field, writer: TableWriter) 
             f"{writer.path}: rows {writer.rows + 1:,} on have column types that differ from "
             f"the first rows ({str(exc).splitlines()[0]}); write CSV or fix the input"
         ) from None
+
+
+def _from_numpy(values: np.ndarray) -> pa.Array:
+    """pa.array(values, from_pandas=True) (NaN and NaT missing), without its copy and validity
+    scan when nothing is missing: the cleaner's numbers and dates as they are (~0.4 ms a
+    100k-row column less)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if values.ndim == 1 and values.flags.c_contiguous and values.dtype.isnative:
+        if values.dtype.kind == "f" and not np.isnan(values).any():
+            return pa.array(values)
+        if values.dtype == np.dtype("datetime64[ns]") and not np.isnat(values).any():
+            stamps = pa.timestamp("ns")
+            return pa.Array.from_buffers(stamps, len(values), [None, pa.py_buffer(values)])
+    return pa.array(values, from_pandas=True)
