@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mktai.data.coded import _from_numpy
+from mktai.data.clean import _frame
+from mktai.data.coded import CodedChunk, CodedParquetWriter, _first_schema, _from_numpy
 from mktai.data.write import PAGE_ROWS, TableWriter, batch_rows
 
 
@@ -77,3 +78,44 @@ def test_numpy_columns_convert_as_from_pandas(values):
     (NaN and NaT missing), type included."""
     ours, theirs = _from_numpy(values), pa.array(values, from_pandas=True)
     assert ours.type == theirs.type and ours.equals(theirs)
+
+
+def _chunk(rows: int, seed: int, labels: str) -> CodedChunk:
+    """A cleaner's chunk: coded text (a dictionary with a repeat and a null), NumPy numbers
+    with NaN, dates, a pandas Int8 column and a label column of `labels` dtype."""
+    rng = np.random.default_rng(seed)
+    words = pa.array(["RED MUG", "BLUE BOWL", None, "RED MUG", "茶杯"])
+    indices = pa.array(rng.integers(0, len(words), rows).astype(np.int32))
+    quantity = rng.integers(-3, 30, rows).astype(float)
+    quantity[rng.random(rows) < 0.05] = np.nan
+    pool = np.array(["a", "b", None], dtype=object)
+    columns = {
+        "description": pa.DictionaryArray.from_arrays(indices, words),
+        "quantity": quantity,
+        "when": np.datetime64("2011-01-01", "ns") + rng.integers(0, 10**15, rows),
+        "returned": pd.Series(pd.array(rng.integers(0, 2, rows), dtype="Int8")),
+        "label": pd.Series(pool[rng.integers(0, 3, rows)], dtype=labels),
+    }
+    return CodedChunk(columns, _frame)
+
+
+@pytest.mark.parametrize("labels", ["string", "object", "category"])
+def test_first_chunk_schema_as_from_pandas_of_its_frame(tmp_path, labels):
+    """The coded writer's schema (from no rows when the dtypes decide the types, else from the
+    whole frame) and values equal TableWriter's, which converts each chunk's frame."""
+    chunks = [_chunk(30_000, seed, labels) for seed in range(3)]
+    assert (_first_schema(chunks[0])[1] is None) == (labels == "string")  # no rows decoded
+    for name, writer in {
+        "coded": CodedParquetWriter(tmp_path / "coded.parquet", metadata={"ingested": True}),
+        "frames": TableWriter(tmp_path / "frames.parquet", metadata={"ingested": True}),
+    }.items():
+        for chunk in chunks:
+            writer.write(chunk if name == "coded" else chunk.frame())
+        writer.close()
+    coded, frames = (pq.read_table(tmp_path / f"{n}.parquet") for n in ("coded", "frames"))
+    assert coded.schema.equals(frames.schema, check_metadata=True)
+    assert coded.equals(frames)
+    assert coded["description"].null_count > 0
+    assert pd.read_parquet(tmp_path / "coded.parquet").equals(
+        pd.read_parquet(tmp_path / "frames.parquet")
+    )

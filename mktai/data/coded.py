@@ -82,29 +82,33 @@ class CodedParquetWriter(TableWriter):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        arrays: list[Any] | None = None  # the first chunk's columns, when from_pandas made them
+        if self._coded is None:
+            schema, arrays = _first_schema(chunk)
+            self._schema = _with_metadata(schema, self.metadata)
+            self._coded = pa.schema(
+                [_coded_field(f) for f in self._schema], metadata=self._schema.metadata
+            )
+        assert self._schema is not None
+        if arrays is None:
+            arrays = [
+                _column(chunk.columns[plain.name], plain, coded, self)
+                for plain, coded in zip(self._schema, self._coded, strict=True)
+            ]
+        else:
+            arrays = [_to_coded(a, f) for a, f in zip(arrays, self._coded, strict=True)]
+        table = pa.Table.from_arrays(arrays, schema=self._coded)
         if self._parquet is None:
             target = self._tmp or self._direct
             if target is None:
                 from mktai.errors import UsageError
 
                 raise UsageError("parquet output needs a file: use -o FILE.parquet")
-            first = pa.Table.from_pandas(chunk.frame(), preserve_index=False)
-            self._schema = _with_metadata(first.schema, self.metadata)
-            self._coded = pa.schema(
-                [_coded_field(f) for f in self._schema], metadata=self._schema.metadata
-            )
             # store_schema=False: the Arrow schema stored is the plain one (see close)
             self._parquet = pq.ParquetWriter(
-                str(target), self._coded, store_schema=False, **parquet_options(first)
+                str(target), self._coded, store_schema=False, **parquet_options(table)
             )
-            arrays = [_to_coded(first.column(i), f) for i, f in enumerate(self._coded)]
-        else:
-            assert self._coded is not None and self._schema is not None
-            arrays = [
-                _column(chunk.columns[plain.name], plain, coded, self)
-                for plain, coded in zip(self._schema, self._coded, strict=True)
-            ]
-        self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._coded))
+        self._parquet.write_table(table)
 
     def close(self, empty_frame: pd.DataFrame | None = None) -> None:
         if self._parquet is not None and self._coded is not None:
@@ -116,6 +120,39 @@ class CodedParquetWriter(TableWriter):
             stored[b"ARROW:schema"] = base64.b64encode(self._schema.serialize().to_pybytes())
             self._parquet.add_key_value_metadata(stored)
         super().close(empty_frame=empty_frame)
+
+
+def _first_schema(chunk: CodedChunk) -> tuple[pa.Schema, list[Any] | None]:
+    """The schema pyarrow.Table.from_pandas gives the chunk's frame (as TableWriter's), and the
+    columns of that table when it had to be built.
+
+    When every column's type follows from its dtype (no object or categorical column, whose
+    Arrow type pyarrow infers from the values), it is the schema of the frame of no rows: the
+    chunk's text is then not decoded to be encoded again (~0.04 s for a 100k-row chunk).
+    """
+    import pyarrow as pa
+
+    empty = chunk._to_frame({name: _head(values) for name, values in chunk.columns.items()})
+    if all(_typed_by_dtype(dtype) for dtype in empty.dtypes):
+        return pa.Schema.from_pandas(empty, preserve_index=False), None
+    first = pa.Table.from_pandas(chunk.frame(), preserve_index=False)
+    return first.schema, list(first.columns)
+
+
+def _typed_by_dtype(dtype: Any) -> bool:
+    """Whether from_pandas gives a column of this dtype the same Arrow type whatever its values
+    (not so for NumPy object columns, nor for a categorical's categories)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(dtype, np.dtype):
+        return dtype.kind != "O"
+    return not isinstance(dtype, pd.CategoricalDtype)
+
+
+def _head(values: Any) -> Any:
+    """No rows of a cleaner's column (NumPy, Arrow, pandas Series or array)."""
+    return values.iloc[:0] if hasattr(values, "iloc") else values[:0]
 
 
 def _with_metadata(schema: pa.Schema, metadata: dict[str, Any] | None) -> pa.Schema:

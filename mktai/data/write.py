@@ -136,7 +136,8 @@ def parquet_options(first: Any) -> dict[str, Any]:
 
 def batch_rows(first: Any) -> int:
     """Rows the parquet writer encodes per call: a page's worth (20,000 rows), fewer when the
-    widest column of the first rows would pass the 1 MB a page aims at.
+    widest column of the first rows (Arrow; text plain or dictionary-coded) would pass the 1 MB
+    a page aims at.
 
     Each call has a fixed cost, large for dictionary-coded text with statistics (the entries the
     call's rows use are found by a hash of their indices and a take of the entries): at pyarrow's
@@ -146,8 +147,13 @@ def batch_rows(first: Any) -> int:
     write; wide text (reviews) gets smaller calls and keeps its pages near 1 MB.
     """
     rows = max(first.num_rows, 1)
-    widest = max([column.nbytes / rows for column in first.columns], default=1.0)
-    return int(min(PAGE_ROWS, max(1024, PAGE_BYTES // max(widest, 1.0))))
+    widest = 1.0
+    for column in first.columns:
+        widest = max(widest, column.nbytes / rows)
+        for chunk in getattr(column, "chunks", [column]):
+            if hasattr(chunk, "dictionary") and len(chunk.dictionary):  # coded text: an entry
+                widest = max(widest, chunk.dictionary.nbytes / len(chunk.dictionary))
+    return int(min(PAGE_ROWS, max(1024, PAGE_BYTES // widest)))
 
 
 class TableWriter:
