@@ -29,7 +29,7 @@ def _orders(rows: int, seed: int = 3) -> pd.DataFrame:
 
 def test_narrow_columns_write_the_bytes_of_pyarrows_defaults(tmp_path):
     """Batches of a page's rows: for values of a few bytes the pages end where 1,024-row
-    batches end them, so the file is byte for byte pyarrow's default one."""
+    batches end them, so the file is byte for byte the one pyarrow's default batches write."""
     frames = [_orders(50_000, seed) for seed in range(3)]
     writer = TableWriter(tmp_path / "ours.parquet")
     for frame in frames:
@@ -37,7 +37,10 @@ def test_narrow_columns_write_the_bytes_of_pyarrows_defaults(tmp_path):
     writer.close()
     first = pa.Table.from_pandas(frames[0], preserve_index=False)
     assert batch_rows(first) == PAGE_ROWS
-    with pq.ParquetWriter(tmp_path / "default.parquet", first.schema, compression="snappy") as out:
+    numbers = ["quantity", "when"]  # statistics for these only (parquet_options)
+    with pq.ParquetWriter(
+        tmp_path / "default.parquet", first.schema, compression="snappy", write_statistics=numbers
+    ) as out:
         for frame in frames:
             out.write_table(pa.Table.from_pandas(frame, preserve_index=False))
     assert (tmp_path / "ours.parquet").read_bytes() == (tmp_path / "default.parquet").read_bytes()
@@ -119,3 +122,19 @@ def test_first_chunk_schema_as_from_pandas_of_its_frame(tmp_path, labels):
     assert pd.read_parquet(tmp_path / "coded.parquet").equals(
         pd.read_parquet(tmp_path / "frames.parquet")
     )
+
+
+def test_statistics_for_numbers_and_dates_not_text(tmp_path):
+    """Row-group min/max for the columns readers prune by (numbers, dates), none for text."""
+    chunks = [_chunk(30_000, seed, "string") for seed in range(2)]
+    writer = CodedParquetWriter(tmp_path / "coded.parquet")
+    for chunk in chunks:
+        writer.write(chunk)
+    writer.close()
+    meta = pq.ParquetFile(tmp_path / "coded.parquet").metadata
+    for group in range(meta.num_row_groups):
+        columns = {meta.schema.column(i).name: meta.row_group(group).column(i) for i in range(5)}
+        assert columns["quantity"].statistics.has_min_max
+        assert columns["when"].statistics.min.year >= 2011
+        assert columns["description"].statistics is None
+        assert columns["label"].statistics is None

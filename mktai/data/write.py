@@ -130,8 +130,31 @@ PAGE_BYTES = 1 << 20
 
 def parquet_options(first: Any) -> dict[str, Any]:
     """pyarrow.parquet.ParquetWriter settings for a file whose first rows are the Arrow table
-    `first`: snappy, and the rows encoded per call (write_batch_size, see batch_rows)."""
-    return {"compression": "snappy", "write_batch_size": batch_rows(first)}
+    `first`: snappy, the rows encoded per call (write_batch_size, see batch_rows) and min/max
+    statistics for the columns that are not text (docs/parquet.md).
+
+    Readers skip row groups by the statistics of numbers and dates (a date range, amounts);
+    text statistics cost ~0.1 s of the ~0.6 s writing 2M transaction rows (each row's
+    dictionary index hashed) and prune little in rows kept in file order, where nearly every
+    row group spans the same countries, customers and products.
+    """
+    stats = [field.name for field in first.schema if not _is_text(field.type)]
+    return {
+        "compression": "snappy",
+        "write_batch_size": batch_rows(first),
+        "write_statistics": stats,
+    }
+
+
+def _is_text(kind: Any) -> bool:
+    """Arrow strings, plain or dictionary-coded."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def batch_rows(first: Any) -> int:
