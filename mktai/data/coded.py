@@ -9,7 +9,7 @@ re-encoding of each batch's distinct values below).
 
 The file must read back exactly as before: same values, same types, same pandas metadata. So
 the first chunk fixes the schema the way TableWriter does (pyarrow.Table.from_pandas of the
-frame, here of its first no rows when the dtypes decide the types), every chunk is cast to it,
+frame, here of a frame of no rows when the dtypes decide the types), every chunk is cast to it,
 and the Arrow schema a reader restores from (the file's ARROW:schema entry) is that plain
 schema: strings come back as strings, not categoricals. How the file is laid out (batches,
 statistics, row groups) and why: docs/parquet.md.
