@@ -9,8 +9,10 @@ re-encoding of each batch's distinct values below).
 
 The file must read back exactly as before: same values, same types, same pandas metadata. So
 the first chunk fixes the schema the way TableWriter does (pyarrow.Table.from_pandas of the
-frame), later chunks are cast to it, and the Arrow schema a reader restores from (the file's
-ARROW:schema entry) is that plain schema: strings come back as strings, not categoricals.
+frame, here of a frame of no rows when the dtypes decide the types), every chunk is cast to it,
+and the Arrow schema a reader restores from (the file's ARROW:schema entry) is that plain
+schema: strings come back as strings, not categoricals. How the file is laid out (batches,
+statistics, row groups) and why: docs/parquet.md.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mktai.data.write import TableWriter
+from mktai.data.write import TableWriter, parquet_options
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -81,29 +84,33 @@ class CodedParquetWriter(TableWriter):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        arrays: list[Any] | None = None  # the first chunk's columns, when from_pandas made them
+        if self._coded is None:
+            schema, arrays = _first_schema(chunk)
+            self._schema = _with_metadata(schema, self.metadata)
+            self._coded = pa.schema(
+                [_coded_field(f) for f in self._schema], metadata=self._schema.metadata
+            )
+        assert self._schema is not None
+        if arrays is None:
+            arrays = [
+                _column(chunk.columns[plain.name], plain, coded, self)
+                for plain, coded in zip(self._schema, self._coded, strict=True)
+            ]
+        else:
+            arrays = [_to_coded(a, f) for a, f in zip(arrays, self._coded, strict=True)]
+        table = pa.Table.from_arrays(arrays, schema=self._coded)
         if self._parquet is None:
             target = self._tmp or self._direct
             if target is None:
                 from mktai.errors import UsageError
 
                 raise UsageError("parquet output needs a file: use -o FILE.parquet")
-            first = pa.Table.from_pandas(chunk.frame(), preserve_index=False)
-            self._schema = _with_metadata(first.schema, self.metadata)
-            self._coded = pa.schema(
-                [_coded_field(f) for f in self._schema], metadata=self._schema.metadata
-            )
             # store_schema=False: the Arrow schema stored is the plain one (see close)
             self._parquet = pq.ParquetWriter(
-                str(target), self._coded, compression="snappy", store_schema=False
+                str(target), self._coded, store_schema=False, **parquet_options(table)
             )
-            arrays = [_to_coded(first.column(i), f) for i, f in enumerate(self._coded)]
-        else:
-            assert self._coded is not None and self._schema is not None
-            arrays = [
-                _column(chunk.columns[plain.name], plain, coded, self)
-                for plain, coded in zip(self._schema, self._coded, strict=True)
-            ]
-        self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._coded))
+        self._parquet.write_table(table)
 
     def close(self, empty_frame: pd.DataFrame | None = None) -> None:
         if self._parquet is not None and self._coded is not None:
@@ -115,6 +122,39 @@ class CodedParquetWriter(TableWriter):
             stored[b"ARROW:schema"] = base64.b64encode(self._schema.serialize().to_pybytes())
             self._parquet.add_key_value_metadata(stored)
         super().close(empty_frame=empty_frame)
+
+
+def _first_schema(chunk: CodedChunk) -> tuple[pa.Schema, list[Any] | None]:
+    """The schema pyarrow.Table.from_pandas gives the chunk's frame (as TableWriter's), and the
+    columns of that table when it had to be built.
+
+    When every column's type follows from its dtype (no object or categorical column, whose
+    Arrow type pyarrow infers from the values), it is the schema of the frame of no rows: the
+    chunk's text is then not decoded to be encoded again (~0.04 s for a 100k-row chunk).
+    """
+    import pyarrow as pa
+
+    empty = chunk._to_frame({name: _head(values) for name, values in chunk.columns.items()})
+    if all(_typed_by_dtype(dtype) for dtype in empty.dtypes):
+        return pa.Schema.from_pandas(empty, preserve_index=False), None
+    first = pa.Table.from_pandas(chunk.frame(), preserve_index=False)
+    return first.schema, list(first.columns)
+
+
+def _typed_by_dtype(dtype: Any) -> bool:
+    """Whether from_pandas gives a column of this dtype the same Arrow type whatever its values
+    (not so for NumPy object columns, nor for a categorical's categories)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(dtype, np.dtype):
+        return dtype.kind != "O"
+    return not isinstance(dtype, pd.CategoricalDtype)
+
+
+def _head(values: Any) -> Any:
+    """No rows of a cleaner's column (NumPy, Arrow, pandas Series or array)."""
+    return values.iloc[:0] if hasattr(values, "iloc") else values[:0]
 
 
 def _with_metadata(schema: pa.Schema, metadata: dict[str, Any] | None) -> pa.Schema:
@@ -157,7 +197,10 @@ def _to_coded(values: Any, field: pa.Field) -> pa.Array:
     if pa.types.is_dictionary(values.type):
         # the cleaner's dictionaries may hold nulls (empty cells) and repeats ('a' and 'a '
         # both trimmed to 'a'): encode the distinct values, then map the rows' indices
-        distinct = pc.dictionary_encode(values.dictionary.cast(pa.string()))
+        dictionary = values.dictionary.cast(pa.string())
+        distinct = pc.dictionary_encode(dictionary)
+        if len(distinct.dictionary) == len(dictionary) and values.type == field.type:
+            return values  # neither (a null is no entry of distinct): the indices stand
         indices = distinct.indices.take(values.indices)
         return pa.DictionaryArray.from_arrays(indices, distinct.dictionary)
     return pc.dictionary_encode(values.cast(pa.string()))
@@ -165,10 +208,13 @@ def _to_coded(values: Any, field: pa.Field) -> pa.Array:
 
 def _column(values: Any, plain: pa.Field, coded: pa.Field, writer: TableWriter) -> pa.Array:
     """One clean column of a later chunk in the first chunk's types (as TableWriter casts)."""
+    import numpy as np
     import pyarrow as pa
 
     try:
-        if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if isinstance(values, np.ndarray):
+            values = _from_numpy(values)
+        elif not isinstance(values, (pa.Array, pa.ChunkedArray)):
             values = pa.array(values, from_pandas=True)  # NaN / NaT missing, as from_pandas
         if not pa.types.is_dictionary(values.type) and values.type != plain.type:
             values = values.cast(plain.type)
@@ -180,3 +226,19 @@ def _column(values: Any, plain: pa.Field, coded: pa.Field, writer: TableWriter) 
             f"{writer.path}: rows {writer.rows + 1:,} on have column types that differ from "
             f"the first rows ({str(exc).splitlines()[0]}); write CSV or fix the input"
         ) from None
+
+
+def _from_numpy(values: np.ndarray) -> pa.Array:
+    """pa.array(values, from_pandas=True) (NaN and NaT missing), without its copy and validity
+    scan when nothing is missing: the cleaner's numbers and dates as they are (~0.4 ms a
+    100k-row column less)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if values.ndim == 1 and values.flags.c_contiguous and values.dtype.isnative:
+        if values.dtype.kind == "f" and not np.isnan(values).any():
+            return pa.array(values)
+        if values.dtype == np.dtype("datetime64[ns]") and not np.isnat(values).any():
+            stamps = pa.timestamp("ns")
+            return pa.Array.from_buffers(stamps, len(values), [None, pa.py_buffer(values)])
+    return pa.array(values, from_pandas=True)
