@@ -920,46 +920,54 @@ class Deduper:
         if not n:
             return reasons
         h1, h2 = row_hashes(raw)
-        tags = np.arange(first_row, first_row + n, dtype=np.int64) | (
-            source_index << self.SOURCE_SHIFT
-        )
         while True:
-            order = _hash_order(h1)  # groups of equal hashes; file order is restored below
-            ordered, second = h1[order], h2[order]
-            if ((ordered[1:] == ordered[:-1]) & (second[1:] != second[:-1])).any():
+            order, ordered = _sorted_order(h1)  # groups of equal hashes, each in file order
+            second = h2[order]
+            tie = np.flatnonzero(ordered[1:] == ordered[:-1])  # sorted position p: p + 1 repeats
+            if len(tie) and (second[tie] != second[tie + 1]).any():
                 order = np.lexsort((h2, h1))  # h1 shared by distinct rows: sort by both
                 ordered, second = h1[order], h2[order]
-            starts = np.ones(n, dtype=bool)
-            starts[1:] = (ordered[1:] != ordered[:-1]) | (second[1:] != second[:-1])
-            group = np.cumsum(starts) - 1  # group number of each sorted position
-            leader = np.minimum.reduceat(order, np.flatnonzero(starts))  # first in file order
-            later = np.flatnonzero(order != leader[group])
+                tie = np.flatnonzero((ordered[1:] == ordered[:-1]) & (second[1:] == second[:-1]))
+            # repeats within the batch are few: everything about them is sparse
+            later = tie + 1  # sorted positions of rows whose hashes repeat the group's first
             if not len(later):
+                lead = later
                 break
+            head = np.ones(len(tie), dtype=bool)
+            head[1:] = tie[1:] != tie[:-1] + 1
+            lead = tie[np.maximum.accumulate(np.where(head, np.arange(len(tie)), 0))]
             # candidates: verify each against its group's first row, value by value
-            same = same_values(raw, order[later], leader[group[later]])
+            same = same_values(raw, order[later], order[lead])
             if same.all():
                 break
+            starts = np.ones(n, dtype=bool)
+            starts[later] = False
+            group = np.cumsum(starts) - 1  # group number of each sorted position
             h2 = _separate(raw, h1, h2, group, order, later[~same])
-        earlier = self._lookup(ordered[starts], second[starts])
-        # the original of each row: an earlier batch's row, else its group's first row here
-        original = np.where(earlier[group] >= 0, earlier[group], tags[leader][group])
-        first = np.full(n, -1, dtype=np.int64)
-        duplicate_sorted = (earlier[group] >= 0) | (order != leader[group])
-        first[order[duplicate_sorted]] = original[duplicate_sorted]
-        new = earlier < 0
-        self._remember(ordered[starts][new], second[starts][new], tags[leader][new])
-
-        duplicate = np.flatnonzero(first >= 0)
+        if len(later):
+            keep = np.ones(n, dtype=bool)
+            keep[later] = False
+            unique, second, rows = ordered[keep], second[keep], order[keep]
+        else:
+            unique, rows = ordered, order
+        earlier = self._lookup(unique, second)  # the earlier batches' row of each group, or -1
+        found = np.flatnonzero(earlier >= 0)
+        base = first_row | (source_index << self.SOURCE_SHIFT)  # row r's tag: base + r
+        new = earlier < 0 if len(found) else slice(None)
+        self._remember(unique[new], second[new], rows[new] + base)
+        # the original of each repeat: an earlier batch's row, else its group's first row here
+        at = lead - np.searchsorted(later, lead)  # each later row's group among the unique
+        refs = np.where(earlier[at] >= 0, earlier[at], order[lead] + base)
+        first = np.concatenate((earlier[found], refs))
+        duplicate = np.concatenate((rows[found], order[later]))
         if len(duplicate):
             mask = (1 << self.SOURCE_SHIFT) - 1
-            refs = first[duplicate]
-            rows = ((refs & mask) + 1).tolist()
-            srcs = (refs >> self.SOURCE_SHIFT).tolist()
+            numbers = ((first & mask) + 1).tolist()
+            srcs = (first >> self.SOURCE_SHIFT).tolist()
             reasons[duplicate] = [
                 f"exact duplicate of row {row}"
                 + ("" if src == source_index else f" of {self.sources[src]}")
-                for row, src in zip(rows, srcs, strict=True)
+                for row, src in zip(numbers, srcs, strict=True)
             ]
         return reasons
 
@@ -1004,22 +1012,30 @@ def _maybe_in(bits: np.ndarray, shift: Any, hashes: np.ndarray) -> np.ndarray:
 
 
 def _hash_order(hashes: np.ndarray) -> np.ndarray:
-    """np.argsort(hashes, kind="stable") by a plain sort, ~3x cheaper than an argsort: each hash
-    with its low bits replaced by its row number is sorted, and the row numbers read back.
-    Rows whose hashes share all the other bits (a few in 10^5 batches) come out in row order
-    rather than hash order; that is seen and the argsort done instead."""
+    """np.argsort(hashes, kind="stable"), by a plain sort (_sorted_order)."""
+    return _sorted_order(hashes)[0]
+
+
+def _sorted_order(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.argsort(hashes, kind="stable") and hashes in that order, by a plain sort, ~3x cheaper
+    than an argsort: each hash with its low bits replaced by its row number is sorted, and the
+    row numbers read back. Rows whose hashes share all the other bits (a few in 10^5 batches)
+    come out in row order rather than hash order; that is seen and the argsort done instead."""
     import numpy as np
 
     n = len(hashes)
     bits = max(n - 1, 1).bit_length()
     low = np.uint64((1 << bits) - 1)
-    keys = (hashes & ~low) | np.arange(n, dtype=np.uint64)
+    keys = hashes & ~low
+    keys |= np.arange(n, dtype=np.uint64)
     keys.sort()
-    order = (keys & low).astype(np.intp)
+    keys &= low
+    order = keys.view(np.intp)  # row numbers, below 2^63: the same bits as intp
     ordered = hashes[order]
     if n > 1 and (ordered[1:] < ordered[:-1]).any():
-        return np.argsort(hashes, kind="stable")
-    return order
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+    return order, ordered
 
 
 def _separate(
