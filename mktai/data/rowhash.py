@@ -105,26 +105,46 @@ def cell_hashes(array: pa.Array, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def same_values(batch: pa.RecordBatch, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """True where row left[i] equals row right[i] in every column (exact; nulls and NaNs equal)."""
+    """True where row left[i] equals row right[i] in every column (exact; nulls and NaNs equal).
+
+    A dictionary column (the reader's) is compared by its indices first: the same index is the
+    same value, so only pairs with different indices (a hash collision, or a dictionary that
+    repeats a value) have their values compared."""
+    import numpy as np
+    import pyarrow as pa
+
+    same = np.ones(len(left), dtype=bool)
+    if not len(left):
+        return same
+    for array in batch.columns:
+        if pa.types.is_dictionary(array.type):
+            indices = array.indices
+            if indices.null_count:
+                indices = indices.fill_null(-1)
+            codes = np.asarray(indices)
+            differ = np.flatnonzero(codes[left] != codes[right])
+            if len(differ):
+                same[differ] &= _same_cells(array, left[differ], right[differ])
+        else:
+            same &= _same_cells(array, left, right)
+    return same
+
+
+def _same_cells(array: pa.Array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """True where cell left[i] equals cell right[i] of one column, by value."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from mktai.data.read import plain_strings
 
-    same = np.ones(len(left), dtype=bool)
-    if not len(left):
-        return same
-    lefts, rights = pa.array(left), pa.array(right)
-    for array in batch.columns:
-        # taken first, decoded after: only the candidate rows are turned into plain strings
-        a, b = plain_strings(array.take(lefts)), plain_strings(array.take(rights))
-        try:
-            equal = pc.fill_null(pc.equal(a, b), False)
-            both = pc.and_(pc.is_null(a), pc.is_null(b))
-            if pa.types.is_floating(a.type):  # NaN repeats NaN, as in pandas' hashing
-                both = pc.or_(both, pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False))
-            same &= np.asarray(pc.or_(equal, both), dtype=bool)
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
-            same &= np.array([x == y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)])
-    return same
+    # taken first, decoded after: only the candidate rows are turned into plain strings
+    a, b = plain_strings(array.take(pa.array(left))), plain_strings(array.take(pa.array(right)))
+    try:
+        equal = pc.fill_null(pc.equal(a, b), False)
+        both = pc.and_(pc.is_null(a), pc.is_null(b))
+        if pa.types.is_floating(a.type):  # NaN repeats NaN, as in pandas' hashing
+            both = pc.or_(both, pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False))
+        return np.asarray(pc.or_(equal, both), dtype=bool)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+        return np.array([x == y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)])
