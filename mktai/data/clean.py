@@ -832,11 +832,12 @@ class Deduper:
 
     Hashes are of the raw strings, so '1.0' and '1' differ: only exact repeats are dropped. A
     hash match is verified (mktai.data.rowhash): value by value inside a batch, by the second,
-    independent hash against earlier batches. Memory is kept as a few sorted runs (merged when
-    there are too many), so each batch costs a sort of the batch plus binary searches, never a
-    re-sort of everything seen. One filter of every hash remembered (16-32 bits a hash, 2-4
-    bytes a row, _run_filter) rules out ~98% of a batch's new rows before any binary search. It is one for all runs: a bitmap per run was checked once per run for every batch
-    and rebuilt at every merge, so 8M rows cost ~6x the CPU of 2M in the duplicate check.
+    independent hash against earlier batches. Memory is kept as a few sorted runs (merged four
+    at a time, _remember), so each batch costs a sort of the batch plus binary searches, never
+    a re-sort of everything seen. One filter of every hash remembered (16-32 bits a hash, 2-4
+    bytes a row, _run_filter) rules out ~98% of a batch's new rows before any binary search.
+    It is one for all runs: a bitmap per run was checked once per run for every batch and
+    rebuilt at every merge, so 8M rows cost ~6x the CPU of 2M in the duplicate check.
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
@@ -899,7 +900,7 @@ class Deduper:
             self._count += len(hashes)
             if self._count * self.BITS_PER_HASH <= 8 * self._bits.nbytes:
                 _add_bits(self._bits, self._shift, hashes)
-            else:  # outgrown: a bitmap twice the size (or more), from every run
+            else:  # outgrown: a filter twice the size (or more), from every run
                 self._bits, self._shift = _run_filter(runs[0][0], self._count, self.BITS_PER_HASH)
                 for run in runs[1:]:
                     _add_bits(self._bits, self._shift, run[0])
@@ -910,7 +911,7 @@ class Deduper:
                 ways -= 1
             if ways < 2:
                 break
-            runs[-ways:] = [_merge(*runs[-ways:])]  # the same hashes: the bitmap stays
+            runs[-ways:] = [_merge(*runs[-ways:])]  # the same hashes: the filter stays
 
     def check(self, raw: pa.RecordBatch, source_index: int, first_row: int) -> np.ndarray:
         """Reason text for rows repeating an earlier row (this batch or before), else None."""
