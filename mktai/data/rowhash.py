@@ -3,9 +3,10 @@
 Each cell is hashed once (pandas' keyed SipHash; strings are hashed once per distinct value of
 the batch, through the dictionary the CSV reader built or Arrow's dictionary_encode), then the
 cells of a row are chained by two different combiners (row_hashes). The key is random per
-process, so no input can be crafted to collide, and no result depends on it: a shared hash only makes two rows *candidates*. Inside a
-batch candidates are compared value by value (`same_values`); across batches (whose rows are no
-longer in memory) both 64-bit hashes must match.
+process, so no input can be crafted to collide, and no result depends on it: a shared hash
+only makes two rows *candidates*. Inside a batch candidates are compared value by value
+(`same_values`); across batches (whose rows are no longer in memory) both 64-bit hashes must
+match.
 """
 
 from __future__ import annotations
