@@ -47,10 +47,10 @@ def row_hashes(batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
     h1 chains xor-then-multiply, h2 is a polynomial in the cells (multiply-then-add): each step
     of either is a bijection of the cell's hash, so rows whose cell hashes differ in one column
     never share either hash, and the two algebras differ, so distinct rows share both only if
-    their cell hashes collide (keyed SipHash) or by chance in both.
-    Four in-place passes a column, no temporaries. Only h1 is finalised (_mix): its top bits
-    sort the batch and index the bitmap; h2 is only ever compared, and a bijection would not
-    change which rows share it."""
+    their cell hashes collide (keyed SipHash) or by chance in both. Four in-place passes a
+    column, no temporaries. Only h1 is finalised (_mix): its top bits sort the batch and pick
+    the filter's words; h2 is only ever compared, and a bijection would not change which rows
+    share it."""
     import numpy as np
 
     n = batch.num_rows
