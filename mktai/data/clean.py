@@ -832,23 +832,24 @@ class Deduper:
 
     Hashes are of the raw strings, so '1.0' and '1' differ: only exact repeats are dropped. A
     hash match is verified (mktai.data.rowhash): value by value inside a batch, by the second,
-    independent hash against earlier batches. Memory is kept as a few sorted runs (merged when
-    there are too many), so each batch costs a sort of the batch plus binary searches, never a
-    re-sort of everything seen. One bitmap of the top bits of every hash remembered (16-32 bits
-    a hash, 2-4 bytes a row, _add_bits) rules out ~95% of a batch's new rows before any binary
-    search. It is one for all runs: a bitmap per run was checked once per run for every batch
-    and rebuilt at every merge, so 8M rows cost ~6x the CPU of 2M in the duplicate check.
+    independent hash against earlier batches. Memory is kept as a few sorted runs (merged four
+    at a time, _remember), so each batch costs a sort of the batch plus binary searches, never
+    a re-sort of everything seen. One filter of every hash remembered (16-32 bits a hash, 2-4
+    bytes a row, _run_filter) rules out ~98% of a batch's new rows before any binary search.
+    It is one for all runs: a bitmap per run was checked once per run for every batch and
+    rebuilt at every merge, so 8M rows cost ~6x the CPU of 2M in the duplicate check.
     """
 
     SOURCE_SHIFT = 40  # row numbers below 2**40; the source index sits above them
     RUN_CAP = 1 << 21  # entries in one sorted run (48 MB): bounds the memory a merge needs
-    BITS_PER_HASH = 16  # the bitmap has 16-32 bits per remembered hash: ~3-6% of others pass
+    MERGE_FANOUT = 4  # sorted runs merged at once (2: twice the merges, 8: more runs to search)
+    BITS_PER_HASH = 16  # the filter has 16-32 bits per remembered hash: ~0.5-1.5% of others pass
 
     def __init__(self) -> None:
         import numpy as np
 
         self.sources: list[str] = []
-        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (h1 sorted, h2, tag)
+        self._runs: list[list[np.ndarray]] = []  # [h1 sorted, h2, tag]: lists, see _merge
         self._count = 0  # hashes in the runs
         self._bits, self._shift = _run_filter(np.empty(0, dtype=np.uint64))  # see _add_bits
 
@@ -889,25 +890,30 @@ class Deduper:
         return found
 
     def _remember(self, hashes: np.ndarray, seconds: np.ndarray, tags: np.ndarray) -> None:
-        """Add a sorted run; merge neighbours of similar size (at most RUN_CAP entries each), so
-        there are few runs to search and a merge never needs memory beyond 2 x RUN_CAP."""
+        """Add a sorted run; merge the MERGE_FANOUT newest when they are of similar size (at most
+        RUN_CAP entries together), so there are few runs to search, each entry is moved about
+        log4(batches) times (a 4-way merge costs little more than a 2-way one of the same
+        entries) and a merge never needs memory beyond ~2 x RUN_CAP."""
         runs = self._runs
         if len(hashes):
-            runs.append((hashes, seconds, tags))
+            runs.append([hashes, seconds, tags])
             self._count += len(hashes)
-            if self._count * self.BITS_PER_HASH <= 8 * len(self._bits):
+            if self._count * self.BITS_PER_HASH <= 8 * self._bits.nbytes:
                 _add_bits(self._bits, self._shift, hashes)
-            else:  # outgrown: a bitmap twice the size (or more), from every run
+            else:  # outgrown: a filter twice the size (or more), from every run
                 self._bits, self._shift = _run_filter(runs[0][0], self._count, self.BITS_PER_HASH)
                 for run in runs[1:]:
                     _add_bits(self._bits, self._shift, run[0])
-        while (
-            len(runs) >= 2
-            and len(runs[-2][0]) <= 2 * len(runs[-1][0])
-            and len(runs[-2][0]) + len(runs[-1][0]) <= self.RUN_CAP
-        ):
-            newer = runs.pop()
-            runs[-1] = _merge(runs[-1], newer)  # the same hashes: the bitmap stays
+        fanout = self.MERGE_FANOUT
+        while len(runs) >= fanout and len(runs[-fanout][0]) <= 2 * len(runs[-1][0]):
+            ways = fanout  # the newest runs are of similar size: merge as many as the cap allows
+            while ways >= 2 and sum(len(run[0]) for run in runs[-ways:]) > self.RUN_CAP:
+                ways -= 1
+            if ways < 2:
+                break
+            group = runs[-ways:]
+            del runs[-ways:]  # handed over: _merge lets each array go once it is read
+            runs.append(list(_merge(*group)))  # the same hashes: the filter stays
 
     def check(self, raw: pa.RecordBatch, source_index: int, first_row: int) -> np.ndarray:
         """Reason text for rows repeating an earlier row (this batch or before), else None."""
@@ -920,46 +926,54 @@ class Deduper:
         if not n:
             return reasons
         h1, h2 = row_hashes(raw)
-        tags = np.arange(first_row, first_row + n, dtype=np.int64) | (
-            source_index << self.SOURCE_SHIFT
-        )
         while True:
-            order = _hash_order(h1)  # groups of equal hashes; file order is restored below
-            ordered, second = h1[order], h2[order]
-            if ((ordered[1:] == ordered[:-1]) & (second[1:] != second[:-1])).any():
+            order, ordered = _sorted_order(h1)  # groups of equal hashes, each in file order
+            second = h2[order]
+            tie = np.flatnonzero(ordered[1:] == ordered[:-1])  # sorted position p: p + 1 repeats
+            if len(tie) and (second[tie] != second[tie + 1]).any():
                 order = np.lexsort((h2, h1))  # h1 shared by distinct rows: sort by both
                 ordered, second = h1[order], h2[order]
-            starts = np.ones(n, dtype=bool)
-            starts[1:] = (ordered[1:] != ordered[:-1]) | (second[1:] != second[:-1])
-            group = np.cumsum(starts) - 1  # group number of each sorted position
-            leader = np.minimum.reduceat(order, np.flatnonzero(starts))  # first in file order
-            later = np.flatnonzero(order != leader[group])
+                tie = np.flatnonzero((ordered[1:] == ordered[:-1]) & (second[1:] == second[:-1]))
+            # repeats within the batch are few: everything about them is sparse
+            later = tie + 1  # sorted positions of rows whose hashes repeat the group's first
             if not len(later):
+                lead = later
                 break
+            head = np.ones(len(tie), dtype=bool)
+            head[1:] = tie[1:] != tie[:-1] + 1
+            lead = tie[np.maximum.accumulate(np.where(head, np.arange(len(tie)), 0))]
             # candidates: verify each against its group's first row, value by value
-            same = same_values(raw, order[later], leader[group[later]])
+            same = same_values(raw, order[later], order[lead])
             if same.all():
                 break
+            starts = np.ones(n, dtype=bool)
+            starts[later] = False
+            group = np.cumsum(starts) - 1  # group number of each sorted position
             h2 = _separate(raw, h1, h2, group, order, later[~same])
-        earlier = self._lookup(ordered[starts], second[starts])
-        # the original of each row: an earlier batch's row, else its group's first row here
-        original = np.where(earlier[group] >= 0, earlier[group], tags[leader][group])
-        first = np.full(n, -1, dtype=np.int64)
-        duplicate_sorted = (earlier[group] >= 0) | (order != leader[group])
-        first[order[duplicate_sorted]] = original[duplicate_sorted]
-        new = earlier < 0
-        self._remember(ordered[starts][new], second[starts][new], tags[leader][new])
-
-        duplicate = np.flatnonzero(first >= 0)
+        if len(later):
+            keep = np.ones(n, dtype=bool)
+            keep[later] = False
+            unique, second, rows = ordered[keep], second[keep], order[keep]
+        else:
+            unique, rows = ordered, order
+        earlier = self._lookup(unique, second)  # the earlier batches' row of each group, or -1
+        found = np.flatnonzero(earlier >= 0)
+        base = first_row | (source_index << self.SOURCE_SHIFT)  # row r's tag: base + r
+        new = earlier < 0 if len(found) else slice(None)
+        self._remember(unique[new], second[new], rows[new] + base)
+        # the original of each repeat: an earlier batch's row, else its group's first row here
+        at = lead - np.searchsorted(later, lead)  # each later row's group among the unique
+        refs = np.where(earlier[at] >= 0, earlier[at], order[lead] + base)
+        first = np.concatenate((earlier[found], refs))
+        duplicate = np.concatenate((rows[found], order[later]))
         if len(duplicate):
             mask = (1 << self.SOURCE_SHIFT) - 1
-            refs = first[duplicate]
-            rows = ((refs & mask) + 1).tolist()
-            srcs = (refs >> self.SOURCE_SHIFT).tolist()
+            numbers = ((first & mask) + 1).tolist()
+            srcs = (first >> self.SOURCE_SHIFT).tolist()
             reasons[duplicate] = [
                 f"exact duplicate of row {row}"
                 + ("" if src == source_index else f" of {self.sources[src]}")
-                for row, src in zip(rows, srcs, strict=True)
+                for row, src in zip(numbers, srcs, strict=True)
             ]
         return reasons
 
@@ -967,59 +981,80 @@ class Deduper:
 def _run_filter(
     hashes: np.ndarray, count: int | None = None, bits_per_hash: int = 8
 ) -> tuple[np.ndarray, Any]:
-    """A bitmap of a sorted run's hashes by their top k bits (2^k between bits_per_hash and
-    twice that for `count` hashes, by default the run's: with 8, ~90% of other hashes find
-    their bit clear) and the shift that gives those bits."""
+    """A filter of a sorted run's hashes (2^k bits, between bits_per_hash and twice that for
+    `count` hashes, by default the run's) and the shift that gives a hash's word. It is a
+    Bloom filter blocked in 64-bit words: the top bits of a hash pick its word (so sorted
+    hashes touch the words in order), two 6-bit fields of its low bits the two bits it sets
+    there. With 16 bits a hash ~1.5% of other hashes pass, against ~6% for one bit a hash."""
     import numpy as np
 
     count = len(hashes) if count is None else count
-    k = max(int(bits_per_hash * count - 1).bit_length(), 6)
-    shift = np.uint64(64 - k)
-    bits = np.zeros(1 << (k - 3), dtype=np.uint8)
+    k = max(int(bits_per_hash * count - 1).bit_length(), 7)
+    shift = np.uint64(64 - (k - 6))
+    bits = np.zeros(1 << (k - 6), dtype=np.uint64)
     _add_bits(bits, shift, hashes)
     return bits, shift
 
 
+def _filter_words(shift: Any, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The word of each hash in the filter and the mask of its two bits there."""
+    import numpy as np
+
+    word = (hashes >> shift).view(np.intp)  # below 2^63: the same bits
+    low = hashes & np.uint64(63)
+    mask = np.left_shift(np.uint64(1), low)
+    np.right_shift(hashes, np.uint64(6), out=low)
+    low &= np.uint64(63)
+    np.left_shift(np.uint64(1), low, out=low)
+    mask |= low
+    return word, mask
+
+
 def _add_bits(bits: np.ndarray, shift: Any, hashes: np.ndarray) -> None:
-    """Set the bits of sorted `hashes` with no scattered read-modify-write: the bits of each
-    byte are OR-ed together by reduceat, then each byte written once, in order."""
+    """Set the bits of sorted `hashes` with no scattered read-modify-write: the masks of each
+    word are OR-ed together by reduceat, then each word written once, in order."""
     import numpy as np
 
     if not len(hashes):
         return
-    top = hashes >> shift
-    byte = (top >> np.uint64(3)).astype(np.intp)
-    bit = np.left_shift(np.uint8(1), (top & np.uint64(7)).astype(np.uint8))
-    starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
-    bits[byte[starts]] |= np.bitwise_or.reduceat(bit, starts)
+    word, mask = _filter_words(shift, hashes)
+    starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+    bits[word[starts]] |= np.bitwise_or.reduceat(mask, starts)
 
 
 def _maybe_in(bits: np.ndarray, shift: Any, hashes: np.ndarray) -> np.ndarray:
     """False where a hash is certainly not in the run of _run_filter (bits, shift)."""
-    import numpy as np
-
-    top = hashes >> shift
-    byte = bits[(top >> np.uint64(3)).astype(np.intp)]
-    return (byte >> (top & np.uint64(7)).astype(np.uint8)) & np.uint8(1) == 1
+    word, mask = _filter_words(shift, hashes)
+    have = bits[word]
+    have &= mask
+    return have == mask
 
 
 def _hash_order(hashes: np.ndarray) -> np.ndarray:
-    """np.argsort(hashes, kind="stable") by a plain sort, ~3x cheaper than an argsort: each hash
-    with its low bits replaced by its row number is sorted, and the row numbers read back.
-    Rows whose hashes share all the other bits (a few in 10^5 batches) come out in row order
-    rather than hash order; that is seen and the argsort done instead."""
+    """np.argsort(hashes, kind="stable"), by a plain sort (_sorted_order)."""
+    return _sorted_order(hashes)[0]
+
+
+def _sorted_order(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.argsort(hashes, kind="stable") and hashes in that order, by a plain sort, ~3x cheaper
+    than an argsort: each hash with its low bits replaced by its row number is sorted, and the
+    row numbers read back. Rows whose hashes share all the other bits (a few in 10^5 batches)
+    come out in row order rather than hash order; that is seen and the argsort done instead."""
     import numpy as np
 
     n = len(hashes)
     bits = max(n - 1, 1).bit_length()
     low = np.uint64((1 << bits) - 1)
-    keys = (hashes & ~low) | np.arange(n, dtype=np.uint64)
+    keys = hashes & ~low
+    keys |= np.arange(n, dtype=np.uint64)
     keys.sort()
-    order = (keys & low).astype(np.intp)
+    keys &= low
+    order = keys.view(np.intp)  # row numbers, below 2^63: the same bits as intp
     ordered = hashes[order]
     if n > 1 and (ordered[1:] < ordered[:-1]).any():
-        return np.argsort(hashes, kind="stable")
-    return order
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+    return order, ordered
 
 
 def _separate(
@@ -1050,35 +1085,26 @@ def _separate(
 
 
 def _merge(
-    older: tuple[np.ndarray, np.ndarray, np.ndarray],
-    newer: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *runs: list[np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge two sorted (h1, h2, tags) runs, b after equal a values, in little extra memory.
-
-    Runs of similar size (what _remember merges most): a stable argsort of both, which is
-    timsort finding the two runs and merging them, 2-3x faster than placing b by binary search
-    (one permutation array more). A short run into a long one: b placed by binary search (the
-    result, one position array and one mask)."""
+    """Merge sorted (h1, h2, tags) runs, given oldest first, into one; equal hashes keep the
+    older runs' (earlier) rows first. A stable argsort of the runs joined is timsort finding the
+    runs and merging them, 2-3x faster than placing them by binary search. Runs given as lists
+    are emptied column by column as they are read, so the merge needs ~1.7x the memory of its
+    entries at its peak rather than ~2.7x (the caller hands over its only references)."""
     import numpy as np
 
-    (a, a_second, a_tags), (b, b_second, b_tags) = older, newer
-    if 4 * len(b) >= len(a):
-        joined = np.concatenate((a, b))
-        order = np.argsort(joined, kind="stable")  # equal hashes: a's (earlier) rows first
-        hashes = joined[order]
-        del joined
-        seconds = np.concatenate((a_second, b_second))[order]
-        return hashes, seconds, np.concatenate((a_tags, b_tags))[order]
-    at = np.searchsorted(a, b, side="right") + np.arange(len(b))  # b after equal a values
-    total = len(a) + len(b)
-    from_a = np.ones(total, dtype=bool)
-    from_a[at] = False
+    order = None
     merged = []
-    for old, new in ((a, b), (a_second, b_second), (a_tags, b_tags)):
-        out = np.empty(total, dtype=old.dtype)
-        out[at] = new
-        out[from_a] = old
-        merged.append(out)
+    for column in range(3):
+        joined = np.concatenate([run[column] for run in runs])
+        for run in runs:
+            if isinstance(run, list):
+                run[column] = None
+        if order is None:
+            order = np.argsort(joined, kind="stable")
+        merged.append(joined[order])
+        del joined
     return merged[0], merged[1], merged[2]
 
 
