@@ -24,17 +24,8 @@ OTHER = "__other__"
 LEAK_SCAN_ROWS = 20_000  # rows the leak scan looks at (a seeded sample of larger tables)
 MISSING = "__missing__"
 DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear")
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")  # fmt: skip
-# How a month is written: its name or a prefix of it of three letters or more ('sep', 'sept',
-# 'septem'), with or without a full stop; lower case. A word that only starts like one ('Junk',
-# 'Marketing') is no month.
-MONTHS = {
-    spelling: number
-    for number, name in enumerate(_MONTH_NAMES, 1)
-    for size in range(3, len(name) + 1)
-    for spelling in (name[:size], name[:size] + ".")
-}
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}  # fmt: skip
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -95,8 +86,8 @@ def _remembered_months(array: Any) -> Any:
 
 
 def _month_parse(series: Any) -> tuple[Any, int]:
-    """(month number of each value as float64: names and their abbreviations (MONTHS), numbers
-    as written, NaN for anything else; the count of present values)."""
+    """(month number of each value as float64: names by their first three letters, numbers as
+    written, NaN for anything else; the count of present values)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -108,7 +99,7 @@ def _month_parse(series: Any) -> tuple[Any, int]:
         return fast, present
     series = _series(series)
     if _is_text(series):
-        text = series.astype("string").str.strip().str.lower()
+        text = series.astype("string").str.strip().str.lower().str[:3]
         numbers = text.map(MONTHS).astype("Float64")
     else:
         numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
@@ -120,7 +111,7 @@ def _month_numbers_ascii(series: Any) -> Any:
     path).
 
     Plain ASCII (no control characters but tab and line ends, which Arrow's trim removes as
-    str.strip does) makes Arrow's trim and lower-case the same as Python's.
+    str.strip does) makes Arrow's trim, lower-case and 3-character slice the same as Python's.
     """
     import numpy as np
     import pandas as pd
@@ -138,20 +129,18 @@ def _month_numbers_ascii(series: Any) -> Any:
     string = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
     if not string or not plain_ascii(array):
         return None
-    text = pc.ascii_lower(pc.ascii_trim_whitespace(array))
-    spellings, numbers = _month_spellings()
-    found = pc.index_in(text, value_set=spellings)
-    at = np.asarray(pc.fill_null(found, -1), dtype=np.intp)
-    return np.where(at >= 0, numbers[at], np.nan)
+    text = pc.utf8_slice_codeunits(pc.ascii_lower(pc.ascii_trim_whitespace(array)), 0, 3)
+    found = pc.index_in(text, value_set=_month_names())
+    numbers = np.asarray(pc.fill_null(pc.cast(found, pa.float64()), np.nan), dtype=np.float64)
+    return numbers + 1  # MONTHS is in calendar order: position 0 is January
 
 
 @functools.lru_cache(maxsize=1)
-def _month_spellings() -> tuple[Any, Any]:
-    """MONTHS as an Arrow value set and the month number of each entry (built once)."""
-    import numpy as np
+def _month_names() -> Any:
+    """MONTHS' names as an Arrow value set (built once)."""
     import pyarrow as pa
 
-    return pa.array(list(MONTHS), pa.string()), np.array(list(MONTHS.values()), dtype=np.float64)
+    return pa.array(list(MONTHS), pa.string())
 
 
 def plain_ascii(array: Any) -> bool:
