@@ -57,10 +57,6 @@ class Stream:
     not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
     # header -> plan decided earlier (a server's stream of small requests): reused, not re-inferred
     plans: MutableMapping[tuple[str, ...], Plan] | None = None
-    # run by chunks() once the first source's reader thread is parsing (ingest imports pandas
-    # there, so its ~0.45 s overlaps the parse of the first blocks); the duplicate check, which
-    # needs pandas, waits for it
-    warm_up: Callable[[], None] | None = None
 
     def _plan_for(self, source: Source, raw: Any) -> Plan:
         """The plan for this header: a copy of one decided before (plans), else a new one."""
@@ -110,6 +106,8 @@ class Stream:
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(clean rows, rejects) per batch, over every source in order."""
+        import pandas as pd
+
         multi = len(self.sources) > 1
         deduper = Deduper()
         for source in self.sources:
@@ -129,14 +127,8 @@ class Stream:
             dedupe = self._dedupes(source)
             prepare = find_duplicates if dedupe else None
             batches = iter_batches(source, bad, dictionary=True)
-            warm_up, self.warm_up = self.warm_up, None
-            if small_source(source):
-                if warm_up is not None:
-                    warm_up()
-                pairs = inline(batches, prepare=prepare)
-            else:
-                pairs = prefetch(batches, prepare=prepare, warm_up=warm_up)
-            for raw, duplicates in pairs:
+            read = inline if small_source(source) else prefetch
+            for raw, duplicates in read(batches, prepare=prepare):
                 if self.plan is None:
                     self.plan = self._plan_for(source, plain_batch(raw))
                 if cleaner is None:
@@ -157,8 +149,6 @@ class Stream:
                     self.plan = make_plan(header, self.kind, self.mapping, self.required)
                 cleaner = self._cleaner(source, deduper, source_index, dedupe)
             if bad:
-                import pandas as pd
-
                 malformed, renumber = _malformed_rejects(source, bad, len(self.plan.original))
                 held = [renumber(frame) for frame in held]
                 yield _empty_like(self.plan), pd.concat([*held, malformed], ignore_index=True)
@@ -363,24 +353,18 @@ def prefetch(
     batches: Iterator[Any],
     depth: int = 2,
     prepare: Callable[[pa.RecordBatch, int], Any] | None = None,
-    warm_up: Callable[[], None] | None = None,
 ) -> Iterator[tuple[pa.RecordBatch, Any]]:
     """Parse the next Arrow batches in a thread (plus `prepare(batch, first_row)`, e.g. the
     duplicate check) while the caller cleans this one.
 
     pyarrow releases the GIL while it parses, so on two cores reading overlaps cleaning; the
     queue holds at most `depth` batches, so memory stays bounded. Errors are re-raised here.
-    `warm_up` runs in the caller's thread once the reader is parsing (e.g. importing pandas);
-    until it returns the reader parses at most `depth` batches ahead and prepares none.
     """
     import queue
     import threading
 
     pipe: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    warmed = threading.Event()
-    if warm_up is None:
-        warmed.set()
     done = object()
 
     def put(item: Any) -> bool:
@@ -392,33 +376,14 @@ def prefetch(
                 continue
         return False
 
-    first_row = 0
-
-    def hand_over(held: list[Any]) -> bool:
-        """Prepare and queue held batches in order (after the warm-up); False: stop."""
-        nonlocal first_row
-        for batch in held:
-            while not warmed.wait(0.1):
-                if stop.is_set():
-                    return False
-            extra = prepare(batch, first_row) if prepare is not None else None
-            first_row += batch.num_rows
-            if not put(("batch", (batch, extra))):
-                return False
-        return True
-
     def produce() -> None:
         try:
-            held: list[Any] = []  # parsed while the caller warms up, not prepared yet
+            first_row = 0
             for batch in batches:
-                held.append(batch)
-                if not warmed.is_set() and len(held) <= depth:
-                    continue
-                if not hand_over(held):
+                extra = prepare(batch, first_row) if prepare is not None else None
+                first_row += batch.num_rows
+                if not put(("batch", (batch, extra))):
                     return
-                held = []
-            if not hand_over(held):
-                return
             put(("done", done))
         except BaseException as exc:  # handed to the consumer
             put(("error", exc))
@@ -433,11 +398,6 @@ def prefetch(
     thread = threading.Thread(target=produce, daemon=True, name="mktai-read")
     thread.start()
     try:
-        if warm_up is not None:
-            try:
-                warm_up()
-            finally:
-                warmed.set()
         while True:
             kind, item = pipe.get()
             if kind == "error":
