@@ -3,7 +3,8 @@
 A model trained on day-first dates (13/04/2024 shows the order) used to get each scored batch's
 own decision: a single row such as 03/09/2024 says nothing, was read month first (9 March), and
 its month and day-of-year features were those of another date. The schema now records the
-order training read, and scoring uses it wherever the rows themselves leave it undecided.
+order training read, and scoring uses it wherever the rows themselves leave it undecided
+(rows that decide it, such as 09/13/2024, are still read their own way).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def test_ambiguous_dates_score_in_the_training_order(day_first_model) -> None:
     model = load("m", store=store)
     header = ["visit_date", "visits"]
     september, march = ["03/09/2024", "5"], ["09/03/2024", "5"]
-    for row, bought in ((september, True), (march, False)):
+    # rows that decide the order themselves keep it: 09/13 can only be 13 September
+    decided = ((["09/13/2024", "5"], True), (["03/13/2024", "5"], False))
+    for row, bought in ((september, True), (march, False), *decided):
         text = ("visit_date,visits\n" + ",".join(row) + "\n").encode()
         for body in (InMemory(text, "request"), InMemory(text, "request", cells=(header, [row]))):
             score = float(predict_rows(model, body).frame["score"].iloc[0])

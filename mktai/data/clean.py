@@ -67,6 +67,9 @@ class Plan:
     types: dict[str, str]  # column -> id | text | number | date | bool
     required: tuple[str, ...]
     day_first: dict[str, bool | None] = field(default_factory=dict)
+    # the order of 'a/b/yyyy' dates a batch that does not decide it is read in (a model's
+    # training order, tabular.read_types); absent: month first
+    day_first_undecided: dict[str, bool] = field(default_factory=dict)
     european: dict[str, bool] = field(default_factory=dict)
     derived: list[str] = field(default_factory=list)  # columns the cleaner adds (amount …)
     notes: list[str] = field(default_factory=list)  # decisions the report should explain
@@ -406,7 +409,11 @@ class Cleaner:
         if kind == "number":
             return parse.parse_numbers(values, self.plan.european.get(column))
         if kind == "date":
-            dates, failed, info = parse.parse_dates(values, self.plan.day_first.get(column))
+            dates, failed, info = parse.parse_dates(
+                values,
+                self.plan.day_first.get(column),
+                undecided=self.plan.day_first_undecided.get(column),
+            )
             if self.plan.day_first.get(column) is None and info.get("day_first") is not None:
                 # decided by this batch: later batches read the same way, and the report says so
                 self.plan.day_first[column] = bool(info["day_first"])

@@ -274,11 +274,13 @@ _FORMATS = (
 
 
 def parse_dates(
-    values: pd.Series, day_first: bool | None = None
+    values: pd.Series, day_first: bool | None = None, *, undecided: bool | None = None
 ) -> tuple[pd.Series, pd.Series, dict[str, object]]:
     """Dates in common formats, 2024年1月5日 and Excel serials; returns (dates, failed, info).
 
-    info['format'] names the format used and info['day_first'] states how 'a/b/yyyy' was read.
+    info['format'] names the format used and info['day_first'] states how 'a/b/yyyy' was read
+    (None: the values did not decide it). `undecided`: the order to read them in then (a
+    model's training order; info['undecided_as'] says so), else month first.
     """
     import pandas as pd
 
@@ -325,6 +327,8 @@ def parse_dates(
         if day_first is None:
             day_first = decide_day_first(text[slashed])
         info["day_first"] = day_first
+        if day_first is None and undecided is not None:
+            day_first = info["undecided_as"] = bool(undecided)
         order = "%d/%m/%Y" if day_first else "%m/%d/%Y"
         normal = text[slashed].str.replace(r"[.\-]", "/", regex=True)
         year = normal.str.extract(r"^\d{1,2}/\d{1,2}/(\d{2,4})")[0]

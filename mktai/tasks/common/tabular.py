@@ -649,10 +649,11 @@ def read_types(plan: Any, schema: dict[str, Any], *, keep_marks: bool) -> Any:
     date -> date; columns the model does not use -> text (kept as written). keep_marks keeps
     the decimal mark and day order the plan decided from this input's sample (a file, as
     `mktai predict` reads it); without it (a server remembering the plan for later requests)
-    every batch decides the decimal mark from its own values. The day order of 'a/b/yyyy'
-    dates the sample left undecided (every a and b at most 12, as in most single rows) is the
-    one training read: 03/04/2024 is 3 April for a model trained on 13/04/2024, whatever rows
-    arrive with it.
+    every batch decides them from its own values, as the parsers do when they are not told.
+    Where those values leave the day order of 'a/b/yyyy' dates undecided (every a and b at most
+    12, as in most single rows), they are read in the order training read (the schema's
+    day_first): 03/04/2024 is 3 April for a model trained on 13/04/2024; 04/13/2024 still
+    decides for itself.
     """
     import re
 
@@ -680,9 +681,10 @@ def read_types(plan: Any, schema: dict[str, Any], *, keep_marks: bool) -> Any:
                      if keep_marks and plan.types.get(n) == types[n] == "number"}  # fmt: skip
     plan.day_first = {n: d for n, d in plan.day_first.items()
                       if keep_marks and plan.types.get(n) == types[n] == "date"}  # fmt: skip
-    for name, column in by_name.items():
-        trained = column.get("day_first")
-        if types.get(name) == "date" and trained is not None and plan.day_first.get(name) is None:
-            plan.day_first[name] = bool(trained)
+    plan.day_first_undecided = {
+        name: bool(column["day_first"])
+        for name, column in by_name.items()
+        if types.get(name) == "date" and column.get("day_first") is not None
+    }
     plan.types = types
     return plan
