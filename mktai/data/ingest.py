@@ -92,14 +92,16 @@ def ingest(
         gaps = stream.report.get("parsing_gaps", [])
         failing = stream.report.get("rows_rejected", 0) > 0 or bool(gaps)
         held_back = strict and output is not None and failing
-        if held_back:
-            writer.abort()
-        else:
-            writer.close(empty_frame=_empty_frame(stream))
+        # the rejects first: stopped in between (Ctrl-C, a full disk), there is never a clean
+        # file without the rejects of its run
         if reject_writer.rows or rejects_path.exists():
             reject_writer.close(empty_frame=empty_rejects())
         else:
             reject_writer.abort()
+        if held_back:
+            writer.abort()
+        else:
+            writer.close(empty_frame=_empty_frame(stream))
         if not reject_writer.rows:
             rejects_path = None
     except OSError as exc:  # a full disk, /dev/full, a quota: one line naming the file, exit 2

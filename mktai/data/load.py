@@ -57,6 +57,7 @@ class Stream:
     not_deduplicated_again: list[str] = field(default_factory=list)  # ingested parquet files
     # header -> plan decided earlier (a server's stream of small requests): reused, not re-inferred
     plans: MutableMapping[tuple[str, ...], Plan] | None = None
+    _running: list[Any] = field(default_factory=list)  # chunks() generators, for close()
 
     def _plan_for(self, source: Source, raw: Any) -> Plan:
         """The plan for this header: a copy of one decided before (plans), else a new one."""
@@ -105,7 +106,12 @@ class Stream:
         return cleaner
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-        """(clean rows, rejects) per batch, over every source in order."""
+        """(clean rows, rejects) per batch, over every source in order; close() stops it."""
+        running = self._chunks()
+        self._running.append(running)
+        return running
+
+    def _chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         import pandas as pd
 
         multi = len(self.sources) > 1
@@ -128,21 +134,24 @@ class Stream:
             prepare = find_duplicates if dedupe else None
             batches = iter_batches(source, bad, dictionary=True)
             read = inline if small_source(source) else prefetch
-            for raw, duplicates in read(batches, prepare=prepare):
-                if self.plan is None:
-                    self.plan = self._plan_for(source, plain_batch(raw))
-                if cleaner is None:
-                    cleaner = self._cleaner(source, deduper, source_index, dedupe)
-                clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
-                _refuse_small_serial_dates(cleaner, clean, source)
-                offset += raw.num_rows
-                if multi:
-                    source_column = free_name("source", self.plan.names + self.plan.derived)
-                    clean.insert(0, source_column, source.name)
-                if bad and len(rejects):
-                    held.append(rejects)
-                    rejects = rejects.iloc[:0]
-                yield clean, rejects
+            # closed here on an error or Ctrl-C, not when the traceback that keeps this frame
+            # alive is dropped (at interpreter exit, too late for the reader thread to stop)
+            with contextlib.closing(read(batches, prepare=prepare)) as pairs:
+                for raw, duplicates in pairs:
+                    if self.plan is None:
+                        self.plan = self._plan_for(source, plain_batch(raw))
+                    if cleaner is None:
+                        cleaner = self._cleaner(source, deduper, source_index, dedupe)
+                    clean, rejects = cleaner.clean(raw, offset, duplicates=duplicates)
+                    _refuse_small_serial_dates(cleaner, clean, source)
+                    offset += raw.num_rows
+                    if multi:
+                        source_column = free_name("source", self.plan.names + self.plan.derived)
+                        clean.insert(0, source_column, source.name)
+                    if bad and len(rejects):
+                        held.append(rejects)
+                        rejects = rejects.iloc[:0]
+                    yield clean, rejects
             if cleaner is None:  # header only
                 if self.plan is None:
                     header = empty_frame(source)
@@ -256,6 +265,10 @@ class Stream:
         return {"sha256": digest.hexdigest(), "rows": self.report.get("rows_in", 0)}
 
     def close(self) -> None:
+        """Stop any chunks() still running (its reader thread and read-ahead end here, not at
+        interpreter exit) and remove the sources' temp files."""
+        while self._running:
+            self._running.pop().close()
         for source in self.sources:
             source.cleanup()
 

@@ -6,6 +6,7 @@ needs bounded memory and type decisions are made by the cleaning layer, not by g
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -376,6 +377,8 @@ def iter_batches(
 
     sys.unraisablehook = hook
     throttle: _Throttle | None = None
+    reader: Any = None
+    exhausted = False
     try:
         # block_size counts decoded bytes; UTF-16/32 input takes 2-4 raw bytes for each
         wide = 4 if "32" in source.encoding else 2 if "16" in source.encoding else 1
@@ -406,6 +409,7 @@ def iter_batches(
             line += batch.num_rows + _check_unclosed_quotes(source, batch, header, line, newline)
             rows += batch.num_rows
             yield pa.RecordBatch.from_arrays(batch.columns, names=header)
+        exhausted = True
         if undecodable:  # a line was lost to a decoding failure: never finish silently
             raise pa.ArrowInvalid("undecodable line")
     except pa.ArrowInvalid as exc:
@@ -430,7 +434,24 @@ def iter_batches(
             # pyarrow's read-ahead thread may be parked in throttle.read(); left there, it wakes
             # up during interpreter shutdown and aborts the process (PyGILState_Release)
             throttle.stop()
+            if reader is not None and not exhausted:
+                _drain(reader)
         sys.unraisablehook = previous_hook
+
+
+def _drain(reader: Any) -> None:
+    """Run a CSV reader stopped early (an error, Ctrl-C) to its end.
+
+    After _Throttle.stop every read ends the stream, but pyarrow's read-ahead still holds
+    blocks to parse and may ask for one more read. A reader dropped then leaves tasks in
+    Arrow's thread pool that call back into Python (the file wrapper) after the interpreter
+    has shut down: the process hung in the pool's shutdown or crashed at exit (SIGSEGV) when
+    `mktai ingest` was interrupted in its first seconds. Reading it to the end (a few blocks at
+    most) leaves no such task; parse errors of the cut stream do not matter here.
+    """
+    with contextlib.suppress(Exception):
+        while True:
+            reader.read_next_batch()
 
 
 def _without_header_entries(batch: pa.RecordBatch) -> pa.RecordBatch:
