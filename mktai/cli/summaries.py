@@ -44,12 +44,9 @@ def print_cleaning_summary(report: dict[str, Any]) -> None:
         if fmt:
             text = str(fmt.get("format", ""))
             if "day_first" in fmt:
-                undecided = {True: "day first", False: "month first"}.get(
-                    fmt.get("undecided_as"), "month first"
-                )
-                order = {True: "day first", False: "month first"}.get(
-                    fmt["day_first"], f"order ambiguous, read {undecided}"
-                )
+                orders = {True: "day first", False: "month first"}
+                undecided = orders.get(fmt.get("undecided_as"), "month first")
+                order = orders.get(fmt["day_first"], f"order ambiguous, read {undecided}")
                 if fmt.get("decided_at_row"):
                     order += f" (decided at row {fmt['decided_at_row']:,})"
                 text += f", {order}"
